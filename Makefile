@@ -1,0 +1,46 @@
+# Two commands: `make demo` and `make test`. Everything else here is what they call.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DATA   ?= data
+DBT_DIR := dbt
+
+.PHONY: demo test install manifest lint bench ui clean
+
+install: $(STAMP)
+
+# uv installs the locked set in seconds; pip is the fallback where uv cannot be had.
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	( $(BIN)/pip install -q uv && $(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock ) \
+	  || $(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e . 2>/dev/null \
+	  || $(BIN)/pip install -q --no-deps -e .
+	touch $(STAMP)
+
+# The dbt manifest is prepared here, once, not parsed on every code-location load.
+manifest: $(STAMP)
+	cd $(DBT_DIR) && ../$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
+
+demo: manifest
+	rm -rf $(DATA)/landing
+	$(BIN)/isadex generate --out $(DATA)/landing --subjects 60 --sites 6 --seed 20261125
+	$(BIN)/isadex run --landing $(DATA)/landing --warehouse $(DATA)/warehouse.duckdb --report-dir $(DATA)/report; \
+	  status=$$?; echo; echo "warehouse: $(DATA)/warehouse.duckdb"; echo "report:    $(DATA)/report/"; \
+	  echo "UI:        $(BIN)/dagster dev -w workspace.yaml"; test $$status -ne 1
+
+test: manifest
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check dagster_project tests
+
+bench: manifest
+	$(BIN)/python bench/run_bench.py
+
+ui: manifest
+	ISADEX_LANDING=$(DATA)/landing ISADEX_WAREHOUSE=$(DATA)/warehouse.duckdb $(BIN)/dagster dev -w workspace.yaml
+
+clean:
+	rm -rf $(DATA) $(DBT_DIR)/target $(DBT_DIR)/logs

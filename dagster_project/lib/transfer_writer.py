@@ -1,0 +1,90 @@
+"""Write one site transfer exactly as site_extracts.md describes it.
+
+Used by the synthetic generator, the fault writer and the tests, so every
+landing zone this project makes has the same shape a site's EDC export has.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from .contract import CONTRACT_VERSION, FORMS, STUDY_ID
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """Streamed sha256 of a file: large extracts never sit in memory whole."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def count_data_rows(path: Path) -> int:
+    """Data rows of a CSV (header excluded), honouring quoted line breaks."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        return max(sum(1 for _ in csv.reader(f)) - 1, 0)
+
+
+def transfer_id_for(site_id: str, extract_datetime: str) -> str:
+    """IT01 + 2026-03-31T08:00:00Z -> IT01_20260331T0800."""
+    stamp = extract_datetime.replace("-", "").replace(":", "")[:13]
+    return f"{site_id}_{stamp}"
+
+
+def write_manifest(folder: Path, manifest: Mapping) -> Path:
+    path = folder / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def build_manifest(
+    folder: Path, site_id: str, transfer_id: str, extract_datetime: str,
+    study_id: str = STUDY_ID,
+) -> dict:
+    files = {}
+    for csv_path in sorted(folder.glob("*.csv")):
+        files[csv_path.name] = {
+            "sha256": sha256_file(csv_path),
+            "rows": count_data_rows(csv_path),
+        }
+    return {
+        "study_id": study_id,
+        "site_id": site_id,
+        "transfer_id": transfer_id,
+        "extract_datetime": extract_datetime,
+        "contract_version": CONTRACT_VERSION,
+        "files": files,
+    }
+
+
+def write_transfer(
+    landing: Path,
+    site_id: str,
+    extract_datetime: str,
+    frames: Mapping[str, pd.DataFrame],
+    transfer_id: str | None = None,
+) -> Path:
+    """Write every form (header-only when a form has no records) and its manifest.
+
+    `frames` maps form name -> DataFrame with the contract's column names; values
+    are written as given (strings stay strings, so tests can write bad values).
+    Forms absent from `frames` are written header-only.
+    """
+    transfer_id = transfer_id or transfer_id_for(site_id, extract_datetime)
+    folder = Path(landing) / transfer_id
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, form in FORMS.items():
+        frame = frames.get(name)
+        if frame is None:
+            frame = pd.DataFrame(columns=form.column_names)
+        frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+    write_manifest(folder, build_manifest(folder, site_id, transfer_id, extract_datetime))
+    return folder
