@@ -1,0 +1,85 @@
+"""Landing zone -> raw.*: verify each new delivery, type its rows, quarantine what is malformed."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from dagster_project.defs.resources import WRITER_POOL, Warehouse
+from dagster_project.lib.contract import FORMS
+from dagster_project.lib.ingestion import ensure_raw_schema, ingest_landing
+
+OWNERS = ["team:clinical-data-engineering"]
+KINDS = {"duckdb", "python"}
+
+AUDIT_SPECS = [
+    dg.AssetSpec(
+        ["raw", "transfers"],
+        description="One row per delivery seen in the landing zone: LOADED, DUPLICATE or REFUSED, "
+        "with the reason and the manifest and file checksums.",
+    ),
+    dg.AssetSpec(
+        ["raw", "quarantine"],
+        description="One row per source row refused at ingestion: transfer, form, row number, "
+        "column, value, reason and the whole raw record.",
+    ),
+    dg.AssetSpec(
+        ["raw", "deletions"],
+        description="Records present in a site's previous loaded transfer and absent from the next: "
+        "deletions at the site, kept visible.",
+    ),
+]
+FORM_SPECS = [
+    dg.AssetSpec(
+        ["raw", name],
+        description=f"{form.label} ({name}.csv): typed rows of every loaded transfer, one row per "
+        f"record and transfer (key {', '.join(form.key)}), with TRANSFER_ID and ROWNUM.",
+    )
+    for name, form in FORMS.items()
+]
+
+
+@dg.multi_asset(
+    specs=[
+        spec.replace_attributes(group_name="ingest", owners=OWNERS, kinds=KINDS)
+        for spec in AUDIT_SPECS + FORM_SPECS
+    ],
+    pool=WRITER_POOL,
+    description="Discover new transfers in the landing zone, verify manifests, load typed rows.",
+)
+def raw_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    landing = warehouse.settings.landing
+    with warehouse.connect() as con:
+        ensure_raw_schema(con)
+        summary = ingest_landing(con, landing)
+        counts = {
+            table: con.execute(f"select count(*) from raw.{table}").fetchone()[0]
+            for table in ["transfers", "quarantine", "deletions", *FORMS]
+        }
+        in_force_preview = con.execute(
+            "select TRANSFER_ID, SITEID, EXTRACT_DATETIME, STATUS, REASON from raw.transfers "
+            "order by EXTRACT_DATETIME desc, TRANSFER_ID limit 20"
+        ).df()
+    registered = summary.registered
+    refused = [r for r in registered if r["status"] == "REFUSED"]
+    for r in refused:
+        context.log.warning(f"transfer {r['transfer_id']} refused: {r['reason']}")
+    yield dg.MaterializeResult(
+        asset_key=["raw", "transfers"],
+        metadata={
+            "dagster/row_count": counts["transfers"],
+            "landing": str(landing),
+            "new_deliveries": len(registered),
+            "refused_now": len(refused),
+            "preview": dg.MetadataValue.md(in_force_preview.to_markdown(index=False)),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=["raw", "quarantine"], metadata={"dagster/row_count": counts["quarantine"]}
+    )
+    yield dg.MaterializeResult(
+        asset_key=["raw", "deletions"], metadata={"dagster/row_count": counts["deletions"]}
+    )
+    for name in FORMS:
+        yield dg.MaterializeResult(
+            asset_key=["raw", name], metadata={"dagster/row_count": counts[name]}
+        )

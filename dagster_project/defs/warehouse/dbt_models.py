@@ -1,0 +1,60 @@
+"""dbt models, seeds and tests as Dagster assets and asset checks (dbt build)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from dagster_project.defs.resources import WRITER_POOL, Warehouse
+from dagster_project.defs.warehouse.project import dbt_project
+
+OWNERS_BY_LAYER = {
+    "staging": ["team:clinical-data-engineering"],
+    "intermediate": ["team:clinical-data-engineering"],
+    "adam": ["team:biostatistics"],
+}
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """Keys are schema/name (adam/adsl), the group is the layer, so the graph reads like the warehouse."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)  # meta.dagster.asset_key = raw/<form>
+        schema = dbt_resource_props["config"].get("schema") or "main"
+        return dg.AssetKey([schema, dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "source":
+            return "ingest"
+        return dbt_resource_props["config"].get("schema") or "staging"
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        schema = dbt_resource_props["config"].get("schema") or "staging"
+        return OWNERS_BY_LAYER.get(schema, ["team:clinical-data-engineering"])
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        return {**super().get_tags(dbt_resource_props), "layer": self.get_group_name(dbt_resource_props) or ""}
+
+
+translator = WarehouseTranslator(
+    settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True, enable_code_references=False)
+)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    pool=WRITER_POOL,
+)
+def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+    """dbt build (models, seeds, data tests, unit tests) on the working warehouse at the run's cut-off."""
+    os.environ["ISADEX_DBT_DB"] = str(warehouse.settings.work_db)
+    args = ["build", "--vars", json.dumps(warehouse.dbt_vars())]
+    yield from dbt.cli(args, context=context).stream().fetch_row_counts()

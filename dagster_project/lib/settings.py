@@ -1,0 +1,59 @@
+"""Run settings: where the landing zone, the warehouse and the report are, and the data cut.
+
+`isadex run` passes them on the command line; `dagster dev` reads ISADEX_* variables. Both
+end up here, so the UI and the CLI run the same definitions against the same files.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA = Path("data")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    landing: Path
+    warehouse: Path  # the published file readers open
+    cutoff: str | None = None  # YYYY-MM-DD; None = newest extract date in force
+    as_of: str | None = None  # ISO timestamp; None = every transfer seen
+    report_dir: Path | None = None
+
+    @property
+    def work_db(self) -> Path:
+        """The writer's file: Dagster builds here; readers never open it."""
+        return self.warehouse.with_name(self.warehouse.stem + ".work.duckdb")
+
+    @property
+    def cuts_dir(self) -> Path:
+        """One read-only published file per cut-off, kept for audit."""
+        return self.warehouse.with_name(self.warehouse.stem + ".cuts")
+
+    @property
+    def report_path(self) -> Path:
+        return self.report_dir or self.warehouse.with_name("report")
+
+    @classmethod
+    def from_env(cls) -> RunSettings:
+        report = os.environ.get("ISADEX_REPORT_DIR")
+        return cls(
+            landing=Path(os.environ.get("ISADEX_LANDING", DEFAULT_DATA / "landing")).resolve(),
+            warehouse=Path(
+                os.environ.get("ISADEX_WAREHOUSE", DEFAULT_DATA / "warehouse.duckdb")
+            ).resolve(),
+            cutoff=os.environ.get("ISADEX_CUTOFF") or None,
+            as_of=os.environ.get("ISADEX_AS_OF") or None,
+            report_dir=Path(report).resolve() if report else None,
+        )
+
+    def to_env(self) -> dict[str, str]:
+        env = {"ISADEX_LANDING": str(self.landing), "ISADEX_WAREHOUSE": str(self.warehouse)}
+        if self.cutoff:
+            env["ISADEX_CUTOFF"] = self.cutoff
+        if self.as_of:
+            env["ISADEX_AS_OF"] = self.as_of
+        if self.report_dir:
+            env["ISADEX_REPORT_DIR"] = str(self.report_dir)
+        return env

@@ -1,0 +1,118 @@
+"""Execute the Dagster definitions in-process for `isadex run` and summarise the outcome."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+import dagster as dg
+import duckdb
+
+from dagster_project.lib.settings import RunSettings
+
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    seconds: float
+    failures: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+    warned_checks: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    run_id: str = ""
+    warehouse: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        if not self.success or self.failed_checks:
+            return EXIT_FAILED
+        return EXIT_REFUSED if self.refused else EXIT_OK
+
+    def summary(self) -> str:
+        state = {EXIT_OK: "OK", EXIT_REFUSED: "OK, with refused transfers", EXIT_FAILED: "FAILED"}
+        lines = [f"isadex run {self.run_id[:8]}: {state[self.exit_code]} in {self.seconds:.1f} s"]
+        if self.exit_code != EXIT_FAILED:
+            lines.append(f"  published: {self.warehouse}")
+        else:
+            lines.append("  nothing new published; the previous publication stays current")
+        lines += [f"  failed: {f}" for f in self.failures]
+        lines += [f"  blocking check failed: {c}" for c in self.failed_checks]
+        lines += [f"  warning: {c}" for c in self.warned_checks]
+        lines += [f"  refused transfer {t}: {why}" for t, why in self.refused]
+        return "\n".join(lines)
+
+
+def _ensure_manifest() -> None:
+    from dagster_project.defs.warehouse.project import dbt_project
+
+    if not dbt_project.manifest_path.exists():
+        dbt_project.preparer.prepare(dbt_project)
+
+
+def _instance() -> dg.DagsterInstance:
+    # With DAGSTER_HOME set the run is recorded where `dagster dev` shows it.
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
+def _refused_in_landing(settings: RunSettings) -> list[tuple[str, str]]:
+    """Deliveries now in the landing folder whose registration is REFUSED."""
+    if not settings.work_db.exists():
+        return []
+    folders = {p.name for p in settings.landing.iterdir() if p.is_dir()}
+    con = duckdb.connect(str(settings.work_db), read_only=True)
+    try:
+        rows = con.execute(
+            "select DELIVERY, TRANSFER_ID, REASON from raw.transfers where STATUS = 'REFUSED' "
+            "order by DELIVERY"
+        ).fetchall()
+    except duckdb.Error:
+        return []
+    finally:
+        con.close()
+    return [(tid or delivery, reason) for delivery, tid, reason in rows if delivery in folders]
+
+
+def run_pipeline(settings: RunSettings) -> RunOutcome:
+    started = time.perf_counter()
+    _ensure_manifest()
+    from dagster_project.definitions import defs
+
+    definitions = defs() if callable(defs) else defs
+    job = definitions.resolve_implicit_global_asset_job_def()
+    with _instance() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        outcome = RunOutcome(
+            success=result.success,
+            seconds=0.0,
+            run_id=result.run_id,
+            warehouse=str(settings.warehouse),
+        )
+        for event in result.all_events:
+            if event.event_type_value == "STEP_FAILURE":
+                err = event.event_specific_data.error
+                outcome.failures.append(f"{event.step_key}: {err.message.strip() if err else ''}")
+        for evaluation in result.get_asset_check_evaluations():
+            if evaluation.passed:
+                continue
+            name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+            if evaluation.severity == dg.AssetCheckSeverity.ERROR and evaluation.blocking:
+                outcome.failed_checks.append(name)
+            else:
+                outcome.warned_checks.append(name)
+        outcome.step_seconds = _step_seconds(instance, result.run_id)
+    outcome.refused = _refused_in_landing(settings)
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    stats = instance.get_run_step_stats(run_id)
+    return {
+        s.step_key: round((s.end_time or 0) - (s.start_time or 0), 3)
+        for s in stats
+        if s.start_time and s.end_time
+    }

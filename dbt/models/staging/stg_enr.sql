@@ -1,0 +1,36 @@
+with
+
+transfers_in_force as (
+    select transfer_id from {{ ref('stg_transfers_in_force') }}
+),
+
+data_cut as (
+    select cutoff_date from {{ ref('stg_data_cut') }}
+),
+
+source as (
+    select raw_rows.*
+    from {{ source('raw', 'enr') }} as raw_rows
+    inner join transfers_in_force
+        on raw_rows.TRANSFER_ID = transfers_in_force.transfer_id
+),
+
+records_up_to_cutoff as (
+    select
+        source.TRANSFER_ID as transfer_id,
+        source.ROWNUM as source_row_number,
+        source.SITEID as site_id,
+        source.SUBJID as subject_id,
+        '{{ var("study_id", "ISA-DEX-MM") }}-' || source.SUBJID as usubjid,
+        source."ICFDT" as icf_date,
+        source."ELIGDT" as eligibility_date,
+        {{ yn_to_boolean('source."ENRLFL"') }} as is_enrolled,
+        source."REIND" as reinduction_regimen,
+        source."REINDRSP" as reinduction_response,
+        {{ yn_to_boolean('source."MOBFL"') }} as is_mobilised
+    from source
+    cross join data_cut
+    where source."ICFDT" is null or source."ICFDT" <= data_cut.cutoff_date
+)
+
+select * from records_up_to_cutoff
