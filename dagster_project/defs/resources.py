@@ -1,7 +1,7 @@
 """Resources shared by every asset: the DuckDB warehouse (one writer) and the dbt CLI."""
 
-from __future__ import annotations
 
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -72,7 +72,10 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             "warehouse": warehouse_from_env(),
-            "dbt": DbtCliResource(project_dir=dbt_project),
+            # The dbt beside this interpreter: the venv need not be on PATH (cron, the UI, CI).
+            "dbt": DbtCliResource(
+                project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt")
+            ),
         },
         executor=dg.in_process_executor,
     )

@@ -1,6 +1,5 @@
 """Landing zone -> raw.*: verify each new delivery, type its rows, quarantine what is malformed."""
 
-from __future__ import annotations
 
 import dagster as dg
 
@@ -11,7 +10,9 @@ from dagster_project.lib.ingestion import ensure_raw_schema, ingest_landing
 OWNERS = ["team:clinical-data-engineering"]
 KINDS = {"duckdb", "python"}
 
-AUDIT_SPECS = [
+# Tuples, not module-level lists of AssetSpec: load_from_defs_folder would register those as
+# external assets of their own.
+_AUDIT_SPECS = (
     dg.AssetSpec(
         ["raw", "transfers"],
         description="One row per delivery seen in the landing zone: LOADED, DUPLICATE or REFUSED, "
@@ -27,21 +28,21 @@ AUDIT_SPECS = [
         description="Records present in a site's previous loaded transfer and absent from the next: "
         "deletions at the site, kept visible.",
     ),
-]
-FORM_SPECS = [
+)
+_FORM_SPECS = tuple(
     dg.AssetSpec(
         ["raw", name],
         description=f"{form.label} ({name}.csv): typed rows of every loaded transfer, one row per "
         f"record and transfer (key {', '.join(form.key)}), with TRANSFER_ID and ROWNUM.",
     )
     for name, form in FORMS.items()
-]
+)
 
 
 @dg.multi_asset(
     specs=[
         spec.replace_attributes(group_name="ingest", owners=OWNERS, kinds=KINDS)
-        for spec in AUDIT_SPECS + FORM_SPECS
+        for spec in _AUDIT_SPECS + _FORM_SPECS
     ],
     pool=WRITER_POOL,
     description="Discover new transfers in the landing zone, verify manifests, load typed rows.",

@@ -1,6 +1,5 @@
 """dbt models, seeds and tests as Dagster assets and asset checks (dbt build)."""
 
-from __future__ import annotations
 
 import json
 import os

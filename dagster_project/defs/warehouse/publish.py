@@ -1,6 +1,5 @@
 """The published warehouse: the file statisticians open, swapped atomically after a good run."""
 
-from __future__ import annotations
 
 import dagster as dg
 
