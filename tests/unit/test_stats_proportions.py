@@ -1,0 +1,38 @@
+"""Exact binomial proportions against R binom.test (tests/reference/r_reference.json)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dagster_project.lib.stats import proportion_ci
+
+REF = json.loads((Path(__file__).parents[1] / "reference" / "r_reference.json").read_text())
+
+
+@pytest.mark.parametrize("case", REF["binom"], ids=lambda c: f"{c['x']}of{c['n']}")
+def test_matches_r_binom_test(case):
+    p = proportion_ci(case["x"], case["n"])
+    assert p.estimate == pytest.approx(case["estimate"], abs=1e-6)
+    assert p.lower == pytest.approx(case["lower"], abs=1e-4)
+    assert p.upper == pytest.approx(case["upper"], abs=1e-4)
+
+
+def test_hand_derived_bounds():
+    # x = 0: lower 0, upper 1 - 0.025^(1/n); x = n: upper 1, lower 0.025^(1/n)
+    assert proportion_ci(0, 10).lower == 0.0
+    assert proportion_ci(0, 10).upper == pytest.approx(1 - 0.025 ** (1 / 10), abs=1e-10)
+    assert proportion_ci(10, 10).lower == pytest.approx(0.025 ** (1 / 10), abs=1e-10)
+    assert proportion_ci(10, 10).upper == 1.0
+    assert proportion_ci(3, 60).percent == pytest.approx(5.0)
+
+
+def test_empty_denominator_is_empty_not_an_error():
+    p = proportion_ci(0, 0)
+    assert (p.n, p.N, p.estimate, p.lower, p.upper, p.percent) == (0, 0, None, None, None, None)
+
+
+@pytest.mark.parametrize("n,N", [(-1, 5), (6, 5), (1, -1)])
+def test_invalid_counts_raise(n, N):
+    with pytest.raises(ValueError):
+        proportion_ci(n, N)
