@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -47,14 +47,18 @@ def write_manifest(folder: Path, manifest: Mapping) -> Path:
 
 def build_manifest(
     folder: Path, site_id: str, transfer_id: str, extract_datetime: str,
-    study_id: str = STUDY_ID,
+    study_id: str = STUDY_ID, known: Mapping[str, tuple[str, int]] | None = None,
 ) -> dict:
+    """Manifest of every CSV in `folder`, in file-name order.
+
+    `known` maps file name -> (sha256, data rows) for files whose checksum and row
+    count the caller computed while writing them, so large extracts are not re-read.
+    """
+    known = known or {}
     files = {}
     for csv_path in sorted(folder.glob("*.csv")):
-        files[csv_path.name] = {
-            "sha256": sha256_file(csv_path),
-            "rows": count_data_rows(csv_path),
-        }
+        sha, rows = known.get(csv_path.name) or (sha256_file(csv_path), count_data_rows(csv_path))
+        files[csv_path.name] = {"sha256": sha, "rows": rows}
     return {
         "study_id": study_id,
         "site_id": site_id,
@@ -87,4 +91,33 @@ def write_transfer(
             frame = pd.DataFrame(columns=form.column_names)
         frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
     write_manifest(folder, build_manifest(folder, site_id, transfer_id, extract_datetime))
+    return folder
+
+
+def write_transfer_chunks(
+    landing: Path,
+    site_id: str,
+    extract_datetime: str,
+    files: Mapping[str, tuple[Sequence[bytes | memoryview], int]],
+    transfer_id: str | None = None,
+) -> Path:
+    """Write already-formatted CSV files (header included) and their manifest.
+
+    `files` maps file name (`dm.csv`, ...) -> (byte chunks in order, data rows). The
+    checksum is computed from the bytes as they are written; the caller vouches for the
+    row count (the generator knows it exactly). Fast path for large synthetic trials.
+    """
+    transfer_id = transfer_id or transfer_id_for(site_id, extract_datetime)
+    folder = Path(landing) / transfer_id
+    folder.mkdir(parents=True, exist_ok=True)
+    known: dict[str, tuple[str, int]] = {}
+    for name, (chunks, rows) in files.items():
+        h = hashlib.sha256()
+        with open(folder / name, "wb") as f:
+            for chunk in chunks:
+                h.update(chunk)
+                f.write(chunk)
+        known[name] = (h.hexdigest(), rows)
+    write_manifest(folder, build_manifest(folder, site_id, transfer_id, extract_datetime,
+                                          known=known))
     return folder
