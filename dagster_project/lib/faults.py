@@ -1,0 +1,511 @@
+"""Write each kind of bad input of site_extracts.md ("What bad input gets") into a landing dir.
+
+Every fault starts from `valid_frames` (a small, hand-built, contract-valid
+site extract) written with the transfer writer, then breaks exactly one thing.
+Each writer returns a FaultCase stating the outcome the contract prescribes,
+so the CLI's `--faults` option and the tests share one list of expectations.
+Each fault gets its own site, so cases never interact (deletions, duplicates).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .contract import FORMS
+from .transfer_writer import build_manifest, transfer_id_for, write_manifest, write_transfer
+
+T1 = "2026-01-31T08:00:00Z"  # baseline transfer, when a fault needs an earlier one in force
+T2 = "2026-03-31T08:00:00Z"  # the faulty transfer
+
+
+@dataclass(frozen=True)
+class FaultCase:
+    """One bad input and the outcome the contract prescribes for it."""
+
+    name: str
+    problem: str  # the contract table's wording
+    site_id: str
+    transfer_id: str  # the faulty transfer
+    delivery: str  # its folder name
+    status: str  # expected raw.transfers STATUS of `delivery`
+    reason_contains: tuple[str, ...] = ()  # substrings of its REASON (transfer or quarantine)
+    quarantined: tuple[tuple[str, int, str | None], ...] = ()  # (FORM, ROWNUM, COLUMN)
+    baseline_delivery: str | None = None  # earlier delivery of the site that must stay LOADED
+
+
+# --------------------------------------------------------------------------- valid input
+
+
+def valid_frames(site_id: str = "IT01", n_subjects: int = 3) -> dict[str, pd.DataFrame]:
+    """A contract-valid cumulative extract of `n_subjects` subjects (all values as strings).
+
+    Subject i (i < 18) consents on 2025-01-(10+i), gets 3 induction isatuximab
+    doses one week apart from 2025-02-(1+i), ASCT, one lab panel, responses, and
+    is alive; subject 2 (when present) has an AE; subject 3 has a partial
+    diagnosis date (YYYY-MM).
+    """
+    rows: dict[str, list[dict]] = {name: [] for name in FORMS}
+    for i in range(1, n_subjects + 1):
+        s = f"{site_id}-{i:03d}"
+        d = 10 + (i % 18)
+        ids = {"SITEID": site_id, "SUBJID": s}
+        rows["dm"].append(
+            {
+                **ids,
+                "BRTHYR": str(1950 + i),
+                "SEX": "MF"[i % 2],
+                "RACE": "WHITE",
+                "HEIGHT": "170.5",
+                "WEIGHT": "72",
+            }
+        )
+        rows["enr"].append(
+            {
+                **ids,
+                "ICFDT": f"2025-01-{d:02d}",
+                "ELIGDT": f"2025-01-{d + 2:02d}",
+                "ENRLFL": "Y",
+                "REIND": "KRD",
+                "REINDRSP": "VGPR",
+                "MOBFL": "Y",
+            }
+        )
+        rows["dx"].append(
+            {
+                **ids,
+                "DIAGDT": "2019-05" if i == 3 else f"2019-03-{d:02d}",
+                "MMTYPE": "IGG",
+                "LCTYPE": "KAPPA",
+                "ISS": "II",
+                "HRCYTO": "N",
+                "PRIORLN": "1",
+            }
+        )
+        first_dose = 1 + i % 14
+        for day in (1, 8, 15):
+            rows["ex"].append(
+                {
+                    **ids,
+                    "EXTRT": "ISATUXIMAB",
+                    "PHASE": "INDUCTION",
+                    "CYCLE": "1",
+                    "DAY": str(day),
+                    "EXSTDT": f"2025-02-{first_dose + day - 1:02d}",
+                    "EXDOSE": "10",
+                    "EXDOSU": "MG/KG",
+                    "EXADJ": "",
+                }
+            )
+        rows["ex"].append(
+            {
+                **ids,
+                "EXTRT": "MELPHALAN",
+                "PHASE": "ASCT",
+                "CYCLE": "1",
+                "DAY": "-2",
+                "EXSTDT": f"2025-04-{d:02d}",
+                "EXDOSE": "200",
+                "EXDOSU": "MG/M2",
+                "EXADJ": "",
+            }
+        )
+        rows["sct"].append(
+            {**ids, "MELDT": f"2025-04-{d:02d}", "ASCTDT": f"2025-04-{d + 2:02d}", "CD34": "4.2"}
+        )
+        for code, res in (("SMPROT", "0.4"), ("SIFE", "POS"), ("KAPPA", "12.5")):
+            rows["lb"].append({**ids, "LBDT": f"2025-03-{d:02d}", "LBTESTCD": code, "LBORRES": res})
+        rows["rs"].append(
+            {
+                **ids,
+                "RSDT": f"2025-03-{d:02d}",
+                "PHASE": "INDUCTION",
+                "RSORRES": "VGPR",
+                "RSCOMPL": "Y",
+            }
+        )
+        rows["rs"].append(
+            {**ids, "RSDT": f"2025-06-{d:02d}", "PHASE": "ASCT", "RSORRES": "CR", "RSCOMPL": "Y"}
+        )
+        rows["mrd"].append(
+            {
+                **ids,
+                "MRDDT": f"2025-06-{d:02d}",
+                "MRDMETH": "NGF",
+                "MRDSENS": "1E-5",
+                "MRDRES": "NEGATIVE",
+            }
+        )
+        rows["fu"].append({**ids, "FUDT": f"2025-12-{d:02d}", "FUSTAT": "ALIVE"})
+        if i == 2:
+            rows["ae"].append(
+                {
+                    **ids,
+                    "AESPID": "1",
+                    "AETERM": "Neutropenia, febrile",
+                    "AEDECOD": "Febrile neutropenia",
+                    "AEBODSYS": "Blood and lymphatic system disorders",
+                    "AESTDT": "2025-04",
+                    "AEENDT": "",
+                    "AETOXGR": "3",
+                    "AESER": "Y",
+                    "AEREL": "ISATUXIMAB",
+                    "AEACN": "DRUG INTERRUPTED",
+                    "AESPM": "N",
+                }
+            )
+    frames = {}
+    for name, form in FORMS.items():
+        frames[name] = pd.DataFrame(rows[name], columns=form.column_names, dtype="string")
+    return frames
+
+
+def _write(landing: Path, site: str, when: str, frames: dict[str, pd.DataFrame]) -> Path:
+    return write_transfer(landing, site, when, frames)
+
+
+def _rewrite_manifest(folder: Path, **overrides: object) -> None:
+    """Recompute the manifest from the files as they now are, then apply overrides."""
+    old = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    m = build_manifest(folder, old["site_id"], old["transfer_id"], old["extract_datetime"])
+    m.update(overrides)
+    write_manifest(folder, m)
+
+
+def _baseline(landing: Path, site: str) -> str:
+    return _write(landing, site, T1, valid_frames(site)).name
+
+
+def _case(
+    name: str,
+    problem: str,
+    site: str,
+    status: str,
+    reason: tuple[str, ...],
+    quarantined: tuple = (),
+    baseline: str | None = None,
+    delivery: str | None = None,
+    transfer_id: str | None = None,
+) -> FaultCase:
+    tid = transfer_id or transfer_id_for(site, T2)
+    return FaultCase(
+        name, problem, site, tid, delivery or tid, status, reason, quarantined, baseline
+    )
+
+
+# --------------------------------------------------------------------------- transfer refusals
+
+
+def manifest_missing(landing: Path, site: str = "FA01") -> FaultCase:
+    base = _baseline(landing, site)
+    folder = _write(landing, site, T2, valid_frames(site))
+    (folder / "manifest.json").unlink()
+    return _case(
+        "manifest_missing",
+        "manifest missing",
+        site,
+        "REFUSED",
+        (folder.name, "manifest missing"),
+        baseline=base,
+    )
+
+
+def manifest_unreadable(landing: Path, site: str = "FA02") -> FaultCase:
+    base = _baseline(landing, site)
+    folder = _write(landing, site, T2, valid_frames(site))
+    (folder / "manifest.json").write_text('{"study_id": "ISA-DEX-MM", "files": {', "utf-8")
+    return _case(
+        "manifest_unreadable",
+        "manifest unreadable",
+        site,
+        "REFUSED",
+        (folder.name, "manifest unreadable"),
+        baseline=base,
+    )
+
+
+def wrong_study(landing: Path, site: str = "FA03") -> FaultCase:
+    base = _baseline(landing, site)
+    folder = _write(landing, site, T2, valid_frames(site))
+    _rewrite_manifest(folder, study_id="ISA-LEN-MM")
+    return _case(
+        "wrong_study",
+        "wrong study",
+        site,
+        "REFUSED",
+        (folder.name, "wrong study", "ISA-LEN-MM"),
+        baseline=base,
+    )
+
+
+def checksum_mismatch(landing: Path, site: str = "FA04") -> FaultCase:
+    """dm.csv edited after the manifest was written (same row count, other bytes)."""
+    base = _baseline(landing, site)
+    folder = _write(landing, site, T2, valid_frames(site))
+    dm = folder / "dm.csv"
+    dm.write_text(dm.read_text("utf-8").replace("170.5", "175.5", 1), "utf-8")
+    return _case(
+        "checksum_mismatch",
+        "checksum mismatch",
+        site,
+        "REFUSED",
+        (folder.name, "checksum mismatch", "dm.csv"),
+        baseline=base,
+    )
+
+
+def row_count_mismatch(landing: Path, site: str = "FA05") -> FaultCase:
+    base = _baseline(landing, site)
+    folder = _write(landing, site, T2, valid_frames(site))
+    m = json.loads((folder / "manifest.json").read_text("utf-8"))
+    m["files"]["lb.csv"]["rows"] += 1
+    write_manifest(folder, m)
+    return _case(
+        "row_count_mismatch",
+        "row-count mismatch",
+        site,
+        "REFUSED",
+        (folder.name, "row-count mismatch", "lb.csv"),
+        baseline=base,
+    )
+
+
+def site_mismatch(landing: Path, site: str = "FA06") -> FaultCase:
+    """The manifest says `site`; one ae row (and its subject) belongs to another site."""
+    base = _baseline(landing, site)
+    frames = valid_frames(site)
+    other = "ZZ99"
+    frames["ae"].loc[0, "SITEID"] = other
+    frames["ae"].loc[0, "SUBJID"] = f"{other}-001"
+    folder = _write(landing, site, T2, frames)
+    return _case(
+        "site_mismatch",
+        "site mismatch",
+        site,
+        "REFUSED",
+        (folder.name, "site mismatch", "ae.csv", other),
+        baseline=base,
+    )
+
+
+def missing_required_column(landing: Path, site: str = "FA07") -> FaultCase:
+    base = _baseline(landing, site)
+    frames = valid_frames(site)
+    frames["ex"] = frames["ex"].drop(columns=["EXSTDT"])
+    folder = _write(landing, site, T2, frames)
+    return _case(
+        "missing_required_column",
+        "missing required column",
+        site,
+        "REFUSED",
+        (folder.name, "ex.csv", "missing required column", "EXSTDT"),
+        baseline=base,
+    )
+
+
+# --------------------------------------------------------------------------- row quarantine
+
+
+def unparseable_value(landing: Path, site: str = "FA08") -> FaultCase:
+    """dm row 2 HEIGHT 'tall'; ae row 1 AETOXGR '3.5' (not an integer)."""
+    frames = valid_frames(site)
+    frames["dm"].loc[1, "HEIGHT"] = "tall"
+    frames["ae"].loc[0, "AETOXGR"] = "3.5"
+    _write(landing, site, T2, frames)
+    return _case(
+        "unparseable_value",
+        "unparseable value",
+        site,
+        "LOADED",
+        ("dm.csv row 2 HEIGHT: not a number 'tall'", "ae.csv row 1 AETOXGR: not an integer '3.5'"),
+        quarantined=(("dm", 2, "HEIGHT"), ("ae", 1, "AETOXGR")),
+    )
+
+
+def unknown_code(landing: Path, site: str = "FA09") -> FaultCase:
+    """rs row 3 RSORRES 'VGRP' (typo)."""
+    frames = valid_frames(site)
+    frames["rs"].loc[2, "RSORRES"] = "VGRP"
+    _write(landing, site, T2, frames)
+    return _case(
+        "unknown_code",
+        "unknown code",
+        site,
+        "LOADED",
+        ("rs.csv row 3 RSORRES: unknown code 'VGRP'",),
+        quarantined=(("rs", 3, "RSORRES"),),
+    )
+
+
+def impossible_date(landing: Path, site: str = "FA10") -> FaultCase:
+    """ex row 2 EXSTDT '2026-02-30'."""
+    frames = valid_frames(site)
+    frames["ex"].loc[1, "EXSTDT"] = "2026-02-30"
+    tid = transfer_id_for(site, T2)
+    _write(landing, site, T2, frames)
+    return _case(
+        "impossible_date",
+        "impossible date",
+        site,
+        "LOADED",
+        (f"{tid} ex.csv row 2 EXSTDT: impossible date '2026-02-30'",),
+        quarantined=(("ex", 2, "EXSTDT"),),
+    )
+
+
+def partial_date_not_allowed(landing: Path, site: str = "FA11") -> FaultCase:
+    """enr row 1 ICFDT '2025-01' (ICFDT is a full date)."""
+    frames = valid_frames(site)
+    frames["enr"].loc[0, "ICFDT"] = "2025-01"
+    _write(landing, site, T2, frames)
+    return _case(
+        "partial_date_not_allowed",
+        "partial date where none is allowed",
+        site,
+        "LOADED",
+        ("enr.csv row 1 ICFDT: partial date not allowed '2025-01'",),
+        quarantined=(("enr", 1, "ICFDT"),),
+    )
+
+
+def duplicate_key(landing: Path, site: str = "FA12") -> FaultCase:
+    """lb row 1 repeated as row 10 (other result): both rows quarantined."""
+    frames = valid_frames(site)
+    lb = frames["lb"]
+    dup = lb.iloc[[0]].copy()
+    dup["LBORRES"] = "0.5"
+    frames["lb"] = pd.concat([lb, dup], ignore_index=True)
+    n = len(frames["lb"])
+    _write(landing, site, T2, frames)
+    return _case(
+        "duplicate_key",
+        "duplicate key",
+        site,
+        "LOADED",
+        ("lb.csv row 1", f"lb.csv row {n}", "duplicate key"),
+        quarantined=(("lb", 1, "SUBJID,LBTESTCD,LBDT"), ("lb", n, "SUBJID,LBTESTCD,LBDT")),
+    )
+
+
+def malformed_csv_row(landing: Path, site: str = "FA13") -> FaultCase:
+    """fu.csv gets a row with too many fields and ae.csv one with a broken quote.
+
+    The manifest is recomputed afterwards (the site's own export wrote them), so
+    the transfer itself is whole and only those rows are quarantined.
+    """
+    frames = valid_frames(site)
+    folder = _write(landing, site, T2, frames)
+    n_fu = len(frames["fu"])
+    with open(folder / "fu.csv", "a", encoding="utf-8") as f:
+        f.write(f"{site},{site}-001,2025-12-30,ALIVE,EXTRA_FIELD\n")
+    with open(folder / "fu.csv", "a", encoding="utf-8") as f:
+        f.write(f"{site},{site}-002,2025-12-30,ALIVE\n")
+    n_ae = len(frames["ae"])
+    with open(folder / "ae.csv", "a", encoding="utf-8") as f:
+        f.write(
+            f'{site},{site}-001,2,"Nausea" mild,Nausea,Gastrointestinal disorders,'
+            "2025-05,,1,N,NOT RELATED,NONE,N\n"
+        )
+    _rewrite_manifest(folder)
+    return _case(
+        "malformed_csv_row",
+        "malformed CSV row",
+        site,
+        "LOADED",
+        (f"fu.csv row {n_fu + 1}", "malformed CSV row", f"ae.csv row {n_ae + 1}"),
+        quarantined=(("fu", n_fu + 1, None), ("ae", n_ae + 1, None)),
+    )
+
+
+def logically_inconsistent(landing: Path, site: str = "FA14") -> FaultCase:
+    """Death before consent, response after death, ASCT before consent: all load."""
+    frames = valid_frames(site)
+    s1, s2 = f"{site}-001", f"{site}-002"
+    icf1 = frames["enr"].loc[0, "ICFDT"]  # 2025-01-11
+    frames["dth"] = pd.DataFrame(
+        [{"SITEID": site, "SUBJID": s1, "DTHDT": "2025-01-02", "DTHCAUS": "OTHER"}],
+        columns=FORMS["dth"].column_names,
+        dtype="string",
+    )
+    assert "2025-01-02" < icf1  # death before consent; rs rows of s1 are after death
+    frames["sct"].loc[frames["sct"]["SUBJID"] == s2, ["MELDT", "ASCTDT"]] = [
+        "2024-12-01",
+        "2024-12-03",
+    ]
+    _write(landing, site, T2, frames)
+    return _case(
+        "logically_inconsistent", "logically inconsistent but parseable", site, "LOADED", ()
+    )
+
+
+# --------------------------------------------------------------------------- re-deliveries
+
+
+def same_transfer_twice(landing: Path, site: str = "FA15") -> FaultCase:
+    """The T2 transfer, byte for byte, in a second folder: a no-op DUPLICATE row."""
+    first = _write(landing, site, T2, valid_frames(site))
+    second = first.parent / f"{first.name}_redelivered"
+    shutil.copytree(first, second)
+    return _case(
+        "same_transfer_twice",
+        "same transfer delivered twice",
+        site,
+        "DUPLICATE",
+        (first.name, "duplicate"),
+        baseline=first.name,
+        delivery=second.name,
+    )
+
+
+def same_id_different_content(landing: Path, site: str = "FA16") -> FaultCase:
+    """A second folder under the same transfer_id whose dm.csv differs: REFUSED, first kept."""
+    first = _write(landing, site, T2, valid_frames(site))
+    frames = valid_frames(site)
+    frames["dm"].loc[0, "WEIGHT"] = "80"
+    # write_transfer names the folder after the transfer_id, so write elsewhere and move in.
+    tmp = landing / ".staging"
+    written = write_transfer(tmp, site, T2, frames)
+    second = landing / f"{first.name}_resent"
+    shutil.move(str(written), str(second))
+    shutil.rmtree(tmp)
+    return _case(
+        "same_id_different_content",
+        "same transfer_id with different content",
+        site,
+        "REFUSED",
+        (first.name, "already loaded", "different content", "dm.csv"),
+        baseline=first.name,
+        delivery=second.name,
+    )
+
+
+FAULTS: tuple[Callable[[Path], FaultCase], ...] = (
+    manifest_missing,
+    manifest_unreadable,
+    wrong_study,
+    checksum_mismatch,
+    row_count_mismatch,
+    site_mismatch,
+    missing_required_column,
+    unparseable_value,
+    unknown_code,
+    impossible_date,
+    partial_date_not_allowed,
+    duplicate_key,
+    malformed_csv_row,
+    logically_inconsistent,
+    same_transfer_twice,
+    same_id_different_content,
+)
+
+
+def write_all_faults(landing: Path) -> list[FaultCase]:
+    """Write every fault (each on its own site) into `landing`; return the expectations."""
+    landing = Path(landing)
+    landing.mkdir(parents=True, exist_ok=True)
+    return [fault(landing) for fault in FAULTS]

@@ -1,0 +1,279 @@
+"""Ingest a landing zone into raw.* (architecture.md, "Raw layer"): the orchestrator.
+
+Method:
+- A delivery is (folder name, manifest sha256). Deliveries already in
+  raw.transfers are skipped, so re-running on the same landing folder changes
+  nothing at all.
+- New deliveries are ordered by extract_datetime, then transfer_id, then
+  folder, so a site's earlier transfer loads (and serves as the deletion
+  baseline) before its later one.
+- Each delivery: manifest checks (landing.py) -> same transfer_id already
+  LOADED? (same file checksums: DUPLICATE; different: REFUSED, the first stays)
+  -> file checksums and row counts -> load every form (raw_load.py) and record
+  deletions against the site's previous LOADED transfer -> one raw.transfers
+  row. The load and its raw.transfers row are one DuckDB transaction, so a
+  crash or refusal never leaves half a transfer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from .contract import FORMS, raw_table_ddl
+from .landing import Delivery, ManifestError, discover, open_delivery, sha256_bytes, verify_files
+from .raw_load import FormLoad, TransferRefused, load_transfer
+
+LOADED, DUPLICATE, REFUSED = "LOADED", "DUPLICATE", "REFUSED"
+_FOLDER_SITE_RE = re.compile(r"^([A-Z]{2}[0-9]{2})_")
+
+RAW_TRANSFERS_DDL = """
+create table if not exists raw.transfers (
+    "TRANSFER_ID" VARCHAR NOT NULL,
+    "DELIVERY" VARCHAR NOT NULL,
+    "SITEID" VARCHAR,
+    "STUDYID" VARCHAR,
+    "EXTRACT_DATETIME" TIMESTAMP,
+    "CONTRACT_VERSION" VARCHAR,
+    "MANIFEST_SHA256" VARCHAR,
+    "FILES_SHA256" JSON,
+    "STATUS" VARCHAR NOT NULL,
+    "REASON" VARCHAR,
+    "REGISTERED_AT" TIMESTAMP NOT NULL,
+    "ROWS_IN" BIGINT,
+    "ROWS_LOADED" BIGINT,
+    "ROWS_QUARANTINED" BIGINT
+)"""
+
+RAW_QUARANTINE_DDL = """
+create table if not exists raw.quarantine (
+    "TRANSFER_ID" VARCHAR NOT NULL,
+    "FORM" VARCHAR NOT NULL,
+    "ROWNUM" BIGINT NOT NULL,
+    "COLUMN" VARCHAR,
+    "VALUE" VARCHAR,
+    "REASON" VARCHAR NOT NULL,
+    "RECORD" JSON
+)"""
+
+RAW_DELETIONS_DDL = """
+create table if not exists raw.deletions (
+    "SITEID" VARCHAR NOT NULL,
+    "FORM" VARCHAR NOT NULL,
+    "RECORD_KEY" VARCHAR NOT NULL,
+    "PREV_TRANSFER_ID" VARCHAR NOT NULL,
+    "TRANSFER_ID" VARCHAR NOT NULL
+)"""
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest_landing call did.
+
+    `registered`: one dict per newly seen delivery, in processing order, with
+    transfer_id, delivery, site_id, status, reason, rows_in, rows_loaded,
+    rows_quarantined, rows_deleted, forms ({form: {rows_in, rows_loaded,
+    rows_quarantined, rows_malformed, deletions}}), files_sha256, seconds.
+    `skipped`: folders already registered (no-op).
+    """
+
+    registered: list[dict] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def refused(self) -> list[dict]:
+        return [r for r in self.registered if r["status"] == REFUSED]
+
+    @property
+    def loaded(self) -> list[dict]:
+        return [r for r in self.registered if r["status"] == LOADED]
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create schema raw and its tables (idempotent)."""
+    con.execute("create schema if not exists raw")
+    for form in FORMS.values():
+        con.execute(raw_table_ddl(form))
+    con.execute(RAW_TRANSFERS_DDL)
+    con.execute(RAW_QUARANTINE_DDL)
+    con.execute(RAW_DELETIONS_DDL)
+
+
+def _manifest_sha(folder: Path) -> str | None:
+    path = folder / "manifest.json"
+    return sha256_bytes(path.read_bytes()) if path.is_file() else None
+
+
+def _known_deliveries(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str | None]]:
+    return {
+        (d, m)
+        for d, m in con.execute(
+            'select "DELIVERY", "MANIFEST_SHA256" from raw.transfers'
+        ).fetchall()
+    }
+
+
+def _order_key(item: tuple[Delivery, str | None]) -> tuple:
+    d = item[0]
+    return (d.extract_datetime or datetime.min, d.transfer_id or "", d.name)
+
+
+def ingest_landing(con: duckdb.DuckDBPyConnection, landing: Path) -> IngestSummary:
+    """Register and load every new delivery under `landing` (see module docstring)."""
+    t0 = time.perf_counter()
+    ensure_raw_schema(con)
+    summary = IngestSummary()
+    known = _known_deliveries(con)
+    pending: list[tuple[Delivery, str | None]] = []
+    for folder in discover(Path(landing)):
+        if (folder.name, _manifest_sha(folder)) in known:
+            summary.skipped.append(folder.name)
+            continue
+        pending.append(open_delivery(folder))
+    for delivery, reason in sorted(pending, key=_order_key):
+        summary.registered.append(_ingest_delivery(con, delivery, reason))
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _ingest_delivery(con: duckdb.DuckDBPyConnection, d: Delivery, reason: str | None) -> dict:
+    t0 = time.perf_counter()
+    if reason is None:
+        try:
+            verify_files(d)
+        except ManifestError as exc:
+            reason = str(exc)
+    if reason is not None:
+        return _register(con, d, REFUSED, reason, t0)
+    reason, status = _redelivery(con, d)
+    if status is not None:
+        return _register(con, d, status, reason, t0)
+
+    prev = _previous_loaded(con, d)
+    files = {n: (e.path, e.rows) for n, e in d.files.items()}
+    con.execute("begin transaction")
+    try:
+        loads = load_transfer(con, d.transfer_id, d.site_id, files, prev)
+        row = _register(con, d, LOADED, None, t0, loads)
+        con.execute("commit")
+        return row
+    except TransferRefused as exc:
+        con.execute("rollback")
+        return _register(con, d, REFUSED, str(exc), t0)
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def _redelivery(con: duckdb.DuckDBPyConnection, d: Delivery) -> tuple[str | None, str | None]:
+    """(reason, status) when d's transfer_id is already LOADED, else (None, None)."""
+    first = con.execute(
+        'select "DELIVERY", "FILES_SHA256" from raw.transfers '
+        'where "TRANSFER_ID" = ? and "STATUS" = ? order by "REGISTERED_AT" limit 1',
+        [d.transfer_id, LOADED],
+    ).fetchone()
+    if first is None:
+        return None, None
+    first_files = json.loads(first[1]) if first[1] else {}
+    if first_files == d.files_sha256:
+        return (
+            f"{d.transfer_id}: duplicate delivery, same content as delivery {first[0]} "
+            "already loaded; nothing loaded"
+        ), DUPLICATE
+    differ = sorted(
+        n
+        for n in set(first_files) | set(d.files_sha256)
+        if first_files.get(n) != d.files_sha256.get(n)
+    )
+    return (
+        f"{d.transfer_id}: transfer_id already loaded from delivery {first[0]} with "
+        f"different content (differs in {', '.join(differ)}); refused, the first stays "
+        "in force"
+    ), REFUSED
+
+
+def _previous_loaded(con: duckdb.DuckDBPyConnection, d: Delivery) -> str | None:
+    """The site's latest LOADED transfer before d by (EXTRACT_DATETIME, TRANSFER_ID)."""
+    row = con.execute(
+        'select "TRANSFER_ID" from raw.transfers where "SITEID" = ? and "STATUS" = ? '
+        'and ("EXTRACT_DATETIME" < ? or ("EXTRACT_DATETIME" = ? and "TRANSFER_ID" < ?)) '
+        'order by "EXTRACT_DATETIME" desc, "TRANSFER_ID" desc limit 1',
+        [d.site_id, LOADED, d.extract_datetime, d.extract_datetime, d.transfer_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _site_of(d: Delivery) -> str | None:
+    if d.site_id:
+        return d.site_id
+    m = _FOLDER_SITE_RE.match(d.label)
+    return m.group(1) if m else None
+
+
+def _register(
+    con: duckdb.DuckDBPyConnection,
+    d: Delivery,
+    status: str,
+    reason: str | None,
+    t0: float,
+    loads: list[FormLoad] | None = None,
+) -> dict:
+    """Insert the raw.transfers row (inside the load's transaction when there is one)."""
+    loads = loads or []
+    rows_in = (
+        sum(f.rows_in for f in loads)
+        if loads
+        else (sum(e.rows for e in d.files.values() if e.name.endswith(".csv")) if d.files else None)
+    )
+    rows_loaded = sum(f.rows_loaded for f in loads)
+    rows_q = sum(f.rows_quarantined for f in loads)
+    files_json = json.dumps(d.files_sha256) if d.files else None
+    con.execute(
+        "insert into raw.transfers values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            d.label,
+            d.name,
+            _site_of(d),
+            d.study_id,
+            d.extract_datetime,
+            d.contract_version,
+            d.manifest_sha256,
+            files_json,
+            status,
+            reason,
+            datetime.now(UTC).replace(tzinfo=None),
+            rows_in,
+            rows_loaded,
+            rows_q,
+        ],
+    )
+    return {
+        "transfer_id": d.label,
+        "delivery": d.name,
+        "site_id": _site_of(d),
+        "status": status,
+        "reason": reason,
+        "rows_in": rows_in,
+        "rows_loaded": rows_loaded,
+        "rows_quarantined": rows_q,
+        "rows_deleted": sum(f.deletions for f in loads),
+        "forms": {
+            f.form: {
+                "rows_in": f.rows_in,
+                "rows_loaded": f.rows_loaded,
+                "rows_quarantined": f.rows_quarantined,
+                "rows_malformed": f.rows_malformed,
+                "deletions": f.deletions,
+            }
+            for f in loads
+        },
+        "files_sha256": d.files_sha256,
+        "seconds": round(time.perf_counter() - t0, 3),
+    }

@@ -1,0 +1,569 @@
+"""Load one verified transfer's CSV files into raw.<form>, set-based in DuckDB.
+
+Method, per form file (contract.py is the only description of the forms; every
+check below is SQL generated from it, so no Python touches a data row):
+
+1. The header is read with the csv module (one record). Names are trimmed and
+   upper-cased; a contract column missing from it refuses the file, and so the
+   transfer (a cumulative snapshot must be whole). Column order is free, extra
+   columns are kept as JSON in EXTRA.
+2. DuckDB reads the file with `read_csv` under an explicit all-VARCHAR schema
+   (header skipped, so a UTF-8 BOM is harmless) and `store_rejects`, so
+   structurally malformed records (too many / too few fields, broken quoting,
+   invalid UTF-8) are set aside with their record number instead of failing
+   the read. `row_number() over ()` numbers the good records in file order
+   (DuckDB keeps scan order with preserve_insertion_order, the default; a test
+   pins this on a large file read with several threads), and the rejected
+   record numbers are merged back in with an ASOF join so ROWNUM is the 1-based
+   data-record number in the file.
+3. Any SITEID differing from the manifest's site_id refuses the transfer. The
+   records DuckDB saw (good + rejected) must equal the manifest's row count, so
+   nothing can go missing between the two (e.g. a blank line DuckDB skips).
+4. Each column gets a typed expression and an error expression (empty ->
+   NULL, trim, codes upper-cased and checked, strict integers / numbers /
+   dates / partial dates, min-max ranges, required keys, SUBJID shape and
+   site). Key duplicates are found with a GROUP BY on the typed key over all
+   records; every record sharing a duplicated key is quarantined.
+5. Clean records go to raw.<form>; every other record becomes exactly one
+   raw.quarantine row (first bad column in contract order, all reasons listed,
+   whole raw record as JSON). So rows in file = loaded + quarantined.
+
+The caller owns the transaction: a refusal raises TransferRefused and the
+caller rolls back, so nothing of a refused transfer stays in raw.*.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from .contract import FORMS, Column, Form
+
+SUBJID_PATTERN = "[A-Z]{2}[0-9]{2}-[0-9]{3}"
+_INT_RE = "[+-]?[0-9]+"
+_NUM_RE = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+_DATE_RE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_PARTIAL_RE = "[0-9]{4}(-[0-9]{2})?"
+_YM_RE = "[0-9]{4}-(0[1-9]|1[0-2])"
+
+# Temp tables one form load uses; dropped after each form.
+_REJ, _REJSCAN = "_ingest_rej", "_ingest_rejscan"
+_BADREC, _GAP, _Q = "_ingest_badrec", "_ingest_gap", "_ingest_q"
+_BAD, _DUP, _TYPED = "_ingest_bad", "_ingest_dup", "_ingest_typed"
+
+
+class TransferRefused(Exception):
+    """The transfer cannot be loaded; str(exc) is the reason for raw.transfers."""
+
+
+@dataclass(frozen=True)
+class FormLoad:
+    form: str
+    rows_in: int
+    rows_loaded: int
+    rows_quarantined: int
+    rows_malformed: int  # of rows_quarantined: records the CSV reader could not split
+    deletions: int
+
+
+# --------------------------------------------------------------------------- SQL helpers
+
+
+def sql_str(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _quoted(expr: str) -> str:
+    """SQL expression: the value in single quotes, for messages."""
+    return f"'''' || {expr} || ''''"
+
+
+def parse_expr(col: Column, v: str) -> str:
+    """SQL parsing `v` (trimmed value or NULL) as `col`'s type; NULL when it does not parse.
+
+    Strict on purpose: DuckDB's own casts accept '1.5' as BIGINT 2 and '2026-2-3'
+    as a date, so the shape is checked by pattern before the cast.
+    """
+    match col.type:
+        case "text":
+            return v
+        case "code" | "yn":
+            return f"upper({v})"
+        case "int":
+            return f"CASE WHEN regexp_full_match({v}, '{_INT_RE}') THEN try_cast({v} AS BIGINT) END"
+        case "num":
+            return (
+                f"CASE WHEN regexp_full_match({v}, '{_NUM_RE}') "
+                f"AND isfinite(try_cast({v} AS DOUBLE)) THEN try_cast({v} AS DOUBLE) END"
+            )
+        case "date":
+            return f"CASE WHEN regexp_full_match({v}, '{_DATE_RE}') THEN try_cast({v} AS DATE) END"
+        case "partial_date":
+            return (
+                f"CASE WHEN regexp_full_match({v}, '[0-9]{{4}}') "
+                f"OR regexp_full_match({v}, '{_YM_RE}') "
+                f"OR (regexp_full_match({v}, '{_DATE_RE}') AND try_cast({v} AS DATE) IS NOT NULL) "
+                f"THEN {v} END"
+            )
+    raise ValueError(f"unknown column type {col.type}")
+
+
+def _rules(col: Column, v: str, site: str) -> list[tuple[str, str]]:
+    """(condition on the parsed value p, message) pairs a parsed value must pass."""
+    p = parse_expr(col, v)
+    q = _quoted(v)
+    rules = []
+    if col.min_value is not None:
+        rules.append(
+            (f"{p} >= {col.min_value}", f"'value ' || {q} || ' below minimum {col.min_value:g}'")
+        )
+    if col.max_value is not None:
+        rules.append(
+            (f"{p} <= {col.max_value}", f"'value ' || {q} || ' above maximum {col.max_value:g}'")
+        )
+    if col.codes:
+        in_list = ", ".join(sql_str(c) for c in col.codes)
+        rules.append(
+            (
+                f"{p} IN ({in_list})",
+                f"'unknown code ' || {q} || "
+                f"{sql_str(' (expected one of ' + ', '.join(col.codes) + ')')}",
+            )
+        )
+    if col.name == "SUBJID":
+        rules += [
+            (
+                f"regexp_full_match({v}, '{SUBJID_PATTERN}')",
+                f"'not a subject id (SITEID-NNN) ' || {q}",
+            ),
+            (
+                f"starts_with({v}, {site} || '-')",
+                f"'subject ' || {q} || ' does not belong to site ' || {site}",
+            ),
+        ]
+    return rules
+
+
+def typed_expr(col: Column, v: str, site: str) -> str:
+    """SQL for the stored value of `col`: NULL exactly when `v` is missing or invalid.
+
+    So a row is clean iff every required column's typed value is non-NULL and
+    every optional column is either empty or typed non-NULL: a cheap filter on
+    stored columns, leaving the (costlier) messages to the few bad rows.
+    """
+    p = parse_expr(col, v)
+    rules = _rules(col, v, site)
+    if not rules:
+        return p
+    return f"CASE WHEN {' AND '.join(f'({c})' for c, _ in rules)} THEN {p} END"
+
+
+def error_expr(col: Column, v: str, site: str) -> str:
+    """SQL for the error message of `col` (NULL when acceptable); evaluated on bad rows only.
+
+    `v` is the trimmed raw value or NULL; `site` the manifest's site_id literal
+    (rows of another site have already refused the transfer).
+    """
+    p = parse_expr(col, v)
+    q = _quoted(v)
+    whens: list[tuple[str, str]] = []
+    if col.required:
+        whens.append((f"{v} IS NULL", "'required value missing'"))
+    match col.type:
+        case "int":
+            whens.append((f"{v} IS NOT NULL AND {p} IS NULL", f"'not an integer ' || {q}"))
+        case "num":
+            whens.append((f"{v} IS NOT NULL AND {p} IS NULL", f"'not a number ' || {q}"))
+        case "date":
+            whens += [
+                (
+                    f"{v} IS NOT NULL AND {p} IS NULL AND regexp_full_match({v}, '{_DATE_RE}')",
+                    f"'impossible date ' || {q}",
+                ),
+                (
+                    f"{v} IS NOT NULL AND regexp_full_match({v}, '{_PARTIAL_RE}')",
+                    f"'partial date not allowed ' || {q}",
+                ),
+                (f"{v} IS NOT NULL AND {p} IS NULL", f"'not a date (YYYY-MM-DD) ' || {q}"),
+            ]
+        case "partial_date":
+            whens += [
+                (
+                    f"{v} IS NOT NULL AND {p} IS NULL AND "
+                    f"(regexp_full_match({v}, '{_DATE_RE}') "
+                    f"OR regexp_full_match({v}, '{_PARTIAL_RE}'))",
+                    f"'impossible date ' || {q}",
+                ),
+                (
+                    f"{v} IS NOT NULL AND {p} IS NULL",
+                    f"'not a date (YYYY, YYYY-MM or YYYY-MM-DD) ' || {q}",
+                ),
+            ]
+    whens += [(f"{v} IS NOT NULL AND NOT ({c})", m) for c, m in _rules(col, v, site)]
+    if not whens:
+        return "NULL"
+    return "CASE " + " ".join(f"WHEN {c} THEN {m}" for c, m in whens) + " END"
+
+
+# --------------------------------------------------------------------------- file level
+
+
+def read_header(path: Path) -> list[str]:
+    """Column names of a CSV: first record, BOM dropped, trimmed, upper-cased."""
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+        first = next(csv.reader(f), None)
+    return [] if first is None else [h.strip().upper() for h in first]
+
+
+def _header_problems(form: Form, header: list[str]) -> str | None:
+    if not header:
+        return "no header row"
+    seen: set[str] = set()
+    dups = sorted({h for h in header if h and (h in seen or seen.add(h))})
+    if dups:
+        return f"duplicate column(s) {', '.join(dups)}"
+    missing = [c for c in form.column_names if c not in header]
+    if missing:
+        return f"missing required column(s) {', '.join(missing)}"
+    return None
+
+
+def _read_csv_sql(path: Path, n_cols: int) -> str:
+    cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n_cols))
+    return (
+        f"read_csv({sql_str(str(path))}, columns={{{cols}}}, header=true, auto_detect=false, "
+        "delim=',', quote='\"', escape='\"', null_padding=false, strict_mode=true, "
+        f"store_rejects=true, rejects_table='{_REJ}', rejects_scan='{_REJSCAN}')"
+    )
+
+
+def _drop_temps(con: duckdb.DuckDBPyConnection) -> None:
+    for t in (_REJ, _REJSCAN, _BADREC, _GAP, _BAD, _DUP, _Q, _TYPED):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+@dataclass(frozen=True)
+class _Sql:
+    """The generated SQL fragments of one form file (see load_form)."""
+
+    source: str  # FROM clause: numbered good records, raw columns c0.., alias s
+    names: list[str]  # header names, file order
+    raw: dict[str, str]  # header name -> raw column expression
+    val: dict[str, str]  # contract column -> trimmed value or NULL
+    typed: dict[str, str]  # contract column -> typed value (NULL when missing or invalid)
+    clean: str  # predicate: every contract column acceptable
+    errors: dict[str, str]  # contract column -> error message or NULL (for bad rows only)
+
+
+def _clean_sql(form: Form, val: dict[str, str], typed: dict[str, str]) -> str:
+    """Predicate: every required column typed non-NULL, every optional one empty or typed."""
+    return " AND ".join(
+        f"({typed[c.name]}) IS NOT NULL"
+        if c.required
+        else f"({val[c.name]} IS NULL OR ({typed[c.name]}) IS NOT NULL)"
+        for c in form.columns
+    )
+
+
+def _materialise(con: duckdb.DuckDBPyConnection, form: Form, q: _Sql) -> _Sql:
+    """Scan the file once into a temp table of raw and typed columns; SQL reading it.
+
+    Parsing (patterns, casts) is the costly part, so it is done once per row;
+    the checks, the duplicate search and the insert then read plain columns.
+    """
+    raw_cols = ", ".join(f"s.c{i}" for i in range(len(q.names)))
+    typed_col = {c.name: _ident(f"t_{c.name}") for c in form.columns}
+    typed_sql = ", ".join(f"{q.typed[c.name]} AS {typed_col[c.name]}" for c in form.columns)
+    con.execute(
+        f"CREATE TEMP TABLE {_TYPED} AS SELECT s._rownum, {raw_cols}, {typed_sql} FROM {q.source}"
+    )
+    typed = {c.name: f"s.{typed_col[c.name]}" for c in form.columns}
+    return _Sql(
+        f"{_TYPED} s", q.names, q.raw, q.val, typed, _clean_sql(form, q.val, typed), q.errors
+    )
+
+
+def _build_sql(form: Form, path: Path, names: list[str], site_id: str, renumber: bool) -> _Sql:
+    pos = {n: i for i, n in enumerate(names)}
+    raw = {n: f"s.c{pos[n]}" for n in names}
+    val = {c.name: f"nullif(trim({raw[c.name]}), '')" for c in form.columns}
+    site = sql_str(site_id)
+    typed = {c.name: typed_expr(c, val[c.name], site) for c in form.columns}
+    clean = _clean_sql(form, val, typed)
+    numbered = f"(SELECT row_number() OVER () AS _rownum, * FROM {_read_csv_sql(path, len(names))})"
+    if renumber:
+        # Good-record ordinal k -> file record number: k + rejects before it (see
+        # _build_gaps). Ordinals are assigned before the join, so its order is irrelevant.
+        numbered = (
+            f"(SELECT n._rownum + coalesce(g.j, 0) AS _rownum, n.* EXCLUDE (_rownum) "
+            f"FROM {numbered} n ASOF LEFT JOIN {_GAP} g ON n._rownum > g.good_before)"
+        )
+    errors = {c.name: error_expr(c, val[c.name], site) for c in form.columns}
+    return _Sql(f"{numbered} s", names, raw, val, typed, clean, errors)
+
+
+def load_form(
+    con: duckdb.DuckDBPyConnection,
+    form: Form,
+    path: Path,
+    transfer_id: str,
+    site_id: str,
+    manifest_rows: int,
+    prev_transfer_id: str | None = None,
+) -> FormLoad:
+    """Load one form file of a transfer (see module docstring). Raises TransferRefused.
+
+    Passes: a count that collects structural rejects; one scan parsing every row
+    into a temp table of raw + typed columns (parsing is the costly part, done
+    once); then plain-column queries for the bad rows, duplicate keys, the
+    insert and the quarantine.
+    """
+    fname = path.name
+    header = read_header(path)
+    problem = _header_problems(form, header)
+    if problem:
+        raise TransferRefused(f"{transfer_id}: {fname} refused: {problem}")
+    names = [h or f"COLUMN_{i + 1}" for i, h in enumerate(header)]
+    _drop_temps(con)
+
+    n_good = con.execute(f"SELECT count(*) FROM {_read_csv_sql(path, len(names))}").fetchone()[0]
+    # One row per malformed record (the reader may report several errors for one).
+    con.execute(
+        f"CREATE TEMP TABLE {_BADREC} AS SELECT line - 1 AS rownum, "
+        "string_agg(DISTINCT lower(error_type::VARCHAR), ', ') AS kinds, "
+        "first(trim(csv_line, chr(10) || chr(13))) AS csv_line, "
+        f"first(error_message) AS msg FROM {_REJ} GROUP BY line"
+    )
+    n_rej = con.execute(f"SELECT count(*) FROM {_BADREC}").fetchone()[0]
+    if n_good + n_rej != manifest_rows:
+        raise TransferRefused(
+            f"{transfer_id}: {fname} refused: the CSV reader found {n_good + n_rej} records "
+            f"but the manifest lists {manifest_rows} rows (blank lines or unbalanced quotes?)"
+        )
+    if n_rej:
+        _build_gaps(con)
+    q = _materialise(con, form, _build_sql(form, path, names, site_id, renumber=n_rej > 0))
+
+    # Rows failing any check, or of another site, with their raw values.
+    site_val = q.val["SITEID"]
+    con.execute(
+        f"CREATE TEMP TABLE {_BAD} AS SELECT s.*, "
+        f"coalesce({site_val} <> {sql_str(site_id)}, false) AS other_site "
+        f"FROM {q.source} WHERE NOT ({q.clean}) OR {site_val} <> {sql_str(site_id)}"
+    )
+    _check_site(con, transfer_id, fname, site_id, site_val)
+
+    key_typed = [f"({q.typed[k]})" for k in form.key]
+    key_cols = ", ".join(f"{t} AS k{i}" for i, t in enumerate(key_typed))
+    key_nn = " AND ".join(f"{t} IS NOT NULL" for t in key_typed)
+    # min/max instead of an ordered list: an ordered aggregate sorts every group, and
+    # almost every key is unique. The row lists are built afterwards for the few dups.
+    con.execute(
+        f"CREATE TEMP TABLE {_DUP} AS SELECT {key_cols}, count(*) AS n "
+        f"FROM {q.source} WHERE {key_nn} GROUP BY ALL HAVING count(*) > 1"
+    )
+    n_dup = con.execute(f"SELECT count(*) FROM {_DUP}").fetchone()[0]
+    if n_dup:
+        key_join = " AND ".join(f"d.k{i} = {t}" for i, t in enumerate(key_typed))
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_DUP} AS SELECT d.*, "
+            f"list(s._rownum ORDER BY s._rownum) AS rownums "
+            f"FROM {q.source} JOIN {_DUP} d ON {key_join} GROUP BY ALL"
+        )
+        # Duplicate rows that passed every other check join the bad rows' table.
+        con.execute(
+            f"INSERT INTO {_BAD} SELECT s.*, false FROM {q.source} "
+            f"WHERE s._rownum IN (SELECT unnest(rownums) FROM {_DUP}) "
+            f"AND s._rownum NOT IN (SELECT _rownum FROM {_BAD})"
+        )
+    n_bad = _build_quarantine(con, form, q, n_dup > 0)
+
+    extras = [n for n in names if n not in form.column_names]
+    extra_sql = (
+        "json_object(" + ", ".join(f"{sql_str(n)}, {q.raw[n]}" for n in extras) + ")::VARCHAR"
+        if extras
+        else "NULL::VARCHAR"
+    )
+    target_cols = ", ".join(
+        ["TRANSFER_ID", "ROWNUM", *(_ident(c) for c in form.column_names), "EXTRA"]
+    )
+    select_cols = ", ".join(
+        [sql_str(transfer_id), "s._rownum", *(q.typed[c] for c in form.column_names), extra_sql]
+    )
+    anti = f"WHERE s._rownum NOT IN (SELECT _rownum FROM {_Q})" if n_bad else ""
+    con.execute(
+        f"INSERT INTO raw.{form.name} ({target_cols}) SELECT {select_cols} FROM {q.source} {anti}"
+    )
+
+    prefix = f"{transfer_id} {fname} row "
+    if n_bad:
+        record = "json_object(" + ", ".join(f"{sql_str(n)}, {q.raw[n]}" for n in q.names) + ")"
+        con.execute(
+            f"""
+            INSERT INTO raw.quarantine
+            SELECT {sql_str(transfer_id)}, {sql_str(form.name)}, s._rownum,
+                   s.errs[1].col, s.errs[1].val,
+                   {sql_str(prefix)} || s._rownum || ' '
+                     || array_to_string(list_transform(s.errs, e -> e.col || ': ' || e.msg), '; '),
+                   {record}
+            FROM {_Q} s
+            """
+        )
+    if n_rej:
+        con.execute(
+            f"""
+            INSERT INTO raw.quarantine
+            SELECT {sql_str(transfer_id)}, {sql_str(form.name)}, rownum, NULL, csv_line,
+                   {sql_str(prefix)} || rownum || ': malformed CSV row (' || kinds || '): '
+                     || coalesce(msg, ''),
+                   json_object('CSV_LINE', csv_line)
+            FROM {_BADREC}
+            """
+        )
+    deletions = 0
+    if prev_transfer_id is not None:
+        deletions = _record_deletions(
+            con, form, transfer_id, prev_transfer_id, site_id, key_typed, key_nn
+        )
+    _drop_temps(con)
+    return FormLoad(
+        form=form.name,
+        rows_in=manifest_rows,
+        rows_loaded=n_good - n_bad,
+        rows_quarantined=n_bad + n_rej,
+        rows_malformed=n_rej,
+        deletions=deletions,
+    )
+
+
+def _build_quarantine(con: duckdb.DuckDBPyConnection, form: Form, q: _Sql, dups: bool) -> int:
+    """_Q: one row per bad record: its raw columns and its error list, in contract order.
+
+    Messages are computed here only, on the few bad rows, never on the whole file.
+    """
+    err_items = ", ".join(
+        f"CASE WHEN NOT ({_clean_one(c, q)}) THEN {{'col': {sql_str(c.name)}, "
+        f"'val': {q.val[c.name]}, 'msg': {q.errors[c.name]}}} END"
+        for c in form.columns
+    )
+    key_names = ", ".join(form.key)
+    key_value = " || ' | ' || ".join(f"d.k{i}::VARCHAR" for i in range(len(form.key)))
+    key_join = " AND ".join(f"d.k{i} = ({q.typed[k]})" for i, k in enumerate(form.key))
+    dup_item = (
+        f"""CASE WHEN d.n IS NOT NULL THEN [{{'col': {sql_str(key_names.replace(" ", ""))},
+            'val': {key_value},
+            'msg': 'duplicate key (' || {sql_str(key_names)} || ') = (' || {key_value}
+                   || ') shared by rows ' || array_to_string(d.rownums[1:20], ', ')
+                   || CASE WHEN d.n > 20 THEN ', ...' ELSE '' END}}] ELSE [] END"""
+        if dups
+        else "[]"
+    )
+    dup_join = f"LEFT JOIN {_DUP} d ON {key_join}" if dups else ""
+    con.execute(
+        f"""
+        CREATE TEMP TABLE {_Q} AS
+        SELECT s.*, list_filter([{err_items}], x -> x IS NOT NULL) || {dup_item} AS errs
+        FROM {_BAD} s {dup_join}
+        """
+    )
+    return con.execute(f"SELECT count(*) FROM {_Q}").fetchone()[0]
+
+
+def _clean_one(c: Column, q: _Sql) -> str:
+    if c.required:
+        return f"({q.typed[c.name]}) IS NOT NULL"
+    return f"{q.val[c.name]} IS NULL OR ({q.typed[c.name]}) IS NOT NULL"
+
+
+def _build_gaps(con: duckdb.DuckDBPyConnection) -> None:
+    """Gap table turning good-record ordinals into file record numbers.
+
+    Reject j (rank among rejects, record number d_j) has d_j - j good records
+    before it; the k-th good record therefore follows every reject with
+    d_j - j < k, and its record number is k plus the largest such j (an ASOF
+    join on good_before < k).
+    """
+    con.execute(
+        f"CREATE TEMP TABLE {_GAP} AS SELECT rownum - j AS good_before, max(j) AS j "
+        f"FROM (SELECT rownum, row_number() OVER (ORDER BY rownum) AS j FROM {_BADREC}) "
+        "GROUP BY 1"
+    )
+
+
+def _check_site(
+    con: duckdb.DuckDBPyConnection, transfer_id: str, fname: str, site_id: str, site_val: str
+) -> None:
+    row = con.execute(
+        f"SELECT count(*), min(s._rownum), arg_min({site_val}, s._rownum) FROM {_BAD} s "
+        "WHERE s.other_site"
+    ).fetchone()
+    if row[0]:
+        raise TransferRefused(
+            f"{transfer_id}: site mismatch: manifest site_id {site_id} but {fname} has "
+            f"{row[0]} row(s) of another site (first: row {row[1]} SITEID '{row[2]}')"
+        )
+
+
+def record_key_sql(key_exprs: list[str]) -> str:
+    """RECORD_KEY text: key values in contract key order, as VARCHAR, joined by '|'."""
+    return "concat_ws('|', " + ", ".join(f"({e})::VARCHAR" for e in key_exprs) + ")"
+
+
+def _record_deletions(
+    con: duckdb.DuckDBPyConnection,
+    form: Form,
+    transfer_id: str,
+    prev_transfer_id: str,
+    site_id: str,
+    key_typed: list[str],
+    key_nn: str,
+) -> int:
+    """Keys of the previous LOADED transfer absent from this file (loaded or quarantined).
+
+    A record quarantined now is not a deletion at the site: its parsed key counts
+    as present. Only a record whose key no longer appears at all is reported.
+    """
+    keys = ", ".join(_ident(k) for k in form.key)
+    k_alias = ", ".join(f"k{i}" for i in range(len(form.key)))
+    inserted = con.execute(
+        f"""
+        INSERT INTO raw.deletions
+        SELECT ?, ?, {record_key_sql([f"k{i}" for i in range(len(form.key))])}, ?, ?
+        FROM (
+            SELECT {keys} FROM raw.{form.name} WHERE TRANSFER_ID = ?
+            EXCEPT
+            SELECT {keys} FROM raw.{form.name} WHERE TRANSFER_ID = ?
+            EXCEPT
+            SELECT {", ".join(key_typed)} FROM {_Q} s WHERE {key_nn}
+        ) AS gone({k_alias})
+        """,
+        [site_id, form.name, prev_transfer_id, transfer_id, prev_transfer_id, transfer_id],
+    ).fetchone()[0]
+    return int(inserted)
+
+
+def load_transfer(
+    con: duckdb.DuckDBPyConnection,
+    transfer_id: str,
+    site_id: str,
+    files: dict[str, tuple[Path, int]],
+    prev_transfer_id: str | None = None,
+) -> list[FormLoad]:
+    """Load every form of one transfer; `files` maps 'dm.csv' -> (path, manifest rows).
+
+    Runs inside the caller's transaction; raises TransferRefused on the first
+    file that refuses the transfer.
+    """
+    loads = []
+    for name, form in FORMS.items():
+        path, rows = files[f"{name}.csv"]
+        loads.append(load_form(con, form, path, transfer_id, site_id, rows, prev_transfer_id))
+    return loads

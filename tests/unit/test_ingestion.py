@@ -1,0 +1,290 @@
+"""Every row of site_extracts.md's "What bad input gets" table, end to end through ingest_landing.
+
+The fault writers (lib/faults.py) build each bad input from valid frames and
+state the outcome the contract prescribes; here each is ingested into a real
+DuckDB file and the outcome, the reasons and `rows in file = rows loaded + rows
+quarantined` (per transfer and form) are checked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from dagster_project.lib import raw_load
+from dagster_project.lib.contract import FORMS
+from dagster_project.lib.faults import FaultCase, valid_frames, write_all_faults
+from dagster_project.lib.ingestion import ingest_landing
+from dagster_project.lib.landing import open_delivery
+from dagster_project.lib.transfer_writer import write_transfer
+
+FAULT_NAMES = [
+    "manifest_missing",
+    "manifest_unreadable",
+    "wrong_study",
+    "checksum_mismatch",
+    "row_count_mismatch",
+    "site_mismatch",
+    "missing_required_column",
+    "unparseable_value",
+    "unknown_code",
+    "impossible_date",
+    "partial_date_not_allowed",
+    "duplicate_key",
+    "malformed_csv_row",
+    "logically_inconsistent",
+    "same_transfer_twice",
+    "same_id_different_content",
+]
+
+
+@pytest.fixture(scope="module")
+def faults(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("faults")
+    cases = {c.name: c for c in write_all_faults(root / "landing")}
+    con = duckdb.connect(str(root / "warehouse.duckdb"))
+    summary = ingest_landing(con, root / "landing")
+    yield cases, con, summary, root / "landing"
+    con.close()
+
+
+def _transfer_rows(con: duckdb.DuckDBPyConnection, delivery: str) -> list[tuple]:
+    return con.execute(
+        'select "STATUS", "REASON", "TRANSFER_ID" from raw.transfers where "DELIVERY" = ?',
+        [delivery],
+    ).fetchall()
+
+
+def test_every_contract_fault_is_written(faults) -> None:
+    cases, *_ = faults
+    assert sorted(cases) == sorted(FAULT_NAMES)
+
+
+@pytest.mark.parametrize("name", FAULT_NAMES)
+def test_fault_outcome(faults, name: str) -> None:
+    cases, con, _, landing = faults
+    case: FaultCase = cases[name]
+    rows = _transfer_rows(con, case.delivery)
+    assert len(rows) == 1, "exactly one raw.transfers row per delivery"
+    status, reason, transfer_id = rows[0]
+    assert status == case.status
+    assert transfer_id == case.transfer_id
+    if status == "LOADED":
+        assert reason is None
+        reasons = " ".join(
+            r
+            for (r,) in con.execute(
+                'select "REASON" from raw.quarantine where "TRANSFER_ID" = ?', [transfer_id]
+            ).fetchall()
+        )
+    else:
+        reasons = reason
+    for fragment in case.reason_contains:
+        assert fragment in reasons, (fragment, reasons)
+
+    quarantined = (
+        con.execute(
+            'select "FORM", "ROWNUM", "COLUMN" from raw.quarantine where "TRANSFER_ID" = ? '
+            "order by 1, 2",
+            [transfer_id],
+        ).fetchall()
+        if status == "LOADED"
+        else []
+    )
+    assert quarantined == sorted(case.quarantined)
+
+    if case.baseline_delivery:
+        assert _transfer_rows(con, case.baseline_delivery)[0][0] == "LOADED"
+    if status != "LOADED":
+        # Nothing of a refused or duplicate delivery reaches raw.<form>: a re-sent id holds
+        # exactly its first delivery's rows, any other refused id holds none.
+        resent = case.baseline_delivery == case.transfer_id
+        for form in FORMS:
+            n = con.execute(
+                f'select count(*) from raw.{form} where "TRANSFER_ID" = ?', [transfer_id]
+            ).fetchone()[0]
+            assert n == (_file_rows(landing / case.baseline_delivery, form) if resent else 0)
+
+
+def _file_rows(folder: Path, form: str) -> int:
+    d, _ = open_delivery(folder)
+    return d.files[f"{form}.csv"].rows
+
+
+def test_rows_in_equal_loaded_plus_quarantined_for_every_loaded_form(faults) -> None:
+    """The contract's invariant, by plain count(*) on raw.<form> and raw.quarantine."""
+    _, con, _, landing = faults
+    loaded = con.execute(
+        'select "TRANSFER_ID", "DELIVERY", "ROWS_IN", "ROWS_LOADED", "ROWS_QUARANTINED" '
+        "from raw.transfers where \"STATUS\" = 'LOADED'"
+    ).fetchall()
+    assert len(loaded) == 16  # 7 baselines + 7 row-level faults + 2 first deliveries of re-sent ids
+    for transfer_id, delivery, rows_in, rows_loaded, rows_q in loaded:
+        d, _ = open_delivery(landing / delivery)
+        total = 0
+        for form in FORMS:
+            in_file = d.files[f"{form}.csv"].rows
+            in_raw = con.execute(
+                f'select count(*) from raw.{form} where "TRANSFER_ID" = ?', [transfer_id]
+            ).fetchone()[0]
+            in_q = con.execute(
+                'select count(*) from raw.quarantine where "TRANSFER_ID" = ? and "FORM" = ?',
+                [transfer_id, form],
+            ).fetchone()[0]
+            assert in_file == in_raw + in_q, (transfer_id, form)
+            total += in_file
+        assert rows_in == total == rows_loaded + rows_q
+
+
+def test_duplicate_key_quarantines_all_rows_sharing_it(faults) -> None:
+    cases, con, *_ = faults
+    case = cases["duplicate_key"]
+    reasons = con.execute(
+        'select "ROWNUM", "VALUE", "REASON" from raw.quarantine where "TRANSFER_ID" = ? order by 1',
+        [case.transfer_id],
+    ).fetchall()
+    # valid_frames: lb row 1 is FA12-001 SMPROT on 2025-03-11; the fault appends its twin as row 10.
+    assert [r[0] for r in reasons] == [1, 10]
+    assert reasons[0][1] == "FA12-001 | SMPROT | 2025-03-11"
+    assert "shared by rows 1, 10" in reasons[0][2]
+    kept = con.execute(
+        'select count(*) from raw.lb where "TRANSFER_ID" = ? and "SUBJID" = \'FA12-001\' '
+        "and \"LBTESTCD\" = 'SMPROT'",
+        [case.transfer_id],
+    ).fetchone()[0]
+    assert kept == 0
+
+
+def test_inconsistent_rows_load_unchanged(faults) -> None:
+    cases, con, *_ = faults
+    tid = cases["logically_inconsistent"].transfer_id
+    assert con.execute('select "DTHDT" from raw.dth where "TRANSFER_ID" = ?', [tid]).fetchall() == [
+        ("2025-01-02",)
+    ]
+    assert con.execute(
+        'select "ASCTDT"::VARCHAR from raw.sct where "TRANSFER_ID" = ? and "SUBJID" = \'FA14-002\'',
+        [tid],
+    ).fetchall() == [("2024-12-03",)]
+
+
+def test_malformed_row_keeps_raw_text(faults) -> None:
+    cases, con, *_ = faults
+    tid = cases["malformed_csv_row"].transfer_id
+    value, record = con.execute(
+        'select "VALUE", "RECORD"::VARCHAR from raw.quarantine where "TRANSFER_ID" = ? '
+        "and \"FORM\" = 'fu'",
+        [tid],
+    ).fetchone()
+    assert value == "FA13,FA13-001,2025-12-30,ALIVE,EXTRA_FIELD"
+    assert "EXTRA_FIELD" in record
+    # The good row after the malformed one keeps its own file row number (5, not 4).
+    assert con.execute(
+        'select "ROWNUM" from raw.fu where "TRANSFER_ID" = ? and "FUDT" = DATE \'2025-12-30\'',
+        [tid],
+    ).fetchall() == [(5,)]
+
+
+def test_rerun_is_a_no_op(faults) -> None:
+    _, con, summary, landing = faults
+    tables = ["transfers", "quarantine", "deletions", *FORMS]
+    before = {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in tables}
+    again = ingest_landing(con, landing)
+    assert again.registered == []
+    assert len(again.skipped) == len(summary.registered) == 25
+    assert {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in tables} == before
+
+
+def test_summary_rows_describe_each_delivery(faults) -> None:
+    cases, _, summary, _ = faults
+    row = next(r for r in summary.registered if r["delivery"] == cases["impossible_date"].delivery)
+    assert row["status"] == "LOADED" and row["site_id"] == "FA10"
+    assert row["forms"]["ex"] == {
+        "rows_in": 12,
+        "rows_loaded": 11,
+        "rows_quarantined": 1,
+        "rows_malformed": 0,
+        "deletions": 0,
+    }
+    assert row["rows_in"] == row["rows_loaded"] + row["rows_quarantined"]
+    assert set(row["files_sha256"]) == {f"{f}.csv" for f in FORMS}
+
+
+# --------------------------------------------------------------------------- ordering, deletions
+
+
+def _frames_without(frames: dict[str, pd.DataFrame], form: str, mask) -> dict[str, pd.DataFrame]:
+    out = dict(frames)
+    out[form] = frames[form][~mask(frames[form])].reset_index(drop=True)
+    return out
+
+
+def test_deletions_against_previous_loaded_transfer(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    first = valid_frames("IT01")
+    later = _frames_without(first, "ae", lambda f: f["SUBJID"] == "IT01-002")
+    later = _frames_without(
+        later, "lb", lambda f: (f["SUBJID"] == "IT01-003") & (f["LBTESTCD"] == "KAPPA")
+    )
+    # Folder names sort against time order: processing must follow extract_datetime.
+    write_transfer(landing, "IT01", "2026-01-31T08:00:00Z", first, transfer_id="IT01_b")
+    write_transfer(landing, "IT01", "2026-03-31T08:00:00Z", later, transfer_id="IT01_a")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    summary = ingest_landing(con, landing)
+    assert [r["transfer_id"] for r in summary.registered] == ["IT01_b", "IT01_a"]
+    assert con.execute("select * from raw.deletions order by 2").fetchall() == [
+        ("IT01", "ae", "IT01-002|1", "IT01_b", "IT01_a"),
+        ("IT01", "lb", "IT01-003|KAPPA|2025-03-13", "IT01_b", "IT01_a"),
+    ]
+    assert summary.registered[1]["rows_deleted"] == 2
+
+
+def test_quarantined_record_is_not_a_deletion(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    first = valid_frames("IT01")
+    later = {k: v.copy() for k, v in first.items()}
+    later["dm"].loc[0, "SEX"] = "X"  # IT01-001 still sent, but quarantined
+    write_transfer(landing, "IT01", "2026-01-31T08:00:00Z", first)
+    write_transfer(landing, "IT01", "2026-03-31T08:00:00Z", later)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ingest_landing(con, landing)
+    assert con.execute("select count(*) from raw.deletions").fetchone()[0] == 0
+    assert con.execute('select "REASON" from raw.quarantine').fetchall() == [
+        ("IT01_20260331T0800 dm.csv row 1 SEX: unknown code 'X' (expected one of M, F)",)
+    ]
+
+
+def test_crash_mid_transfer_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
+    landing = tmp_path / "landing"
+    write_transfer(landing, "IT01", "2026-01-31T08:00:00Z", valid_frames("IT01"))
+    real = raw_load.load_form
+
+    def crash_on_lb(con, form, *args, **kwargs):
+        if form.name == "lb":
+            raise RuntimeError("disk full")
+        return real(con, form, *args, **kwargs)
+
+    monkeypatch.setattr(raw_load, "load_form", crash_on_lb)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    with pytest.raises(RuntimeError, match="disk full"):
+        ingest_landing(con, landing)
+    for table in ["transfers", "quarantine", "dm", "ex"]:
+        assert con.execute(f"select count(*) from raw.{table}").fetchone()[0] == 0
+    monkeypatch.setattr(raw_load, "load_form", real)
+    assert [r["status"] for r in ingest_landing(con, landing).registered] == ["LOADED"]
+    assert con.execute("select count(*) from raw.dm").fetchone()[0] == 3
+
+
+def test_refused_transfer_keeps_earlier_forms_out(tmp_path: Path) -> None:
+    """nt is the last form: dm..fu of the transfer were inserted, then rolled back."""
+    landing = tmp_path / "landing"
+    frames = valid_frames("IT01")
+    frames["nt"] = frames["nt"].drop(columns=["NTREG"])
+    write_transfer(landing, "IT01", "2026-01-31T08:00:00Z", frames)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    (row,) = ingest_landing(con, landing).registered
+    assert row["status"] == "REFUSED"
+    assert row["reason"] == ("IT01_20260131T0800: nt.csv refused: missing required column(s) NTREG")
+    assert sum(con.execute(f"select count(*) from raw.{f}").fetchone()[0] for f in FORMS) == 0

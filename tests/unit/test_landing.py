@@ -1,0 +1,128 @@
+"""Manifest and file verification (site_extracts.md, "Landing zone and transfers")."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from dagster_project.lib.faults import valid_frames
+from dagster_project.lib.landing import (
+    ManifestError,
+    discover,
+    open_delivery,
+    parse_extract_datetime,
+    stream_file,
+    verify_files,
+)
+from dagster_project.lib.transfer_writer import count_data_rows, write_transfer
+
+WHEN = "2026-03-31T08:00:00Z"
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    return write_transfer(tmp_path / "landing", "IT01", WHEN, valid_frames("IT01"))
+
+
+def _edit_manifest(folder: Path, **changes: object) -> None:
+    path = folder / "manifest.json"
+    m = json.loads(path.read_text())
+    m.update(changes)
+    path.write_text(json.dumps(m))
+
+
+def test_stream_file_counts_rows_and_hashes(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes(b"A,B\n1,2\n3,4\n5,6")  # no final newline: still 3 data rows
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_bytes(b'A,B\n"x\ny",2\n"a,b",4\n')  # a line break inside a field
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert stream_file(plain) == (hashlib.sha256(plain.read_bytes()).hexdigest(), 3)
+    assert stream_file(quoted)[1] == 2 == count_data_rows(quoted)
+    assert stream_file(empty)[1] == 0
+
+
+def test_valid_delivery_passes(folder: Path) -> None:
+    d, reason = open_delivery(folder)
+    assert reason is None
+    verify_files(d)
+    assert d.transfer_id == "IT01_20260331T0800" and d.site_id == "IT01"
+    assert d.extract_datetime == datetime(2026, 3, 31, 8, 0)
+    assert len(d.files) == 13 and d.files["enr.csv"].rows == 3
+
+
+def test_discover_lists_folders_only(folder: Path) -> None:
+    (folder.parent / "notes.txt").write_text("x")
+    (folder.parent / ".staging").mkdir()
+    assert discover(folder.parent) == [folder]
+    assert discover(folder.parent / "absent") == []
+
+
+def test_extract_datetime_is_normalised_to_utc() -> None:
+    assert parse_extract_datetime("2026-03-31T10:00:00+02:00") == datetime(2026, 3, 31, 8, 0)
+    assert parse_extract_datetime("2026-03-31T08:00:00") == datetime(2026, 3, 31, 8, 0)
+    with pytest.raises(ValueError):
+        parse_extract_datetime("31/03/2026 08:00")
+    with pytest.raises(ValueError):
+        parse_extract_datetime("2026-03-31")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"study_id": "OTHER"}, "wrong study"),
+        ({"site_id": "IT1"}, "site_id 'IT1'"),
+        ({"transfer_id": ""}, "transfer_id missing"),
+        ({"extract_datetime": "yesterday"}, "extract_datetime 'yesterday'"),
+        ({"files": []}, "files is not an object"),
+    ],
+)
+def test_manifest_field_errors(folder: Path, change: dict, expected: str) -> None:
+    _edit_manifest(folder, **change)
+    _, reason = open_delivery(folder)
+    assert reason is not None and expected in reason
+
+
+def test_manifest_missing_and_unreadable(folder: Path) -> None:
+    (folder / "manifest.json").write_text("not json")
+    _, reason = open_delivery(folder)
+    assert reason.startswith("IT01_20260331T0800: manifest unreadable")
+    (folder / "manifest.json").unlink()
+    _, reason = open_delivery(folder)
+    assert reason == "IT01_20260331T0800: manifest missing (manifest.json not found)"
+
+
+def test_every_form_file_must_be_listed(folder: Path) -> None:
+    m = json.loads((folder / "manifest.json").read_text())
+    del m["files"]["nt.csv"]
+    _edit_manifest(folder, files=m["files"])
+    _, reason = open_delivery(folder)
+    assert "form files not listed: nt.csv" in reason
+
+
+def test_listed_file_missing(folder: Path) -> None:
+    (folder / "mrd.csv").unlink()
+    d, reason = open_delivery(folder)
+    assert reason is None
+    with pytest.raises(ManifestError, match="mrd.csv listed in the manifest but missing"):
+        verify_files(d)
+
+
+def test_checksum_and_row_count_mismatch(folder: Path) -> None:
+    m = json.loads((folder / "manifest.json").read_text())
+    m["files"]["rs.csv"]["rows"] = 7
+    _edit_manifest(folder, files=m["files"])
+    d, _ = open_delivery(folder)
+    with pytest.raises(
+        ManifestError, match="row-count mismatch for rs.csv: manifest says 7 rows, file has 6"
+    ):
+        verify_files(d)
+    (folder / "fu.csv").write_text((folder / "fu.csv").read_text().replace("ALIVE", "DEAD", 1))
+    d, _ = open_delivery(folder)
+    with pytest.raises(ManifestError, match="checksum mismatch for fu.csv"):
+        verify_files(d)

@@ -1,0 +1,290 @@
+"""Row-level parsing and checks of raw_load (site_extracts.md, "File format" and "Forms")."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from dagster_project.lib.contract import FORMS
+from dagster_project.lib.faults import valid_frames
+from dagster_project.lib.ingestion import ingest_landing
+from dagster_project.lib.transfer_writer import build_manifest, write_manifest, write_transfer
+
+WHEN = "2026-03-31T08:00:00Z"
+TID = "IT01_20260331T0800"
+
+
+def _load(
+    tmp_path: Path,
+    frames: dict[str, pd.DataFrame] | None = None,
+    edit: Callable[[Path], None] | None = None,
+) -> tuple[duckdb.DuckDBPyConnection, dict]:
+    """Write one IT01 transfer, optionally edit its files (manifest recomputed), ingest it."""
+    landing = tmp_path / "landing"
+    folder = write_transfer(landing, "IT01", WHEN, frames or valid_frames("IT01"))
+    if edit is not None:
+        edit(folder)
+        write_manifest(folder, build_manifest(folder, "IT01", TID, WHEN))
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    (row,) = ingest_landing(con, landing).registered
+    return con, row
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, form: str) -> list[tuple]:
+    return con.execute(
+        'select "ROWNUM", "COLUMN", "VALUE", "REASON" from raw.quarantine where "FORM" = ? '
+        "order by 1",
+        [form],
+    ).fetchall()
+
+
+def test_valid_transfer_loads_typed_values(tmp_path: Path) -> None:
+    con, row = _load(tmp_path)
+    assert row["status"] == "LOADED" and row["rows_quarantined"] == 0
+    assert con.execute(
+        'select "ROWNUM", "SUBJID", "BRTHYR", "SEX", "HEIGHT", "WEIGHT", "EXTRA" from raw.dm '
+        "order by 1"
+    ).fetchall() == [
+        (1, "IT01-001", 1951, "F", 170.5, 72.0, None),
+        (2, "IT01-002", 1952, "M", 170.5, 72.0, None),
+        (3, "IT01-003", 1953, "F", 170.5, 72.0, None),
+    ]
+    # Partial dates stay as sent; MRDSENS 1E-5 is a number; EXADJ empty is NULL.
+    assert con.execute('select "DIAGDT" from raw.dx order by "ROWNUM"').fetchall() == [
+        ("2019-03-11",),
+        ("2019-03-12",),
+        ("2019-05",),
+    ]
+    assert con.execute('select distinct "MRDSENS" from raw.mrd').fetchall() == [(1e-5,)]
+    assert con.execute('select count(*) from raw.ex where "EXADJ" is null').fetchone()[0] == 12
+    assert con.execute(
+        'select "EXSTDT" from raw.ex where "SUBJID" = \'IT01-001\' and "ROWNUM" = 1'
+    ).fetchone()[0] == date(2025, 2, 2)
+
+
+def test_bom_column_order_extra_columns(tmp_path: Path) -> None:
+    frames = valid_frames("IT01")
+    dm = frames["dm"]
+    frames["dm"] = dm[list(reversed(dm.columns))].assign(COMMENT=["a", "", "c, d"])
+
+    def add_bom(folder: Path) -> None:
+        path = folder / "dm.csv"
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
+    con, row = _load(tmp_path, frames, add_bom)
+    assert row["status"] == "LOADED" and row["rows_quarantined"] == 0
+    got = con.execute(
+        'select "SITEID", "SUBJID", "SEX", "WEIGHT", "EXTRA" from raw.dm order by "ROWNUM"'
+    ).fetchall()
+    assert [g[:4] for g in got] == [
+        ("IT01", "IT01-001", "F", 72.0),
+        ("IT01", "IT01-002", "M", 72.0),
+        ("IT01", "IT01-003", "F", 72.0),
+    ]
+    assert [json.loads(g[4]) for g in got] == [
+        {"COMMENT": "a"},
+        {"COMMENT": None},
+        {"COMMENT": "c, d"},
+    ]
+
+
+def test_header_case_and_spaces_are_normalised(tmp_path: Path) -> None:
+    def lower_header(folder: Path) -> None:
+        path = folder / "fu.csv"
+        lines = path.read_text().split("\n")
+        lines[0] = ", ".join(h.lower() for h in lines[0].split(","))
+        path.write_text("\n".join(lines))
+
+    con, row = _load(tmp_path, edit=lower_header)
+    assert row["status"] == "LOADED"
+    assert con.execute("select count(*) from raw.fu").fetchone()[0] == 3
+
+
+def test_codes_upper_cased_and_text_trimmed(tmp_path: Path) -> None:
+    frames = valid_frames("IT01")
+    frames["dm"].loc[0, ["SEX", "RACE", "HEIGHT"]] = ["  f ", "not reported", " 165 "]
+    frames["ae"].loc[0, ["AETERM", "AESER", "AEREL"]] = ["  Neutropenia  ", "y", "Isatuximab"]
+    con, row = _load(tmp_path, frames)
+    assert row["rows_quarantined"] == 0
+    assert con.execute(
+        'select "SEX", "RACE", "HEIGHT" from raw.dm where "ROWNUM" = 1'
+    ).fetchone() == ("F", "NOT REPORTED", 165.0)
+    assert con.execute('select "AETERM", "AESER", "AEREL" from raw.ae').fetchone() == (
+        "Neutropenia",
+        "Y",
+        "ISATUXIMAB",
+    )
+
+
+@pytest.mark.parametrize(
+    ("form", "row", "column", "value", "message"),
+    [
+        ("dm", 1, "BRTHYR", "1899", "value '1899' below minimum 1900"),
+        ("dm", 2, "BRTHYR", "1950.0", "not an integer '1950.0'"),
+        ("dm", 3, "WEIGHT", "-1", "value '-1' below minimum 0"),
+        ("dm", 1, "HEIGHT", "inf", "not a number 'inf'"),
+        ("ae", 1, "AETOXGR", "6", "value '6' above maximum 5"),
+        ("ae", 1, "AESTDT", "2025-13", "impossible date '2025-13'"),
+        ("ae", 1, "AEENDT", "May 2025", "not a date (YYYY, YYYY-MM or YYYY-MM-DD) 'May 2025'"),
+        ("dx", 1, "DIAGDT", "2019-02-29", "impossible date '2019-02-29'"),
+        ("enr", 2, "ELIGDT", "2025", "partial date not allowed '2025'"),
+        ("enr", 2, "ELIGDT", "12/01/2025", "not a date (YYYY-MM-DD) '12/01/2025'"),
+        ("enr", 3, "ELIGDT", "2025-1-13", "not a date (YYYY-MM-DD) '2025-1-13'"),
+        ("ex", 4, "EXTRT", "", "required value missing"),
+        ("lb", 2, "SUBJID", "IT01-1", "not a subject id (SITEID-NNN) 'IT01-1'"),
+        ("lb", 2, "SUBJID", "IT02-001", "subject 'IT02-001' does not belong to site IT01"),
+        ("enr", 1, "ENRLFL", "yes", "unknown code 'yes' (expected one of Y, N)"),
+        ("sct", 1, "SITEID", "", "required value missing"),
+    ],
+)
+def test_bad_value_is_quarantined(
+    tmp_path: Path, form: str, row: int, column: str, value: str, message: str
+) -> None:
+    frames = valid_frames("IT01")
+    frames[form].loc[row - 1, column] = value
+    con, summary = _load(tmp_path, frames)
+    assert summary["status"] == "LOADED"
+    assert _quarantine(con, form) == [
+        (row, column, value or None, f"{TID} {form}.csv row {row} {column}: {message}")
+    ]
+    in_raw = [r for (r,) in con.execute(f'select "ROWNUM" from raw.{form}').fetchall()]
+    assert row not in in_raw and len(in_raw) == len(frames[form]) - 1
+
+
+def test_valid_partial_dates_load(tmp_path: Path) -> None:
+    frames = valid_frames("IT01")
+    frames["dth"] = pd.DataFrame(
+        [{"SITEID": "IT01", "SUBJID": "IT01-001", "DTHDT": "2026", "DTHCAUS": "other"}],
+        dtype="string",
+    )
+    frames["ae"].loc[0, ["AESTDT", "AEENDT"]] = ["2025-04-30", "2025-05"]
+    con, row = _load(tmp_path, frames)
+    assert row["rows_quarantined"] == 0
+    assert con.execute('select "DTHDT", "DTHCAUS" from raw.dth').fetchone() == ("2026", "OTHER")
+    assert con.execute('select "AESTDT", "AEENDT" from raw.ae').fetchone() == (
+        "2025-04-30",
+        "2025-05",
+    )
+
+
+def test_several_bad_columns_one_quarantine_row(tmp_path: Path) -> None:
+    frames = valid_frames("IT01")
+    frames["rs"].loc[1, ["RSDT", "RSORRES", "RSCOMPL"]] = ["2025-06-31", "good", "Q"]
+    con, _ = _load(tmp_path, frames)
+    assert _quarantine(con, "rs") == [
+        (
+            2,
+            "RSDT",
+            "2025-06-31",
+            f"{TID} rs.csv row 2 RSDT: impossible date '2025-06-31'; RSORRES: unknown code 'good' "
+            "(expected one of SCR, CR, VGPR, PR, MR, SD, PD, NE); RSCOMPL: unknown code 'Q' "
+            "(expected one of Y, N)",
+        )
+    ]
+
+
+def test_duplicate_key_on_normalised_values(tmp_path: Path) -> None:
+    """'isatuximab' and 'ISATUXIMAB' on the same date are the same record key."""
+    frames = valid_frames("IT01")
+    ex = frames["ex"]
+    twin = ex.iloc[[0]].assign(EXTRT="isatuximab", EXDOSE="8")
+    frames["ex"] = pd.concat([ex, twin], ignore_index=True)
+    con, row = _load(tmp_path, frames)
+    assert [(r[0], r[1]) for r in _quarantine(con, "ex")] == [
+        (1, "SUBJID,EXTRT,EXSTDT"),
+        (13, "SUBJID,EXTRT,EXSTDT"),
+    ]
+    assert row["forms"]["ex"]["rows_loaded"] == 11
+
+
+def test_site_mismatch_refuses_whole_transfer(tmp_path: Path) -> None:
+    frames = valid_frames("IT01")
+    frames["fu"].loc[2, ["SITEID", "SUBJID"]] = ["IT02", "IT02-003"]
+    con, row = _load(tmp_path, frames)
+    assert row["status"] == "REFUSED"
+    assert row["reason"] == (
+        f"{TID}: site mismatch: manifest site_id IT01 but fu.csv has 1 row(s) of another site "
+        "(first: row 3 SITEID 'IT02')"
+    )
+    assert sum(con.execute(f"select count(*) from raw.{f}").fetchone()[0] for f in FORMS) == 0
+
+
+def test_duplicate_header_column_refuses(tmp_path: Path) -> None:
+    def dup_header(folder: Path) -> None:
+        path = folder / "mrd.csv"
+        text = path.read_text().replace("MRDRES", "MRDRES,MRDRES", 1)
+        path.write_text(text.replace("NEGATIVE", "NEGATIVE,NEGATIVE"))
+
+    _, row = _load(tmp_path, edit=dup_header)
+    assert row["status"] == "REFUSED"
+    assert row["reason"] == f"{TID}: mrd.csv refused: duplicate column(s) MRDRES"
+
+
+def test_blank_line_refuses_rather_than_losing_count(tmp_path: Path) -> None:
+    def blank_line(folder: Path) -> None:
+        path = folder / "rs.csv"
+        lines = path.read_text().split("\n")
+        path.write_text("\n".join([*lines[:2], "", *lines[2:]]))
+
+    _, row = _load(tmp_path, edit=blank_line)
+    assert row["status"] == "REFUSED"
+    assert (
+        "rs.csv refused: the CSV reader found 6 records but the manifest lists 7" in row["reason"]
+    )
+
+
+def test_quoted_line_break_and_comma_in_text(tmp_path: Path) -> None:
+    frames = valid_frames("IT01")
+    frames["ae"].loc[0, "AETERM"] = 'Neutropenia,\n"febrile"'
+    con, row = _load(tmp_path, frames)
+    assert row["rows_quarantined"] == 0
+    assert con.execute('select "AETERM" from raw.ae').fetchone()[0] == 'Neutropenia,\n"febrile"'
+
+
+def test_rownum_follows_file_order_on_a_large_file(tmp_path: Path) -> None:
+    """300,000 lb rows (over DuckDB's parallel CSV split size) with malformed rows inside.
+
+    LBORRES carries each row's own file row number, so ROWNUM must equal it for
+    every loaded row, and each malformed row must be quarantined under its number.
+    """
+    n = 300_000
+    bad = {1, 7, 150_001, 150_002, 299_999}
+
+    def big_lb(folder: Path) -> None:
+        path = folder / "lb.csv"
+        tmp = folder / "lb_body.csv"
+        duckdb.sql(
+            f"""copy (
+                select 'IT01' as SITEID, printf('IT01-%03d', 1 + (r % 900)) as SUBJID,
+                       (date '2000-01-01' + (r // 900)::int)::varchar as LBDT,
+                       'SMPROT' as LBTESTCD, r::varchar as LBORRES
+                from range(1, {n + 1}) t(r) order by r
+            ) to '{tmp}' (header false)"""
+        )
+        lines = tmp.read_text().split("\n")
+        tmp.unlink()
+        for r in bad:
+            lines[r - 1] = lines[r - 1] + ",surplus"
+        path.write_text("SITEID,SUBJID,LBDT,LBTESTCD,LBORRES\n" + "\n".join(lines))
+
+    con, row = _load(tmp_path, edit=big_lb)
+    assert row["status"] == "LOADED"
+    assert row["forms"]["lb"] == {
+        "rows_in": n,
+        "rows_loaded": n - len(bad),
+        "rows_quarantined": len(bad),
+        "rows_malformed": len(bad),
+        "deletions": 0,
+    }
+    mismatched = con.execute(
+        'select count(*) from raw.lb where "ROWNUM" <> "LBORRES"::BIGINT'
+    ).fetchone()[0]
+    assert mismatched == 0
+    assert [r[0] for r in _quarantine(con, "lb")] == sorted(bad)
+    assert [r[1] for r in _quarantine(con, "lb")] == [None] * len(bad)
