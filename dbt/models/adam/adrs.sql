@@ -1,0 +1,127 @@
+{#- adam.md, ADRS: responses and MRD, BDS, one row per subject x parameter x date. Derivations live
+    in the intermediate models; this model stacks them, codes AVAL/AVALC and numbers the rows. -#}
+with
+
+subjects as (
+    select
+        STUDYID as studyid,
+        USUBJID as usubjid,
+        ITTFL as ittfl
+    from {{ ref('adsl') }}
+),
+
+assessments as (
+    select
+        usubjid,
+        assessment_date,
+        phase,
+        response
+    from {{ ref('stg_rs') }}
+),
+
+counted_assessments as (
+    select
+        usubjid,
+        assessment_date
+    from {{ ref('int_responses_before_progression_filtered') }}
+),
+
+best_responses as (
+    select * from {{ ref('int_best_response_by_window_derived') }}
+),
+
+mrd_windows as (
+    select * from {{ ref('int_mrd_windows_evaluated') }}
+),
+
+parameters as (
+    select 1 as paramn, 'OVRLRESP' as paramcd, 'Overall Response by Investigator' as param, 'RESPONSE' as parcat1
+    union all
+    select 2, 'BORIND', 'Best Overall Response before Melphalan', 'RESPONSE'
+    union all
+    select 3, 'BORASCT', 'Best Overall Response before Maintenance', 'RESPONSE'
+    union all
+    select 4, 'BOR', 'Best Overall Response on Study', 'RESPONSE'
+    union all
+    select 5, 'MRD12', 'MRD Negative (NGF 1E-5) within 12 Months after ASCT', 'MRD'
+    union all
+    select 6, 'MRD24', 'MRD Negative (NGF 1E-5) 12-24 Months after ASCT', 'MRD'
+    union all
+    select 7, 'MRDSUS', 'Sustained MRD Negativity (NGF 1E-5) >= 12 Months', 'MRD'
+    union all
+    select 8, 'MRDANY', 'Any MRD Negative Result (NGF 1E-5) on Study', 'MRD'
+),
+
+overall_response as (
+    -- one row per rs record; ANL01FL marks the assessments the best-response parameters count
+    -- (on or before the first PD)
+    select
+        assessments.usubjid,
+        'OVRLRESP' as paramcd,
+        assessments.response as avalc,
+        {{ response_rank('assessments.response') }} as aval,
+        assessments.assessment_date as adt,
+        assessments.phase as aphase,
+        case when counted_assessments.usubjid is not null then 'Y' end as anl01fl
+    from assessments
+    left join counted_assessments
+        on
+            assessments.usubjid = counted_assessments.usubjid
+            and assessments.assessment_date = counted_assessments.assessment_date
+),
+
+best_response as (
+    select
+        usubjid,
+        paramcd,
+        best_response as avalc,
+        best_response_rank as aval,
+        best_response_date as adt,
+        cast(null as varchar) as aphase,
+        'Y' as anl01fl
+    from best_responses
+),
+
+mrd_negativity as (
+    select
+        usubjid,
+        paramcd,
+        case when is_met then 'Y' else 'N' end as avalc,
+        case when is_met then 1 else 0 end as aval,
+        met_date as adt,
+        cast(null as varchar) as aphase,
+        'Y' as anl01fl
+    from mrd_windows
+),
+
+stacked as (
+    select * from overall_response
+    union all
+    select * from best_response
+    union all
+    select * from mrd_negativity
+)
+
+select
+    subjects.studyid as STUDYID,
+    stacked.usubjid as USUBJID,
+    cast(row_number() over (
+        partition by stacked.usubjid
+        order by parameters.paramn, stacked.adt nulls last
+    ) as integer) as ASEQ,
+    stacked.paramcd as PARAMCD,
+    parameters.param as PARAM,
+    parameters.paramn as PARAMN,
+    parameters.parcat1 as PARCAT1,
+    stacked.avalc as AVALC,
+    cast(stacked.aval as integer) as AVAL,
+    stacked.adt as ADT,
+    stacked.aphase as APHASE,
+    stacked.anl01fl as ANL01FL,
+    subjects.ittfl as ITTFL
+from stacked
+-- an rs record of a subject ADSL does not know (no enr record) has no STUDYID/population: dropped
+inner join subjects
+    on stacked.usubjid = subjects.usubjid
+inner join parameters
+    on stacked.paramcd = parameters.paramcd

@@ -1,0 +1,124 @@
+{#- adam.md, ADRS: BORIND, BORASCT, BOR. One row per ITT subject x parameter: the best response
+    (lowest rank) among the counted assessments (on or before the first PD) dated in the
+    parameter's window, and the date of the first assessment that reached it; NE with no date when
+    the window holds no assessment. -#}
+with
+
+itt_subjects as (
+    select
+        USUBJID as usubjid,
+        MELDT as melphalan_date,
+        MNTSDT as maintenance_start_date,
+        EOTDT as end_of_treatment_date,
+        CUTOFFDT as cutoff_date
+    from {{ ref('adsl') }}
+    where ITTFL = 'Y'
+),
+
+counted_assessments as (
+    select
+        usubjid,
+        assessment_date,
+        response_rank
+    from {{ ref('int_responses_before_progression_filtered') }}
+    where response_rank is not null
+),
+
+induction_window as (
+    -- before MELDT; no transplant: up to EOTDT, or CUTOFFDT while still on treatment
+    select
+        usubjid,
+        'BORIND' as paramcd,
+        case
+            when melphalan_date is not null then {{ add_days('melphalan_date', -1) }}
+            else coalesce(end_of_treatment_date, cutoff_date)
+        end as window_end_date
+    from itt_subjects
+),
+
+up_to_maintenance_window as (
+    -- before MNTSDT; no maintenance: up to EOTDT, or CUTOFFDT while still on treatment
+    select
+        usubjid,
+        'BORASCT' as paramcd,
+        case
+            when maintenance_start_date is not null then {{ add_days('maintenance_start_date', -1) }}
+            else coalesce(end_of_treatment_date, cutoff_date)
+        end as window_end_date
+    from itt_subjects
+),
+
+on_study_window as (
+    -- on study up to CUTOFFDT
+    select
+        usubjid,
+        'BOR' as paramcd,
+        cutoff_date as window_end_date
+    from itt_subjects
+),
+
+windows as (
+    select * from induction_window
+    union all
+    select * from up_to_maintenance_window
+    union all
+    select * from on_study_window
+),
+
+assessments_in_window as (
+    select
+        windows.usubjid,
+        windows.paramcd,
+        counted_assessments.assessment_date,
+        counted_assessments.response_rank
+    from windows
+    inner join counted_assessments
+        on
+            windows.usubjid = counted_assessments.usubjid
+            and counted_assessments.assessment_date <= windows.window_end_date
+),
+
+best_rank_in_window as (
+    select
+        usubjid,
+        paramcd,
+        min(response_rank) as best_response_rank
+    from assessments_in_window
+    group by usubjid, paramcd
+),
+
+first_date_reaching_best as (
+    select
+        assessments_in_window.usubjid,
+        assessments_in_window.paramcd,
+        min(assessments_in_window.assessment_date) as best_response_date
+    from assessments_in_window
+    inner join best_rank_in_window
+        on
+            assessments_in_window.usubjid = best_rank_in_window.usubjid
+            and assessments_in_window.paramcd = best_rank_in_window.paramcd
+            and assessments_in_window.response_rank = best_rank_in_window.best_response_rank
+    group by assessments_in_window.usubjid, assessments_in_window.paramcd
+),
+
+best_response as (
+    select
+        windows.usubjid,
+        windows.paramcd,
+        windows.window_end_date,
+        -- no assessment in the window: NE, a non-responder in every rate
+        coalesce(best_rank_in_window.best_response_rank, 8) as best_response_rank,
+        {{ response_from_rank('coalesce(best_rank_in_window.best_response_rank, 8)') }} as best_response,
+        first_date_reaching_best.best_response_date
+    from windows
+    left join best_rank_in_window
+        on
+            windows.usubjid = best_rank_in_window.usubjid
+            and windows.paramcd = best_rank_in_window.paramcd
+    left join first_date_reaching_best
+        on
+            windows.usubjid = first_date_reaching_best.usubjid
+            and windows.paramcd = first_date_reaching_best.paramcd
+)
+
+select * from best_response

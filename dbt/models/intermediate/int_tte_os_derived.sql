@@ -1,0 +1,57 @@
+{#- adam.md, ADTTE OS: ITT, STARTDT = ICFDT. Event: DTHDT. Censoring, first that applies:
+    withdrawal of consent (DCSREAS = WITHDRAWAL BY SUBJECT) at EOSDT (4); LOST TO FOLLOW-UP at
+    LSTALVDT (2); otherwise CUTOFFDT (3), also for subjects who left for any other reason. -#}
+with
+
+itt_subjects as (
+    select
+        USUBJID as usubjid,
+        ICFDT as start_date,
+        DTHDT as death_date,
+        EOSDT as end_of_study_date,
+        DCSREAS as study_discontinuation_reason,
+        LSTALVDT as last_alive_date,
+        CUTOFFDT as cutoff_date
+    from {{ ref('adsl') }}
+    where ITTFL = 'Y'
+),
+
+event_death as (
+    select {{ tte_candidate('OS', 1, 1, 'death_date', 0, 'DEATH', source_variable='DTHDT') }}
+    from itt_subjects
+    where death_date is not null
+),
+
+censor_withdrawal_of_consent as (
+    select {{ tte_candidate('OS', 2, 1, 'end_of_study_date', 4,
+        'WITHDRAWAL OF CONSENT', 'END OF STUDY DATE', 'EOSDT') }}
+    from itt_subjects
+    where
+        study_discontinuation_reason = 'WITHDRAWAL BY SUBJECT'
+        and end_of_study_date is not null
+),
+
+censor_lost_to_follow_up as (
+    select {{ tte_candidate('OS', 3, 1, 'last_alive_date', 2,
+        'LOST TO FOLLOW-UP', 'DATE LAST KNOWN ALIVE', 'LSTALVDT') }}
+    from itt_subjects
+    where study_discontinuation_reason = 'LOST TO FOLLOW-UP'
+),
+
+censor_at_cutoff as (
+    select {{ tte_candidate('OS', 4, 1, 'cutoff_date', 3,
+        'ALIVE AT CUT-OFF', 'CLINICAL CUT-OFF DATE', 'CUTOFFDT') }}
+    from itt_subjects
+),
+
+candidates as (
+    select * from event_death
+    union all
+    select * from censor_withdrawal_of_consent
+    union all
+    select * from censor_lost_to_follow_up
+    union all
+    select * from censor_at_cutoff
+)
+
+{{ first_applicable_tte_rule('candidates') }}
