@@ -1,0 +1,109 @@
+"""Endpoint tables T01-T10 (endpoints.md): pure builders from ADaM frames to tidy rows,
+and the display tables a CSR prints. No Dagster here; defs/endpoints wraps these.
+
+Every ``build_tNN(adsl, <adam frames>..., cutoff)`` returns the tidy frame of
+``results.COLUMNS``; every ``display_tNN(results)`` turns that frame (or the whole
+``endpoints.results``) into strings. ``TABLES`` lists them with the ADaM inputs each needs,
+in the order of the builder's positional arguments after ``adsl``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .adverse_events import build_t07, display_t07, display_t07_overview
+from .discontinuation import build_t09, display_t09
+from .exposure import build_t08, build_t10, display_t08, display_t10
+from .landmark import build_t06, display_t06
+from .mrd import build_t01, build_t05, display_t01, display_t05
+from .response import build_t02, display_t02
+from .results import COLUMNS, KEY
+from .time_to_event import build_t03, build_t04, display_t03, display_t04
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One endpoint table: id, CSR title, the ADaM inputs after ADSL, builder, displays."""
+
+    tableid: str
+    title: str
+    inputs: tuple[str, ...]
+    build: Callable[..., pd.DataFrame]
+    displays: dict[str, Callable[[pd.DataFrame], pd.DataFrame]]
+
+
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec(
+        "T01",
+        "Primary endpoint: MRD negativity within 12 months after ASCT (ITT)",
+        ("adrs",),
+        build_t01,
+        {"t01": display_t01},
+    ),
+    TableSpec("T02", "Response by phase (ITT, IMWG)", ("adrs",), build_t02, {"t02": display_t02}),
+    TableSpec("T03", "Time-to-event endpoints (ITT)", ("adtte",), build_t03, {"t03": display_t03}),
+    TableSpec("T04", "Time to response (ITT)", ("adtte",), build_t04, {"t04": display_t04}),
+    TableSpec("T05", "MRD negativity rates (ITT)", ("adrs",), build_t05, {"t05": display_t05}),
+    TableSpec(
+        "T06",
+        "MRD and outcome: landmark analysis at ASCT + 365 days",
+        ("adrs", "adtte"),
+        build_t06,
+        {"t06": display_t06},
+    ),
+    TableSpec(
+        "T07",
+        "Treatment-emergent adverse events (safety population)",
+        ("adae",),
+        build_t07,
+        {"t07": display_t07, "t07_overview": display_t07_overview},
+    ),
+    TableSpec(
+        "T08", "Dose reductions (safety population)", ("adex",), build_t08, {"t08": display_t08}
+    ),
+    TableSpec(
+        "T09",
+        "Time to discontinuation due to AE or death from AE/SPM (competing risks)",
+        ("adtte",),
+        build_t09,
+        {"t09": display_t09},
+    ),
+    TableSpec(
+        "T10",
+        "Relative dose intensity (safety population)",
+        ("adex",),
+        build_t10,
+        {"t10": display_t10},
+    ),
+)
+
+__all__ = [
+    "COLUMNS",
+    "KEY",
+    "TABLES",
+    "TableSpec",
+    "build_t01",
+    "build_t02",
+    "build_t03",
+    "build_t04",
+    "build_t05",
+    "build_t06",
+    "build_t07",
+    "build_t08",
+    "build_t09",
+    "build_t10",
+    "display_t01",
+    "display_t02",
+    "display_t03",
+    "display_t04",
+    "display_t05",
+    "display_t06",
+    "display_t07",
+    "display_t07_overview",
+    "display_t08",
+    "display_t09",
+    "display_t10",
+]

@@ -1,0 +1,175 @@
+"""T08 (dose reductions) and T10 (relative dose intensity), safety population, from ADEX.
+
+ADEX has one row per subject x drug (EXTRT) x phase (APHASE) plus APHASE = ALL totals
+(adam.md). RDI is a fraction (actual / planned cumulative dose over the started cycles).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from .results import (
+    NE,
+    Lookup,
+    Row,
+    flag,
+    fmt_int,
+    fmt_n_pct,
+    fmt_num,
+    population,
+    proportion_rows,
+    to_frame,
+)
+
+DRUGS = ["ISATUXIMAB", "DEXAMETHASONE", "MELPHALAN"]
+PHASES = ["INDUCTION", "ASCT", "MAINTENANCE", "ALL"]
+# the protocol schedule: the phases in which each drug is given (adam.md, ADEX)
+SCHEDULED = {
+    "ISATUXIMAB": ["INDUCTION", "MAINTENANCE", "ALL"],
+    "DEXAMETHASONE": ["INDUCTION", "MAINTENANCE", "ALL"],
+    "MELPHALAN": ["ASCT", "ALL"],
+}
+CAUSES = ["ADVERSE EVENT", "OTHER", "UNKNOWN"]
+ANY_REDUCTION = ""  # GROUP1 of the "any reduction" row
+
+# RDI bands; the comparison allows 1e-9 so that an RDI of exactly 90% or 80% computed in
+# floating point (e.g. 0.8999999999999999) falls in the band the protocol means.
+BANDS = {">=90%": "RDI >= 90%", "80-<90%": "RDI 80% to < 90%", "<80%": "RDI < 80%"}
+_EPS = 1e-9
+
+
+def _order(values: list[str], preferred: list[str]) -> list[str]:
+    return [v for v in preferred if v in values] + sorted(set(values) - set(preferred))
+
+
+def _exposure(adsl: pd.DataFrame, adex: pd.DataFrame) -> tuple[pd.Index, pd.DataFrame]:
+    saf = population(adsl, "SAFFL")
+    ex = adex.loc[adex["USUBJID"].isin(saf)].copy()
+    ex["USUBJID"] = ex["USUBJID"].astype(str)
+    return saf, ex
+
+
+def _causes(value: object) -> list[str]:
+    """REDCAUS may list several reasons (e.g. 'ADVERSE EVENT, OTHER'); an empty one is
+    UNKNOWN, as adam.md says for an empty EXADJ."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == "":
+        return ["UNKNOWN"]
+    return [part.strip() for part in re.split(r"[,;|/]", str(value)) if part.strip()]
+
+
+def build_t08(adsl: pd.DataFrame, adex: pd.DataFrame, cutoff: date) -> pd.DataFrame:
+    """T08 tidy rows: PARAMCD = drug; GROUP1 '' (any reduction) or the cause (ADVERSE EVENT,
+    OTHER, UNKNOWN, then any other cause found); n, N, PCT with N = the safety population.
+    The protocol's three drugs are always present.
+    A subject is counted once per drug, and once under each cause of its reductions (so
+    the causes may add up to more than the any-reduction row)."""
+    saf, ex = _exposure(adsl, adex)
+    N = len(saf)
+    reduced = ex.loc[flag(ex, "REDFL")]
+    rows: list[Row] = []
+    drugs = set(DRUGS) | set(ex["EXTRT"].dropna())
+    for drug in _order(list(drugs), DRUGS):
+        mine = reduced.loc[reduced["EXTRT"].eq(drug)]
+        rows += proportion_rows("T08", drug, mine["USUBJID"].nunique(), N, ANY_REDUCTION, ci=False)
+        by_cause: dict[str, set[str]] = {cause: set() for cause in CAUSES}
+        for subject, value in mine[["USUBJID", "REDCAUS"]].itertuples(index=False):
+            for cause in _causes(value):
+                by_cause.setdefault(cause, set()).add(subject)
+        for cause in _order(list(by_cause), CAUSES):
+            rows += proportion_rows("T08", drug, len(by_cause[cause]), N, cause, ci=False)
+    return to_frame(rows, cutoff)
+
+
+def rdi_band(rdi: float) -> str:
+    """The protocol's RDI band of a fraction."""
+    if rdi >= 0.9 - _EPS:
+        return ">=90%"
+    if rdi >= 0.8 - _EPS:
+        return "80-<90%"
+    return "<80%"
+
+
+def build_t10(adsl: pd.DataFrame, adex: pd.DataFrame, cutoff: date) -> pd.DataFrame:
+    """T10 tidy rows: PARAMCD = drug, GROUP1 = phase (INDUCTION, ASCT, MAINTENANCE, ALL).
+    GROUP2 '': N (safety subjects with an RDI for that drug and phase), MEDIAN, MIN, MAX of
+    RDI (fractions); GROUP2 = band (>=90%, 80-<90%, <80%): n, N, PCT. The drug x phase
+    pairs of the protocol schedule are always present (N = 0 when nobody has reached them)."""
+    saf, ex = _exposure(adsl, adex)
+    ex = ex.loc[ex["RDI"].notna()]
+    present = {(d, p) for d, p in ex[["EXTRT", "APHASE"]].itertuples(index=False)}
+    pairs = {(d, p) for d, phases in SCHEDULED.items() for p in phases} | present
+    rows: list[Row] = []
+    for drug in _order([d for d, _ in pairs], DRUGS):
+        for phase in _order([p for d, p in pairs if d == drug], PHASES):
+            mine = ex.loc[ex["EXTRT"].eq(drug) & ex["APHASE"].eq(phase)]
+            if mine["USUBJID"].duplicated().any():
+                raise ValueError(f"ADEX {drug} {phase}: more than one row per subject")
+            rdi = mine["RDI"].astype(float).to_numpy()
+            empty = rdi.size == 0
+            rows += [
+                Row("T10", drug, "N", rdi.size, phase),
+                Row("T10", drug, "MEDIAN", None if empty else float(np.median(rdi)), phase),
+                Row("T10", drug, "MIN", None if empty else float(rdi.min()), phase),
+                Row("T10", drug, "MAX", None if empty else float(rdi.max()), phase),
+            ]
+            bands = [rdi_band(x) for x in rdi]
+            for band in BANDS:
+                rows += proportion_rows(
+                    "T10", drug, bands.count(band), rdi.size, phase, band, ci=False
+                )
+    return to_frame(rows, cutoff)
+
+
+def display_t08(results: pd.DataFrame) -> pd.DataFrame:
+    """T08 as printed: per drug, subjects with >= 1 reduction, then by cause (indented)."""
+    lk = Lookup(results, "T08")
+    out = []
+    N = None
+    for drug in lk.paramcds():
+        N = lk.get(drug, "N", ANY_REDUCTION)
+        for cause in lk.groups1(drug):
+            label = (
+                "Subjects with >= 1 dose reduction" if cause == "" else f"  {cause.capitalize()}"
+            )
+            out.append(
+                {
+                    "Drug": drug.capitalize() if cause == "" else "",
+                    "Dose reduction, cause": label,
+                    "n (%)": fmt_n_pct(lk.get(drug, "n", cause), lk.get(drug, "PCT", cause)),
+                }
+            )
+    col = f"n (%), N = {fmt_int(N)}"
+    frame = pd.DataFrame(out, columns=["Drug", "Dose reduction, cause", "n (%)"])
+    return frame.rename(columns={"n (%)": col})
+
+
+def display_t10(results: pd.DataFrame) -> pd.DataFrame:
+    """T10 as printed: per drug and phase, N, median (min-max) RDI in %, and the bands."""
+    lk = Lookup(results, "T10")
+    columns = ["Drug", "Phase", "N", "RDI %, median (min-max)", *BANDS.values()]
+    out = []
+    for drug in lk.paramcds():
+        for phase in lk.groups1(drug):
+            med = lk.get(drug, "MEDIAN", phase)
+            rdi = (
+                NE
+                if med is None
+                else f"{fmt_num(100 * med)} ({fmt_num(100 * lk.get(drug, 'MIN', phase))}-"
+                f"{fmt_num(100 * lk.get(drug, 'MAX', phase))})"
+            )
+            row = {
+                "Drug": drug.capitalize(),
+                "Phase": phase.capitalize() if phase != "ASCT" else "ASCT",
+                "N": fmt_int(lk.get(drug, "N", phase)),
+                "RDI %, median (min-max)": rdi,
+            }
+            for band, label in BANDS.items():
+                row[label] = fmt_n_pct(
+                    lk.get(drug, "n", phase, band), lk.get(drug, "PCT", phase, band)
+                )
+            out.append(row)
+    return pd.DataFrame(out, columns=columns)

@@ -1,0 +1,82 @@
+"""T02: response by phase (ITT, IMWG) for BORIND, BORASCT, BOR.
+
+Each category SCR..NE is n / N with N = ITT (a subject without a best-response row counts
+as NE, adam.md); the cumulative rates >= CR, >= VGPR and ORR (>= PR) likewise. Every
+proportion carries its exact Clopper-Pearson 95% CI (R ``binom.test``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from ._adrs import avalc_by_subject
+from .results import Lookup, Row, fmt_ci, fmt_n_pct, population, proportion_rows, to_frame
+
+PHASES = {
+    "BORIND": "After induction",
+    "BORASCT": "After ASCT",
+    "BOR": "Best on study",
+}
+# adam.md response order, best first
+CATEGORIES = ["SCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE"]
+CATEGORY_LABELS = {
+    "SCR": "sCR",
+    "CR": "CR",
+    "VGPR": "VGPR",
+    "PR": "PR",
+    "MR": "MR",
+    "SD": "SD",
+    "PD": "PD",
+    "NE": "NE",
+}
+# cumulative groups: the categories at least as good as the threshold
+CUMULATIVE = {
+    ">=CR": ("SCR", "CR"),
+    ">=VGPR": ("SCR", "CR", "VGPR"),
+    "ORR": ("SCR", "CR", "VGPR", "PR"),
+}
+CUMULATIVE_LABELS = {">=CR": ">= CR", ">=VGPR": ">= VGPR", "ORR": "ORR (>= PR)"}
+
+
+def build_t02(adsl: pd.DataFrame, adrs: pd.DataFrame, cutoff: date) -> pd.DataFrame:
+    """T02 tidy rows: PARAMCD BORIND/BORASCT/BOR x GROUP1 category or cumulative group."""
+    itt = population(adsl, "ITTFL")
+    rows: list[Row] = []
+    for paramcd in PHASES:
+        best = avalc_by_subject(adrs, paramcd, itt, missing="NE")
+        unknown = sorted(set(best) - set(CATEGORIES))
+        if unknown:
+            raise ValueError(f"ADRS {paramcd}: AVALC outside the IMWG categories: {unknown}")
+        for category in CATEGORIES:
+            rows += proportion_rows(
+                "T02", paramcd, int(best.eq(category).sum()), len(itt), category
+            )
+        for group, members in CUMULATIVE.items():
+            rows += proportion_rows("T02", paramcd, int(best.isin(members).sum()), len(itt), group)
+    return to_frame(rows, cutoff)
+
+
+def display_t02(results: pd.DataFrame) -> pd.DataFrame:
+    """T02 as printed: categories then cumulative rates (each with its 95% CI row), one
+    column per phase headed with its N."""
+    lk = Lookup(results, "T02")
+    phases = [p for p in PHASES if p in lk.paramcds()]
+    columns = {p: f"{PHASES[p]} (N = {int(lk.get(p, 'N', 'SCR') or 0)})" for p in phases}
+    out: list[dict[str, str]] = []
+    for category in CATEGORIES:
+        row = {"Response": CATEGORY_LABELS[category]}
+        for p in phases:
+            row[columns[p]] = fmt_n_pct(lk.get(p, "n", category), lk.get(p, "PCT", category))
+        out.append(row)
+    for group in CUMULATIVE:
+        row = {"Response": CUMULATIVE_LABELS[group]}
+        ci = {"Response": "  95% CI (%)"}
+        for p in phases:
+            row[columns[p]] = fmt_n_pct(lk.get(p, "n", group), lk.get(p, "PCT", group))
+            ci[columns[p]] = fmt_ci(
+                lk.get(p, "LCL", group), lk.get(p, "UCL", group), 100.0, missing="NE"
+            )
+        out += [row, ci]
+    return pd.DataFrame(out, columns=["Response", *columns.values()])
