@@ -8,7 +8,9 @@ from dagster_project.lib.publish import publish
 
 # Publication waits for everything a reader would read; endpoint and report assets join here.
 PUBLISH_AFTER = [
-    dg.AssetKey(["adam", name]) for name in ("adsl", "adrs", "adtte", "adae", "adex")
+    *(dg.AssetKey(["adam", name]) for name in ("adsl", "adrs", "adtte", "adae", "adex")),
+    dg.AssetKey(["endpoints", "results"]),
+    dg.AssetKey(["endpoints", "report"]),
 ]
 
 

@@ -1,0 +1,44 @@
+"""Shared fixtures: a synthetic trial generated once per session, and a warehouse built from it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def synthetic_landing(tmp_path_factory) -> Path:
+    from dagster_project.lib.generator import generate_trial
+
+    out = tmp_path_factory.mktemp("landing")
+    generate_trial(out, subjects=60, sites=6, seed=20261125)
+    return out
+
+
+def run_isadex(landing: Path, warehouse: Path, **kwargs):
+    """`isadex run` in-process: the same definitions, settings passed as the CLI passes them."""
+    from dagster_project.lib.settings import RunSettings
+    from dagster_project.runner import run_pipeline
+
+    settings = RunSettings(landing=landing, warehouse=warehouse, **kwargs)
+    saved = dict(os.environ)
+    os.environ.update(settings.to_env())
+    for key in ("ISADEX_CUTOFF", "ISADEX_AS_OF", "ISADEX_REPORT_DIR"):
+        if key not in settings.to_env():
+            os.environ.pop(key, None)
+    try:
+        return run_pipeline(settings)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def synthetic_run(synthetic_landing, tmp_path_factory):
+    warehouse = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
+    outcome = run_isadex(synthetic_landing, warehouse)
+    return outcome, warehouse
