@@ -1,0 +1,187 @@
+"""Figures F01-F03 as assets: read ADaM, call lib.reporting.figures, write PNGs to the report
+directory's figures/ folder."""
+
+import base64
+import io
+from pathlib import Path
+
+import dagster as dg
+from PIL import Image
+
+from dagster_project.defs.resources import Warehouse
+from dagster_project.lib.endpoints.discontinuation import ttdisc
+from dagster_project.lib.endpoints.results import DAYS_PER_MONTH, population, time_to_event
+from dagster_project.lib.endpoints.time_to_event import T03_PARAMS
+from dagster_project.lib.reporting.figures import (
+    FIGURES,
+    KM_AXES,
+    MRD_PARAMS,
+    FigureSpec,
+    cif_figure,
+    km_figure,
+    save_png,
+    swimmer_figure,
+)
+from dagster_project.lib.stats import km_summary
+
+OWNERS = ["team:biostatistics"]
+KINDS = {"python", "matplotlib"}
+PREVIEW_WIDTH = 360  # px of the thumbnail in the event log; the full figure is the file
+ADSL, ADRS, ADTTE = (dg.AssetKey(["adam", n]) for n in ("adsl", "adrs", "adtte"))
+SPECS = {f.name: f for f in FIGURES}
+KM_PARAMS = tuple(KM_AXES)
+
+
+def figure_key(spec: FigureSpec) -> dg.AssetKey:
+    return dg.AssetKey(["endpoints", spec.name])
+
+
+def figures_dir(warehouse: Warehouse) -> Path:
+    return warehouse.settings.report_path / "figures"
+
+
+def _cutoff(con) -> str:
+    value = con.execute("select max(CUTOFFDT) from adam.adsl").fetchone()[0]
+    return "" if value is None else str(value)
+
+
+def _thumbnail(path: Path, width: int = PREVIEW_WIDTH) -> str:
+    """A small base64 PNG of the written file for the event log (Pillow ships with
+    matplotlib; resizing the file is ~100x cheaper than rendering the figure again)."""
+    with Image.open(path) as image:
+        image.thumbnail((width, width * 4))
+        buf = io.BytesIO()
+        image.save(buf, format="PNG", optimize=True)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _result(spec: FigureSpec, fig, path: Path, **metadata) -> dg.MaterializeResult:
+    save_png(fig, path)
+    return dg.MaterializeResult(
+        asset_key=figure_key(spec),
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "bytes": path.stat().st_size,
+            "preview": dg.MetadataValue.md(
+                f"![{spec.id}](data:image/png;base64,{_thumbnail(path)})"
+            ),
+            **metadata,
+        },
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            figure_key(SPECS[f"f01_km_{p.lower()}"]),
+            description=f"F01 {p}: Kaplan-Meier curve of ADTTE {p} ({T03_PARAMS[p][1]}) with "
+            "95% CI, censoring ticks, the median and numbers at risk; one PNG.",
+            deps=[ADSL, ADTTE],
+            group_name="endpoints",
+            owners=OWNERS,
+            kinds=KINDS,
+        )
+        for p in KM_PARAMS
+    ],
+    can_subset=True,
+)
+def f01_km(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    """F01: one Kaplan-Meier figure per time-to-event parameter (population as T03)."""
+    wanted = [
+        p
+        for p in KM_PARAMS
+        if figure_key(SPECS[f"f01_km_{p.lower()}"]) in context.selected_asset_keys
+    ]
+    with warehouse.connect(read_only=True) as con:
+        adsl = con.execute("select USUBJID, ITTFL, RESPFL from adam.adsl").df()
+        adtte = con.execute(
+            "select USUBJID, PARAMCD, AVAL, CNSR from adam.adtte where PARAMCD in "
+            f"({', '.join('?' for _ in wanted)})",
+            wanted,
+        ).df()
+        cutoff = _cutoff(con)
+    out = figures_dir(warehouse)
+    for p in wanted:
+        spec = SPECS[f"f01_km_{p.lower()}"]
+        flag, _ = T03_PARAMS[p]
+        tte = time_to_event(adtte, p, population(adsl, flag), DAYS_PER_MONTH)
+        xlabel, ylabel = KM_AXES[p]
+        fig = km_figure(
+            tte["time"], tte["event"], spec.title, xlabel, ylabel, note=f"cut-off {cutoff}"
+        )
+        median = km_summary(tte["time"], tte["event"]).median
+        yield _result(
+            spec,
+            fig,
+            out / spec.filename,
+            N=len(tte),
+            events=int(tte["event"].sum()),
+            median_months=dg.MetadataValue.float(median.estimate)
+            if median.estimate is not None
+            else "not reached",
+            cutoff=cutoff,
+        )
+
+
+F02 = SPECS["f02_cif_discontinuation"]
+F03 = SPECS["f03_swimmer"]
+
+
+@dg.asset(
+    key=figure_key(F02),
+    deps=[ADSL, ADTTE],
+    group_name="endpoints",
+    owners=OWNERS,
+    kinds=KINDS,
+)
+def f02_cif_discontinuation(warehouse: Warehouse) -> dg.MaterializeResult:
+    """F02: cumulative incidence of discontinuation due to AE (ADTTE TTDISC, safety population)
+    with the competing events' curve; one PNG."""
+    with warehouse.connect(read_only=True) as con:
+        adsl = con.execute("select USUBJID, SAFFL from adam.adsl").df()
+        adtte = con.execute(
+            "select USUBJID, PARAMCD, AVAL, CNSR, CMPEVFL from adam.adtte where PARAMCD = 'TTDISC'"
+        ).df()
+        cutoff = _cutoff(con)
+    d = ttdisc(adsl, adtte)
+    fig = cif_figure(
+        d["time"], d["cause"], F02.title, "Months from first dose", note=f"cut-off {cutoff}"
+    )
+    return _result(
+        F02,
+        fig,
+        figures_dir(warehouse) / F02.filename,
+        N=len(d),
+        events=int((d["cause"] == 1).sum()),
+        competing=int((d["cause"] == 2).sum()),
+        cutoff=cutoff,
+    )
+
+
+@dg.asset(
+    key=figure_key(F03),
+    deps=[ADSL, ADRS],
+    group_name="endpoints",
+    owners=OWNERS,
+    kinds=KINDS,
+)
+def f03_swimmer(warehouse: Warehouse) -> dg.MaterializeResult:
+    """F03: swimmer plot, one bar per ITT subject from consent with phases, responses,
+    MRD-negative results, progression and death; one PNG."""
+    with warehouse.connect(read_only=True) as con:
+        adsl = con.execute(
+            "select USUBJID, SUBJID, ITTFL, ICFDT, TRTSDT, MELDT, MNTSDT, EOTDT, EOSDT, DTHDT, "
+            "PDDT, LSTALVDT, CUTOFFDT from adam.adsl"
+        ).df()
+        params = ["OVRLRESP", *MRD_PARAMS]
+        adrs = con.execute(
+            "select USUBJID, PARAMCD, AVALC, ADT from adam.adrs where PARAMCD in "
+            f"({', '.join('?' for _ in params)})",
+            params,
+        ).df()
+        cutoff = _cutoff(con)
+    fig = swimmer_figure(adsl, adrs, f"{F03.title}, cut-off {cutoff}")
+    n_itt = int((adsl["ITTFL"] == "Y").sum()) if not adsl.empty else 0
+    return _result(
+        F03, fig, figures_dir(warehouse) / F03.filename, itt_subjects=n_itt, cutoff=cutoff
+    )

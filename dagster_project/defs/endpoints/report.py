@@ -1,0 +1,145 @@
+"""The HTML report of the cut-off: read the display tables, the transfers in force, the
+validation outcome and the figure files; render with lib.reporting.report; write it."""
+
+from datetime import UTC, date, datetime
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+from dagster_project.defs.endpoints.figures import figure_key, figures_dir
+from dagster_project.defs.resources import Warehouse
+from dagster_project.lib.contract import STUDY_ID
+from dagster_project.lib.endpoints import TABLES
+from dagster_project.lib.reporting.figures import FIGURES
+from dagster_project.lib.reporting.report import (
+    FigureImage,
+    ReportContext,
+    Table,
+    checks_from_frame,
+    code_version,
+    render_report,
+    transfers_from_frames,
+    write_report,
+)
+
+TABLE_KEYS = [dg.AssetKey(["endpoints", spec.tableid.lower()]) for spec in TABLES]
+DEPS = [
+    *TABLE_KEYS,
+    dg.AssetKey(["endpoints", "results"]),
+    *(figure_key(f) for f in FIGURES),
+    dg.AssetKey(["raw", "transfers"]),
+    dg.AssetKey(["staging", "stg_transfers_in_force"]),
+]
+CHECK_RESULTS = ("quality", "check_results")
+
+
+def _table_exists(con, schema: str, name: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+    )
+
+
+def _display_tables(con) -> tuple[list[Table], list[str]]:
+    """Each endpoint table's display frames in table order (an overview before its detail);
+    a missing or unreadable one becomes a visible note, never an error."""
+    tables, missing = [], []
+    for spec in TABLES:
+        names = sorted(spec.displays, key=lambda n: (not n.endswith("_overview"), n))
+        for name in names:
+            title = spec.title + (": overview" if name.endswith("_overview") else "")
+            label = spec.tableid + (" overview" if name.endswith("_overview") else "")
+            if not _table_exists(con, "endpoints", name):
+                tables.append(Table(label, title, missing=f"endpoints.{name} does not exist"))
+                missing.append(label)
+                continue
+            try:
+                frame = con.execute(f"select * from endpoints.{name}").df()
+            except duckdb.Error as exc:
+                tables.append(Table(label, title, missing=f"endpoints.{name}: {exc}"))
+                missing.append(label)
+                continue
+            tables.append(Table.from_frame(label, title, frame))
+    return tables, missing
+
+
+def _checks(con):
+    if not _table_exists(con, *CHECK_RESULTS):
+        return None
+    return checks_from_frame(con.execute("select * from quality.check_results").df())
+
+
+def _cutoff(con) -> date:
+    value = con.execute("select max(CUTOFFDT) from adam.adsl").fetchone()[0]
+    if value is None:
+        value = con.execute("select cutoff_date from staging.stg_data_cut").fetchone()[0]
+    return pd.Timestamp(value).date()
+
+
+@dg.asset(
+    key=["endpoints", "report"],
+    deps=DEPS,
+    group_name="reporting",
+    owners=["team:biostatistics"],
+    kinds={"html"},
+)
+def endpoint_report(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    """The self-contained HTML report of one cut-off (report_<YYYYMMDD>.html and index.html):
+    transfers in force with checksums, code version, validation outcome, T01-T10, F01-F03."""
+    with warehouse.connect(read_only=True) as con:
+        cutoff = _cutoff(con)
+        study = con.execute("select min(STUDYID) from adam.adsl").fetchone()[0] or STUDY_ID
+        transfers = con.execute("select * from raw.transfers").df()
+        in_force = con.execute("select transfer_id from staging.stg_transfers_in_force").df()[
+            "transfer_id"
+        ]
+        as_of = con.execute("select as_of from staging.stg_data_cut").fetchone()[0]
+        tables, missing_tables = _display_tables(con)
+        checks = _checks(con)
+
+    figures, missing_figures = [], []
+    for spec in FIGURES:
+        path = figures_dir(warehouse) / spec.filename
+        if path.exists():
+            figures.append(FigureImage(spec.id, spec.title, path.read_bytes(), spec.caption))
+        else:
+            figures.append(
+                FigureImage(
+                    spec.id, spec.title, caption=spec.caption, missing=f"{path} was not written"
+                )
+            )
+            missing_figures.append(spec.id)
+
+    report = ReportContext(
+        study=study,
+        cutoff=cutoff,
+        code_version=code_version(),
+        transfers=transfers_from_frames(transfers, list(in_force)),
+        checks=checks,
+        tables=tables,
+        figures=figures,
+        as_of=None if as_of is None else str(as_of),
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        run_id=context.run.run_id,
+    )
+    path = write_report(render_report(report), warehouse.settings.report_path, cutoff)
+    for label in missing_tables + missing_figures:
+        context.log.warning(f"report: {label} missing, shown as a note")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "index": dg.MetadataValue.path(str(path.with_name("index.html"))),
+            "bytes": path.stat().st_size,
+            "cutoff": str(cutoff),
+            "tables_missing": ", ".join(missing_tables) or "none",
+            "figures_missing": ", ".join(missing_figures) or "none",
+            "validation": "not recorded"
+            if checks is None
+            else f"{sum(c.outcome == 'fail' for c in checks)} failed, "
+            f"{sum(c.outcome == 'warn' for c in checks)} warnings, {len(checks)} checks",
+        }
+    )

@@ -1,0 +1,359 @@
+"""The HTML report of one cut-off (endpoints.md, Report): one self-contained file.
+
+Pure rendering: a :class:`ReportContext` of plain data (strings, numbers, PNG bytes) in,
+HTML out. Nothing here reads the warehouse; ``defs/endpoints/report.py`` does, and builds
+the context. The page works offline and when mailed: CSS is inline, figures are PNG data
+URIs, and the only links are anchors within the page.
+
+Order (the first page is what an auditor checks): study and cut-off, the transfers in force
+with extract time and checksums, the code version, the validation outcome; then T01-T10,
+then the figures. A table or figure that could not be produced stays in the report as a
+visible note, so a missing result can never pass for an absent section.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.metadata
+import json
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE = "report.html.j2"
+OUTCOMES = ("fail", "warn", "pass")  # display order: problems first
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """One site delivery as raw.transfers records it; ``in_force`` when this analysis uses it."""
+
+    transfer_id: str
+    site: str
+    extract_datetime: str
+    status: str
+    in_force: bool
+    manifest_sha256: str
+    files_sha256: Mapping[str, str] = field(default_factory=dict)
+    reason: str = ""
+    delivery: str = ""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One validation check and its outcome: ``pass``, ``warn`` or ``fail``."""
+
+    name: str
+    outcome: str
+    detail: str = ""
+    target: str = ""
+
+    def __post_init__(self) -> None:
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"check {self.name!r}: outcome must be one of {OUTCOMES}")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A display table as printed: column headers and rows of strings.
+
+    ``missing`` names why the table is absent (it is then shown as a note, not omitted).
+    """
+
+    id: str
+    title: str
+    columns: tuple[str, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
+    footnote: str = ""
+    missing: str = ""
+
+    @property
+    def anchor(self) -> str:
+        return self.id.lower()
+
+    @property
+    def label_columns(self) -> tuple[bool, ...]:
+        """Columns shown left-aligned: the first, and any whose cells are indented (the
+        display tables indent sub-rows, e.g. preferred terms under their SOC, with spaces)."""
+        return tuple(
+            i == 0 or any(row[i][:1].isspace() for row in self.rows)
+            for i in range(len(self.columns))
+        )
+
+    @staticmethod
+    def indent(cell: str) -> int:
+        """Leading spaces of a cell: its indentation level in the display table."""
+        return len(cell) - len(cell.lstrip(" "))
+
+    @classmethod
+    def from_frame(cls, id: str, title: str, frame: pd.DataFrame, footnote: str = "") -> Table:
+        """From a display frame (endpoints.tNN): every cell as text, NULL as empty."""
+        cells = frame.astype(object).where(frame.notna(), "")
+        return cls(
+            id=id,
+            title=title,
+            columns=tuple(str(c) for c in frame.columns),
+            rows=tuple(tuple(str(v) for v in row) for row in cells.itertuples(index=False)),
+            footnote=footnote,
+        )
+
+
+@dataclass(frozen=True)
+class FigureImage:
+    """A rendered figure (PNG bytes), or ``missing`` saying why there is none."""
+
+    id: str
+    title: str
+    png: bytes | None = None
+    caption: str = ""
+    missing: str = ""
+
+    @property
+    def anchor(self) -> str:
+        return self.id.lower()
+
+    @property
+    def data_uri(self) -> str:
+        if self.png is None:
+            return ""
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """Everything the report shows; plain data only.
+
+    ``checks`` None means no validation outcome was recorded (shown as such, never as a pass).
+    """
+
+    study: str
+    cutoff: date
+    code_version: str
+    transfers: Sequence[Transfer]
+    checks: Sequence[Check] | None
+    tables: Sequence[Table]
+    figures: Sequence[FigureImage]
+    as_of: str | None = None
+    generated_at: str | None = None
+    run_id: str | None = None
+    notes: Sequence[str] = ()
+
+
+def code_version(repo: Path | None = None) -> str:
+    """``git describe --tags --always --dirty`` of the repository, with the package version.
+
+    Falls back to the installed package version alone when git or the repository is absent
+    (an installed wheel, a container without .git).
+    """
+    try:
+        package = importlib.metadata.version("isadex")
+    except importlib.metadata.PackageNotFoundError:
+        package = ""
+    repo = repo or Path(__file__).resolve().parents[3]
+    try:
+        described = subprocess.run(
+            ["git", "-C", str(repo), "describe", "--tags", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        described = ""
+    if described and package:
+        return f"git {described} (isadex {package})"
+    if described:
+        return f"git {described}"
+    return f"isadex {package}" if package else "unknown"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env
+
+
+def _validation_summary(checks: Sequence[Check] | None) -> dict:
+    if checks is None:
+        return {"recorded": False}
+    ordered = sorted(checks, key=lambda c: (OUTCOMES.index(c.outcome), c.name))
+    counts = {o: sum(c.outcome == o for c in checks) for o in OUTCOMES}
+    overall = next((o for o in OUTCOMES if counts[o]), "pass")
+    return {
+        "recorded": True,
+        "counts": counts,
+        "overall": overall if checks else "none",
+        "problems": [c for c in ordered if c.outcome != "pass"],
+        "passed": [c for c in ordered if c.outcome == "pass"],
+    }
+
+
+def render_report(context: ReportContext) -> str:
+    """The report as one HTML string (template ``templates/report.html.j2``).
+
+    Deterministic: the same context gives the same text (nothing is read from the clock or
+    the environment here; ``generated_at`` is whatever the caller passes).
+    """
+    in_force = sorted(
+        (t for t in context.transfers if t.in_force), key=lambda t: (t.site, t.transfer_id)
+    )
+    others = sorted(
+        (t for t in context.transfers if not t.in_force),
+        key=lambda t: (t.site, t.extract_datetime, t.transfer_id),
+    )
+    template = _environment().get_template(TEMPLATE)
+    return template.render(
+        ctx=context,
+        cutoff=context.cutoff.isoformat(),
+        in_force=in_force,
+        other_transfers=others,
+        validation=_validation_summary(context.checks),
+    )
+
+
+def report_filename(cutoff: date) -> str:
+    return f"report_{cutoff:%Y%m%d}.html"
+
+
+def write_report(html: str, report_dir: str | Path, cutoff: date) -> Path:
+    """Write ``report_<YYYYMMDD>.html`` and a copy ``index.html`` (the latest) in report_dir.
+
+    Each file is written under a temporary name and renamed, so a browser or a mail job
+    never reads half a report. Returns the path of the dated file.
+    """
+    report_dir = Path(report_dir)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    target = report_dir / report_filename(cutoff)
+    for path in (target, report_dir / "index.html"):
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(path)
+    return target
+
+
+# --------------------------------------------------------------------------- from warehouse frames
+
+_PASS = {"pass", "passed", "success", "succeeded", "true", "ok", "1"}
+_WARN = {"warn", "warning", "warned"}
+_FAIL = {"fail", "failed", "failure", "error", "errored", "false", "0"}
+
+
+def _first(frame: pd.DataFrame, names: Sequence[str]) -> str | None:
+    lower = {c.lower(): c for c in frame.columns}
+    return next((lower[n] for n in names if n in lower), None)
+
+
+def _outcome(value: object) -> str | None:
+    text = str(value).strip().lower()
+    if text in _PASS:
+        return "pass"
+    if text in _WARN:
+        return "warn"
+    if text in _FAIL:
+        return "fail"
+    return None
+
+
+def checks_from_frame(frame: pd.DataFrame) -> list[Check]:
+    """Check outcomes from a results table (``quality.check_results``), tolerant of naming.
+
+    The name, outcome, detail and target columns are found by their usual names (case
+    ignored): name = CHECK_NAME / CHECK / NAME / EXPECTATION; outcome = OUTCOME / STATUS /
+    RESULT / PASSED / SUCCESS; detail = DETAIL / DETAILS / MESSAGE / DESCRIPTION;
+    target = ASSET_KEY / ASSET / DATASET / TABLE_NAME / TABLE / TARGET / SUITE. A failed
+    check whose SEVERITY is WARN is a warning (the lead's PASSED + SEVERITY layout). An outcome
+    that is not a recognisable pass / warn / fail is shown as ``warn`` with the raw value in
+    the detail: an unreadable outcome is never reported as a pass.
+    """
+    name_col = _first(frame, ("check_name", "check", "name", "expectation", "test_name"))
+    out_col = _first(frame, ("outcome", "status", "result", "passed", "success"))
+    if name_col is None or out_col is None:
+        raise ValueError(f"no check name / outcome column among {list(frame.columns)}")
+    detail_col = _first(frame, ("detail", "details", "message", "description", "reason"))
+    target_col = _first(
+        frame, ("asset_key", "asset", "dataset", "table_name", "table", "target", "suite")
+    )
+    severity_col = _first(frame, ("severity",))
+    checks = []
+    for _, row in frame.iterrows():
+        raw = row[out_col]
+        outcome = _outcome(raw)
+        detail = "" if detail_col is None or pd.isna(row[detail_col]) else str(row[detail_col])
+        if outcome is None:
+            outcome, detail = "warn", f"unrecognised outcome {raw!r}. {detail}".strip()
+        elif outcome == "fail" and severity_col is not None:
+            # a failed check of WARN severity does not block: it is a warning, not a failure
+            if _outcome(row[severity_col]) == "warn":
+                outcome = "warn"
+        target = "" if target_col is None or pd.isna(row[target_col]) else str(row[target_col])
+        checks.append(Check(str(row[name_col]), outcome, detail, target))
+    return checks
+
+
+def _files(value: object) -> dict[str, str]:
+    """raw.transfers.FILES_SHA256 (JSON object, or already a mapping) as {file: sha256}."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return {}
+    if isinstance(value, Mapping):
+        return {str(k): str(v) for k, v in value.items()}
+    parsed = json.loads(str(value))
+    if isinstance(parsed, list):  # [{"file": ..., "sha256": ...}, ...]
+        return {str(d.get("file", d.get("name"))): str(d.get("sha256")) for d in parsed}
+    return {str(k): str(v) for k, v in parsed.items()}
+
+
+def _text(value: object) -> str:
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def transfers_from_frames(transfers: pd.DataFrame, in_force_ids: Sequence[str]) -> list[Transfer]:
+    """raw.transfers rows as :class:`Transfer`, flagged in force when their TRANSFER_ID is in
+    ``in_force_ids`` (staging.stg_transfers_in_force) and their STATUS is LOADED (a DUPLICATE
+    or REFUSED re-delivery under the same id is never the one in force)."""
+    ids = set(in_force_ids)
+    out = []
+    for r in transfers.to_dict("records"):
+        extract = r.get("EXTRACT_DATETIME")
+        out.append(
+            Transfer(
+                transfer_id=_text(r.get("TRANSFER_ID")),
+                site=_text(r.get("SITEID")),
+                extract_datetime=""
+                if extract is None or pd.isna(extract)
+                else pd.Timestamp(extract).strftime("%Y-%m-%d %H:%M:%S"),
+                status=_text(r.get("STATUS")),
+                in_force=r.get("TRANSFER_ID") in ids and r.get("STATUS") == "LOADED",
+                manifest_sha256=_text(r.get("MANIFEST_SHA256")),
+                files_sha256=_files(r.get("FILES_SHA256")),
+                reason=_text(r.get("REASON")),
+                delivery=_text(r.get("DELIVERY")),
+            )
+        )
+    return out
+
+
+__all__ = [
+    "Check",
+    "FigureImage",
+    "ReportContext",
+    "Table",
+    "Transfer",
+    "checks_from_frame",
+    "code_version",
+    "render_report",
+    "report_filename",
+    "transfers_from_frames",
+    "write_report",
+]

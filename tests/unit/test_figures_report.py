@@ -1,0 +1,538 @@
+"""Figures F01-F03 and the HTML report: drawn numbers equal hand-derived ones, output is
+deterministic and self-contained, and the Dagster assets write both from a DuckDB file.
+
+Hand derivations are in the comments beside each expected value.
+"""
+
+import base64
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from dagster_project.lib.reporting.figures import (
+    DAYS_PER_MONTH,
+    RISK_AXES_LABEL,
+    cif_figure,
+    km_figure,
+    png_bytes,
+    save_png,
+    select_rows,
+    swimmer_figure,
+    swimmer_lanes,
+    time_ticks,
+)
+from dagster_project.lib.reporting.report import (
+    Check,
+    FigureImage,
+    ReportContext,
+    Table,
+    Transfer,
+    checks_from_frame,
+    code_version,
+    render_report,
+    transfers_from_frames,
+    write_report,
+)
+from dagster_project.lib.stats import numbers_at_risk
+
+# 10 subjects, months; events at 1, 2, 4, 5, 7, 8; censored at 3, 6, 9, 10.
+# KM: S(1) = 9/10 = .9, S(2) = .9 * 8/9 = .8, S(4) = .8 * 6/7 = .6857, S(5) = * 5/6 = .5714,
+# S(7) = * 3/4 = .4286 (first S <= .5: median 7), S(8) = * 2/3 = .2857.
+KM_TIME = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+KM_EVENT = [1, 1, 0, 1, 1, 0, 1, 1, 0, 0]
+
+
+def _line(fig, gid):
+    lines = [ln for ax in fig.axes for ln in ax.get_lines() if ln.get_gid() == gid]
+    assert len(lines) == 1, f"expected one line {gid!r}, found {len(lines)}"
+    return lines[0]
+
+
+def _risk_numbers(fig) -> dict[float, int]:
+    (ax,) = [a for a in fig.axes if a.get_label() == RISK_AXES_LABEL]
+    return {t.get_position()[0]: int(t.get_text()) for t in ax.texts if t.get_text().isdigit()}
+
+
+def _legend_texts(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().texts]
+
+
+# ---------------------------------------------------------------------------------- F01
+
+
+def test_km_numbers_at_risk_under_the_axis():
+    fig = km_figure(KM_TIME, KM_EVENT, "PFS", "Months")
+    shown = _risk_numbers(fig)
+    # ticks every month 0..10 (10 months / step 1 = 10 ticks); at risk = count(time >= t)
+    assert shown == {float(t): n for t, n in enumerate([10, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1])}
+    assert tuple(shown.values()) == numbers_at_risk(KM_TIME, list(shown))
+
+
+def test_km_median_marked_at_the_median_time():
+    fig = km_figure(KM_TIME, KM_EVENT, "PFS", "Months")
+    vertical = _line(fig, "median_vertical")
+    assert list(vertical.get_xdata()) == [7.0, 7.0]
+    assert list(vertical.get_ydata()) == [0.0, 0.5]
+    assert list(_line(fig, "median_horizontal").get_xdata()) == [0.0, 7.0]
+    assert any(t.startswith("Median 7.0 months (95% CI") for t in _legend_texts(fig))
+
+
+def test_km_median_midpoint_rule_when_curve_sits_on_one_half():
+    # 1, 2, 3, 4 all events: S = .75, .5, .25, 0; S = .5 on [2, 3) -> median (2 + 3) / 2
+    fig = km_figure([1, 2, 3, 4], [1, 1, 1, 1], "OS", "Months")
+    assert list(_line(fig, "median_vertical").get_xdata()) == [2.5, 2.5]
+
+
+def test_km_not_reached_median_says_so():
+    # one event of 5: S never reaches .5
+    fig = km_figure([1, 2, 3, 4, 5], [1, 0, 0, 0, 0], "OS", "Months")
+    assert any(t.startswith("Median not reached") for t in _legend_texts(fig))
+    assert not [ln for ax in fig.axes for ln in ax.get_lines() if ln.get_gid() == "median_vertical"]
+
+
+def test_km_censoring_ticks_at_censored_times_on_the_curve():
+    ticks = _line(km_figure(KM_TIME, KM_EVENT, "PFS", "Months"), "censoring_ticks")
+    assert list(ticks.get_xdata()) == [3, 6, 9, 10]
+    # S(3) = .8; S(6) = .8 * 6/7 * 5/6 = 4/7; S(9) = S(10) = 4/7 * 3/4 * 2/3 = 2/7
+    assert np.allclose(ticks.get_ydata(), [0.8, 4 / 7, 2 / 7, 2 / 7])
+
+
+def test_km_curve_and_counts_in_legend():
+    fig = km_figure(KM_TIME, KM_EVENT, "PFS", "Months")
+    assert "Kaplan-Meier estimate (N = 10, events = 6)" in _legend_texts(fig)
+    assert "Censored (n = 4)" in _legend_texts(fig)
+    curve = _line(fig, "km_curve")
+    assert np.allclose(curve.get_ydata()[:3], [1.0, 0.9, 0.8])  # origin, S(1), S(2)
+
+
+def test_png_is_deterministic_and_has_no_metadata(tmp_path):
+    a = png_bytes(km_figure(KM_TIME, KM_EVENT, "PFS", "Months"))
+    b = png_bytes(km_figure(KM_TIME, KM_EVENT, "PFS", "Months"))
+    assert a == b
+    assert a[:8] == b"\x89PNG\r\n\x1a\n"
+    for chunk in (b"tEXt", b"iTXt", b"zTXt", b"tIME"):
+        assert chunk not in a
+    path = save_png(km_figure(KM_TIME, KM_EVENT, "PFS", "Months"), tmp_path / "f" / "km.png")
+    assert path.read_bytes() == a
+    assert not list(path.parent.glob("*.tmp"))
+
+
+def test_time_ticks_use_clinical_steps():
+    assert list(time_ticks(10)) == list(range(0, 11))  # 10 / 1 = 10 ticks
+    assert list(time_ticks(30)) == [0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30]
+    assert list(time_ticks(50)) == [0, 6, 12, 18, 24, 30, 36, 42, 48, 54]
+
+
+def test_km_empty_population_renders():
+    fig = km_figure([], [], "DOR", "Months")
+    assert any("No subjects" in t.get_text() for ax in fig.axes for t in ax.texts)
+    assert png_bytes(fig)
+
+
+# ---------------------------------------------------------------------------------- F02
+
+
+def test_cif_curves_are_aalen_johansen_by_hand():
+    # cause 1 at 1 and 4, cause 2 at 2 and 5, censored at 3 and 6.
+    # t=1: 6 at risk, F1 = 1/6, S = 5/6; t=2: F2 = 5/6 * 1/5 = 1/6, S = 4/6;
+    # t=4: 3 at risk, F1 = 1/6 + 4/6 * 1/3 = 7/18, S = 4/9; t=5: F2 = 1/6 + 4/9 * 1/2 = 7/18.
+    fig = cif_figure([1, 2, 3, 4, 5, 6], [1, 2, 0, 1, 2, 0], "F02", "Months")
+    event, comp = _line(fig, "cif_event"), _line(fig, "cif_competing")
+    assert list(event.get_xdata()) == [0, 1, 2, 3, 4, 5, 6]
+    assert np.allclose(event.get_ydata(), [0, 1 / 6, 1 / 6, 1 / 6, 7 / 18, 7 / 18, 7 / 18])
+    assert np.allclose(comp.get_ydata(), [0, 0, 1 / 6, 1 / 6, 1 / 6, 7 / 18, 7 / 18])
+    assert _risk_numbers(fig) == {float(t): n for t, n in enumerate([6, 6, 5, 4, 3, 2, 1])}
+    texts = _legend_texts(fig)
+    assert any("(events = 2)" in t and "AE" in t for t in texts)
+    assert "Censored: 2 of N = 6" in texts
+
+
+def test_cif_png_is_deterministic():
+    args = ([1, 2, 3, 4, 5, 6], [1, 2, 0, 1, 2, 0], "F02", "Months")
+    assert png_bytes(cif_figure(*args)) == png_bytes(cif_figure(*args))
+
+
+# ---------------------------------------------------------------------------------- F03
+
+
+def _swimmer_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    d = pd.Timestamp
+    adsl = pd.DataFrame(
+        [
+            # A: full course, on study at the cut-off
+            dict(USUBJID="S-A", SUBJID="101", ITTFL="Y", ICFDT=d("2024-01-01"),
+                 TRTSDT=d("2024-01-15"), MELDT=d("2024-04-15"), MNTSDT=d("2024-06-15"),
+                 EOTDT=pd.NaT, EOSDT=pd.NaT, DTHDT=pd.NaT, PDDT=pd.NaT,
+                 LSTALVDT=d("2025-01-01"), CUTOFFDT=d("2025-01-01")),
+            # B: induction only, progression, end of treatment, death
+            dict(USUBJID="S-B", SUBJID="102", ITTFL="Y", ICFDT=d("2024-02-01"),
+                 TRTSDT=d("2024-02-10"), MELDT=pd.NaT, MNTSDT=pd.NaT, EOTDT=d("2024-05-01"),
+                 EOSDT=d("2024-06-01"), DTHDT=d("2024-06-01"), PDDT=d("2024-04-20"),
+                 LSTALVDT=d("2024-05-31"), CUTOFFDT=d("2025-01-01")),
+            # C: screen failure, not ITT
+            dict(USUBJID="S-C", SUBJID="103", ITTFL="", ICFDT=d("2024-03-01"),
+                 TRTSDT=pd.NaT, MELDT=pd.NaT, MNTSDT=pd.NaT, EOTDT=pd.NaT, EOSDT=d("2024-03-10"),
+                 DTHDT=pd.NaT, PDDT=pd.NaT, LSTALVDT=d("2024-03-10"), CUTOFFDT=d("2025-01-01")),
+        ]
+    )  # fmt: skip
+    adrs = pd.DataFrame(
+        [
+            ("S-A", "OVRLRESP", "PR", "2024-02-01"),
+            ("S-A", "OVRLRESP", "PR", "2024-03-01"),  # no improvement: no marker
+            ("S-A", "OVRLRESP", "CR", "2024-05-01"),
+            ("S-A", "OVRLRESP", "SCR", "2024-07-01"),
+            ("S-A", "MRDANY", "Y", "2024-07-01"),
+            ("S-A", "MRD12", "Y", "2024-07-01"),  # same date: one marker
+            ("S-A", "MRD24", "N", None),
+            ("S-B", "OVRLRESP", "VGPR", "2024-03-01"),
+            ("S-B", "OVRLRESP", "PD", "2024-04-20"),
+            ("S-B", "OVRLRESP", "CR", "2024-05-10"),  # after the first PD: not a response
+        ],
+        columns=["USUBJID", "PARAMCD", "AVALC", "ADT"],
+    )
+    return adsl, adrs
+
+
+def test_swimmer_lanes_by_hand():
+    lanes, n_itt = swimmer_lanes(*_swimmer_frames())
+    assert n_itt == 2 and [ln.usubjid for ln in lanes] == ["S-A", "S-B"]  # C not ITT
+    m = DAYS_PER_MONTH
+    a, b = lanes
+    # A: 2024-01-01 + 14 d TRTSDT, + 105 d MELDT, + 166 d MNTSDT, + 366 d last alive (leap)
+    assert a.end == pytest.approx(366 / m)
+    assert [(p, round(x * m), round(y * m)) for p, x, y in a.segments] == [
+        ("Screening", 0, 14),
+        ("Induction", 14, 105),
+        ("ASCT", 105, 166),
+        ("Maintenance", 166, 366),
+    ]
+    # PR 2024-02-01 (31 d), CR 2024-05-01 (121 d), sCR 2024-07-01 (182 d)
+    assert [(lv, round(x * m)) for lv, x in a.responses] == [("PR", 31), ("CR", 121), ("SCR", 182)]
+    assert [round(x * m) for x in a.mrd_negative] == [182]
+    assert a.ongoing and a.progression is None and a.death is None
+    # B: ICF 2024-02-01; TRTSDT +9 d, EOTDT +90 d, PDDT +79 d, DTHDT +121 d
+    assert [(p, round(x * m), round(y * m)) for p, x, y in b.segments] == [
+        ("Screening", 0, 9),
+        ("Induction", 9, 90),
+        ("Follow-up off treatment", 90, 121),
+    ]
+    assert [(lv, round(x * m)) for lv, x in b.responses] == [("VGPR", 29)]
+    assert round(b.progression * m) == 79 and round(b.death * m) == 121
+    assert not b.ongoing
+
+
+def test_swimmer_figure_markers():
+    fig = swimmer_figure(*_swimmer_frames(), "F03")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["101", "102"]
+    assert list(_line(fig, "response_SCR").get_xdata()) == pytest.approx([182 / DAYS_PER_MONTH])
+    assert list(_line(fig, "death").get_ydata()) == [1]  # second lane
+    assert list(_line(fig, "ongoing").get_ydata()) == [0]
+    assert png_bytes(fig) == png_bytes(swimmer_figure(*_swimmer_frames(), "F03"))
+
+
+def test_select_rows_even_and_keeps_extremes():
+    assert list(select_rows(10, 4)) == [0, 3, 6, 9]  # linspace(0, 9, 4)
+    assert list(select_rows(5, 10)) == [0, 1, 2, 3, 4]
+
+
+def test_swimmer_subsamples_thousands_with_a_note():
+    n = 1000
+    icf = pd.Timestamp("2024-01-01")
+    adsl = pd.DataFrame(
+        {
+            "USUBJID": [f"S{i:04d}" for i in range(n)],
+            "SUBJID": [f"{i:04d}" for i in range(n)],
+            "ITTFL": "Y",
+            "ICFDT": icf,
+            "TRTSDT": icf + pd.Timedelta(days=7),
+            "LSTALVDT": icf + pd.to_timedelta(np.arange(n) + 10, "D"),
+            "CUTOFFDT": pd.Timestamp("2027-01-01"),
+        }
+    )
+    adrs = pd.DataFrame(columns=["USUBJID", "PARAMCD", "AVALC", "ADT"])
+    fig = swimmer_figure(adsl, adrs, "F03", max_subjects=50)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert len(labels) == 50
+    assert labels[0] == "0999" and labels[-1] == "0000"  # longest and shortest kept
+    assert any("Showing 50 of 1,000 ITT subjects" in t.get_text() for t in fig.axes[0].texts)
+
+
+# ---------------------------------------------------------------------------------- report
+
+MANIFEST_SHA = "a" * 63 + "1"
+FILE_SHA = "b" * 63 + "2"
+
+
+CHECKS = (
+    Check("adsl_unique_usubjid", "pass"),
+    Check("adae_grade_range", "fail", "3 rows grade 6", "adam.adae"),
+)
+
+
+def _context(checks=CHECKS):
+    png = png_bytes(km_figure(KM_TIME, KM_EVENT, "PFS", "Months"))
+    t01 = pd.DataFrame({"Parameter": ["MRD negativity <script>"], "n/N (%)": ["30/60 (50.0%)"]})
+    return ReportContext(
+        study="ISA-DEX-MM",
+        cutoff=date(2026, 3, 31),
+        code_version="git e0f47fe (isadex 0.1.0)",
+        transfers=[
+            Transfer(
+                "S01-T003",
+                "01",
+                "2026-03-31 08:00:00",
+                "LOADED",
+                True,
+                MANIFEST_SHA,
+                {"dm.csv": FILE_SHA},
+            ),
+            Transfer(
+                "S01-T003",
+                "01",
+                "2026-04-02 08:00:00",
+                "REFUSED",
+                False,
+                "c" * 64,
+                reason="different content under a loaded id",
+            ),
+        ],  # fmt: skip
+        checks=None if checks is None else list(checks),
+        tables=[
+            Table.from_frame("T01", "Primary endpoint", t01),
+            Table("T02", "Response by phase", missing="endpoints.t02 does not exist"),
+        ],
+        figures=[
+            FigureImage("F01 PFS", "Kaplan-Meier: PFS", png, "caption text"),
+            FigureImage("F03", "Swimmer", missing="f03_swimmer.png was not written"),
+        ],
+    )
+
+
+def test_report_first_page_has_cutoff_transfers_version_validation():
+    html = render_report(_context())
+    assert "2026-03-31" in html
+    assert MANIFEST_SHA in html and FILE_SHA in html
+    assert "git e0f47fe (isadex 0.1.0)" in html
+    assert "adae_grade_range" in html and "3 rows grade 6" in html
+    # order: first page (transfers, validation), then tables, then figures
+    pos = [html.index(s) for s in ('id="transfers"', 'id="validation"', 'id="t01"', 'id="f01 pfs"')]
+    assert pos == sorted(pos)
+    # the refused re-delivery is listed apart from the transfers in force
+    assert html.index("different content under a loaded id") > html.index("Other deliveries")
+
+
+def test_report_tables_figures_and_missing_notes():
+    html = render_report(_context())
+    assert "30/60 (50.0%)" in html
+    assert "MRD negativity &lt;script&gt;" in html  # cells are escaped
+    assert "T02 is not available in this report: endpoints.t02 does not exist" in html
+    assert "F03 is not available in this report" in html
+    png = png_bytes(km_figure(KM_TIME, KM_EVENT, "PFS", "Months"))
+    (src,) = re.findall(r'<img src="data:image/png;base64,([^"]+)"', html)
+    assert base64.b64decode(src) == png
+
+
+def test_report_keeps_sub_row_indentation_as_padding():
+    # display tables indent a PT under its SOC with two spaces; HTML would collapse them
+    frame = pd.DataFrame(
+        {"SOC / PT": ["Infections", "  Pneumonia"], "Any grade": ["3 (5.0%)", "2 (3.3%)"]}
+    )
+    table = Table.from_frame("T07", "AEs", frame)
+    assert table.label_columns == (True, False)
+    ctx = _context()
+    html = render_report(
+        ReportContext(**{**ctx.__dict__, "tables": [table]})  # same report, this table only
+    )
+    assert '<td class="label" style="padding-left: 24px">Pneumonia</td>' in html
+    assert '<td class="label">Infections</td>' in html
+
+
+def test_report_is_self_contained():
+    html = render_report(_context())
+    for attr, value in re.findall(r'\b(src|href)\s*=\s*"([^"]*)"', html):
+        if attr == "src":
+            assert value.startswith("data:image/png;base64,"), value
+        else:
+            assert value.startswith("#"), value
+    assert "<link" not in html and "@import" not in html and "url(" not in html
+    assert "<script" not in html
+
+
+def test_report_without_validation_results_says_so():
+    html = render_report(_context(checks=None))
+    assert "validation results not recorded" in html.lower()
+    assert "badge pass" not in html
+
+
+def test_report_is_deterministic_and_written_with_index(tmp_path):
+    html = render_report(_context())
+    assert html == render_report(_context())
+    path = write_report(html, tmp_path / "report", date(2026, 3, 31))
+    assert path.name == "report_20260331.html"
+    assert path.read_text() == html == (tmp_path / "report" / "index.html").read_text()
+
+
+def test_checks_from_frame_maps_outcomes_and_never_passes_unknown():
+    frame = pd.DataFrame(
+        {
+            "CHECK_NAME": ["a", "b", "c", "d"],
+            "STATUS": ["PASSED", "WARN", "FAILED", "SKIPPED"],
+            "ASSET_KEY": ["adam/adsl"] * 4,
+            "MESSAGE": [None, "late", "bad", None],
+        }
+    )
+    checks = checks_from_frame(frame)
+    assert [(c.name, c.outcome) for c in checks] == [
+        ("a", "pass"),
+        ("b", "warn"),
+        ("c", "fail"),
+        ("d", "warn"),
+    ]
+    assert "SKIPPED" in checks[3].detail and checks[0].target == "adam/adsl"
+    # PASSED boolean + SEVERITY: a failed WARN-severity check is a warning, ERROR a failure
+    frame = pd.DataFrame(
+        {
+            "DATASET": ["adsl", "adae", "adae"],
+            "CHECK": ["keys", "grades", "dates"],
+            "PASSED": [True, False, False],
+            "SEVERITY": ["ERROR", "WARN", "ERROR"],
+        }
+    )
+    assert [(c.name, c.outcome, c.target) for c in checks_from_frame(frame)] == [
+        ("keys", "pass", "adsl"),
+        ("grades", "warn", "adae"),
+        ("dates", "fail", "adae"),
+    ]
+    with pytest.raises(ValueError):
+        Check("x", "ok")
+
+
+def test_transfers_from_frames_in_force_only_when_loaded():
+    frame = pd.DataFrame(
+        {
+            "TRANSFER_ID": ["T1", "T1", "T2"],
+            "DELIVERY": ["d1", "d1b", "d2"],
+            "SITEID": ["01", "01", "02"],
+            "EXTRACT_DATETIME": pd.to_datetime(
+                ["2026-01-01 10:00", "2026-01-02 00:00", "2026-01-03 00:00"]
+            ),
+            "STATUS": ["LOADED", "REFUSED", "LOADED"],
+            "REASON": [None, "content differs", None],
+            "MANIFEST_SHA256": ["m1", "m1b", "m2"],
+            "FILES_SHA256": [json.dumps({"dm.csv": "f1"}), None, json.dumps({"dm.csv": "f2"})],
+        }
+    )
+    out = transfers_from_frames(frame, ["T1"])
+    assert [(t.transfer_id, t.status, t.in_force) for t in out] == [
+        ("T1", "LOADED", True),
+        ("T1", "REFUSED", False),
+        ("T2", "LOADED", False),
+    ]
+    assert out[0].files_sha256 == {"dm.csv": "f1"} and out[1].files_sha256 == {}
+    assert out[0].extract_datetime == "2026-01-01 10:00:00"
+
+
+def test_code_version_names_git_or_package():
+    version = code_version()
+    assert version.startswith("git ") or version.startswith("isadex ")
+
+
+# ---------------------------------------------------------------------------------- assets
+
+
+def _write_warehouse(path: Path) -> None:
+    """A minimal working warehouse: ADaM rows for 4 subjects, transfers, no endpoint tables
+    except t01 (so the report must show the others as missing)."""
+    adsl, adrs = _swimmer_frames()
+    adsl = adsl.assign(STUDYID="ISA-DEX-MM", SAFFL=["Y", "Y", ""], RESPFL=["Y", "Y", ""])
+    adtte = pd.DataFrame(
+        [(u, p, aval, cnsr, "") for u in ("S-A", "S-B") for p, aval, cnsr in
+         (("PFS", 366 if u == "S-A" else 79, 1 if u == "S-A" else 0),)]
+        + [(u, p, 100.0, 3, "") for u in ("S-A", "S-B") for p in ("OS", "TTP", "TNT", "PFS2")]
+        + [("S-A", "DOR", 300.0, 2, ""), ("S-B", "DOR", 50.0, 0, ""),
+           ("S-A", "TTDISC", 350.0, 3, ""), ("S-B", "TTDISC", 80.0, 8, "Y")],
+        columns=["USUBJID", "PARAMCD", "AVAL", "CNSR", "CMPEVFL"],
+    )  # fmt: skip
+    transfers = pd.DataFrame(
+        {
+            "TRANSFER_ID": ["S01-T001"],
+            "DELIVERY": ["S01-T001"],
+            "SITEID": ["01"],
+            "STUDYID": ["ISA-DEX-MM"],
+            "EXTRACT_DATETIME": pd.to_datetime(["2025-01-01 06:00"]),
+            "STATUS": ["LOADED"],
+            "REASON": [None],
+            "MANIFEST_SHA256": [MANIFEST_SHA],
+            "FILES_SHA256": [json.dumps({"dm.csv": FILE_SHA})],
+        }
+    )
+    con = duckdb.connect(str(path))
+    for schema in ("adam", "raw", "staging", "endpoints"):
+        con.execute(f"create schema {schema}")
+    tables = {
+        "adam.adsl": adsl,
+        "adam.adrs": adrs.assign(ADT=pd.to_datetime(adrs.ADT)),
+        "adam.adtte": adtte,
+        "raw.transfers": transfers,
+        "endpoints.t01": pd.DataFrame({"Parameter": ["MRD12"], "n": ["1"]}),
+    }
+    for name, frame in tables.items():
+        con.register("f", frame)
+        con.execute(f"create table {name} as select * from f")
+        con.unregister("f")
+    con.execute(
+        "create view staging.stg_transfers_in_force as select TRANSFER_ID as transfer_id, "
+        "SITEID as site_id, EXTRACT_DATETIME as extract_datetime from raw.transfers"
+    )
+    con.execute(
+        "create view staging.stg_data_cut as select date '2025-01-01' as cutoff_date, "
+        "cast(null as timestamp) as as_of"
+    )
+    con.close()
+
+
+def test_assets_write_figures_and_report(tmp_path):
+    from dagster_project.defs.endpoints.figures import (
+        f01_km,
+        f02_cif_discontinuation,
+        f03_swimmer,
+    )
+    from dagster_project.defs.endpoints.report import endpoint_report
+    from dagster_project.defs.resources import Warehouse
+
+    warehouse = Warehouse(
+        landing=str(tmp_path / "landing"),
+        warehouse=str(tmp_path / "wh.duckdb"),
+        report_dir=str(tmp_path / "report"),
+    )
+    _write_warehouse(warehouse.settings.work_db)
+    result = dg.materialize(
+        [f01_km, f02_cif_discontinuation, f03_swimmer, endpoint_report],
+        resources={"warehouse": warehouse},
+    )
+    assert result.success
+    figures = sorted(p.name for p in (tmp_path / "report" / "figures").glob("*.png"))
+    assert figures == sorted(
+        [f"f01_km_{p}.png" for p in ("pfs", "os", "ttp", "tnt", "pfs2", "dor")]
+        + ["f02_cif_discontinuation.png", "f03_swimmer.png"]
+    )
+    html = (tmp_path / "report" / "report_20250101.html").read_text()
+    assert html == (tmp_path / "report" / "index.html").read_text()
+    assert MANIFEST_SHA in html and "2025-01-01" in html
+    assert "validation results not recorded" in html.lower()  # no quality.check_results
+    assert "T02 is not available in this report: endpoints.t02 does not exist" in html
+    assert html.count("data:image/png;base64,") == 8
+    (report_mat,) = [
+        e.materialization
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["endpoints", "report"])
+    ]
+    assert report_mat.metadata["cutoff"].value == "2025-01-01"
