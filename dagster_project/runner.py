@@ -47,10 +47,25 @@ class RunOutcome:
 
 
 def _ensure_manifest() -> None:
+    """Parse the dbt project when its manifest is missing or older than any project file.
+
+    Dagster maps dbt's events through this manifest; one older than the models would make
+    the run fail on a node it does not know.
+    """
     from dagster_project.defs.warehouse.project import dbt_project
 
-    if not dbt_project.manifest_path.exists():
-        dbt_project.preparer.prepare(dbt_project)
+    manifest = dbt_project.manifest_path
+    if manifest.exists():
+        built = manifest.stat().st_mtime
+        project = dbt_project.project_dir
+        sources = [
+            p for folder in ("models", "seeds", "macros", "tests")
+            for p in (project / folder).rglob("*") if p.is_file()
+        ]
+        sources.append(project / "dbt_project.yml")
+        if all(p.stat().st_mtime <= built for p in sources):
+            return
+    dbt_project.preparer.prepare(dbt_project)
 
 
 def _instance() -> dg.DagsterInstance:
@@ -63,7 +78,10 @@ def _refused_in_landing(settings: RunSettings) -> list[tuple[str, str]]:
     if not settings.work_db.exists():
         return []
     folders = {p.name for p in settings.landing.iterdir() if p.is_dir()}
-    con = duckdb.connect(str(settings.work_db), read_only=True)
+    try:
+        con = duckdb.connect(str(settings.work_db), read_only=True)
+    except duckdb.Error as exc:
+        return [("?", f"could not read raw.transfers after the run: {exc}")]
     try:
         rows = con.execute(
             "select DELIVERY, TRANSFER_ID, REASON from raw.transfers where STATUS = 'REFUSED' "

@@ -62,4 +62,25 @@ def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
         "--vars", json.dumps(warehouse.dbt_vars()),
         "--exclude", "resource_type:unit_test",
     ]
-    yield from dbt.cli(args, context=context).stream()
+    invocation = dbt.cli(args, context=context)
+    try:
+        yield from invocation.stream()
+    except BaseException:
+        # dagster-dbt's stdout reader swallows GeneratorExit, so when event handling fails the
+        # dbt child lives on holding the DuckDB lock; end it so the failure stays contained.
+        if invocation.process.poll() is None:
+            invocation.process.terminate()
+            invocation.process.wait(timeout=60)
+        raise
+    # The dbt invocation id ties this run's models to dbt's own logs; quality.runs records it.
+    invocation_id = invocation.get_artifact("run_results.json")["metadata"]["invocation_id"]
+    with warehouse.connect() as con:
+        con.execute("create schema if not exists quality")
+        con.execute(
+            "create table if not exists quality.dbt_invocations "
+            "(RUN_ID varchar, INVOCATION_ID varchar, FINISHED_AT timestamp)"
+        )
+        con.execute(
+            "insert into quality.dbt_invocations values (?, ?, now()::timestamp)",
+            [context.run.run_id, invocation_id],
+        )

@@ -1,0 +1,86 @@
+"""What produced a warehouse: code version and the run record written into quality.runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from datetime import date, datetime
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parents[2]
+
+RUNS_DDL = """
+create table if not exists quality.runs (
+    RUN_ID varchar,
+    FINISHED_AT timestamp,
+    CUTOFFDT date,
+    AS_OF timestamp,
+    TRANSFERS varchar,
+    CODE_VERSION varchar,
+    DBT_INVOCATION_ID varchar,
+    VALIDATION varchar,
+    PUBLISHED_FILE varchar
+)
+"""
+
+
+def code_version() -> str:
+    """`git describe` of the checkout when there is one (the report's first page names it)."""
+    try:
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--tags"],
+            cwd=ROOT, capture_output=True, text=True, timeout=10, check=True,
+        )
+        return f"isadex {metadata.version('isadex')} ({out.stdout.strip()})"
+    except (OSError, subprocess.SubprocessError, metadata.PackageNotFoundError):
+        try:
+            return f"isadex {metadata.version('isadex')}"
+        except metadata.PackageNotFoundError:
+            return "isadex (unknown version)"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    cutoff: date
+    as_of: datetime | None
+    transfers: list[dict]
+    code_version: str
+    dbt_invocation_id: str | None
+    validation: dict
+    published_file: str
+
+
+def transfers_in_force(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    rows = con.execute(
+        """
+        select t.TRANSFER_ID, t.SITEID, strftime(t.EXTRACT_DATETIME, '%Y-%m-%dT%H:%M:%SZ'),
+               t.MANIFEST_SHA256, t.FILES_SHA256
+        from raw.transfers as t
+        inner join staging.stg_transfers_in_force as f on t.TRANSFER_ID = f.transfer_id
+        where t.STATUS = 'LOADED'
+        order by t.SITEID, t.TRANSFER_ID
+        """
+    ).fetchall()
+    return [
+        {"transfer_id": tid, "site_id": site, "extract_datetime": ts,
+         "manifest_sha256": msha, "files_sha256": json.loads(fsha) if fsha else {}}
+        for tid, site, ts, msha, fsha in rows
+    ]
+
+
+def record_run(con: duckdb.DuckDBPyConnection, record: RunRecord) -> None:
+    con.execute("create schema if not exists quality")
+    con.execute(RUNS_DDL)
+    con.execute(
+        "insert into quality.runs values (?, now()::timestamp, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            record.run_id, record.cutoff, record.as_of, json.dumps(record.transfers),
+            record.code_version, record.dbt_invocation_id,
+            json.dumps(record.validation, sort_keys=True), record.published_file,
+        ],
+    )

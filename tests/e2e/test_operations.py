@@ -1,0 +1,75 @@
+"""Operating the warehouse: publication never blocks or misleads a reader, a failed run publishes
+nothing, and the same cut-off on the same transfers gives the same endpoint tables."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from tests.conftest import run_isadex
+
+pytestmark = pytest.mark.e2e
+
+
+def _results(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute("select * from endpoints.results").fetchall()
+
+
+def test_reader_holding_the_file_never_blocks_a_run_nor_sees_it_change(
+    synthetic_landing, synthetic_run
+):
+    _, warehouse = synthetic_run
+    reader = duckdb.connect(str(warehouse), read_only=True)
+    before_cutoff = reader.execute("select distinct CUTOFFDT from adam.adsl").fetchall()
+    before_results = _results(reader)
+
+    # An earlier data cut (as_of) is a different publication: the run must complete and
+    # publish while the reader still has the current file open.
+    outcome = run_isadex(
+        synthetic_landing, warehouse, as_of="2026-03-01T00:00:00", cutoff="2026-02-28"
+    )
+    assert outcome.exit_code == 0, outcome.summary()
+
+    assert reader.execute("select distinct CUTOFFDT from adam.adsl").fetchall() == before_cutoff
+    assert _results(reader) == before_results
+    reader.close()
+
+    fresh = duckdb.connect(str(warehouse), read_only=True)
+    assert fresh.execute("select distinct CUTOFFDT from adam.adsl").fetchall() == [
+        (__import__("datetime").date(2026, 2, 28),)
+    ]
+    fresh.close()
+
+
+def test_failed_run_publishes_nothing(synthetic_landing, synthetic_run):
+    _, warehouse = synthetic_run
+    inode = warehouse.stat().st_ino
+    outcome = run_isadex(synthetic_landing, warehouse, cutoff="2026-02-30")
+    assert outcome.exit_code == 1
+    assert outcome.failures, outcome.summary()
+    assert warehouse.stat().st_ino == inode
+
+
+def test_same_cutoff_same_transfers_same_endpoint_tables(synthetic_landing, synthetic_run):
+    outcome, warehouse = synthetic_run
+    cuts = sorted(warehouse.with_name(warehouse.stem + ".cuts").glob(f"*_{outcome.run_id[:8]}.duckdb"))
+    assert len(cuts) == 1
+    first = duckdb.connect(str(cuts[0]), read_only=True)
+    expected = _results(first)
+    tables = [t for (t,) in first.execute(
+        "select table_name from information_schema.tables where table_schema = 'endpoints' "
+        "order by 1").fetchall()]
+    expected_tables = {t: first.execute(f"select * from endpoints.{t}").fetchall() for t in tables}
+    first.close()
+
+    again = run_isadex(synthetic_landing, warehouse)
+    assert again.exit_code == 0, again.summary()
+    con = duckdb.connect(str(warehouse), read_only=True)
+    assert _results(con) == expected
+    for table, rows in expected_tables.items():
+        assert con.execute(f"select * from endpoints.{table}").fetchall() == rows, table
+    runs = con.execute("select RUN_ID, CUTOFFDT, TRANSFERS from quality.runs").fetchall()
+    con.close()
+    assert {r[0] for r in runs} >= {outcome.run_id, again.run_id}
+    by_run = {r[0]: (r[1], r[2]) for r in runs}
+    assert by_run[outcome.run_id] == by_run[again.run_id]
