@@ -1,0 +1,1 @@
+"""Submission exports: SAS transport files and define-style metadata."""

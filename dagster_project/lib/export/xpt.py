@@ -1,0 +1,609 @@
+"""ADaM datasets as SAS transport version 5 files, and their define-style variable listing.
+
+The metadata comes from the dbt manifest, the one place the ADaM labels live: a column's
+description starts with its ADaM label and ``meta: {label: ...}`` carries it; the rest of the
+description is the derivation. A model's ``meta.label`` (or its description up to the first
+'. ') is the dataset label.
+
+Transport version 5 (the FDA's required format) limits what it can hold, and pyreadstat does
+not enforce all of it: it writes version 8 unless told ``file_format_version=5``, silently cuts
+labels after 40 characters and happily writes a 201-byte character variable that a v5 reader
+rejects. So every limit is checked first (``check_v5``) and ``write_xpt`` refuses a dataset
+that breaks any of them, listing every violation, rather than write a file that says less than
+the warehouse does.
+
+Value mapping (``transport_frame``):
+
+- Char: text as is; NULL becomes '' (SAS has no missing character value); a boolean becomes
+  'Y' / 'N'. SAS pads character values with blanks, so trailing blanks do not survive a round
+  trip (readers strip them); ``read_back_mismatches`` compares without them.
+- Num: 8-byte numbers, NULL becomes the SAS missing value '.'. Dates are SAS dates: days since
+  1960-01-01, with the DATE9. format so readers show them as dates. The conversion is done here
+  rather than left to pyreadstat because DuckDB hands DATE columns to pandas as datetime64,
+  which pyreadstat would write as a DATETIME (seconds), not as a date.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+
+MAX_NAME = 8
+MAX_LABEL = 40
+MAX_CHAR_BYTES = 200
+NUM_LENGTH = 8
+NAME_PATTERN = re.compile(r"[A-Z_][A-Z0-9_]*")
+SAS_EPOCH = pd.Timestamp("1960-01-01")
+DATE_FORMAT = "DATE9."
+# IBM System/360 double, the v5 number: 16**63 overflows to infinity and a non-zero value below
+# 16**-65 (5.4e-79) underflows to 0 on writing (both measured with pyreadstat 1.3.7).
+IBM_MAX = 16.0**63
+IBM_MIN = 16.0**-65
+
+CHAR_TYPES = ("varchar", "text", "string", "char", "bpchar", "uuid")
+BOOL_TYPES = ("boolean", "bool", "logical")
+DATE_TYPES = ("date",)
+NUM_TYPES = (
+    "tinyint",
+    "smallint",
+    "integer",
+    "int",
+    "int2",
+    "int4",
+    "int8",
+    "bigint",
+    "hugeint",
+    "utinyint",
+    "usmallint",
+    "uinteger",
+    "ubigint",
+    "float",
+    "float4",
+    "float8",
+    "real",
+    "double",
+    "double precision",
+    "decimal",
+    "numeric",
+)
+
+DEFINE_COLUMNS = (
+    "dataset",
+    "variable",
+    "label",
+    "type",
+    "length",
+    "format",
+    "origin",
+    "derivation",
+)
+
+
+@dataclass(frozen=True)
+class VariableMeta:
+    """One variable of one dataset, as the define listing states it."""
+
+    dataset: str  # upper case, e.g. ADSL
+    name: str
+    label: str
+    type: str  # "Char" or "Num"
+    length: int  # bytes: Char the longest value (at least 1), Num 8
+    format: str  # "DATE9." for dates, "" otherwise
+    origin: str  # "Predecessor", "Assigned" or "Derived" (see ``origin``)
+    derivation: str
+    data_type: str  # the dbt contract type the value mapping follows (date, boolean, ...)
+
+
+class V5Violation(ValueError):
+    """A dataset that transport v5 cannot hold as it is; ``violations`` lists every reason."""
+
+    def __init__(self, dataset: str, violations: Sequence[str]):
+        self.dataset = dataset
+        self.violations = list(violations)
+        listing = "\n".join(f"- {v}" for v in self.violations)
+        super().__init__(
+            f"{dataset}: {len(self.violations)} SAS transport v5 violation(s), "
+            f"nothing written:\n{listing}"
+        )
+
+
+# --- metadata from the dbt manifest ---------------------------------------------------------
+
+
+def model_node(manifest: dict, dataset: str) -> dict:
+    """The manifest node of the model named ``dataset`` (case-insensitive); exactly one."""
+    wanted = dataset.lower()
+    nodes = [
+        node
+        for node in manifest["nodes"].values()
+        if node.get("resource_type") == "model" and node.get("name", "").lower() == wanted
+    ]
+    if len(nodes) != 1:
+        raise KeyError(
+            f"expected one dbt model named {wanted!r} in the manifest, found {len(nodes)}"
+        )
+    return nodes[0]
+
+
+def _squash(text: str | None) -> str:
+    """One line, single spaces: folded YAML and hand-wrapped descriptions read the same."""
+    return " ".join((text or "").split())
+
+
+def split_description(description: str, label: str | None = None) -> tuple[str, str]:
+    """(label, derivation) of a description that starts with the label.
+
+    With a ``label`` (meta.label) and a description that starts with it followed by '.', the
+    derivation is what follows; otherwise the label is the description up to the first '. '
+    (or the whole of it) and the derivation the rest. A given label always wins.
+    """
+    text = _squash(description)
+    if label:
+        label = _squash(label)
+        if text.startswith(label + "."):
+            return label, text[len(label) + 1 :].strip()
+        head, _, rest = text.partition(". ")
+        return label, (rest.strip() if head == label else text)
+    head, sep, rest = text.partition(". ")
+    if not sep:
+        return text.removesuffix("."), ""
+    return head, rest.strip()
+
+
+def _meta_label(node_or_column: dict) -> str | None:
+    """meta.label, from the node itself or (dbt >= 1.10 moves meta) from its config."""
+    for meta in (
+        node_or_column.get("meta") or {},
+        (node_or_column.get("config") or {}).get("meta") or {},
+    ):
+        if meta.get("label"):
+            return str(meta["label"])
+    return None
+
+
+def dataset_label(manifest: dict, dataset: str) -> str:
+    """The dataset label: the model's meta.label, else its description up to the first '. '."""
+    node = model_node(manifest, dataset)
+    return split_description(node.get("description", ""), _meta_label(node))[0]
+
+
+def sas_type(data_type: str) -> tuple[str, str]:
+    """(SAS type, format) of a dbt contract data_type: text and booleans are Char; numbers
+    Num; dates Num with DATE9. A type without a faithful v5 form (timestamps, lists, ...)
+    raises rather than being guessed."""
+    base = data_type.strip().lower().split("(")[0].strip()
+    if base in CHAR_TYPES or base in BOOL_TYPES:
+        return "Char", ""
+    if base in DATE_TYPES:
+        return "Num", DATE_FORMAT
+    if base in NUM_TYPES:
+        return "Num", ""
+    raise ValueError(f"no SAS transport type for dbt data_type {data_type!r}")
+
+
+# A bare reference to one source variable: "dm.SEX", "ADSL.TRTSDT", "ae.AESPID, the AE number".
+_SOURCE_REF = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\.[A-Z][A-Z0-9_]*\b")
+# One upper-case word, optionally after a "where it is written: " prefix: "YEARS",
+# "site_extracts.md: ISA-DEX-MM". No blanks or operators: "CUMDOSE / PCUMDOSE" is a formula.
+_CONSTANT = re.compile(r"^(?:[^:]+:\s*)?[A-Z0-9][A-Z0-9_-]*$")
+
+
+def origin(derivation: str) -> str:
+    """The define origin of a variable, from its derivation text (a deliberately simple rule).
+
+    - Predecessor: the derivation starts with a reference to one source variable
+      (``<dataset>.<VARIABLE>``: ``dm.SEX``, ``ADSL.TRTSDT``) and does not say the value is
+      imputed: the value is copied from SDTM-like site data or from another ADaM dataset.
+    - Assigned: the derivation is a single upper-case word (``YEARS``, ``DAYS``,
+      ``ISA-DEX-MM``), optionally after a ``source: `` prefix; a constant with blanks
+      (``NOT REPORTED``) reads as Derived, the price of telling constants from formulas.
+    - Derived: everything else (a rule, a computation, an imputation).
+    """
+    text = _squash(derivation).removesuffix(".")
+    if _SOURCE_REF.match(text) and "imputed" not in text.lower():
+        return "Predecessor"
+    if text and _CONSTANT.match(text):
+        return "Assigned"
+    return "Derived"
+
+
+def _transport_char(series: pd.Series, data_type: str) -> pd.Series:
+    """Char values as written: NULL -> '', booleans -> Y/N; anything not text raises."""
+    boolean = data_type.strip().lower() in BOOL_TYPES
+
+    def one(value: object) -> str:
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            return ""
+        if boolean and isinstance(value, bool | np.bool_):
+            return "Y" if value else "N"
+        if isinstance(value, str) and not boolean:
+            return value
+        raise ValueError(f"{value!r} ({type(value).__name__}) is not a {data_type} value")
+
+    return pd.Series([one(v) for v in series], index=series.index, dtype=object)
+
+
+def _transport_date(series: pd.Series) -> pd.Series:
+    """SAS dates (days since 1960-01-01, float, NaN missing); a time of day raises."""
+    stamps = pd.to_datetime(series, errors="raise")
+    if stamps.dt.tz is not None:
+        raise ValueError("time-zone aware values are not dates")
+    with_time = stamps.notna() & (stamps != stamps.dt.normalize())
+    if with_time.any():
+        raise ValueError(f"{int(with_time.sum())} value(s) carry a time of day, not a date")
+    return ((stamps - SAS_EPOCH) / pd.Timedelta(days=1)).astype("float64")
+
+
+def _transport_num(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_datetime64_any_dtype(series):
+        raise ValueError(f"dtype {series.dtype} is not a number")
+    if series.dtype == object and any(isinstance(v, bool | str) for v in series):
+        raise ValueError("holds text or booleans, not numbers")
+    return pd.to_numeric(series, errors="raise").astype("float64")
+
+
+def transport_column(series: pd.Series, meta: VariableMeta) -> pd.Series:
+    """One column as it goes into the file (see the module docstring); raises ValueError when
+    a value does not fit the variable's type."""
+    if meta.type == "Char":
+        return _transport_char(series, meta.data_type)
+    if meta.format == DATE_FORMAT:
+        return _transport_date(series)
+    return _transport_num(series)
+
+
+def transport_frame(df: pd.DataFrame, metas: Sequence[VariableMeta]) -> pd.DataFrame:
+    """The frame pyreadstat writes: the variables of ``metas`` in their order, values mapped."""
+    return pd.DataFrame(
+        {m.name: transport_column(df[m.name], m) for m in metas}, index=df.index
+    ).reset_index(drop=True)
+
+
+def char_length(values: pd.Series) -> int:
+    """Byte length (UTF-8, what pyreadstat writes) of the longest value, at least 1: the
+    storage width pyreadstat gives the variable."""
+    lengths = [len(v.encode("utf-8")) for v in values]
+    return max([1, *lengths])
+
+
+def variable_metadata(
+    manifest: dict, dataset: str, data: pd.DataFrame | None = None
+) -> list[VariableMeta]:
+    """The define rows of one dataset, in the model's column order.
+
+    name, label (meta.label, else the description up to the first '. '), derivation (the rest
+    of the description), type and format from the contract data_type (``sas_type``), origin
+    (``origin``), length: Num 8, Char the longest value of ``data`` in bytes after the value
+    mapping, at least 1 (without ``data``: 1, as for an empty dataset). A column without a
+    data_type raises: the adam models enforce contracts, so the type is always declared.
+    """
+    node = model_node(manifest, dataset)
+    name = node["name"].upper()
+    metas = []
+    for column in node["columns"].values():
+        data_type = column.get("data_type")
+        if not data_type:
+            raise ValueError(f"{name}.{column['name']} has no data_type in the manifest")
+        sas, fmt = sas_type(data_type)
+        label, derivation = split_description(column.get("description", ""), _meta_label(column))
+        length = NUM_LENGTH
+        if sas == "Char":
+            length = 1
+            if data is not None and column["name"] in data.columns:
+                try:
+                    length = char_length(_transport_char(data[column["name"]], data_type))
+                except ValueError:
+                    pass  # values that are not text: check_v5 reports them
+        metas.append(
+            VariableMeta(
+                dataset=name,
+                name=column["name"],
+                label=label,
+                type=sas,
+                length=length,
+                format=fmt,
+                origin=origin(derivation),
+                derivation=derivation,
+                data_type=data_type,
+            )
+        )
+    return metas
+
+
+# --- the v5 limits -----------------------------------------------------------------------------
+
+
+def _label_violations(what: str, label: str) -> list[str]:
+    if not label:
+        return [f"{what}: label is empty"]
+    found = []
+    if len(label) > MAX_LABEL:
+        found.append(f"{what}: label is {len(label)} characters (max {MAX_LABEL}): {label!r}")
+    if not (label.isascii() and label.isprintable()):
+        found.append(f"{what}: label is not printable ASCII: {label!r}")
+    return found
+
+
+def _name_violations(what: str, name: str) -> list[str]:
+    found = []
+    if len(name) > MAX_NAME:
+        found.append(f"{what}: name {name!r} is {len(name)} characters (max {MAX_NAME})")
+    if not NAME_PATTERN.fullmatch(name):
+        found.append(f"{what}: name {name!r} is not [A-Z_][A-Z0-9_]*")
+    return found
+
+
+def _value_violations(where: str, meta: VariableMeta, values: pd.Series) -> list[str]:
+    if meta.type == "Char":
+        found = []
+        lengths = values.map(lambda v: len(v.encode("utf-8")))
+        too_long = lengths > MAX_CHAR_BYTES
+        if too_long.any():
+            found.append(
+                f"{where}: {int(too_long.sum())} value(s) longer than {MAX_CHAR_BYTES} bytes "
+                f"(longest {int(lengths.max())}, row {int(lengths.idxmax()) + 1})"
+            )
+        # v5 declares no encoding: only ASCII reads the same everywhere (FDA TCG).
+        non_ascii = ~values.map(str.isascii)
+        if non_ascii.any():
+            row = int(non_ascii.idxmax())
+            found.append(
+                f"{where}: {int(non_ascii.sum())} value(s) not ASCII "
+                f"(first row {row + 1}: {values.iloc[row]!r})"
+            )
+        needed = char_length(values)
+        if meta.length != needed:
+            found.append(f"{where}: length {meta.length} in the metadata, the data need {needed}")
+        return found
+    size = values.dropna().abs()
+    bad = size[~np.isfinite(size) | (size >= IBM_MAX) | ((size > 0) & (size < IBM_MIN))]
+    found = []
+    if len(bad):
+        found.append(
+            f"{where}: {len(bad)} value(s) infinite or outside the IBM double range of "
+            f"transport v5 (first row {int(bad.index[0]) + 1}: {float(values.loc[bad.index[0]])})"
+        )
+    if meta.length != NUM_LENGTH:
+        found.append(f"{where}: Num length {meta.length}, transport v5 numbers are {NUM_LENGTH}")
+    return found
+
+
+def check_v5(
+    df: pd.DataFrame,
+    metas: Sequence[VariableMeta],
+    dataset_label: str,
+    dataset_name: str | None = None,
+) -> list[str]:
+    """Every reason ``df`` cannot be written faithfully as a transport v5 file; [] when none.
+
+    Checked: dataset name (``dataset_name``, default the metas' dataset) <= 8 characters and
+    [A-Z_][A-Z0-9_]*; dataset label and every variable label present, <= 40 characters,
+    printable ASCII; variable names likewise, unique, the same as the frame's columns in the
+    same order; every value fits its type (``transport_column``); Char values <= 200 bytes and
+    ASCII and the metadata length equal to the longest value (what the file will hold);
+    numbers finite and within the IBM double range; Num length 8; an all-Char dataset does not
+    end in a blank row (readers would drop it).
+    """
+    datasets = {m.dataset for m in metas}
+    name = dataset_name if dataset_name is not None else min(datasets, default="")
+    found = _name_violations("dataset", name)
+    if datasets - {name}:
+        found.append(
+            f"dataset {name!r}: metadata rows name other datasets {sorted(datasets - {name})}"
+        )
+    found += _label_violations(f"dataset {name}", dataset_label)
+    if not metas:
+        found.append(f"dataset {name}: no variables")
+
+    names = [m.name for m in metas]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        found.append(f"dataset {name}: duplicate variable names {duplicates}")
+    columns = [str(c) for c in df.columns]
+    if columns != names:
+        missing = [n for n in names if n not in columns]
+        extra = [c for c in columns if c not in names]
+        detail = f"missing {missing}, extra {extra}" if missing or extra else "order differs"
+        found.append(f"dataset {name}: frame columns differ from the metadata ({detail})")
+
+    for meta in metas:
+        where = f"{name}.{meta.name}"
+        found += _name_violations(where, meta.name)
+        found += _label_violations(where, meta.label)
+        if meta.type not in ("Char", "Num"):
+            found.append(f"{where}: type {meta.type!r} is neither Char nor Num")
+            continue
+        if meta.name not in columns:
+            continue
+        try:
+            values = transport_column(df[meta.name], meta)
+        except (ValueError, TypeError) as exc:
+            found.append(f"{where}: values do not fit {meta.type} ({meta.data_type}): {exc}")
+            continue
+        found += _value_violations(where, meta, values.reset_index(drop=True))
+    found += _trailing_blank_rows(df, metas, name)
+    return found
+
+
+def _trailing_blank_rows(df: pd.DataFrame, metas: Sequence[VariableMeta], name: str) -> list[str]:
+    """A dataset of Char variables only whose last row is all blank: readers take trailing
+    blank rows for the padding of the last 80-byte record and drop them (measured with
+    pyreadstat 1.3.7 for row widths 1 to 200). A Num missing value is not blank, so any Num
+    variable protects the rows."""
+    if not len(df) or not metas or any(m.type != "Char" for m in metas):
+        return []
+    if any(m.name not in df.columns for m in metas):
+        return []
+    try:
+        last = [transport_column(df[m.name].iloc[-1:], m).iloc[0] for m in metas]
+    except (ValueError, TypeError):
+        return []
+    if all(not v.strip() for v in last):
+        return [
+            f"dataset {name}: the last row is blank in every (Char) variable; v5 readers "
+            "drop trailing blank rows as record padding"
+        ]
+    return []
+
+
+# --- writing and reading back ----------------------------------------------------------------
+
+
+def write_xpt(
+    df: pd.DataFrame,
+    path: Path | str,
+    metas: Sequence[VariableMeta],
+    dataset_name: str,
+    dataset_label: str,
+) -> Path:
+    """Write ``df`` as a SAS transport v5 file, or raise ``V5Violation`` listing every broken
+    limit (``check_v5``) and write nothing. The file appears complete or not at all (written
+    beside and renamed)."""
+    violations = check_v5(df, metas, dataset_label, dataset_name)
+    if violations:
+        raise V5Violation(dataset_name, violations)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    pyreadstat.write_xport(
+        transport_frame(df, metas),
+        str(partial),
+        file_label=dataset_label,
+        column_labels=[m.label for m in metas],
+        table_name=dataset_name,
+        file_format_version=5,
+        variable_format={m.name: m.format for m in metas if m.format},
+    )
+    os.replace(partial, path)
+    return path
+
+
+def read_back_mismatches(
+    path: Path | str,
+    df: pd.DataFrame,
+    metas: Sequence[VariableMeta],
+    dataset_name: str,
+    dataset_label: str,
+) -> list[str]:
+    """Read ``path`` with pyreadstat (pandas' reader turns 0 into 5.4e-79) and list every
+    difference from what ``write_xpt`` was given: member name, labels, variable names, types,
+    Char widths, formats and each value (Char compared without trailing blanks, Num exactly,
+    NaN equal to missing, dates as calendar dates)."""
+    back, info = pyreadstat.read_xport(str(path))
+    found = []
+    if info.table_name != dataset_name:
+        found.append(f"member name {info.table_name!r}, expected {dataset_name!r}")
+    if (info.file_label or "") != dataset_label:
+        found.append(f"dataset label {info.file_label!r}, expected {dataset_label!r}")
+    if list(info.column_names) != [m.name for m in metas]:
+        return [*found, f"variables {info.column_names}, expected {[m.name for m in metas]}"]
+    if len(back) != len(df):
+        found.append(f"{len(back)} rows, expected {len(df)}")
+    expected = transport_frame(df, metas)
+    for meta, label in zip(metas, info.column_labels, strict=True):
+        where = f"{dataset_name}.{meta.name}"
+        if (label or "") != meta.label:
+            found.append(f"{where}: label {label!r}, expected {meta.label!r}")
+        kind = info.readstat_variable_types[meta.name]
+        if kind != ("string" if meta.type == "Char" else "double"):
+            found.append(f"{where}: stored as {kind}, expected {meta.type}")
+        if meta.type == "Char" and info.variable_storage_width[meta.name] != meta.length:
+            found.append(
+                f"{where}: width {info.variable_storage_width[meta.name]}, expected {meta.length}"
+            )
+        fmt = info.original_variable_types.get(meta.name) or ""
+        if fmt.rstrip(".") != meta.format.rstrip("."):
+            found.append(f"{where}: format {fmt!r}, expected {meta.format!r}")
+        if len(back) != len(df):
+            continue
+        got, want = back[meta.name], expected[meta.name]
+        if meta.type == "Char":
+            same = got.fillna("").str.rstrip() == want.str.rstrip()
+        else:
+            if meta.format == DATE_FORMAT:
+                # pyreadstat turns DATE9. numbers back into datetime.date
+                got = got.map(
+                    lambda d: (
+                        np.nan if d is None or pd.isna(d) else float((d - date(1960, 1, 1)).days)
+                    )
+                )
+            got = pd.to_numeric(got).astype("float64")
+            same = (got == want) | (got.isna() & want.isna())
+        if not same.all():
+            row = int((~same).idxmax())
+            found.append(
+                f"{where}: {int((~same).sum())} value(s) differ (first row {row + 1}: "
+                f"{got.iloc[row]!r} read, {want.iloc[row]!r} written)"
+            )
+    return found
+
+
+def define_rows(metas_by_dataset: Mapping[str, Sequence[VariableMeta]]) -> list[dict]:
+    """The define listing: one row per dataset x variable, datasets and variables in order."""
+    return [
+        {
+            "dataset": meta.dataset,
+            "variable": meta.name,
+            "label": meta.label,
+            "type": meta.type,
+            "length": meta.length,
+            "format": meta.format,
+            "origin": meta.origin,
+            "derivation": meta.derivation,
+        }
+        for metas in metas_by_dataset.values()
+        for meta in metas
+    ]
+
+
+def write_define(
+    metas_by_dataset: Mapping[str, Sequence[VariableMeta]],
+    path: Path | str,
+    dataset_labels: Mapping[str, str] | None = None,
+) -> tuple[Path, Path]:
+    """Write ``define.csv`` (columns ``DEFINE_COLUMNS``) and ``define.json`` into the folder
+    ``path``; returns both paths.
+
+    define.json: ``{"datasets": [{"dataset", "label", "variables": [rows without "dataset"]}]}``
+    in the given order; the label comes from ``dataset_labels`` keyed like
+    ``metas_by_dataset`` ("" when not given). UTF-8, '\\n' line ends, so the same metadata
+    gives the same bytes.
+    """
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = define_rows(metas_by_dataset)
+    csv_path = folder / "define.csv"
+    with csv_path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=DEFINE_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    labels = dataset_labels or {}
+    document = {
+        "datasets": [
+            {
+                "dataset": key.upper(),
+                "label": labels.get(key, ""),
+                "variables": [
+                    {k: v for k, v in row.items() if k != "dataset"}
+                    for row in define_rows({key: metas})
+                ],
+            }
+            for key, metas in metas_by_dataset.items()
+        ]
+    }
+    json_path = folder / "define.json"
+    json_path.write_text(
+        json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return csv_path, json_path
