@@ -40,3 +40,21 @@ def test_every_asset_has_description_group_and_owner(definitions):
 def test_schedule_and_sensor_present(definitions):
     assert definitions.resolve_schedule_def("daily_refresh")
     assert definitions.resolve_sensor_def("new_transfer_sensor")
+
+
+def test_publication_waits_for_every_other_asset(definitions):
+    """A run publishes only when everything a reader would read has been built."""
+    graph = definitions.resolve_asset_graph()
+    published = dg.AssetKey(["published", "warehouse"])
+    upstream = graph.get(published).ancestor_keys if hasattr(graph.get(published), "ancestor_keys") else None
+    if upstream is None:
+        seen, todo = set(), [published]
+        while todo:
+            for parent in graph.get(todo.pop()).parent_keys:
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
+        upstream = seen
+    materializable = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
+    missing = materializable - set(upstream) - {published}
+    assert not missing, sorted(k.to_user_string() for k in missing)

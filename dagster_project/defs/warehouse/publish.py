@@ -9,9 +9,14 @@ from dagster_project.lib.publish import publish
 
 # Publication waits for everything a reader would read; endpoint and report assets join here.
 PUBLISH_AFTER = [
+    dg.AssetKey(["raw", "quarantine"]),
+    dg.AssetKey(["raw", "deletions"]),
     *(dg.AssetKey(["adam", name]) for name in ("adsl", "adrs", "adtte", "adae", "adex")),
     dg.AssetKey(["endpoints", "results"]),
     dg.AssetKey(["endpoints", "report"]),
+    dg.AssetKey(["export", "adam_xpt"]),
+    dg.AssetKey(["quality", "findings"]),
+    dg.AssetKey(["quality", "findings_by_site"]),
 ]
 
 
