@@ -28,19 +28,32 @@ create table if not exists quality.runs (
 """
 
 
-def code_version() -> str:
-    """`git describe` of the checkout when there is one (the report's first page names it)."""
+def code_version(repo: Path | None = None) -> str:
+    """``git describe --tags --always --dirty`` of the repository, with the package version.
+
+    Falls back to the installed package version alone when git or the repository is absent
+    (an installed wheel, a container without .git).
+    """
     try:
-        out = subprocess.run(
-            ["git", "describe", "--always", "--dirty", "--tags"],
-            cwd=ROOT, capture_output=True, text=True, timeout=10, check=True,
-        )
-        return f"isadex {metadata.version('isadex')} ({out.stdout.strip()})"
-    except (OSError, subprocess.SubprocessError, metadata.PackageNotFoundError):
-        try:
-            return f"isadex {metadata.version('isadex')}"
-        except metadata.PackageNotFoundError:
-            return "isadex (unknown version)"
+        package = metadata.version("isadex")
+    except metadata.PackageNotFoundError:
+        package = ""
+    repo = repo or ROOT
+    try:
+        described = subprocess.run(
+            ["git", "-C", str(repo), "describe", "--tags", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        described = ""
+    if described and package:
+        return f"git {described} (isadex {package})"
+    if described:
+        return f"git {described}"
+    return f"isadex {package}" if package else "unknown"
 
 
 @dataclass(frozen=True)

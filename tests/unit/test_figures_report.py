@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dagster_project.lib.provenance import code_version
 from dagster_project.lib.reporting.figures import (
     DAYS_PER_MONTH,
     RISK_AXES_LABEL,
@@ -35,7 +36,6 @@ from dagster_project.lib.reporting.report import (
     Table,
     Transfer,
     checks_from_frame,
-    code_version,
     render_report,
     transfers_from_frames,
     write_report,

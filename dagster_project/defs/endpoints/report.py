@@ -11,13 +11,13 @@ from dagster_project.defs.endpoints.figures import figure_key, figures_dir
 from dagster_project.defs.resources import Warehouse
 from dagster_project.lib.contract import STUDY_ID
 from dagster_project.lib.endpoints import TABLES
+from dagster_project.lib.provenance import code_version
 from dagster_project.lib.reporting.figures import FIGURES
 from dagster_project.lib.reporting.report import (
     FigureImage,
     ReportContext,
     Table,
     checks_from_frame,
-    code_version,
     render_report,
     transfers_from_frames,
     write_report,

@@ -14,9 +14,7 @@ visible note, so a missing result can never pass for an absent section.
 from __future__ import annotations
 
 import base64
-import importlib.metadata
 import json
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -145,32 +143,6 @@ class ReportContext:
     notes: Sequence[str] = ()
 
 
-def code_version(repo: Path | None = None) -> str:
-    """``git describe --tags --always --dirty`` of the repository, with the package version.
-
-    Falls back to the installed package version alone when git or the repository is absent
-    (an installed wheel, a container without .git).
-    """
-    try:
-        package = importlib.metadata.version("isadex")
-    except importlib.metadata.PackageNotFoundError:
-        package = ""
-    repo = repo or Path(__file__).resolve().parents[3]
-    try:
-        described = subprocess.run(
-            ["git", "-C", str(repo), "describe", "--tags", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        described = ""
-    if described and package:
-        return f"git {described} (isadex {package})"
-    if described:
-        return f"git {described}"
-    return f"isadex {package}" if package else "unknown"
 
 
 def _environment() -> Environment:
@@ -351,7 +323,6 @@ __all__ = [
     "Table",
     "Transfer",
     "checks_from_frame",
-    "code_version",
     "render_report",
     "report_filename",
     "transfers_from_frames",
