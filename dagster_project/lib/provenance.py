@@ -97,3 +97,21 @@ def record_run(con: duckdb.DuckDBPyConnection, record: RunRecord) -> None:
             json.dumps(record.validation, sort_keys=True), record.published_file,
         ],
     )
+
+
+def source_version(*modules) -> str:
+    """A short hash of the source files of the given modules or packages.
+
+    Used as the Dagster code_version of Python assets, so the UI shows an asset as stale when
+    the code that computes it changes (dbt models get theirs from their SQL).
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    for module in modules:
+        path = Path(module.__file__)
+        files = sorted(path.parent.rglob("*.py")) if path.name == "__init__.py" else [path]
+        for file in files:
+            digest.update(file.relative_to(ROOT).as_posix().encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:12]

@@ -58,3 +58,14 @@ def test_publication_waits_for_every_other_asset(definitions):
     materializable = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
     missing = materializable - set(upstream) - {published}
     assert not missing, sorted(k.to_user_string() for k in missing)
+
+
+def test_every_asset_has_a_code_version(definitions):
+    """Code versions let the UI show what is stale after a code change."""
+    graph = definitions.resolve_asset_graph()
+    unversioned = [
+        k.to_user_string()
+        for k in graph.get_all_asset_keys()
+        if graph.get(k).is_materializable and not graph.get(k).code_version
+    ]
+    assert unversioned == []

@@ -9,9 +9,11 @@ import dagster as dg
 from PIL import Image
 
 from dagster_project.defs.resources import Warehouse
+from dagster_project.lib import reporting, stats
 from dagster_project.lib.endpoints.discontinuation import ttdisc
 from dagster_project.lib.endpoints.results import DAYS_PER_MONTH, population, time_to_event
 from dagster_project.lib.endpoints.time_to_event import T03_PARAMS
+from dagster_project.lib.provenance import source_version
 from dagster_project.lib.reporting.figures import (
     FIGURES,
     KM_AXES,
@@ -71,6 +73,7 @@ def _result(spec: FigureSpec, fig, path: Path, **metadata) -> dg.MaterializeResu
 
 
 @dg.multi_asset(
+    code_version=source_version(reporting, stats),
     specs=[
         dg.AssetSpec(
             figure_key(SPECS[f"f01_km_{p.lower()}"]),
@@ -128,6 +131,7 @@ F03 = SPECS["f03_swimmer"]
 
 
 @dg.asset(
+    code_version=source_version(reporting, stats),
     key=figure_key(F02),
     deps=[ADSL, ADTTE],
     group_name="endpoints",
@@ -159,6 +163,7 @@ def f02_cif_discontinuation(warehouse: Warehouse) -> dg.MaterializeResult:
 
 
 @dg.asset(
+    code_version=source_version(reporting, stats),
     key=figure_key(F03),
     deps=[ADSL, ADRS],
     group_name="endpoints",

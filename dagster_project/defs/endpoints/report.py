@@ -9,9 +9,10 @@ import pandas as pd
 
 from dagster_project.defs.endpoints.figures import figure_key, figures_dir
 from dagster_project.defs.resources import Warehouse
+from dagster_project.lib import reporting
 from dagster_project.lib.contract import STUDY_ID
 from dagster_project.lib.endpoints import TABLES
-from dagster_project.lib.provenance import code_version
+from dagster_project.lib.provenance import code_version, source_version
 from dagster_project.lib.reporting.figures import FIGURES
 from dagster_project.lib.reporting.report import (
     FigureImage,
@@ -81,6 +82,7 @@ def _cutoff(con) -> date:
 
 
 @dg.asset(
+    code_version=source_version(reporting),
     key=["endpoints", "report"],
     deps=DEPS,
     group_name="reporting",

@@ -5,7 +5,9 @@ import dagster as dg
 import pandas as pd
 
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
+from dagster_project.lib import endpoints, stats
 from dagster_project.lib.endpoints import COLUMNS, TABLES, TableSpec
+from dagster_project.lib.provenance import source_version
 
 OWNERS = ["team:biostatistics"]
 KINDS = {"python", "duckdb"}
@@ -72,6 +74,7 @@ def _endpoint_asset(spec: TableSpec) -> dg.AssetsDefinition:
     inputs = ("adsl", *spec.inputs)
 
     @dg.asset(
+        code_version=source_version(endpoints, stats),
         key=["endpoints", name],
         description=DESCRIPTIONS[spec.tableid],
         deps=[dg.AssetKey(["adam", table]) for table in inputs],
@@ -122,6 +125,7 @@ def _union_sql(tableids: list[str]) -> str:
 
 
 @dg.asset(
+    code_version=source_version(endpoints, stats),
     key=["endpoints", "results"],
     deps=[dg.AssetKey(["endpoints", spec.tableid.lower()]) for spec in TABLES],
     group_name=GROUP,

@@ -10,6 +10,7 @@ import pandas as pd
 
 from dagster_project.defs.resources import Warehouse
 from dagster_project.defs.warehouse.project import dbt_project
+from dagster_project.lib import export
 from dagster_project.lib.export.xpt import (
     check_v5,
     dataset_label,
@@ -18,6 +19,7 @@ from dagster_project.lib.export.xpt import (
     write_define,
     write_xpt,
 )
+from dagster_project.lib.provenance import source_version
 
 OWNERS = ["team:biostatistics"]
 KINDS = {"sas", "python"}
@@ -30,6 +32,7 @@ def _sha256(path: Path) -> str:
 
 
 @dg.asset(
+    code_version=source_version(export),
     key=["export", "adam_xpt"],
     deps=[dg.AssetKey(["adam", name]) for name in DATASETS],
     group_name=GROUP,

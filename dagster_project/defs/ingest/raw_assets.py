@@ -1,11 +1,12 @@
 """Landing zone -> raw.*: verify each new delivery, type its rows, quarantine what is malformed."""
 
-
 import dagster as dg
 
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
+from dagster_project.lib import contract, ingestion, landing, raw_load
 from dagster_project.lib.contract import FORMS
 from dagster_project.lib.ingestion import ensure_raw_schema, ingest_landing
+from dagster_project.lib.provenance import source_version
 
 OWNERS = ["team:clinical-data-engineering"]
 KINDS = {"duckdb", "python"}
@@ -40,6 +41,7 @@ _FORM_SPECS = tuple(
 
 
 @dg.multi_asset(
+    code_version=source_version(contract, ingestion, landing, raw_load),
     specs=[
         spec.replace_attributes(group_name="ingest", owners=OWNERS, kinds=KINDS)
         for spec in _AUDIT_SPECS + _FORM_SPECS

@@ -1,10 +1,17 @@
 """The published warehouse: the file statisticians open, swapped atomically after a good run."""
 
-
 import dagster as dg
 
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
-from dagster_project.lib.provenance import RunRecord, code_version, record_run, transfers_in_force
+from dagster_project.lib import provenance
+from dagster_project.lib import publish as publish_module
+from dagster_project.lib.provenance import (
+    RunRecord,
+    code_version,
+    record_run,
+    source_version,
+    transfers_in_force,
+)
 from dagster_project.lib.publish import publish
 
 # Publication waits for everything a reader would read; endpoint and report assets join here.
@@ -21,6 +28,7 @@ PUBLISH_AFTER = [
 
 
 @dg.asset(
+    code_version=source_version(provenance, publish_module),
     key=["published", "warehouse"],
     deps=PUBLISH_AFTER,
     group_name="publication",
@@ -32,11 +40,14 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse)
     """The read-only DuckDB file of one cut-off, published under the stable warehouse name."""
     settings = warehouse.settings
     with warehouse.connect() as con:
-        cutoff, as_of = con.execute("select cutoff_date, as_of from staging.stg_data_cut").fetchone()
+        cutoff, as_of = con.execute(
+            "select cutoff_date, as_of from staging.stg_data_cut"
+        ).fetchone()
         cut_name = f"cut_{cutoff:%Y%m%d}_{context.run.run_id[:8]}"
         transfers = transfers_in_force(con)
         invocation = con.execute(
-            "select INVOCATION_ID from quality.dbt_invocations where RUN_ID = ?", [context.run.run_id]
+            "select INVOCATION_ID from quality.dbt_invocations where RUN_ID = ?",
+            [context.run.run_id],
         ).fetchone()
         # The run record goes into the file it describes, before the copy is published.
         record_run(
