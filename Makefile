@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DATA   ?= data
 DBT_DIR := dbt
 
-.PHONY: demo test install manifest lint bench ui clean
+.PHONY: demo test install manifest lint bench ui ui-test clean
 
 install: $(STAMP)
 
@@ -41,6 +41,10 @@ bench: manifest
 
 ui: manifest
 	ISADEX_LANDING=$(DATA)/landing ISADEX_WAREHOUSE=$(DATA)/warehouse.duckdb $(BIN)/dagster dev -w workspace.yaml
+
+# The UI in headless Chromium (also part of `make test`); screenshots land in $(DATA)/ui-screenshots.
+ui-test: manifest
+	ISADEX_SCREENSHOT_DIR=$(DATA)/ui-screenshots $(BIN)/python -m pytest -q tests/e2e/test_dagster_ui.py
 
 clean:
 	rm -rf $(DATA) $(DBT_DIR)/target $(DBT_DIR)/logs
