@@ -1,0 +1,313 @@
+"""GX suites as asset checks on the ADaM datasets, and the open data-management findings.
+
+Per dataset one step with two checks: ``gx_conformance`` (blocking, ERROR: the endpoints built
+on the dataset do not run when it fails) and ``gx_plausibility`` (WARN: shown in the UI and the
+report, never blocking). Running both in one step reads the dataset once and makes sure the
+warnings are recorded before anything downstream (the report) runs. Every outcome is written to
+quality.check_results (one row per check) and quality.expectation_results (one row per
+expectation), and quality.html beside the report is re-rendered from them.
+"""
+
+import re
+from datetime import UTC, datetime
+from functools import cache
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+from dagster_project.defs.resources import WRITER_POOL, Warehouse
+from dagster_project.defs.warehouse.dbt_models import warehouse_dbt_models
+from dagster_project.defs.warehouse.project import dbt_project
+from dagster_project.lib.validation import frames
+from dagster_project.lib.validation.datasets import (
+    ADSL_CONTEXT,
+    COLUMNS,
+    CONFORMANCE,
+    DATASETS,
+    PLAUSIBILITY,
+    ROWS,
+)
+from dagster_project.lib.validation.quality_page import render_quality_page, write_quality_page
+
+CONFORMANCE_CHECK, PLAUSIBILITY_CHECK = "gx_conformance", "gx_plausibility"
+FINDINGS_KEY = dg.AssetKey(["quality", "findings"])
+FINDINGS_BY_SITE = "findings_by_site"
+PAGE_FINDINGS_LIMIT = 1000
+
+CHECK_RESULTS_DDL = """
+create schema if not exists quality;
+create table if not exists quality.check_results (
+    CHECK_NAME varchar, ASSET varchar, PASSED boolean, SEVERITY varchar, OUTCOME varchar,
+    OBSERVED varchar, DETAILS varchar, RUN_ID varchar, CHECKED_AT timestamp
+);
+create table if not exists quality.expectation_results (
+    CHECK_NAME varchar, ASSET varchar, RULE varchar, EXPECTATION varchar, COLUMN_NAME varchar,
+    SUCCESS boolean, ELEMENT_COUNT bigint, UNEXPECTED_COUNT bigint, SAMPLE varchar,
+    ERROR varchar, RUN_ID varchar
+);
+"""
+
+
+@cache
+def _suites() -> dict:
+    # Imports GX (~2 s of CPU): on the first check of a process, not when definitions load.
+    from dagster_project.lib.validation.suites import load_suites
+
+    return load_suites()
+
+
+@cache
+def _labels() -> dict[str, dict[str, str]]:
+    return frames.manifest_labels(dbt_project.manifest_path)
+
+
+def _needed_columns(suite, dataset_columns: list[str]) -> list[str]:
+    """The dataset columns the row expectations read (kwargs and row conditions), so a 1.1M-row
+    ADTTE is read with 8 columns, not 16."""
+    wanted: set[str] = set()
+    for e in suite.expectations:
+        if e.meta.get("batch") != ROWS:
+            continue
+        kwargs = e.configuration.kwargs
+        wanted.update(
+            c for c in (kwargs.get("column"), kwargs.get("column_A"), kwargs.get("column_B")) if c
+        )
+        wanted.update(kwargs.get("column_list") or [])
+        condition = kwargs.get("row_condition")
+        if condition:
+            text = condition if isinstance(condition, str) else str(condition)
+            wanted.update(re.findall(r"\b[A-Z][A-Z0-9_]*\b", text))
+    return [c for c in dataset_columns if c in wanted]
+
+
+def _read_rows(con: duckdb.DuckDBPyConnection, dataset: str, columns: list[str]) -> pd.DataFrame:
+    select = ", ".join(f'"{c}"' for c in columns) or "1 as NO_COLUMN"
+    return con.execute(f'select {select} from adam."{dataset}"').df()
+
+
+def _record(
+    warehouse: Warehouse, run_id: str, asset: str, outcomes: list[tuple[str, object, str]]
+) -> None:
+    """Replace this asset's check rows in quality.check_results / expectation_results."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    checks, expectations = [], []
+    for name, outcome, severity in outcomes:
+        passed = outcome.passed
+        checks.append(
+            {
+                "CHECK_NAME": name,
+                "ASSET": asset,
+                "PASSED": passed,
+                "SEVERITY": severity,
+                "OUTCOME": "pass" if passed else ("fail" if severity == "ERROR" else "warn"),
+                "OBSERVED": outcome.observed,
+                "DETAILS": outcome.details,
+                "RUN_ID": run_id,
+                "CHECKED_AT": now,
+            }
+        )
+        expectations += [
+            {
+                "CHECK_NAME": name,
+                "ASSET": asset,
+                "RULE": e.rule,
+                "EXPECTATION": e.expectation,
+                "COLUMN_NAME": e.column,
+                "SUCCESS": e.success,
+                "ELEMENT_COUNT": e.element_count,
+                "UNEXPECTED_COUNT": e.unexpected_count,
+                "SAMPLE": ", ".join(e.sample),
+                "ERROR": e.error,
+                "RUN_ID": run_id,
+            }
+            for e in outcome.expectations
+        ]
+    check_frame = pd.DataFrame(checks)
+    expectation_frame = pd.DataFrame(expectations, columns=list(_EXPECTATION_COLUMNS))
+    expectation_frame = expectation_frame.astype(
+        {"ELEMENT_COUNT": "Int64", "UNEXPECTED_COUNT": "Int64"}
+    )
+    with warehouse.connect() as con:
+        con.execute(CHECK_RESULTS_DDL)
+        names = [c["CHECK_NAME"] for c in checks]
+        con.execute("begin")
+        for table in ("check_results", "expectation_results"):
+            con.execute(
+                f"delete from quality.{table} where ASSET = ? and list_contains(?, CHECK_NAME)",
+                [asset, names],
+            )
+        con.register("check_frame", check_frame)
+        con.register("expectation_frame", expectation_frame)
+        con.execute("insert into quality.check_results by name select * from check_frame")
+        con.execute(
+            "insert into quality.expectation_results by name select * from expectation_frame"
+        )
+        con.execute("commit")
+
+
+_EXPECTATION_COLUMNS = (
+    "CHECK_NAME", "ASSET", "RULE", "EXPECTATION", "COLUMN_NAME", "SUCCESS", "ELEMENT_COUNT",
+    "UNEXPECTED_COUNT", "SAMPLE", "ERROR", "RUN_ID",
+)  # fmt: skip
+
+
+def _table(
+    con: duckdb.DuckDBPyConnection, name: str, limit: int | None = None
+) -> pd.DataFrame | None:
+    exists = (
+        con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'quality' and table_name = ?",
+            [name],
+        ).fetchone()[0]
+        or con.execute(
+            "select count(*) from duckdb_views() where schema_name = 'quality' and view_name = ?",
+            [name],
+        ).fetchone()[0]
+    )
+    if not exists:
+        return None
+    suffix = f" limit {limit}" if limit else ""
+    return con.execute(f"select * from quality.{name}{suffix}").df()
+
+
+def refresh_quality_page(warehouse: Warehouse) -> str:
+    """Re-render quality.html beside the report from the quality tables; returns its path."""
+    import great_expectations as gx
+
+    with warehouse.connect(read_only=True) as con:
+        checks = _table(con, "check_results")
+        expectations = _table(con, "expectation_results")
+        findings = _table(con, "findings", PAGE_FINDINGS_LIMIT)
+        sites = _table(con, FINDINGS_BY_SITE)
+    html = render_quality_page(
+        checks.sort_values(["ASSET", "CHECK_NAME"]) if checks is not None else None,
+        expectations,
+        findings,
+        sites,
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        gx_version=gx.__version__,
+    )
+    return str(write_quality_page(html, warehouse.settings.report_path))
+
+
+def _result(check: str, outcome, severity: dg.AssetCheckSeverity, rows: int) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=check,
+        passed=outcome.passed,
+        severity=severity,
+        metadata={
+            "observed": outcome.observed,
+            "details": outcome.details,
+            "rows": rows,
+            "failed_rules": dg.MetadataValue.md(
+                "\n".join(f"- {e.describe()}" for e in outcome.failed) or "none"
+            ),
+            "seconds": round(outcome.seconds, 3),
+        },
+    )
+
+
+def build_dataset_checks(dataset: str) -> dg.AssetChecksDefinition:
+    key = dg.AssetKey(["adam", dataset])
+
+    @dg.multi_asset_check(
+        name=f"gx_{dataset}",
+        specs=[
+            dg.AssetCheckSpec(
+                CONFORMANCE_CHECK,
+                asset=key,
+                blocking=True,
+                description=f"ADaM conformance of {dataset.upper()} (GX suite "
+                f"expectations/gx/expectations/{dataset}.json, meta.check = conformance): "
+                "blocks the endpoints when it fails.",
+            ),
+            dg.AssetCheckSpec(
+                PLAUSIBILITY_CHECK,
+                asset=key,
+                description=f"Clinical plausibility of {dataset.upper()} (same suite, "
+                "meta.check = plausibility): a warning, never blocking.",
+            ),
+        ],
+        pool=WRITER_POOL,
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
+        from dagster_project.lib.validation.runner import validate_check
+
+        suite = _suites()[dataset]
+        with warehouse.connect(read_only=True) as con:
+            catalogue = frames.column_catalogue(con, dataset, _labels().get(dataset))
+            adsl = _read_rows(con, "adsl", sorted({"USUBJID", *ADSL_CONTEXT[dataset]}))
+            rows = _read_rows(con, dataset, _needed_columns(suite, list(catalogue["NAME"])))
+        frames.add_adsl_context(rows, adsl, ADSL_CONTEXT[dataset])
+        del adsl
+        conformance = validate_check(suite, CONFORMANCE, {ROWS: rows, COLUMNS: catalogue})
+        plausibility = validate_check(suite, PLAUSIBILITY, {ROWS: rows})
+        _record(
+            warehouse,
+            context.run.run_id,
+            key.to_user_string(),
+            [(CONFORMANCE_CHECK, conformance, "ERROR"), (PLAUSIBILITY_CHECK, plausibility, "WARN")],
+        )
+        refresh_quality_page(warehouse)
+        yield _result(CONFORMANCE_CHECK, conformance, dg.AssetCheckSeverity.ERROR, len(rows))
+        yield _result(PLAUSIBILITY_CHECK, plausibility, dg.AssetCheckSeverity.WARN, len(rows))
+
+    return _check
+
+
+class _Counted:
+    """A CheckOutcome-like record for the findings check (no GX involved)."""
+
+    def __init__(self, total: int, by_rule: dict[str, int]) -> None:
+        self.passed = total == 0
+        self.observed = f"{total} open findings"
+        self.details = "; ".join(f"{rule}: {n}" for rule, n in by_rule.items()) or "no finding"
+        self.expectations = ()
+
+
+def build_findings_check() -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=FINDINGS_KEY,
+        name="no_open_findings",
+        description="Cross-form consistency findings (queries to the sites) in quality.findings: "
+        "a warning while any is open; rows load regardless (site_extracts.md, bad input).",
+        pool=WRITER_POOL,
+    )
+    def no_open_findings(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
+        with warehouse.connect(read_only=True) as con:
+            counts = con.execute(
+                "select RULE, count(*) from quality.findings group by RULE order by RULE"
+            ).fetchall()
+        by_rule = {rule: int(n) for rule, n in counts}
+        outcome = _Counted(sum(by_rule.values()), by_rule)
+        _record(warehouse, context.run.run_id, FINDINGS_KEY.to_user_string(), [
+            ("no_open_findings", outcome, "WARN")
+        ])  # fmt: skip
+        page = refresh_quality_page(warehouse)
+        return dg.AssetCheckResult(
+            passed=outcome.passed,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "observed": outcome.observed,
+                "by_rule": by_rule,
+                "quality_page": dg.MetadataValue.path(page),
+            },
+        )
+
+    return no_open_findings
+
+
+def _dbt_keys() -> set[dg.AssetKey]:
+    return set(warehouse_dbt_models.keys)
+
+
+@dg.definitions
+def quality_checks() -> dg.Definitions:
+    keys = _dbt_keys()
+    checks = [build_dataset_checks(d) for d in DATASETS if dg.AssetKey(["adam", d]) in keys]
+    # The findings models live in the dbt manifest; a stale manifest without them must not
+    # break the code location.
+    if FINDINGS_KEY in keys:
+        checks.append(build_findings_check())
+    return dg.Definitions(asset_checks=checks)

@@ -1,0 +1,87 @@
+"""The frames a suite validates, read from the DuckDB warehouse (no Dagster here).
+
+- rows: ``adam.<dataset>`` as pandas (DATE -> datetime64, NULL -> None/NaT/NaN);
+- columns: the column catalogue, one row per variable: NAME, DATA_TYPE (DuckDB's name),
+  LABEL and NAME_TYPE = NAME:DATA_TYPE. The label is the dbt ``meta.label`` when the manifest
+  gives one, else the leading sentence of the column comment dbt persists (house rule: a
+  description starts with the ADaM label).
+"""
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+_FIRST_SENTENCE = re.compile(r"^(.*?)\.(?:\s|$)", re.S)
+
+
+def label_from_comment(comment: str | None) -> str | None:
+    """'Analysis Date. The event ...' -> 'Analysis Date'; None or blank -> None."""
+    if comment is None or not comment.strip():
+        return None
+    text = comment.strip()
+    match = _FIRST_SENTENCE.match(text)
+    return (match.group(1) if match else text).strip() or None
+
+
+def manifest_labels(manifest_path: Path, schema: str = "adam") -> dict[str, dict[str, str]]:
+    """{model: {COLUMN: meta.label}} for the models of `schema` in a dbt manifest."""
+    if not manifest_path.exists():
+        return {}
+    nodes = json.loads(manifest_path.read_text())["nodes"].values()
+    labels: dict[str, dict[str, str]] = {}
+    for node in nodes:
+        if node.get("resource_type") != "model" or node.get("config", {}).get("schema") != schema:
+            continue
+        labels[node["name"]] = {
+            name: str(col["meta"]["label"])
+            for name, col in node.get("columns", {}).items()
+            if col.get("meta", {}).get("label")
+        }
+    return labels
+
+
+def read_dataset(
+    con: duckdb.DuckDBPyConnection, dataset: str, schema: str = "adam"
+) -> pd.DataFrame:
+    return con.execute(f'select * from "{schema}"."{dataset}"').df()
+
+
+def column_catalogue(
+    con: duckdb.DuckDBPyConnection,
+    dataset: str,
+    labels: Mapping[str, str] | None = None,
+    schema: str = "adam",
+) -> pd.DataFrame:
+    """One row per column of `schema.dataset`: NAME, DATA_TYPE, LABEL, NAME_TYPE."""
+    frame = con.execute(
+        "select column_name as NAME, data_type as DATA_TYPE, comment as COMMENT "
+        "from duckdb_columns() where schema_name = ? and table_name = ? order by column_index",
+        [schema, dataset],
+    ).df()
+    return catalogue_frame(frame, labels)
+
+
+def catalogue_frame(columns: pd.DataFrame, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """NAME, DATA_TYPE, COMMENT -> the catalogue; a manifest label wins over the comment's."""
+    labels = labels or {}
+    out = pd.DataFrame({"NAME": columns["NAME"], "DATA_TYPE": columns["DATA_TYPE"]})
+    out["LABEL"] = [
+        labels.get(name) or label_from_comment(comment)
+        for name, comment in zip(columns["NAME"], columns["COMMENT"], strict=True)
+    ]
+    out["NAME_TYPE"] = out["NAME"] + ":" + out["DATA_TYPE"]
+    return out
+
+
+def add_adsl_context(frame: pd.DataFrame, adsl: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    """Add ADSL_<column> to `frame` in place, looked up by USUBJID (no copy of the rows);
+    empty for a USUBJID that ADSL does not have."""
+    if not columns:
+        return
+    by_subject = adsl.drop_duplicates("USUBJID").set_index("USUBJID", drop=False)
+    for column in columns:
+        frame[f"ADSL_{column}"] = frame["USUBJID"].map(by_subject[column])

@@ -1,0 +1,93 @@
+"""The quality page (our equivalent of GX Data Docs): checks, every expectation, findings.
+
+Rendered with Jinja2 from plain frames, so it costs milliseconds and needs no GX stores; GX's
+own Data Docs builder would need a file context with validation-result stores written on every
+run. Written as ``quality.html`` beside the report.
+"""
+
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+_TEMPLATE = jinja2.Environment(autoescape=True).from_string(
+    """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse;margin:0.5em 0 1.5em}
+th,td{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left;vertical-align:top}
+th{background:#f3f3f3} .pass{color:#176f2c} .fail{color:#b00020;font-weight:bold}
+.warn{color:#a05a00;font-weight:bold} .note{color:#666}
+</style></head><body>
+<h1>{{ title }}</h1>
+<p class="note">Generated {{ generated_at }}. Suites: expectations/gx/expectations/*.json
+(GX {{ gx_version }}). Conformance checks block the endpoints; plausibility checks and
+data-management findings are warnings.</p>
+<h2>Checks</h2>
+{% if checks %}<table><tr>{% for c in check_columns %}<th>{{ c }}</th>{% endfor %}</tr>
+{% for row in checks %}<tr>{% for c in check_columns %}
+<td{% if c == 'OUTCOME' %} class="{{ row[c] }}"{% endif %}>{{ row[c] }}</td>{% endfor %}</tr>
+{% endfor %}</table>{% else %}<p class="note">No check has run yet.</p>{% endif %}
+<h2>Expectations</h2>
+{% if expectations %}<table><tr>{% for c in expectation_columns %}<th>{{ c }}</th>{% endfor %}</tr>
+{% for row in expectations %}<tr>{% for c in expectation_columns %}
+<td{% if c == 'SUCCESS' %} class="{{ 'pass' if row[c] else 'fail' }}"{% endif %}>{{ row[c] }}</td>
+{% endfor %}</tr>{% endfor %}</table>{% else %}<p class="note">None recorded.</p>{% endif %}
+<h2>Data-management findings by site</h2>
+{% if sites %}<table><tr>{% for c in site_columns %}<th>{{ c }}</th>{% endfor %}</tr>
+{% for row in sites %}<tr>{% for c in site_columns %}<td>{{ row[c] }}</td>{% endfor %}</tr>
+{% endfor %}</table>{% else %}<p class="note">No finding.</p>{% endif %}
+<h2>Findings (queries to raise with the sites)</h2>
+{% if findings %}<table><tr>{% for c in finding_columns %}<th>{{ c }}</th>{% endfor %}</tr>
+{% for row in findings %}<tr>{% for c in finding_columns %}<td>{{ row[c] }}</td>{% endfor %}</tr>
+{% endfor %}</table>{% else %}<p class="note">No finding.</p>{% endif %}
+</body></html>
+"""
+)
+
+
+def _records(frame: pd.DataFrame | None) -> tuple[list[str], list[dict[str, object]]]:
+    if frame is None or frame.empty:
+        return [], []
+    clean = frame.astype(object).where(frame.notna(), "")
+    return list(frame.columns), clean.to_dict("records")
+
+
+def render_quality_page(
+    checks: pd.DataFrame | None,
+    expectations: pd.DataFrame | None,
+    findings: pd.DataFrame | None,
+    sites: pd.DataFrame | None,
+    generated_at: str,
+    gx_version: str = "",
+    title: str = "ISA-DEX-MM data quality",
+) -> str:
+    """One self-contained HTML page from the four quality tables (any may be None or empty)."""
+    check_columns, check_rows = _records(checks)
+    expectation_columns, expectation_rows = _records(expectations)
+    finding_columns, finding_rows = _records(findings)
+    site_columns, site_rows = _records(sites)
+    return _TEMPLATE.render(
+        title=title,
+        generated_at=generated_at,
+        gx_version=gx_version,
+        check_columns=check_columns,
+        checks=check_rows,
+        expectation_columns=expectation_columns,
+        expectations=expectation_rows,
+        finding_columns=finding_columns,
+        findings=finding_rows,
+        site_columns=site_columns,
+        sites=site_rows,
+    )
+
+
+def write_quality_page(html: str, report_dir: Path) -> Path:
+    """Write quality.html atomically (a reader never sees half a page)."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    path = report_dir / "quality.html"
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,101 @@
+"""The GX asset checks in Dagster: conformance blocks what is downstream, plausibility warns,
+and both land in quality.check_results and quality.html."""
+
+import dagster as dg
+import duckdb
+import pytest
+
+from dagster_project.defs.quality.gx_checks import (
+    CONFORMANCE_CHECK,
+    PLAUSIBILITY_CHECK,
+    build_dataset_checks,
+)
+from dagster_project.defs.resources import Warehouse
+from dagster_project.lib.validation.suites import REQUIRED_VARIABLES
+
+S1 = "ISA-DEX-MM-IT01-001"
+ADSL_SQL = (
+    f"create or replace table adam.adsl as select '{S1}' as USUBJID, date '2026-10-31' as CUTOFFDT"
+)
+
+
+def _adtte_sql(aval: int, adt: str) -> list[str]:
+    columns = ", ".join(f"{n} {t}" for n, t in REQUIRED_VARIABLES["adtte"].items())
+    statements = [f"create or replace table adam.adtte ({columns})"]
+    statements += [
+        f"comment on column adam.adtte.{n} is 'Label {n}. Derivation.'"
+        for n in REQUIRED_VARIABLES["adtte"]
+    ]
+    statements.append(
+        f"insert into adam.adtte (STUDYID, USUBJID, PARAMCD, PARAM, STARTDT, ADT, AVAL, AVALU, "
+        f"CNSR) values ('ISA-DEX-MM', '{S1}', 'OS', 'OS', date '2026-01-05', date '{adt}', "
+        f"{aval}, 'DAYS', 3)"
+    )
+    return statements
+
+
+def _graph(aval: int, adt: str, downstream_ran: list[str]):
+    @dg.asset(key=["adam", "adtte"])
+    def adtte(warehouse: Warehouse) -> None:
+        with warehouse.connect() as con:
+            con.execute("create schema if not exists adam")
+            con.execute(ADSL_SQL)
+            for statement in _adtte_sql(aval, adt):
+                con.execute(statement)
+
+    @dg.asset(key=["endpoints", "t03"], deps=[adtte])
+    def t03() -> None:
+        downstream_ran.append("t03")
+
+    return [adtte, t03], build_dataset_checks("adtte")
+
+
+@pytest.fixture
+def warehouse(tmp_path) -> Warehouse:
+    return Warehouse(
+        landing=str(tmp_path / "landing"),
+        warehouse=str(tmp_path / "warehouse.duckdb"),
+        report_dir=str(tmp_path / "report"),
+    )
+
+
+def _evaluations(result) -> dict[str, dg.AssetCheckEvaluation]:
+    return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
+def test_conformance_failure_blocks_downstream_and_is_recorded(warehouse, tmp_path):
+    ran: list[str] = []
+    assets, checks = _graph(aval=0, adt="2026-01-05", downstream_ran=ran)  # AVAL >= 1 broken
+    result = dg.materialize(
+        [*assets, checks], resources={"warehouse": warehouse}, raise_on_error=False
+    )
+    evaluations = _evaluations(result)
+    assert not evaluations[CONFORMANCE_CHECK].passed
+    assert evaluations[CONFORMANCE_CHECK].severity == dg.AssetCheckSeverity.ERROR
+    assert evaluations[PLAUSIBILITY_CHECK].passed
+    assert ran == []  # the blocking check stopped the endpoint
+    con = duckdb.connect(str(warehouse.settings.work_db), read_only=True)
+    rows = con.execute(
+        "select CHECK_NAME, ASSET, PASSED, SEVERITY, OUTCOME, DETAILS from quality.check_results "
+        "order by CHECK_NAME"
+    ).fetchall()
+    con.close()
+    assert rows[0][:5] == (CONFORMANCE_CHECK, "adam/adtte", False, "ERROR", "fail")
+    assert rows[0][5] == "AVAL >= 1 (1 rows of 1) e.g. 0"
+    assert rows[1][:5] == (PLAUSIBILITY_CHECK, "adam/adtte", True, "WARN", "pass")
+    page = (tmp_path / "report" / "quality.html").read_text()
+    assert "AVAL &gt;= 1" in page and "gx_conformance" in page
+
+
+def test_plausibility_failure_warns_without_blocking(warehouse):
+    ran: list[str] = []
+    assets, checks = _graph(aval=301, adt="2026-11-01", downstream_ran=ran)  # after the cut-off
+    result = dg.materialize(
+        [*assets, checks], resources={"warehouse": warehouse}, raise_on_error=False
+    )
+    evaluations = _evaluations(result)
+    assert evaluations[CONFORMANCE_CHECK].passed
+    assert not evaluations[PLAUSIBILITY_CHECK].passed
+    assert evaluations[PLAUSIBILITY_CHECK].severity == dg.AssetCheckSeverity.WARN
+    assert ran == ["t03"]
+    assert result.success
