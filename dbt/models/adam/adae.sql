@@ -43,5 +43,7 @@ select
     case when adverse_events.is_worst_grade_in_system_organ_class then 'Y' end as WGRSOCFL,
     case when adverse_events.is_worst_grade_in_subject then 'Y' end as WGRFL
 from adverse_events
-left join subjects
+-- Every ADaM dataset describes subjects of ADSL: the AEs of a subject without an ADSL row
+-- (consent record quarantined, consent after the cut-off) wait in raw until the site fixes it.
+inner join subjects
     on adverse_events.usubjid = subjects.USUBJID

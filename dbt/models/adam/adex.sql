@@ -3,6 +3,10 @@ with
 
 exposure as (
     select * from {{ ref('int_exposure_summarised') }}
+),
+
+subjects_in_adsl as (
+    select USUBJID from {{ ref('adsl') }}
 )
 
 select
@@ -22,3 +26,7 @@ select
     case when exposure.administrations_reduced > 0 then 'Y' end as REDFL,
     exposure.reduction_reasons as REDCAUS
 from exposure
+-- Every ADaM dataset describes subjects of ADSL: the doses of a subject without an ADSL row
+-- (consent record quarantined, consent after the cut-off) wait in raw until the site fixes it.
+inner join subjects_in_adsl
+    on exposure.usubjid = subjects_in_adsl.USUBJID
