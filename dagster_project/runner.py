@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -65,7 +68,12 @@ def _ensure_manifest() -> None:
         sources.append(project / "dbt_project.yml")
         if all(p.stat().st_mtime <= built for p in sources):
             return
-    dbt_project.preparer.prepare(dbt_project)
+    # The dbt beside this interpreter (dagster-dbt's preparer looks on PATH only).
+    dbt = Path(sys.executable).parent / "dbt"
+    subprocess.run(
+        [str(dbt), "parse", "--quiet", "--profiles-dir", ".", "--project-dir", "."],
+        cwd=dbt_project.project_dir, check=True,
+    )
 
 
 def _instance() -> dg.DagsterInstance:

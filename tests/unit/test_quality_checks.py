@@ -19,7 +19,7 @@ ADSL_SQL = (
 )
 
 
-def _adtte_sql(aval: int, adt: str) -> list[str]:
+def _adtte_sql(aval: int, adt: str, cnsr: int = 3) -> list[str]:
     columns = ", ".join(f"{n} {t}" for n, t in REQUIRED_VARIABLES["adtte"].items())
     statements = [f"create or replace table adam.adtte ({columns})"]
     statements += [
@@ -29,18 +29,18 @@ def _adtte_sql(aval: int, adt: str) -> list[str]:
     statements.append(
         f"insert into adam.adtte (STUDYID, USUBJID, PARAMCD, PARAM, STARTDT, ADT, AVAL, AVALU, "
         f"CNSR) values ('ISA-DEX-MM', '{S1}', 'OS', 'OS', date '2026-01-05', date '{adt}', "
-        f"{aval}, 'DAYS', 3)"
+        f"{aval}, 'DAYS', {cnsr})"
     )
     return statements
 
 
-def _graph(aval: int, adt: str, downstream_ran: list[str]):
+def _graph(aval: int, adt: str, downstream_ran: list[str], cnsr: int = 3):
     @dg.asset(key=["adam", "adtte"])
     def adtte(warehouse: Warehouse) -> None:
         with warehouse.connect() as con:
             con.execute("create schema if not exists adam")
             con.execute(ADSL_SQL)
-            for statement in _adtte_sql(aval, adt):
+            for statement in _adtte_sql(aval, adt, cnsr):
                 con.execute(statement)
 
     @dg.asset(key=["endpoints", "t03"], deps=[adtte])
@@ -65,7 +65,7 @@ def _evaluations(result) -> dict[str, dg.AssetCheckEvaluation]:
 
 def test_conformance_failure_blocks_downstream_and_is_recorded(warehouse, tmp_path):
     ran: list[str] = []
-    assets, checks = _graph(aval=0, adt="2026-01-05", downstream_ran=ran)  # AVAL >= 1 broken
+    assets, checks = _graph(aval=1, adt="2026-01-05", downstream_ran=ran, cnsr=9)  # CNSR code
     result = dg.materialize(
         [*assets, checks], resources={"warehouse": warehouse}, raise_on_error=False
     )
@@ -81,10 +81,10 @@ def test_conformance_failure_blocks_downstream_and_is_recorded(warehouse, tmp_pa
     ).fetchall()
     con.close()
     assert rows[0][:5] == (CONFORMANCE_CHECK, "adam/adtte", False, "ERROR", "fail")
-    assert rows[0][5] == "AVAL >= 1 (1 rows of 1) e.g. 0"
+    assert rows[0][5] == "CNSR in its codes 0-8 (1 rows of 1) e.g. 9"
     assert rows[1][:5] == (PLAUSIBILITY_CHECK, "adam/adtte", True, "WARN", "pass")
     page = (tmp_path / "report" / "quality.html").read_text()
-    assert "AVAL &gt;= 1" in page and "gx_conformance" in page
+    assert "CNSR in its codes 0-8" in page and "gx_conformance" in page
 
 
 def test_plausibility_failure_warns_without_blocking(warehouse):

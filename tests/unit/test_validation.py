@@ -234,7 +234,7 @@ ROW_CASES = [
     ("adtte", CONFORMANCE, "CNSR present", set_value(0, "CNSR", None)),
     ("adtte", CONFORMANCE, "CNSR in its codes 0-8", set_value(0, "CNSR", 9)),
     ("adtte", CONFORMANCE, "AVAL present", set_value(0, "AVAL", None)),
-    ("adtte", CONFORMANCE, "AVAL >= 1", set_value(0, "AVAL", 0)),
+    ("adtte", PLAUSIBILITY, "AVAL >= 1", set_value(0, "AVAL", 0)),
     ("adtte", CONFORMANCE, "AVALU present", set_value(0, "AVALU", None)),
     ("adtte", CONFORMANCE, "AVALU = DAYS", set_value(0, "AVALU", "MONTHS")),
     ("adtte", CONFORMANCE, "CMPEVFL is Y or empty", set_value(0, "CMPEVFL", "N")),
@@ -445,16 +445,19 @@ def test_duckdb_dataset_validates_through_pandas(suites, tmp_path):
     catalogue = frames.column_catalogue(con, "adtte")
     con.close()
     assert catalogue.loc[catalogue["NAME"] == "STARTDT", "LABEL"].item() == "Label STARTDT"
-    outcome = run(suites, "adtte", CONFORMANCE, rows, catalogue)
+    outcome = run(suites, "adtte", PLAUSIBILITY, rows, catalogue)
     assert failed_rules(outcome) == {"AVAL >= 1"}
 
 
-def test_event_before_origin_blocks_and_warns(suites):
-    """A site's death before consent gives an event ADT before STARTDT and a negative AVAL: the
-    blocking rule stops the endpoints (they cannot use a negative time) and plausibility names
-    the inconsistent dates."""
+def test_event_before_origin_warns_without_blocking(suites):
+    """A site's death before consent gives an event ADT before STARTDT and a negative AVAL.
+    site_extracts.md: such rows load and raise a finding; so nothing blocks, and plausibility
+    names both the inconsistent dates and the time below one day."""
     broken = valid_adtte()
     broken.at[2, "ADT"] = d("2026-01-02")  # S2 PFS event before STARTDT 2026-01-10
     broken.at[2, "AVAL"] = -7
-    assert failed_rules(run(suites, "adtte", CONFORMANCE, broken)) == {"AVAL >= 1"}
-    assert failed_rules(run(suites, "adtte", PLAUSIBILITY, broken)) == {"ADT on or after STARTDT"}
+    assert failed_rules(run(suites, "adtte", CONFORMANCE, broken)) == set()
+    assert failed_rules(run(suites, "adtte", PLAUSIBILITY, broken)) == {
+        "ADT on or after STARTDT",
+        "AVAL >= 1",
+    }

@@ -17,8 +17,11 @@ def as_time_event(time: ArrayLike, event: ArrayLike) -> tuple[np.ndarray, np.nda
         raise ValueError(f"time and event differ in length: {t.size} != {e.size}")
     if np.isnan(t).any() or np.isnan(e).any():
         raise ValueError("time and event must not contain missing values")
-    if (t < 0).any():
-        raise ValueError("time must be >= 0")
+    # Negative times are kept, as R's survfit keeps them: in ADTTE they arise only from a
+    # site's inconsistent dates (an event before STARTDT), which validation reports as a
+    # finding; the analysis must still run and agree with R on the same data.
+    if not np.isfinite(t).all():
+        raise ValueError("time must be finite")
     if not np.isin(e, (0.0, 1.0)).all():
         raise ValueError("event must be coded 0 (censored) or 1 (event)")
     return t, e.astype(int)

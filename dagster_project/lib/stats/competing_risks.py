@@ -52,8 +52,9 @@ def _as_time_cause(time: ArrayLike, cause: ArrayLike) -> tuple[np.ndarray, np.nd
     c = np.asarray(cause, dtype=float).ravel()
     if t.shape != c.shape:
         raise ValueError(f"time and cause differ in length: {t.size} != {c.size}")
-    if np.isnan(t).any() or np.isnan(c).any() or (t < 0).any():
-        raise ValueError("time and cause must be non-missing, time >= 0")
+    # Negative times are kept, as cmprsk::cuminc keeps them (see _common.as_time_event).
+    if not np.isfinite(t).all() or np.isnan(c).any():
+        raise ValueError("time and cause must be non-missing, time finite")
     if not np.isin(c, (CENSORED, EVENT, COMPETING)).all():
         raise ValueError("cause must be 0 (censored), 1 (event of interest) or 2 (competing)")
     return t, c.astype(int)
