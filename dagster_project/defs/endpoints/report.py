@@ -31,6 +31,8 @@ DEPS = [
     *(figure_key(f) for f in FIGURES),
     dg.AssetKey(["raw", "transfers"]),
     dg.AssetKey(["staging", "stg_transfers_in_force"]),
+    dg.AssetKey(["quality", "findings"]),
+    dg.AssetKey(["quality", "findings_by_site"]),
 ]
 CHECK_RESULTS = ("quality", "check_results")
 
@@ -74,6 +76,30 @@ def _checks(con):
     return checks_from_frame(con.execute("select * from quality.check_results").df())
 
 
+MAX_FINDINGS_LISTED = 500
+
+
+def _findings(con) -> tuple[Table | None, Table | None]:
+    """Findings per site and the findings themselves (most severe first), when recorded."""
+    if not _table_exists(con, "quality", "findings_by_site"):
+        return None, None
+    by_site = con.execute("select * from quality.findings_by_site order by SITEID").df()
+    listed = con.execute(
+        "select SITEID, USUBJID, FORM, RULE, SEVERITY, DETAIL, FIRST_SEEN_TRANSFER "
+        "from quality.findings order by SEVERITY, SITEID, USUBJID, RULE, DETAIL "
+        f"limit {MAX_FINDINGS_LISTED + 1}"
+    ).df()
+    note = (
+        f"The first {MAX_FINDINGS_LISTED} are listed; query quality.findings for all."
+        if len(listed) > MAX_FINDINGS_LISTED
+        else ""
+    )
+    return (
+        Table.from_frame("QF1", "Findings by site", by_site),
+        Table.from_frame("QF2", "Findings", listed.head(MAX_FINDINGS_LISTED), footnote=note),
+    )
+
+
 def _cutoff(con) -> date:
     value = con.execute("select max(CUTOFFDT) from adam.adsl").fetchone()[0]
     if value is None:
@@ -102,6 +128,7 @@ def endpoint_report(context: dg.AssetExecutionContext, warehouse: Warehouse):
         as_of = con.execute("select as_of from staging.stg_data_cut").fetchone()[0]
         tables, missing_tables = _display_tables(con)
         checks = _checks(con)
+        findings_by_site, findings = _findings(con)
 
     figures, missing_figures = [], []
     for spec in FIGURES:
@@ -127,6 +154,8 @@ def endpoint_report(context: dg.AssetExecutionContext, warehouse: Warehouse):
         as_of=None if as_of is None else str(as_of),
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         run_id=context.run.run_id,
+        findings_by_site=findings_by_site,
+        findings=findings,
     )
     path = write_report(render_report(report), warehouse.settings.report_path, cutoff)
     for label in missing_tables + missing_figures:

@@ -141,6 +141,9 @@ class ReportContext:
     generated_at: str | None = None
     run_id: str | None = None
     notes: Sequence[str] = ()
+    # Data-quality findings a data manager raises as queries to the sites (quality.findings).
+    findings_by_site: Table | None = None
+    findings: Table | None = None
 
 
 

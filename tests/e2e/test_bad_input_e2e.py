@@ -1,0 +1,105 @@
+"""Every kind of bad input of site_extracts.md, fed through `isadex run` beside a clean trial:
+the run publishes, refuses what the contract refuses, quarantines what it quarantines, loses
+nothing, and reports the logically inconsistent subject as findings."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from dagster_project.lib.contract import FORMS
+from dagster_project.lib.faults import write_all_faults
+from dagster_project.lib.generator import generate_trial
+from tests.conftest import run_isadex
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def faulty_run(tmp_path_factory):
+    landing = tmp_path_factory.mktemp("faulty") / "landing"
+    generate_trial(landing, subjects=24, sites=2, seed=7)
+    cases = write_all_faults(landing)
+    warehouse = landing.parent / "warehouse.duckdb"
+    report = landing.parent / "report"
+    outcome = run_isadex(landing, warehouse, report_dir=report)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    yield outcome, cases, con, landing, report
+    con.close()
+
+
+def test_run_publishes_and_exits_2_for_refused_transfers(faulty_run):
+    outcome, cases, _, _, _ = faulty_run
+    assert outcome.exit_code == 2, outcome.summary()
+    refused = {case.transfer_id for case in cases if case.status == "REFUSED"}
+    assert refused and refused <= {transfer for transfer, _ in outcome.refused}
+
+
+def test_each_fault_gets_the_documented_outcome(faulty_run):
+    _, cases, con, _, _ = faulty_run
+    for case in cases:
+        statuses = con.execute(
+            "select STATUS, REASON from raw.transfers where DELIVERY = ? order by REGISTERED_AT",
+            [case.delivery],
+        ).fetchall()
+        assert statuses, case.name
+        status, reason = statuses[-1]
+        assert status == case.status, (case.name, statuses)
+        if case.baseline_delivery:
+            baseline = con.execute(
+                "select STATUS from raw.transfers where DELIVERY = ? order by REGISTERED_AT",
+                [case.baseline_delivery],
+            ).fetchall()
+            assert baseline[0] == ("LOADED",), case.name
+        quarantine = con.execute(
+            'select FORM, ROWNUM, "COLUMN", REASON from raw.quarantine where TRANSFER_ID = ?',
+            [case.transfer_id],
+        ).fetchall()
+        texts = (reason or "") + " ".join(q[3] for q in quarantine)
+        for fragment in case.reason_contains:
+            assert fragment in texts, (case.name, fragment, texts)
+        for form, rownum, column in case.quarantined:
+            assert any(q[0] == form and q[1] == rownum and (column is None or q[2] == column)
+                       for q in quarantine), (case.name, form, rownum, column, quarantine)
+
+
+def test_rows_in_equal_loaded_plus_quarantined_for_every_loaded_file(faulty_run):
+    _, _, con, landing, _ = faulty_run
+    loaded = con.execute(
+        "select TRANSFER_ID, DELIVERY from raw.transfers where STATUS = 'LOADED'"
+    ).fetchall()
+    assert loaded
+    for transfer_id, delivery in loaded:
+        manifest = json.loads((landing / delivery / "manifest.json").read_text())
+        for form in FORMS:
+            rows_in = manifest["files"][f"{form}.csv"]["rows"]
+            n_loaded = con.execute(
+                f"select count(*) from raw.{form} where TRANSFER_ID = ?", [transfer_id]
+            ).fetchone()[0]
+            n_quarantined = con.execute(
+                "select count(*) from raw.quarantine where TRANSFER_ID = ? and FORM = ?",
+                [transfer_id, form],
+            ).fetchone()[0]
+            assert rows_in == n_loaded + n_quarantined, (transfer_id, form)
+
+
+def test_inconsistent_subject_loads_and_is_reported(faulty_run):
+    _, cases, con, _, report = faulty_run
+    (case,) = [c for c in cases if c.name == "logically_inconsistent"]
+    rules = {
+        rule for (rule,) in con.execute(
+            "select distinct RULE from quality.findings where SITEID = ?", [case.site_id]
+        ).fetchall()
+    }
+    assert {"DEATH_BEFORE_CONSENT", "RESPONSE_AFTER_DEATH", "ASCT_BEFORE_CONSENT"} <= rules
+    # The rows loaded: the subject is in ADSL and the site's findings are counted per site.
+    assert con.execute(
+        "select count(*) from adam.adsl where SITEID = ?", [case.site_id]
+    ).fetchone()[0] > 0
+    assert con.execute(
+        "select FINDINGS from quality.findings_by_site where SITEID = ?", [case.site_id]
+    ).fetchone()[0] >= 3
+    html = (report / "index.html").read_text()
+    assert "DEATH_BEFORE_CONSENT" in html
