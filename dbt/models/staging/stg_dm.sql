@@ -1,18 +1,7 @@
 with
 
-transfers_in_force as (
-    select transfer_id from {{ ref('stg_transfers_in_force') }}
-),
-
-data_cut as (
-    select cutoff_date from {{ ref('stg_data_cut') }}
-),
-
 source as (
-    select raw_rows.*
-    from {{ source('raw', 'dm') }} as raw_rows
-    inner join transfers_in_force
-        on raw_rows.TRANSFER_ID = transfers_in_force.transfer_id
+    {{ rows_in_force('dm') }}
 ),
 
 records_in_force as (
@@ -28,7 +17,6 @@ records_in_force as (
         source."HEIGHT" as height_cm,
         source."WEIGHT" as weight_kg
     from source
-    cross join data_cut
 )
 
 select * from records_in_force

@@ -1,18 +1,7 @@
 with
 
-transfers_in_force as (
-    select transfer_id from {{ ref('stg_transfers_in_force') }}
-),
-
-data_cut as (
-    select cutoff_date from {{ ref('stg_data_cut') }}
-),
-
 source as (
-    select raw_rows.*
-    from {{ source('raw', 'ds') }} as raw_rows
-    inner join transfers_in_force
-        on raw_rows.TRANSFER_ID = transfers_in_force.transfer_id
+    {{ rows_in_force('ds') }}
 ),
 
 records_up_to_cutoff as (
@@ -26,8 +15,7 @@ records_up_to_cutoff as (
         source."DSDT" as disposition_date,
         source."DSDECOD" as reason
     from source
-    cross join data_cut
-    where source."DSDT" is null or source."DSDT" <= data_cut.cutoff_date
+    where source."DSDT" is null or source."DSDT" <= source.cutoff_date
 )
 
 select * from records_up_to_cutoff

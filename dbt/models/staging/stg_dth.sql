@@ -1,18 +1,7 @@
 with
 
-transfers_in_force as (
-    select transfer_id from {{ ref('stg_transfers_in_force') }}
-),
-
-data_cut as (
-    select cutoff_date from {{ ref('stg_data_cut') }}
-),
-
 source as (
-    select raw_rows.*
-    from {{ source('raw', 'dth') }} as raw_rows
-    inner join transfers_in_force
-        on raw_rows.TRANSFER_ID = transfers_in_force.transfer_id
+    {{ rows_in_force('dth') }}
 ),
 
 records_up_to_cutoff as (
@@ -25,8 +14,7 @@ records_up_to_cutoff as (
         source."DTHDT" as death_date_text,
         source."DTHCAUS" as death_cause
     from source
-    cross join data_cut
-    where source."DTHDT" is null or {{ partial_date_floor('source."DTHDT"') }} <= data_cut.cutoff_date
+    where source."DTHDT" is null or {{ partial_date_floor('source."DTHDT"') }} <= source.cutoff_date
 )
 
 select * from records_up_to_cutoff

@@ -1,18 +1,7 @@
 with
 
-transfers_in_force as (
-    select transfer_id from {{ ref('stg_transfers_in_force') }}
-),
-
-data_cut as (
-    select cutoff_date from {{ ref('stg_data_cut') }}
-),
-
 source as (
-    select raw_rows.*
-    from {{ source('raw', 'dx') }} as raw_rows
-    inner join transfers_in_force
-        on raw_rows.TRANSFER_ID = transfers_in_force.transfer_id
+    {{ rows_in_force('dx') }}
 ),
 
 records_in_force as (
@@ -29,7 +18,6 @@ records_in_force as (
         {{ yn_to_boolean('source."HRCYTO"') }} as has_high_risk_cytogenetics,
         source."PRIORLN" as prior_lines
     from source
-    cross join data_cut
 )
 
 select * from records_in_force

@@ -1,18 +1,7 @@
 with
 
-transfers_in_force as (
-    select transfer_id from {{ ref('stg_transfers_in_force') }}
-),
-
-data_cut as (
-    select cutoff_date from {{ ref('stg_data_cut') }}
-),
-
 source as (
-    select raw_rows.*
-    from {{ source('raw', 'enr') }} as raw_rows
-    inner join transfers_in_force
-        on raw_rows.TRANSFER_ID = transfers_in_force.transfer_id
+    {{ rows_in_force('enr') }}
 ),
 
 records_up_to_cutoff as (
@@ -29,8 +18,7 @@ records_up_to_cutoff as (
         source."REINDRSP" as reinduction_response,
         {{ yn_to_boolean('source."MOBFL"') }} as is_mobilised
     from source
-    cross join data_cut
-    where source."ICFDT" is null or source."ICFDT" <= data_cut.cutoff_date
+    where source."ICFDT" is null or source."ICFDT" <= source.cutoff_date
 )
 
 select * from records_up_to_cutoff

@@ -1,18 +1,7 @@
 with
 
-transfers_in_force as (
-    select transfer_id from {{ ref('stg_transfers_in_force') }}
-),
-
-data_cut as (
-    select cutoff_date from {{ ref('stg_data_cut') }}
-),
-
 source as (
-    select raw_rows.*
-    from {{ source('raw', 'ex') }} as raw_rows
-    inner join transfers_in_force
-        on raw_rows.TRANSFER_ID = transfers_in_force.transfer_id
+    {{ rows_in_force('ex') }}
 ),
 
 records_up_to_cutoff as (
@@ -31,8 +20,7 @@ records_up_to_cutoff as (
         source."EXDOSU" as dose_unit,
         source."EXADJ" as adjustment_reason
     from source
-    cross join data_cut
-    where source."EXSTDT" is null or source."EXSTDT" <= data_cut.cutoff_date
+    where source."EXSTDT" is null or source."EXSTDT" <= source.cutoff_date
 )
 
 select * from records_up_to_cutoff

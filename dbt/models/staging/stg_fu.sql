@@ -1,18 +1,7 @@
 with
 
-transfers_in_force as (
-    select transfer_id from {{ ref('stg_transfers_in_force') }}
-),
-
-data_cut as (
-    select cutoff_date from {{ ref('stg_data_cut') }}
-),
-
 source as (
-    select raw_rows.*
-    from {{ source('raw', 'fu') }} as raw_rows
-    inner join transfers_in_force
-        on raw_rows.TRANSFER_ID = transfers_in_force.transfer_id
+    {{ rows_in_force('fu') }}
 ),
 
 records_up_to_cutoff as (
@@ -25,8 +14,7 @@ records_up_to_cutoff as (
         source."FUDT" as contact_date,
         source."FUSTAT" as vital_status
     from source
-    cross join data_cut
-    where source."FUDT" is null or source."FUDT" <= data_cut.cutoff_date
+    where source."FUDT" is null or source."FUDT" <= source.cutoff_date
 )
 
 select * from records_up_to_cutoff

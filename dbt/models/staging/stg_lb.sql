@@ -1,18 +1,7 @@
 with
 
-transfers_in_force as (
-    select transfer_id from {{ ref('stg_transfers_in_force') }}
-),
-
-data_cut as (
-    select cutoff_date from {{ ref('stg_data_cut') }}
-),
-
 source as (
-    select raw_rows.*
-    from {{ source('raw', 'lb') }} as raw_rows
-    inner join transfers_in_force
-        on raw_rows.TRANSFER_ID = transfers_in_force.transfer_id
+    {{ rows_in_force('lb') }}
 ),
 
 records_up_to_cutoff as (
@@ -26,8 +15,7 @@ records_up_to_cutoff as (
         source."LBTESTCD" as test_code,
         source."LBORRES" as result_text
     from source
-    cross join data_cut
-    where source."LBDT" is null or source."LBDT" <= data_cut.cutoff_date
+    where source."LBDT" is null or source."LBDT" <= source.cutoff_date
 )
 
 select * from records_up_to_cutoff

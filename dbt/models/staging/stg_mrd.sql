@@ -1,18 +1,7 @@
 with
 
-transfers_in_force as (
-    select transfer_id from {{ ref('stg_transfers_in_force') }}
-),
-
-data_cut as (
-    select cutoff_date from {{ ref('stg_data_cut') }}
-),
-
 source as (
-    select raw_rows.*
-    from {{ source('raw', 'mrd') }} as raw_rows
-    inner join transfers_in_force
-        on raw_rows.TRANSFER_ID = transfers_in_force.transfer_id
+    {{ rows_in_force('mrd') }}
 ),
 
 records_up_to_cutoff as (
@@ -27,8 +16,7 @@ records_up_to_cutoff as (
         source."MRDSENS" as sensitivity,
         source."MRDRES" as result
     from source
-    cross join data_cut
-    where source."MRDDT" is null or source."MRDDT" <= data_cut.cutoff_date
+    where source."MRDDT" is null or source."MRDDT" <= source.cutoff_date
 )
 
 select * from records_up_to_cutoff

@@ -1,18 +1,7 @@
 with
 
-transfers_in_force as (
-    select transfer_id from {{ ref('stg_transfers_in_force') }}
-),
-
-data_cut as (
-    select cutoff_date from {{ ref('stg_data_cut') }}
-),
-
 source as (
-    select raw_rows.*
-    from {{ source('raw', 'nt') }} as raw_rows
-    inner join transfers_in_force
-        on raw_rows.TRANSFER_ID = transfers_in_force.transfer_id
+    {{ rows_in_force('nt') }}
 ),
 
 records_up_to_cutoff as (
@@ -25,10 +14,9 @@ records_up_to_cutoff as (
         source."NTLINE" as line_number,
         source."NTSTDT" as start_date,
         source."NTREG" as regimen,
-        case when source."NTPDDT" <= data_cut.cutoff_date then source."NTPDDT" end as progression_date
+        case when source."NTPDDT" <= source.cutoff_date then source."NTPDDT" end as progression_date
     from source
-    cross join data_cut
-    where source."NTSTDT" is null or source."NTSTDT" <= data_cut.cutoff_date
+    where source."NTSTDT" is null or source."NTSTDT" <= source.cutoff_date
 )
 
 select * from records_up_to_cutoff

@@ -1,18 +1,7 @@
 with
 
-transfers_in_force as (
-    select transfer_id from {{ ref('stg_transfers_in_force') }}
-),
-
-data_cut as (
-    select cutoff_date from {{ ref('stg_data_cut') }}
-),
-
 source as (
-    select raw_rows.*
-    from {{ source('raw', 'rs') }} as raw_rows
-    inner join transfers_in_force
-        on raw_rows.TRANSFER_ID = transfers_in_force.transfer_id
+    {{ rows_in_force('rs') }}
 ),
 
 records_up_to_cutoff as (
@@ -27,8 +16,7 @@ records_up_to_cutoff as (
         source."RSORRES" as response,
         {{ yn_to_boolean('source."RSCOMPL"') }} as is_complete
     from source
-    cross join data_cut
-    where source."RSDT" is null or source."RSDT" <= data_cut.cutoff_date
+    where source."RSDT" is null or source."RSDT" <= source.cutoff_date
 )
 
 select * from records_up_to_cutoff
