@@ -42,3 +42,24 @@ def synthetic_run(synthetic_landing, tmp_path_factory):
     warehouse = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
     outcome = run_isadex(synthetic_landing, warehouse)
     return outcome, warehouse
+
+
+@pytest.fixture(scope="session")
+def trial_1000(tmp_path_factory):
+    """A 1,000-subject trial through `isadex run` as a user calls it (subprocess, CLI contract):
+    shared by the scale smoke test and the truth-recovery test."""
+    import subprocess
+    import sys
+
+    isadex = Path(sys.executable).with_name("isadex")
+    base = tmp_path_factory.mktemp("trial1000")
+    landing, warehouse = base / "landing", base / "wh" / "warehouse.duckdb"
+    subprocess.run(
+        [isadex, "generate", "--out", landing, "--subjects", "1000"], check=True, capture_output=True
+    )
+    run = subprocess.run(
+        [isadex, "run", "--landing", landing, "--warehouse", warehouse,
+         "--report-dir", base / "report"],
+        capture_output=True, text=True,
+    )
+    return run, landing, warehouse
