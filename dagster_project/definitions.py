@@ -1,4 +1,7 @@
-"""The one entry point: every definition under defs/ (the UI, the schedule and `isadex run` share it)."""
+"""The one entry point: every definition under defs/.
+
+The UI, the schedule and `isadex run` all load these same definitions.
+"""
 
 from pathlib import Path
 

@@ -62,8 +62,10 @@ def _ensure_manifest() -> None:
         built = manifest.stat().st_mtime
         project = dbt_project.project_dir
         sources = [
-            p for folder in ("models", "seeds", "macros", "tests")
-            for p in (project / folder).rglob("*") if p.is_file()
+            p
+            for folder in ("models", "seeds", "macros", "tests")
+            for p in (project / folder).rglob("*")
+            if p.is_file()
         ]
         sources.append(project / "dbt_project.yml")
         if all(p.stat().st_mtime <= built for p in sources):
@@ -72,13 +74,18 @@ def _ensure_manifest() -> None:
     dbt = Path(sys.executable).parent / "dbt"
     subprocess.run(
         [str(dbt), "parse", "--quiet", "--profiles-dir", ".", "--project-dir", "."],
-        cwd=dbt_project.project_dir, check=True,
+        cwd=dbt_project.project_dir,
+        check=True,
     )
 
 
 def _instance() -> dg.DagsterInstance:
     # With DAGSTER_HOME set the run is recorded where `dagster dev` shows it.
-    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    return (
+        dg.DagsterInstance.get()
+        if os.environ.get("DAGSTER_HOME")
+        else dg.DagsterInstance.ephemeral()
+    )
 
 
 def _refused_in_landing(settings: RunSettings) -> list[tuple[str, str]]:

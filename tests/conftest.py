@@ -55,11 +55,22 @@ def trial_1000(tmp_path_factory):
     base = tmp_path_factory.mktemp("trial1000")
     landing, warehouse = base / "landing", base / "wh" / "warehouse.duckdb"
     subprocess.run(
-        [isadex, "generate", "--out", landing, "--subjects", "1000"], check=True, capture_output=True
+        [isadex, "generate", "--out", landing, "--subjects", "1000"],
+        check=True,
+        capture_output=True,
     )
     run = subprocess.run(
-        [isadex, "run", "--landing", landing, "--warehouse", warehouse,
-         "--report-dir", base / "report"],
-        capture_output=True, text=True,
+        [
+            isadex,
+            "run",
+            "--landing",
+            landing,
+            "--warehouse",
+            warehouse,
+            "--report-dir",
+            base / "report",
+        ],
+        capture_output=True,
+        text=True,
     )
     return run, landing, warehouse

@@ -1,6 +1,5 @@
 """Resources shared by every asset: the DuckDB warehouse (one writer) and the dbt CLI."""
 
-
 import sys
 from contextlib import contextmanager
 from pathlib import Path

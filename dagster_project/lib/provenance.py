@@ -80,8 +80,13 @@ def transfers_in_force(con: duckdb.DuckDBPyConnection) -> list[dict]:
         """
     ).fetchall()
     return [
-        {"transfer_id": tid, "site_id": site, "extract_datetime": ts,
-         "manifest_sha256": msha, "files_sha256": json.loads(fsha) if fsha else {}}
+        {
+            "transfer_id": tid,
+            "site_id": site,
+            "extract_datetime": ts,
+            "manifest_sha256": msha,
+            "files_sha256": json.loads(fsha) if fsha else {},
+        }
         for tid, site, ts, msha, fsha in rows
     ]
 
@@ -92,9 +97,14 @@ def record_run(con: duckdb.DuckDBPyConnection, record: RunRecord) -> None:
     con.execute(
         "insert into quality.runs values (?, now()::timestamp, ?, ?, ?, ?, ?, ?, ?)",
         [
-            record.run_id, record.cutoff, record.as_of, json.dumps(record.transfers),
-            record.code_version, record.dbt_invocation_id,
-            json.dumps(record.validation, sort_keys=True), record.published_file,
+            record.run_id,
+            record.cutoff,
+            record.as_of,
+            json.dumps(record.transfers),
+            record.code_version,
+            record.dbt_invocation_id,
+            json.dumps(record.validation, sort_keys=True),
+            record.published_file,
         ],
     )
 

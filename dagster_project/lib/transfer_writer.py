@@ -46,8 +46,12 @@ def write_manifest(folder: Path, manifest: Mapping) -> Path:
 
 
 def build_manifest(
-    folder: Path, site_id: str, transfer_id: str, extract_datetime: str,
-    study_id: str = STUDY_ID, known: Mapping[str, tuple[str, int]] | None = None,
+    folder: Path,
+    site_id: str,
+    transfer_id: str,
+    extract_datetime: str,
+    study_id: str = STUDY_ID,
+    known: Mapping[str, tuple[str, int]] | None = None,
 ) -> dict:
     """Manifest of every CSV in `folder`, in file-name order.
 
@@ -118,6 +122,7 @@ def write_transfer_chunks(
                 h.update(chunk)
                 f.write(chunk)
         known[name] = (h.hexdigest(), rows)
-    write_manifest(folder, build_manifest(folder, site_id, transfer_id, extract_datetime,
-                                          known=known))
+    write_manifest(
+        folder, build_manifest(folder, site_id, transfer_id, extract_datetime, known=known)
+    )
     return folder

@@ -24,10 +24,24 @@ def test_dbt_build_with_unit_tests(tmp_path):
     env = {**os.environ, "ISADEX_DBT_DB": str(db)}
     dbt = str(Path(sys.executable).parent / "dbt")
     result = subprocess.run(
-        [dbt, "build", "--profiles-dir", ".", "--project-dir", ".",
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
-         "--vars", '{"cutoff": "2026-10-31"}'],
-        cwd=DBT_DIR, env=env, capture_output=True, text=True,
+        [
+            dbt,
+            "build",
+            "--profiles-dir",
+            ".",
+            "--project-dir",
+            ".",
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+            "--vars",
+            '{"cutoff": "2026-10-31"}',
+        ],
+        cwd=DBT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout[-6000:]
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]

@@ -61,8 +61,10 @@ def test_each_fault_gets_the_documented_outcome(faulty_run):
         for fragment in case.reason_contains:
             assert fragment in texts, (case.name, fragment, texts)
         for form, rownum, column in case.quarantined:
-            assert any(q[0] == form and q[1] == rownum and (column is None or q[2] == column)
-                       for q in quarantine), (case.name, form, rownum, column, quarantine)
+            assert any(
+                q[0] == form and q[1] == rownum and (column is None or q[2] == column)
+                for q in quarantine
+            ), (case.name, form, rownum, column, quarantine)
 
 
 def test_rows_in_equal_loaded_plus_quarantined_for_every_loaded_file(faulty_run):
@@ -89,17 +91,22 @@ def test_inconsistent_subject_loads_and_is_reported(faulty_run):
     _, cases, con, _, report = faulty_run
     (case,) = [c for c in cases if c.name == "logically_inconsistent"]
     rules = {
-        rule for (rule,) in con.execute(
+        rule
+        for (rule,) in con.execute(
             "select distinct RULE from quality.findings where SITEID = ?", [case.site_id]
         ).fetchall()
     }
     assert {"DEATH_BEFORE_CONSENT", "RESPONSE_AFTER_DEATH", "ASCT_BEFORE_CONSENT"} <= rules
     # The rows loaded: the subject is in ADSL and the site's findings are counted per site.
-    assert con.execute(
-        "select count(*) from adam.adsl where SITEID = ?", [case.site_id]
-    ).fetchone()[0] > 0
-    assert con.execute(
-        "select FINDINGS from quality.findings_by_site where SITEID = ?", [case.site_id]
-    ).fetchone()[0] >= 3
+    assert (
+        con.execute("select count(*) from adam.adsl where SITEID = ?", [case.site_id]).fetchone()[0]
+        > 0
+    )
+    assert (
+        con.execute(
+            "select FINDINGS from quality.findings_by_site where SITEID = ?", [case.site_id]
+        ).fetchone()[0]
+        >= 3
+    )
     html = (report / "index.html").read_text()
     assert "DEATH_BEFORE_CONSENT" in html

@@ -33,16 +33,65 @@ ISADEX = Path(sys.executable).with_name("isadex")
 
 # Variables compared per dataset (the WHY column is documentation only).
 ADSL_VARS = [
-    "SUBJID", "SITEID", "STUDYID", "AGE", "AGEU", "AGEGR1", "SEX", "RACE", "ISS", "HRCYTO",
-    "MMTYPE", "LCTYPE", "PRIORLN", "REIND", "REINDRSP", "DIAGDT", "DIAGDTF", "ICFDT", "ELIGDT",
-    "ITTFL", "SAFFL", "RESPFL", "TRTSDT", "TRTEDT", "MELDT", "ASCTDT", "ASCTFL", "MNTSDT",
-    "MNTFL", "EOTDT", "EOTSTT", "DCTREAS", "EOSDT", "EOSSTT", "DCSREAS", "DTHDT", "DTHDTF",
-    "DTHCAUS", "DTHFL", "LSTALVDT", "LSTASDT", "PDDT", "NT2SDT", "PD2DT", "CUTOFFDT",
+    "SUBJID",
+    "SITEID",
+    "STUDYID",
+    "AGE",
+    "AGEU",
+    "AGEGR1",
+    "SEX",
+    "RACE",
+    "ISS",
+    "HRCYTO",
+    "MMTYPE",
+    "LCTYPE",
+    "PRIORLN",
+    "REIND",
+    "REINDRSP",
+    "DIAGDT",
+    "DIAGDTF",
+    "ICFDT",
+    "ELIGDT",
+    "ITTFL",
+    "SAFFL",
+    "RESPFL",
+    "TRTSDT",
+    "TRTEDT",
+    "MELDT",
+    "ASCTDT",
+    "ASCTFL",
+    "MNTSDT",
+    "MNTFL",
+    "EOTDT",
+    "EOTSTT",
+    "DCTREAS",
+    "EOSDT",
+    "EOSSTT",
+    "DCSREAS",
+    "DTHDT",
+    "DTHDTF",
+    "DTHCAUS",
+    "DTHFL",
+    "LSTALVDT",
+    "LSTASDT",
+    "PDDT",
+    "NT2SDT",
+    "PD2DT",
+    "CUTOFFDT",
 ]
 ADRS_VARS = ["AVALC", "AVAL", "ADT"]
 ADTTE_VARS = ["STARTDT", "ADT", "AVAL", "CNSR", "CMPEVFL"]
-ADAE_VARS = ["ASTDT", "ASTDTF", "AENDT", "AENDTF", "TRTEMFL", "APHASE", "WGRPTFL", "WGRSOCFL",
-             "WGRFL"]
+ADAE_VARS = [
+    "ASTDT",
+    "ASTDTF",
+    "AENDT",
+    "AENDTF",
+    "TRTEMFL",
+    "APHASE",
+    "WGRPTFL",
+    "WGRSOCFL",
+    "WGRFL",
+]
 ADEX_VARS = ["NADM", "NRED", "NSKIP", "REDFL", "REDCAUS", "CUMDOSE", "PCUMDOSE", "RDI"]
 
 
@@ -93,12 +142,23 @@ def warehouse(tmp_path_factory) -> Path:
     build_landing(landing)
     target = root / "warehouse.duckdb"
     proc = subprocess.run(
-        [str(ISADEX), "run", "--landing", str(landing), "--warehouse", str(target),
-         "--cutoff", S.CUTOFF],
-        capture_output=True, text=True, timeout=900,
+        [
+            str(ISADEX),
+            "run",
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(target),
+            "--cutoff",
+            S.CUTOFF,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, (
-        f"isadex run exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+        f"isadex run exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    )
     return target
 
 
@@ -130,8 +190,11 @@ def _adrs_key(row: dict) -> tuple:
 
 
 def _cases(name: str, keys: tuple[str, ...], variables: list[str]) -> list:
-    return [pytest.param(exp, var, id="-".join([*(exp[k] for k in keys), var]))
-            for exp in EXP[name] for var in variables]
+    return [
+        pytest.param(exp, var, id="-".join([*(exp[k] for k in keys), var]))
+        for exp in EXP[name]
+        for var in variables
+    ]
 
 
 # --------------------------------------------------------------------- row sets
@@ -163,8 +226,9 @@ def test_adae_rows(tables):
 
 
 def test_adex_rows(tables):
-    got = sorted((_norm(r["USUBJID"]), _norm(r["EXTRT"]), _norm(r["APHASE"]))
-                 for r in tables["adex"])
+    got = sorted(
+        (_norm(r["USUBJID"]), _norm(r["EXTRT"]), _norm(r["APHASE"])) for r in tables["adex"]
+    )
     assert got == sorted((e["USUBJID"], e["EXTRT"], e["APHASE"]) for e in EXP["adex"])
 
 
@@ -176,7 +240,8 @@ def test_adsl_value(tables, exp, var):
     row = _index(tables["adsl"], "USUBJID").get((exp["USUBJID"],))
     assert row is not None, f"{exp['USUBJID']} missing from adam.adsl"
     assert _same(exp[var], row.get(var)), (
-        f"{exp['USUBJID']} {var}: want {exp[var]!r}, got {row.get(var)!r}")
+        f"{exp['USUBJID']} {var}: want {exp[var]!r}, got {row.get(var)!r}"
+    )
 
 
 @pytest.mark.parametrize("usubjid", [e["USUBJID"] for e in EXP["adsl"]])
@@ -200,7 +265,8 @@ def test_adrs_value(tables, exp, var):
     row = rows.get(_adrs_key(exp))
     assert row is not None, f"{exp['USUBJID']} {exp['PARAMCD']} {exp['ADT']} missing from adam.adrs"
     assert _same(exp[var], row.get(var)), (
-        f"{exp['USUBJID']} {exp['PARAMCD']} {var}: want {exp[var]!r}, got {row.get(var)!r}")
+        f"{exp['USUBJID']} {exp['PARAMCD']} {var}: want {exp[var]!r}, got {row.get(var)!r}"
+    )
 
 
 @pytest.mark.parametrize(("exp", "var"), _cases("adtte", ("USUBJID", "PARAMCD"), ADTTE_VARS))
@@ -208,7 +274,8 @@ def test_adtte_value(tables, exp, var):
     row = _index(tables["adtte"], "USUBJID", "PARAMCD").get((exp["USUBJID"], exp["PARAMCD"]))
     assert row is not None, f"{exp['USUBJID']} {exp['PARAMCD']} missing from adam.adtte"
     assert _same(exp[var], row.get(var)), (
-        f"{exp['USUBJID']} {exp['PARAMCD']} {var}: want {exp[var]!r}, got {row.get(var)!r}")
+        f"{exp['USUBJID']} {exp['PARAMCD']} {var}: want {exp[var]!r}, got {row.get(var)!r}"
+    )
 
 
 @pytest.mark.parametrize(("exp", "var"), _cases("adae", ("USUBJID", "AESPID"), ADAE_VARS))
@@ -216,7 +283,8 @@ def test_adae_value(tables, exp, var):
     row = _index(tables["adae"], "USUBJID", "AESPID").get((exp["USUBJID"], exp["AESPID"]))
     assert row is not None, f"{exp['USUBJID']} AE {exp['AESPID']} missing from adam.adae"
     assert _same(exp[var], row.get(var)), (
-        f"{exp['USUBJID']} AE {exp['AESPID']} {var}: want {exp[var]!r}, got {row.get(var)!r}")
+        f"{exp['USUBJID']} AE {exp['AESPID']} {var}: want {exp[var]!r}, got {row.get(var)!r}"
+    )
 
 
 @pytest.mark.parametrize(("exp", "var"), _cases("adex", ("USUBJID", "EXTRT", "APHASE"), ADEX_VARS))
@@ -236,8 +304,12 @@ def test_transfers_all_loaded(warehouse):
         got = con.execute("select TRANSFER_ID, STATUS from raw.transfers order by 1").fetchall()
     finally:
         con.close()
-    assert got == [("FR01_20260719T0800", "LOADED"), ("IT01_20260331T0800", "LOADED"),
-                   ("IT01_20260720T0800", "LOADED"), ("IT02_20260720T0800", "LOADED")]
+    assert got == [
+        ("FR01_20260719T0800", "LOADED"),
+        ("IT01_20260331T0800", "LOADED"),
+        ("IT01_20260720T0800", "LOADED"),
+        ("IT02_20260720T0800", "LOADED"),
+    ]
 
 
 def test_rows_in_equal_loaded_plus_quarantined(warehouse):
@@ -252,16 +324,24 @@ def test_rows_in_equal_loaded_plus_quarantined(warehouse):
             total_in = total_loaded = total_q = 0
             for form in FORMS:
                 rows_in = manifest["files"][f"{form}.csv"]["rows"]
-                loaded = con.execute(f"select count(*) from raw.{form} where TRANSFER_ID = ?",
-                                     [tid]).fetchone()[0]
+                loaded = con.execute(
+                    f"select count(*) from raw.{form} where TRANSFER_ID = ?", [tid]
+                ).fetchone()[0]
                 quarantined = con.execute(
                     "select count(*) from raw.quarantine where TRANSFER_ID = ? and FORM = ?",
-                    [tid, form]).fetchone()[0]
+                    [tid, form],
+                ).fetchone()[0]
                 assert rows_in == loaded + quarantined, (tid, form, rows_in, loaded, quarantined)
-                total_in, total_loaded, total_q = (total_in + rows_in, total_loaded + loaded,
-                                                   total_q + quarantined)
-            row = con.execute("select ROWS_IN, ROWS_LOADED, ROWS_QUARANTINED from raw.transfers "
-                              "where TRANSFER_ID = ? and STATUS = 'LOADED'", [tid]).fetchone()
+                total_in, total_loaded, total_q = (
+                    total_in + rows_in,
+                    total_loaded + loaded,
+                    total_q + quarantined,
+                )
+            row = con.execute(
+                "select ROWS_IN, ROWS_LOADED, ROWS_QUARANTINED from raw.transfers "
+                "where TRANSFER_ID = ? and STATUS = 'LOADED'",
+                [tid],
+            ).fetchone()
             assert row == (total_in, total_loaded, total_q), tid
     finally:
         con.close()
@@ -271,7 +351,8 @@ def test_quarantine_holds_only_the_bad_vital_status(warehouse):
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         got = con.execute(
-            'select TRANSFER_ID, FORM, "COLUMN", VALUE from raw.quarantine').fetchall()
+            'select TRANSFER_ID, FORM, "COLUMN", VALUE from raw.quarantine'
+        ).fetchall()
     finally:
         con.close()
     assert got == [("FR01_20260719T0800", "fu", "FUSTAT", "MAYBE")]
@@ -281,8 +362,9 @@ def test_deleted_record_is_recorded(warehouse):
     """IT01's PD of 2025-12-01 for IT01-001 exists only in the first transfer."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        got = con.execute("select SITEID, FORM, RECORD_KEY, PREV_TRANSFER_ID, TRANSFER_ID "
-                          "from raw.deletions").fetchall()
+        got = con.execute(
+            "select SITEID, FORM, RECORD_KEY, PREV_TRANSFER_ID, TRANSFER_ID from raw.deletions"
+        ).fetchall()
     finally:
         con.close()
     assert len(got) == 1, got

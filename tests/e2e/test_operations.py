@@ -52,13 +52,19 @@ def test_failed_run_publishes_nothing(synthetic_landing, synthetic_run):
 
 def test_same_cutoff_same_transfers_same_endpoint_tables(synthetic_landing, synthetic_run):
     outcome, warehouse = synthetic_run
-    cuts = sorted(warehouse.with_name(warehouse.stem + ".cuts").glob(f"*_{outcome.run_id[:8]}.duckdb"))
+    cuts = sorted(
+        warehouse.with_name(warehouse.stem + ".cuts").glob(f"*_{outcome.run_id[:8]}.duckdb")
+    )
     assert len(cuts) == 1
     first = duckdb.connect(str(cuts[0]), read_only=True)
     expected = _results(first)
-    tables = [t for (t,) in first.execute(
-        "select table_name from information_schema.tables where table_schema = 'endpoints' "
-        "order by 1").fetchall()]
+    tables = [
+        t
+        for (t,) in first.execute(
+            "select table_name from information_schema.tables where table_schema = 'endpoints' "
+            "order by 1"
+        ).fetchall()
+    ]
     expected_tables = {t: first.execute(f"select * from endpoints.{t}").fetchall() for t in tables}
     first.close()
 

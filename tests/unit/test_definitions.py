@@ -13,7 +13,13 @@ def definitions() -> dg.Definitions:
 
 def test_definitions_load_with_one_graph(definitions):
     keys = {k.to_user_string() for k in definitions.resolve_all_asset_keys()}
-    assert {"raw/transfers", "raw/quarantine", "raw/dm", "staging/stg_dm", "published/warehouse"} <= keys
+    assert {
+        "raw/transfers",
+        "raw/quarantine",
+        "raw/dm",
+        "staging/stg_dm",
+        "published/warehouse",
+    } <= keys
     job = definitions.resolve_implicit_global_asset_job_def()
     assert job is not None
 
@@ -46,7 +52,11 @@ def test_publication_waits_for_every_other_asset(definitions):
     """A run publishes only when everything a reader would read has been built."""
     graph = definitions.resolve_asset_graph()
     published = dg.AssetKey(["published", "warehouse"])
-    upstream = graph.get(published).ancestor_keys if hasattr(graph.get(published), "ancestor_keys") else None
+    upstream = (
+        graph.get(published).ancestor_keys
+        if hasattr(graph.get(published), "ancestor_keys")
+        else None
+    )
     if upstream is None:
         seen, todo = set(), [published]
         while todo:

@@ -540,16 +540,23 @@ def test_assets_write_figures_and_report(tmp_path):
 
 def test_report_shows_data_quality_findings_per_site():
     findings = pd.DataFrame(
-        {"SITEID": ["FA14"], "USUBJID": ["ISA-DEX-MM-FA14-001"], "FORM": ["dth"],
-         "RULE": ["DEATH_BEFORE_CONSENT"], "SEVERITY": ["CRITICAL"],
-         "DETAIL": ["death 2024-12-01 before consent 2025-01-11"],
-         "FIRST_SEEN_TRANSFER": ["FA14_20260331T0800"]}
+        {
+            "SITEID": ["FA14"],
+            "USUBJID": ["ISA-DEX-MM-FA14-001"],
+            "FORM": ["dth"],
+            "RULE": ["DEATH_BEFORE_CONSENT"],
+            "SEVERITY": ["CRITICAL"],
+            "DETAIL": ["death 2024-12-01 before consent 2025-01-11"],
+            "FIRST_SEEN_TRANSFER": ["FA14_20260331T0800"],
+        }
     )
     by_site = pd.DataFrame({"SITEID": ["FA14", "IT01"], "FINDINGS": [1, 0]})
     ctx = ReportContext(
-        **{**_context().__dict__,
-           "findings_by_site": Table.from_frame("QF1", "Findings by site", by_site),
-           "findings": Table.from_frame("QF2", "Findings", findings)}
+        **{
+            **_context().__dict__,
+            "findings_by_site": Table.from_frame("QF1", "Findings by site", by_site),
+            "findings": Table.from_frame("QF2", "Findings", findings),
+        }
     )
     html = render_report(ctx)
     assert "Data-quality findings" in html

@@ -201,7 +201,8 @@ def test_invalid_input_raises():
 def test_negative_time_is_kept_as_r_keeps_it():
     """An event dated before STARTDT (death before consent at a site) gives AVAL < 1; R keeps it:
     survfit(Surv(c(-3, 5, 8, 10, 12), c(1, 1, 0, 1, 0)) ~ 1, conf.type = "log-log") prints
-    S = 0.8 at -3, 0.6 at 5, 0.3 at 10; median 10, 0.95LCL -3, 0.95UCL NA (R 4.2.2, survival 3.5.3)."""
+    S = 0.8 at -3, 0.6 at 5, 0.3 at 10; median 10, 0.95LCL -3, 0.95UCL NA
+    (R 4.2.2, survival 3.5.3)."""
     summary = km_summary([-3, 5, 8, 10, 12], [1, 1, 0, 1, 0])
     assert (summary.n, summary.events) == (5, 3)
     assert summary.median.estimate == 10

@@ -1,6 +1,5 @@
 """When the warehouse rebuilds: daily, and whenever a site delivers a new transfer."""
 
-
 import hashlib
 import json
 from pathlib import Path
@@ -38,7 +37,8 @@ def delivery_fingerprints(landing: Path) -> dict[str, float]:
 @dg.sensor(
     job=full_refresh,
     minimum_interval_seconds=60,
-    description="Starts a run when a new (or re-delivered) transfer folder appears in the landing zone.",
+    description="Starts a run when a new (or re-delivered) transfer folder appears in the "
+    "landing zone.",
     default_status=dg.DefaultSensorStatus.STOPPED,
 )
 def new_transfer_sensor(context: dg.SensorEvaluationContext):
@@ -56,4 +56,6 @@ def new_transfer_sensor(context: dg.SensorEvaluationContext):
 
 @dg.definitions
 def automation() -> dg.Definitions:
-    return dg.Definitions(jobs=[full_refresh], schedules=[daily_refresh], sensors=[new_transfer_sensor])
+    return dg.Definitions(
+        jobs=[full_refresh], schedules=[daily_refresh], sensors=[new_transfer_sensor]
+    )

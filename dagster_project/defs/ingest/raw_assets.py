@@ -26,7 +26,8 @@ _AUDIT_SPECS = (
     ),
     dg.AssetSpec(
         ["raw", "deletions"],
-        description="Records present in a site's previous loaded transfer and absent from the next: "
+        description="Records present in a site's previous loaded transfer and absent from the "
+        "next: "
         "deletions at the site, kept visible.",
     ),
 )

@@ -1,6 +1,5 @@
 """dbt models, seeds and tests as Dagster assets and asset checks (dbt build)."""
 
-
 import json
 import os
 from collections.abc import Mapping
@@ -25,7 +24,8 @@ OWNERS_BY_LAYER = {
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
-    """Keys are schema/name (adam/adsl), the group is the layer, so the graph reads like the warehouse."""
+    """Keys are schema/name (adam/adsl) and the group is the layer: the graph reads like the
+    warehouse."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -43,11 +43,16 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return OWNERS_BY_LAYER.get(schema, ["team:clinical-data-engineering"])
 
     def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
-        return {**super().get_tags(dbt_resource_props), "layer": self.get_group_name(dbt_resource_props) or ""}
+        return {
+            **super().get_tags(dbt_resource_props),
+            "layer": self.get_group_name(dbt_resource_props) or "",
+        }
 
 
 translator = WarehouseTranslator(
-    settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True, enable_code_references=False)
+    settings=DagsterDbtTranslatorSettings(
+        enable_source_tests_as_checks=True, enable_code_references=False
+    )
 )
 
 
@@ -57,15 +62,19 @@ translator = WarehouseTranslator(
     dagster_dbt_translator=translator,
     pool=WRITER_POOL,
 )
-def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+def warehouse_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse
+):
     """dbt build (models, seeds, data tests) on the working warehouse at the run's cut-off."""
     os.environ["ISADEX_DBT_DB"] = str(warehouse.settings.work_db)
     # Unit tests check the SQL, not the data: `make test` runs them (tests/dbt), so a data run
     # does not pay for them on every transfer.
     args = [
         "build",
-        "--vars", json.dumps(warehouse.dbt_vars()),
-        "--exclude", "resource_type:unit_test",
+        "--vars",
+        json.dumps(warehouse.dbt_vars()),
+        "--exclude",
+        "resource_type:unit_test",
     ]
     invocation = dbt.cli(args, context=context)
     try:

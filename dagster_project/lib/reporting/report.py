@@ -146,8 +146,6 @@ class ReportContext:
     findings: Table | None = None
 
 
-
-
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATE_DIR)),

@@ -1,0 +1,118 @@
+"""Scale smoke test: a 1,000-subject synthetic trial through the same code path as `make bench`.
+
+`isadex run` as a user calls it (subprocess, CLI contract), then the invariants that must hold
+at any size. Never a time: speed is measured by `make bench`, not asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.lib.contract import FORMS
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+SUBJECTS = 1000
+ISADEX = Path(sys.executable).with_name("isadex")
+TABLES = [f"T{i:02d}" for i in range(1, 11)]
+
+
+@pytest.fixture(scope="module")
+def scale_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("scale")
+    landing, warehouse = base / "landing", base / "wh" / "warehouse.duckdb"
+    subprocess.run(
+        [ISADEX, "generate", "--out", landing, "--subjects", str(SUBJECTS)],
+        check=True,
+        capture_output=True,
+    )
+    run = subprocess.run(
+        [
+            ISADEX,
+            "run",
+            "--landing",
+            landing,
+            "--warehouse",
+            warehouse,
+            "--report-dir",
+            base / "report",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    return run, landing, warehouse
+
+
+def test_run_completes_and_publishes(scale_run):
+    run, _, warehouse = scale_run
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    assert warehouse.exists()
+
+
+def test_rows_in_equal_loaded_plus_quarantined_for_every_file(scale_run):
+    """Per transfer and form: the manifest's row count = rows in raw.<form> + in quarantine."""
+    _, landing, warehouse = scale_run
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        loaded = {
+            (t, f): n
+            for f in FORMS
+            for t, n in con.execute(
+                f"select TRANSFER_ID, count(*) from raw.{f} group by 1"
+            ).fetchall()
+        }
+        quarantined = dict(
+            ((t, f), n)
+            for t, f, n in con.execute(
+                "select TRANSFER_ID, FORM, count(*) from raw.quarantine group by 1, 2"
+            ).fetchall()
+        )
+        transfers = con.execute(
+            "select TRANSFER_ID, DELIVERY, STATUS from raw.transfers"
+        ).fetchall()
+    finally:
+        con.close()
+    folders = [p for p in landing.iterdir() if p.is_dir()]
+    assert len(transfers) == len(folders)
+    assert {s for _, _, s in transfers} == {"LOADED"}
+    for tid, delivery, _ in transfers:
+        manifest = json.loads((landing / delivery / "manifest.json").read_text())
+        for f in FORMS:
+            rows_in = manifest["files"][f"{f}.csv"]["rows"]
+            got = loaded.get((tid, f), 0) + quarantined.get((tid, f), 0)
+            assert rows_in == got, (tid, f, rows_in, got)
+
+
+def test_one_adsl_row_per_subject(scale_run):
+    """ADSL holds every screened subject of the last transfers exactly once (dm is the roster)."""
+    _, landing, warehouse = scale_run
+    truth = json.loads((landing / "truth.json").read_text())
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        n, distinct = con.execute(
+            "select count(*), count(distinct USUBJID) from adam.adsl"
+        ).fetchone()
+        itt = con.execute("select count(*) from adam.adsl where ITTFL = 'Y'").fetchone()[0]
+    finally:
+        con.close()
+    assert n == distinct
+    assert n == truth["realized"]["screened"] == SUBJECTS
+    assert itt == truth["realized"]["itt"]
+
+
+def test_every_endpoint_table_present(scale_run):
+    _, _, warehouse = scale_run
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = {
+            r[0] for r in con.execute("select distinct TABLEID from endpoints.results").fetchall()
+        }
+    finally:
+        con.close()
+    assert set(TABLES) <= tables
