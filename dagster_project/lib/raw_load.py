@@ -29,7 +29,7 @@ check below is SQL generated from it, so no Python touches a data row):
    whole raw record as JSON). So rows in file = loaded + quarantined.
 
 The caller owns the transaction: a refusal raises TransferRefused and the
-caller rolls back, so nothing of a refused transfer stays in raw.*.
+caller undoes its writes, so nothing of a refused transfer stays in raw.*.
 """
 
 from __future__ import annotations
@@ -359,7 +359,7 @@ def load_form(
         f"coalesce({site_val} <> {sql_str(site_id)}, false) AS other_site "
         f"FROM {q.source} WHERE NOT ({q.clean}) OR {site_val} <> {sql_str(site_id)}"
     )
-    _check_site(con, transfer_id, fname, site_id, site_val)
+    n_flagged = _check_site(con, transfer_id, fname, site_id, site_val)
 
     key_typed = [f"({q.typed[k]})" for k in form.key]
     key_cols = ", ".join(f"{t} AS k{i}" for i, t in enumerate(key_typed))
@@ -384,7 +384,9 @@ def load_form(
             f"WHERE s._rownum IN (SELECT unnest(rownums) FROM {_DUP}) "
             f"AND s._rownum NOT IN (SELECT _rownum FROM {_BAD})"
         )
-    n_bad = _build_quarantine(con, form, q, n_dup > 0)
+    # Most files are clean: no bad row, no duplicate, so no quarantine table to build (a
+    # statement with one CASE per column, ~10 ms even on an empty input, x 13 forms x transfers).
+    n_bad = _build_quarantine(con, form, q, n_dup > 0) if n_flagged or n_dup else 0
 
     extras = [n for n in names if n not in form.column_names]
     extra_sql = (
@@ -431,7 +433,7 @@ def load_form(
     deletions = 0
     if prev_transfer_id is not None:
         deletions = _record_deletions(
-            con, form, transfer_id, prev_transfer_id, site_id, key_typed, key_nn
+            con, form, transfer_id, prev_transfer_id, site_id, key_typed, key_nn, n_bad > 0
         )
     _drop_temps(con)
     return FormLoad(
@@ -500,16 +502,19 @@ def _build_gaps(con: duckdb.DuckDBPyConnection) -> None:
 
 def _check_site(
     con: duckdb.DuckDBPyConnection, transfer_id: str, fname: str, site_id: str, site_val: str
-) -> None:
+) -> int:
+    """Refuse the transfer when a row belongs to another site; else the number of bad rows."""
     row = con.execute(
-        f"SELECT count(*), min(s._rownum), arg_min({site_val}, s._rownum) FROM {_BAD} s "
-        "WHERE s.other_site"
+        f"SELECT count(*) FILTER (WHERE s.other_site), "
+        f"min(s._rownum) FILTER (WHERE s.other_site), "
+        f"arg_min({site_val}, s._rownum) FILTER (WHERE s.other_site), count(*) FROM {_BAD} s"
     ).fetchone()
     if row[0]:
         raise TransferRefused(
             f"{transfer_id}: site mismatch: manifest site_id {site_id} but {fname} has "
             f"{row[0]} row(s) of another site (first: row {row[1]} SITEID '{row[2]}')"
         )
+    return int(row[3])
 
 
 def record_key_sql(key_exprs: list[str]) -> str:
@@ -525,12 +530,17 @@ def _record_deletions(
     site_id: str,
     key_typed: list[str],
     key_nn: str,
+    quarantined: bool = True,
 ) -> int:
     """Keys of the previous LOADED transfer absent from this file (loaded or quarantined).
 
     A record quarantined now is not a deletion at the site: its parsed key counts
     as present. Only a record whose key no longer appears at all is reported.
+    `quarantined` False: this file quarantined nothing (no _Q table to subtract).
     """
+    in_quarantine = (
+        f"EXCEPT SELECT {', '.join(key_typed)} FROM {_Q} s WHERE {key_nn}" if quarantined else ""
+    )
     keys = ", ".join(_ident(k) for k in form.key)
     k_alias = ", ".join(f"k{i}" for i in range(len(form.key)))
     inserted = con.execute(
@@ -541,8 +551,7 @@ def _record_deletions(
             SELECT {keys} FROM raw.{form.name} WHERE TRANSFER_ID = ?
             EXCEPT
             SELECT {keys} FROM raw.{form.name} WHERE TRANSFER_ID = ?
-            EXCEPT
-            SELECT {", ".join(key_typed)} FROM {_Q} s WHERE {key_nn}
+            {in_quarantine}
         ) AS gone({k_alias})
         """,
         [site_id, form.name, prev_transfer_id, transfer_id, prev_transfer_id, transfer_id],

@@ -7,7 +7,6 @@ at any size. Never a time: speed is measured by `make bench`, not asserted here.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -24,29 +23,9 @@ TABLES = [f"T{i:02d}" for i in range(1, 11)]
 
 
 @pytest.fixture(scope="module")
-def scale_run(tmp_path_factory):
-    base = tmp_path_factory.mktemp("scale")
-    landing, warehouse = base / "landing", base / "wh" / "warehouse.duckdb"
-    subprocess.run(
-        [ISADEX, "generate", "--out", landing, "--subjects", str(SUBJECTS)],
-        check=True,
-        capture_output=True,
-    )
-    run = subprocess.run(
-        [
-            ISADEX,
-            "run",
-            "--landing",
-            landing,
-            "--warehouse",
-            warehouse,
-            "--report-dir",
-            base / "report",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    return run, landing, warehouse
+def scale_run(trial_1000):
+    """The session's 1,000-subject run (tests/conftest.py), shared with the truth-recovery test."""
+    return trial_1000
 
 
 def test_run_completes_and_publishes(scale_run):
