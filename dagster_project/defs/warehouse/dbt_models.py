@@ -69,10 +69,10 @@ def warehouse_dbt_models(
     os.environ["ISADEX_DBT_DB"] = str(warehouse.settings.work_db)
     # Unit tests check the SQL, not the data: `make test` runs them (tests/dbt), so a data run
     # does not pay for them on every transfer.
+    dbt_vars = warehouse.dbt_vars()
     args = [
         "build",
-        "--vars",
-        json.dumps(warehouse.dbt_vars()),
+        *(["--vars", json.dumps(dbt_vars)] if dbt_vars else []),
         "--exclude",
         "resource_type:unit_test",
     ]
