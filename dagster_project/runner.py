@@ -117,7 +117,9 @@ def run_pipeline(settings: RunSettings) -> RunOutcome:
     definitions = defs() if callable(defs) else defs
     job = definitions.resolve_implicit_global_asset_job_def()
     with _instance() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        # The console shows warnings and errors; every event is in the instance's event log.
+        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
         outcome = RunOutcome(
             success=result.success,
             seconds=0.0,
