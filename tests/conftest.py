@@ -74,3 +74,38 @@ def trial_1000(tmp_path_factory):
         text=True,
     )
     return run, landing, warehouse
+
+
+def unaccounted_rows(con, landing: Path) -> list[tuple]:
+    """The contract's invariant, per LOADED transfer and form file: rows in the file (the
+    manifest's count) = rows in raw.<form> + rows in raw.quarantine. Returns the
+    (transfer, form, rows in, loaded, quarantined) that break it; empty when nothing is lost."""
+    import json
+
+    from dagster_project.lib.contract import FORMS
+
+    loaded = {
+        (transfer, form): n
+        for form in FORMS
+        for transfer, n in con.execute(
+            f"select TRANSFER_ID, count(*) from raw.{form} group by 1"
+        ).fetchall()
+    }
+    quarantined = {
+        (transfer, form): n
+        for transfer, form, n in con.execute(
+            "select TRANSFER_ID, FORM, count(*) from raw.quarantine group by 1, 2"
+        ).fetchall()
+    }
+    broken = []
+    for transfer, delivery in con.execute(
+        "select TRANSFER_ID, DELIVERY from raw.transfers where STATUS = 'LOADED'"
+    ).fetchall():
+        manifest = json.loads((landing / delivery / "manifest.json").read_text())
+        for form in FORMS:
+            rows_in = manifest["files"][f"{form}.csv"]["rows"]
+            n_loaded = loaded.get((transfer, form), 0)
+            n_quarantined = quarantined.get((transfer, form), 0)
+            if rows_in != n_loaded + n_quarantined:
+                broken.append((transfer, form, rows_in, n_loaded, n_quarantined))
+    return broken

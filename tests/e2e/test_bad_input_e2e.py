@@ -4,15 +4,12 @@ nothing, and reports the logically inconsistent subject as findings."""
 
 from __future__ import annotations
 
-import json
-
 import duckdb
 import pytest
 
-from dagster_project.lib.contract import FORMS
 from dagster_project.lib.faults import write_all_faults
 from dagster_project.lib.generator import generate_trial
-from tests.conftest import run_isadex
+from tests.conftest import run_isadex, unaccounted_rows
 
 pytestmark = pytest.mark.e2e
 
@@ -73,18 +70,7 @@ def test_rows_in_equal_loaded_plus_quarantined_for_every_loaded_file(faulty_run)
         "select TRANSFER_ID, DELIVERY from raw.transfers where STATUS = 'LOADED'"
     ).fetchall()
     assert loaded
-    for transfer_id, delivery in loaded:
-        manifest = json.loads((landing / delivery / "manifest.json").read_text())
-        for form in FORMS:
-            rows_in = manifest["files"][f"{form}.csv"]["rows"]
-            n_loaded = con.execute(
-                f"select count(*) from raw.{form} where TRANSFER_ID = ?", [transfer_id]
-            ).fetchone()[0]
-            n_quarantined = con.execute(
-                "select count(*) from raw.quarantine where TRANSFER_ID = ? and FORM = ?",
-                [transfer_id, form],
-            ).fetchone()[0]
-            assert rows_in == n_loaded + n_quarantined, (transfer_id, form)
+    assert unaccounted_rows(con, landing) == []
 
 
 def test_inconsistent_subject_loads_and_is_reported(faulty_run):
