@@ -4,18 +4,13 @@ Reference: tests/reference/make_reference.R; the log(-log) CI there is computed 
 from cmprsk's variance with the formula of the module docstring.
 """
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from sksurv.nonparametric import cumulative_incidence_competing_risks
 
 from dagster_project.lib.stats import cumulative_incidence_at, cumulative_incidence_curve
-
-REF_DIR = Path(__file__).parents[1] / "reference"
-REF = json.loads((REF_DIR / "r_reference.json").read_text())
+from tests.reference.r_values import REF, REF_DIR, assert_same
 
 
 def _load(data: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -25,23 +20,14 @@ def _load(data: dict) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(data["time"], float), np.asarray(data["cause"], int)
 
 
-def _same(actual, expected, tol):
-    assert len(actual) == len(expected)
-    for a, e in zip(actual, expected, strict=True):
-        if e is None:
-            assert a is None
-        else:
-            assert a is not None and a == pytest.approx(e, abs=tol)
-
-
 @pytest.mark.parametrize("case", REF["cuminc"], ids=lambda c: c["name"])
 def test_matches_cmprsk(case):
     time, cause = _load(case["data"])
     res = cumulative_incidence_at(time, cause, case["times"])
-    _same([r.estimate for r in res], case["est"], 1e-6)
-    _same([r.variance for r in res], case["var"], 1e-8)
-    _same([r.lower for r in res], case["lower"], 1e-3)
-    _same([r.upper for r in res], case["upper"], 1e-3)
+    assert_same([r.estimate for r in res], case["est"], 1e-6)
+    assert_same([r.variance for r in res], case["var"], 1e-8)
+    assert_same([r.lower for r in res], case["lower"], 1e-3)
+    assert_same([r.upper for r in res], case["upper"], 1e-3)
 
 
 @pytest.mark.parametrize(
@@ -52,8 +38,8 @@ def test_competing_cause_by_swapping_codes(case):
     time, cause = _load(case["data"])
     swapped = np.where(cause == 1, 2, np.where(cause == 2, 1, 0))
     res = cumulative_incidence_at(time, swapped, case["times"])
-    _same([r.estimate for r in res], case["est_competing"], 1e-6)
-    _same([r.variance for r in res], case["var_competing"], 1e-8)
+    assert_same([r.estimate for r in res], case["est_competing"], 1e-6)
+    assert_same([r.variance for r in res], case["var_competing"], 1e-8)
 
 
 def test_spec_library_note_value():

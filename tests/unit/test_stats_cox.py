@@ -1,16 +1,11 @@
 """Cox (Efron) hazard ratio and log-rank test against R coxph / survdiff (survival 3.5)."""
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from dagster_project.lib.stats import compare_groups
-
-REF_DIR = Path(__file__).parents[1] / "reference"
-REF = json.loads((REF_DIR / "r_reference.json").read_text())
+from tests.reference.r_values import REF, REF_DIR
 
 
 def _load(data: dict):

@@ -4,9 +4,6 @@ Reference: tests/reference/make_reference.R (survfit conf.type = "log-log", quan
 summary(times =), survival:::findq); the datasets are exported to tests/reference/data.
 """
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,9 +17,8 @@ from dagster_project.lib.stats import (
     numbers_at_risk,
 )
 from dagster_project.lib.stats.km import _findq
+from tests.reference.r_values import REF, REF_DIR, assert_same
 
-REF_DIR = Path(__file__).parents[1] / "reference"
-REF = json.loads((REF_DIR / "r_reference.json").read_text())
 POINT, CI = 1e-6, 1e-4
 
 
@@ -33,23 +29,13 @@ def _load(data: dict) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(data["time"], float), np.asarray(data["event"], int)
 
 
-def _same(actual, expected, tol):
-    """None must match None (R NA); numbers must agree within tol."""
-    assert len(actual) == len(expected)
-    for a, e in zip(actual, expected, strict=True):
-        if e is None:
-            assert a is None
-        else:
-            assert a is not None and a == pytest.approx(e, abs=tol)
-
-
 @pytest.mark.parametrize("case", REF["km"], ids=lambda c: c["name"])
 def test_quantiles_match_r(case):
     time, event = _load(case["data"])
     q = km_quantiles(time, event, case["probs"])
-    _same([x.estimate for x in q], case["quantile"], POINT)
-    _same([x.lower for x in q], case["lower"], CI)
-    _same([x.upper for x in q], case["upper"], CI)
+    assert_same([x.estimate for x in q], case["quantile"], POINT)
+    assert_same([x.lower for x in q], case["lower"], CI)
+    assert_same([x.upper for x in q], case["upper"], CI)
 
 
 @pytest.mark.parametrize("case", REF["km"], ids=lambda c: c["name"])
@@ -57,10 +43,10 @@ def test_landmarks_match_r(case):
     time, event = _load(case["data"])
     lm = case["landmarks"]
     s = km_survival_at(time, event, lm["times"])
-    _same([x.surv for x in s], lm["surv"], POINT)
-    _same([x.lower for x in s], lm["lower"], CI)
-    _same([x.upper for x in s], lm["upper"], CI)
-    _same([x.n_risk for x in s], lm["n_risk"], 0)
+    assert_same([x.surv for x in s], lm["surv"], POINT)
+    assert_same([x.lower for x in s], lm["lower"], CI)
+    assert_same([x.upper for x in s], lm["upper"], CI)
+    assert_same([x.n_risk for x in s], lm["n_risk"], 0)
 
 
 @pytest.mark.parametrize("case", REF["km"], ids=lambda c: c["name"])
@@ -68,22 +54,22 @@ def test_summary_counts(case):
     time, event = _load(case["data"])
     s = km_summary(time, event)
     assert (s.n, s.events, s.censored) == (case["n"], case["events"], case["n"] - case["events"])
-    _same([s.median.estimate], [case["quantile"][1]], POINT)
+    assert_same([s.median.estimate], [case["quantile"][1]], POINT)
 
 
 @pytest.mark.parametrize("case", REF["followup"], ids=lambda c: c["name"])
 def test_median_followup_matches_r(case):
     time, event = _load(case["data"])
     m = median_followup(time, event)
-    _same([m.estimate], [case["median"]], POINT)
-    _same([m.lower, m.upper], [case["lower"], case["upper"]], CI)
+    assert_same([m.estimate], [case["median"]], POINT)
+    assert_same([m.lower, m.upper], [case["lower"], case["upper"]], CI)
 
 
 @pytest.mark.parametrize("case", REF["findq"], ids=lambda c: str(c["y"]))
 def test_quantile_rule_matches_r_findq(case):
     # the rule applied to the curve and to both bands, on curves that hit the level exactly
     y = np.array([np.nan if v is None else v for v in case["y"]])
-    _same(_findq(np.array(case["x"], float), y, case["probs"]), case["quantile"], 1e-12)
+    assert_same(_findq(np.array(case["x"], float), y, case["probs"]), case["quantile"], 1e-12)
 
 
 def test_spec_library_note_values():

@@ -1,13 +1,9 @@
 """Exact binomial proportions against R binom.test (tests/reference/r_reference.json)."""
 
-import json
-from pathlib import Path
-
 import pytest
 
 from dagster_project.lib.stats import proportion_ci
-
-REF = json.loads((Path(__file__).parents[1] / "reference" / "r_reference.json").read_text())
+from tests.reference.r_values import REF
 
 
 @pytest.mark.parametrize("case", REF["binom"], ids=lambda c: f"{c['x']}of{c['n']}")
