@@ -115,6 +115,8 @@ class Measured:
     returncode: int
     stdout: str
     stderr: str
+    # (unix time, tree RSS bytes) every SAMPLE_SECONDS: which stage holds the peak
+    samples: list[tuple[float, int]] = field(default_factory=list)
 
 
 def run_measured(
@@ -122,6 +124,7 @@ def run_measured(
 ) -> Measured:
     """Run cmd; wall time and the peak of the process tree's summed RSS, sampled every 0.2 s."""
     peak = 0
+    samples: list[tuple[float, int]] = []
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -134,12 +137,14 @@ def run_measured(
     for r in readers:
         r.start()
     while proc.poll() is None:
-        peak = max(peak, tree_rss(proc.pid))
+        rss = tree_rss(proc.pid)
+        samples.append((time.time(), rss))
+        peak = max(peak, rss)
         time.sleep(SAMPLE_SECONDS)
     seconds = time.perf_counter() - started
     for r in readers:
         r.join()
-    return Measured(seconds, peak, proc.returncode, out.get("o", ""), out.get("e", ""))
+    return Measured(seconds, peak, proc.returncode, out.get("o", ""), out.get("e", ""), samples)
 
 
 def _env(dagster_home: Path | None = None) -> dict[str, str]:
@@ -162,14 +167,14 @@ def _env(dagster_home: Path | None = None) -> dict[str, str]:
     return env
 
 
-def step_stats(dagster_home: Path) -> tuple[str, dict[str, float]]:
-    """(run id, {step key: seconds}) of the newest run recorded under dagster_home."""
+def step_stats(dagster_home: Path) -> tuple[str, dict[str, tuple[float, float]]]:
+    """(run id, {step key: (start, end) unix times}) of the newest run under dagster_home."""
     code = textwrap.dedent(
         """
         import json, dagster as dg
         inst = dg.DagsterInstance.get()
         run = inst.get_runs(limit=1)[0]
-        steps = {s.step_key: (s.end_time or 0) - (s.start_time or 0)
+        steps = {s.step_key: (s.start_time, s.end_time)
                  for s in inst.get_run_step_stats(run.run_id) if s.start_time and s.end_time}
         print(json.dumps({"run_id": run.run_id, "status": run.status.value, "steps": steps}))
         """
@@ -182,14 +187,31 @@ def step_stats(dagster_home: Path) -> tuple[str, dict[str, float]]:
         check=True,
     )
     data = json.loads(res.stdout.strip().splitlines()[-1])
-    return data["run_id"], {k: round(v, 3) for k, v in data["steps"].items()}
+    return data["run_id"], {k: (a, b) for k, (a, b) in data["steps"].items()}
 
 
-def by_stage(steps: dict[str, float]) -> dict[str, float]:
+def by_stage(windows: dict[str, tuple[float, float]]) -> dict[str, float]:
     out = dict.fromkeys(STAGE_ORDER, 0.0)
-    for key, seconds in steps.items():
-        out[stage_of(key)] += seconds
+    for key, (start, end) in windows.items():
+        out[stage_of(key)] += end - start
     return {k: round(v, 2) for k, v in out.items() if v or k != "other"}
+
+
+def stage_peaks(
+    windows: dict[str, tuple[float, float]], samples: list[tuple[float, int]]
+) -> dict[str, int]:
+    """Peak process-tree RSS (bytes) sampled while each stage's steps ran; "start-up" is
+    everything before the first step (imports, definitions, dbt manifest check)."""
+    out: dict[str, int] = {}
+    first = min((a for a, _ in windows.values()), default=math.inf)
+    for t, rss in samples:
+        if t < first:
+            out["start-up"] = max(out.get("start-up", 0), rss)
+        for key, (start, end) in windows.items():
+            if start <= t <= end:
+                stage = stage_of(key)
+                out[stage] = max(out.get(stage, 0), rss)
+    return out
 
 
 def anchor_scan(landing: Path) -> tuple[float, int, int]:
@@ -240,6 +262,7 @@ class RunResult:
     run_id: str
     steps: dict[str, float]
     stages: dict[str, float]
+    stage_peak_rss: dict[str, int]
     summary: str
 
 
@@ -258,14 +281,15 @@ def isadex_run(landing: Path, warehouse: Path, report: Path, dagster_home: Path)
         env=_env(dagster_home),
     )
     # A failed run (exit 1, e.g. a blocking check) is still timed; its summary says why.
-    run_id, steps = step_stats(dagster_home)
+    run_id, windows = step_stats(dagster_home)
     return RunResult(
         round(m.seconds, 2),
         m.peak_rss,
         m.returncode,
         run_id,
-        steps,
-        by_stage(steps),
+        {k: round(b - a, 3) for k, (a, b) in windows.items()},
+        by_stage(windows),
+        stage_peaks(windows, m.samples),
         m.stdout.strip(),
     )
 
@@ -561,6 +585,18 @@ def render_md(results: dict) -> str:
             f"{s['full']['stages'].get(st, 0):.1f} / {s['incremental']['stages'].get(st, 0):.1f}"
             for st in stages
         ]
+        lines.append(f"| {s['subjects']:,} | " + " | ".join(cells) + " |")
+    mem_stages = ["start-up"] + stages
+    lines += [
+        "",
+        "Peak process-tree memory while each stage ran, full run:",
+        "",
+        "| subjects | " + " | ".join(mem_stages) + " |",
+        "|---:|" + "---:|" * len(mem_stages),
+    ]
+    for s in sizes:
+        peaks = s["full"].get("stage_peak_rss", {})
+        cells = [_mb(peaks[st]) if st in peaks else "" for st in mem_stages]
         lines.append(f"| {s['subjects']:,} | " + " | ".join(cells) + " |")
     sc = results.get("scaling", {})
     if sc.get("time_exponent") is not None:

@@ -24,7 +24,7 @@ class Warehouse(dg.ConfigurableResource):
     cutoff: str = ""
     as_of: str = ""
     report_dir: str = ""
-    memory_limit: str = "3GB"
+    memory_limit: str = "2GB"
     threads: int = 2
 
     @property

@@ -1,8 +1,9 @@
 {#- quality.findings FIRST_SEEN_TRANSFER. Transfers are cumulative snapshots, so a record first
     appears in one transfer and stays until corrected: for every record of raw.<form>, named by
     SITEID, SUBJID and `columns` (raw name -> alias: the record key plus the values a rule
-    judges), the first LOADED transfer of its site that carried it (within as_of when set). -#}
-{% macro record_first_seen(form, columns) -%}
+    judges), the first LOADED transfer of its site that carried it (within as_of when set).
+    `subjects`: optional CTE (site_id, subject_id) restricting the lookup to those subjects. -#}
+{% macro record_first_seen(form, columns, subjects=none) -%}
     select
         raw_rows.SITEID as site_id,
         raw_rows.SUBJID as subject_id,
@@ -14,6 +15,11 @@
     from {{ source('raw', form) }} as raw_rows
     inner join {{ source('raw', 'transfers') }} as transfers
         on raw_rows.TRANSFER_ID = transfers.TRANSFER_ID
+    {%- if subjects %}
+    inner join (select distinct site_id, subject_id from {{ subjects }}) as subjects_of_interest
+        on raw_rows.SITEID = subjects_of_interest.site_id
+        and raw_rows.SUBJID = subjects_of_interest.subject_id
+    {%- endif %}
     where transfers.STATUS = 'LOADED'
     {%- if var('as_of') %}
         and transfers.EXTRACT_DATETIME <= cast('{{ var("as_of") }}' as timestamp)
@@ -29,4 +35,15 @@
             then {{ first }}.first_transfer_id
         else {{ second }}.first_transfer_id
     end
+{%- endmacro %}
+
+{#- findings_dosing: the raw record behind an administration: same site, subject, drug, date, phase, cycle, day. -#}
+{% macro same_administration(records, first_seen) -%}
+        on {{ records }}.site_id = {{ first_seen }}.site_id
+        and {{ records }}.subject_id = {{ first_seen }}.subject_id
+        and {{ records }}.treatment = {{ first_seen }}.treatment
+        and {{ records }}.administration_date = {{ first_seen }}.administration_date
+        and {{ records }}.phase is not distinct from {{ first_seen }}.phase
+        and {{ records }}.cycle is not distinct from {{ first_seen }}.cycle
+        and {{ records }}.cycle_day is not distinct from {{ first_seen }}.cycle_day
 {%- endmacro %}

@@ -5,47 +5,87 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from dagster_project.lib.ingestion import ensure_raw_schema
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 
 
-def test_dbt_build_with_unit_tests(tmp_path):
-    db = tmp_path / "dbt.duckdb"
-    con = duckdb.connect(str(db))
-    ensure_raw_schema(con)
-    con.close()
-    env = {**os.environ, "ISADEX_DBT_DB": str(db)}
-    dbt = str(Path(sys.executable).parent / "dbt")
-    result = subprocess.run(
+def _dbt(args: list[str], db: Path, work: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [
-            dbt,
-            "build",
+            str(Path(sys.executable).parent / "dbt"),
+            *args,
             "--profiles-dir",
             ".",
             "--project-dir",
             ".",
             "--target-path",
-            str(tmp_path / "target"),
+            str(work / "target"),
             "--log-path",
-            str(tmp_path / "logs"),
+            str(work / "logs"),
             "--vars",
             '{"cutoff": "2026-10-31"}',
         ],
         cwd=DBT_DIR,
-        env=env,
+        env={**os.environ, "ISADEX_DBT_DB": str(db)},
         capture_output=True,
         text=True,
     )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess]:
+    work = tmp_path_factory.mktemp("dbt_build")
+    db = work / "dbt.duckdb"
+    con = duckdb.connect(str(db))
+    ensure_raw_schema(con)
+    con.close()
+    return db, work, _dbt(["build"], db, work)
+
+
+def test_dbt_build_with_unit_tests(built):
+    _, work, result = built
     assert result.returncode == 0, result.stdout[-6000:]
-    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
     unit = [r for r in results if r["unique_id"].startswith("unit_test.")]
     assert len(unit) >= 40, f"only {len(unit)} unit tests ran"
     assert {r["status"] for r in unit} == {"pass"}
     assert {r["status"] for r in results} <= {"pass", "success"}
+
+
+def test_grouped_column_tests_fail_on_bad_rows(built, tmp_path):
+    """columns_not_null counts every NULL of every listed column; columns_accepted_values
+    counts every bad value per column (integer codes compared to quoted literals), NULL passes."""
+    db, work, result = built
+    assert result.returncode == 0, result.stdout[-6000:]
+    broken = tmp_path / "broken.duckdb"
+    shutil.copy(db, broken)
+    con = duckdb.connect(str(broken))
+    con.execute(
+        """insert into adam.adtte (STUDYID, USUBJID, PARAMCD, PARAM, PARCAT1, STARTDT, ADT, AVAL,
+                                   AVALU, CNSR, EVNTDESC)
+        values ('S', 'S-1', 'PFS', null, 'SURVIVAL', '2025-01-01', null, 1, 'DAYS', 0, 'x'),
+               ('S', 'S-2', 'PFS', 'p', null, '2025-01-01', '2025-01-02', 2, 'WEEKS', 9, 'x'),
+               ('S', 'S-3', 'XYZ', 'p', 'SURVIVAL', '2025-01-01', '2025-01-02', 2, 'DAYS', 1, 'x')
+        """
+    )
+    con.close()
+    tests = ["adtte_required_columns_not_null", "adtte_coded_columns_accepted_values"]
+    run = _dbt(["test", "--select", *tests], broken, work)
+    assert run.returncode == 1, run.stdout[-3000:]
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    failures = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results}
+    # NULL PARAM and NULL ADT (S-1); AVALU WEEKS, CNSR 9 and PARAMCD XYZ (S-2, S-3); PARCAT1
+    # NULL is accepted.
+    assert failures == {
+        "adtte_required_columns_not_null": ("fail", 2),
+        "adtte_coded_columns_accepted_values": ("fail", 3),
+    }

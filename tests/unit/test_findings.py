@@ -16,8 +16,12 @@ def _yaml(name: str) -> dict:
 
 def _rules_accepted() -> set[str]:
     models = {m["name"]: m for m in _yaml("_quality__models.yml")["models"]}
-    rule = next(c for c in models["findings"]["columns"] if c["name"] == "RULE")
-    return set(rule["data_tests"][0]["accepted_values"]["arguments"]["values"])
+    coded = next(
+        t["columns_accepted_values"]
+        for t in models["findings"]["data_tests"]
+        if "columns_accepted_values" in t
+    )
+    return set(coded["arguments"]["values"]["RULE"])
 
 
 def test_every_rule_is_raised_by_a_unit_test():

@@ -213,6 +213,29 @@ def test_read_back_mismatches_none_for_a_good_file(written):
     assert read_back_mismatches(path, df, metas, "ADTS", "Test Analysis Dataset") == []
 
 
+@pytest.mark.parametrize("chunk_rows", [1, 3, 4, 100])
+def test_read_back_in_chunks_compares_every_row(written, chunk_rows):
+    """Chunk edges (1 row, a partial last chunk, an exact fit, one chunk) lose no row: a value
+    changed in the last row is found and named with its file row number."""
+    path, df, metas = written
+    assert read_back_mismatches(path, df, metas, "ADTS", "Test Analysis Dataset", chunk_rows) == []
+    changed = df.copy()
+    changed.loc[3, "USUBJID"] = "Y"
+    changed.loc[2, "RDI"] = 2.0
+    assert read_back_mismatches(
+        path, changed, metas, "ADTS", "Test Analysis Dataset", chunk_rows
+    ) == [
+        "ADTS.USUBJID: 1 value(s) differ (first row 4: 'X' read, 'Y' written)",
+        "ADTS.RDI: 1 value(s) differ (first row 3: nan read, 2.0 written)",
+    ]
+
+
+def test_read_back_counts_rows(written):
+    path, df, metas = written
+    found = read_back_mismatches(path, df.iloc[:3], metas, "ADTS", "Test Analysis Dataset", 2)
+    assert found == ["4 rows, expected 3"]
+
+
 def test_read_back_catches_pyreadstats_silent_label_truncation(tmp_path):
     """Written around write_xpt, a 41-character label comes back cut at 40: the read-back
     comparison must see it."""

@@ -3,6 +3,8 @@ check every SAS transport v5 limit, write the .xpt files and the define listing.
 
 import hashlib
 import json
+import os
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -11,7 +13,9 @@ import pandas as pd
 from dagster_project.defs.resources import Warehouse
 from dagster_project.defs.warehouse.project import dbt_project
 from dagster_project.lib import export
+from dagster_project.lib.export.fetch import read_table
 from dagster_project.lib.export.xpt import (
+    V5Violation,
     check_v5,
     dataset_label,
     read_back_mismatches,
@@ -44,44 +48,54 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     adex.xpt, dataset and variable labels) and define.csv / define.json, one row per dataset x
     variable with label, type, length, format, origin and derivation."""
     manifest = json.loads(Path(dbt_project.manifest_path).read_text())
-    with warehouse.connect(read_only=True) as con:
-        frames = {name: con.execute(f"select * from adam.{name}").df() for name in DATASETS}
-
-    metas = {name: variable_metadata(manifest, name, frames[name]) for name in DATASETS}
     labels = {name: dataset_label(manifest, name) for name in DATASETS}
-    # Every dataset is checked before any file is written: a refused export writes nothing and
-    # names every violation at once, so the dbt metadata is fixed in one pass.
-    violations = [
-        v
-        for name in DATASETS
-        for v in check_v5(frames[name], metas[name], labels[name], name.upper())
-    ]
+    folder = warehouse.settings.report_path / "submission"
+    # The package is written beside and swapped in whole: a refused export leaves the previous
+    # package (or none) and names every violation of every dataset at once, so the dbt
+    # metadata is fixed in one pass. One dataset is in memory at a time (ADRS has ~2.3 million
+    # rows at 100,000 subjects).
+    staging = folder.with_name("submission.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    metas: dict[str, list] = {}
+    rows: dict[str, int] = {}
+    violations: list[str] = []
+    with warehouse.connect(read_only=True) as con:
+        for name in DATASETS:
+            frame = read_table(con, f"adam.{name}")
+            rows[name] = len(frame)
+            metas[name] = variable_metadata(manifest, name, frame)
+            if violations:  # already refused: only keep listing what else is wrong
+                violations += check_v5(frame, metas[name], labels[name], name.upper())
+                continue
+            try:
+                path = write_xpt(
+                    frame, staging / f"{name}.xpt", metas[name], name.upper(), labels[name]
+                )
+            except V5Violation as refused:
+                violations += refused.violations
+                continue
+            # pyreadstat has silently changed files before (truncated labels): read it back.
+            mismatches = read_back_mismatches(path, frame, metas[name], name.upper(), labels[name])
+            if mismatches:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise dg.Failure(
+                    description=f"{path.name} does not read back as written:\n"
+                    + "\n".join(f"- {m}" for m in mismatches)
+                )
+            del frame
     if violations:
+        shutil.rmtree(staging, ignore_errors=True)
         raise dg.Failure(
             description=f"{len(violations)} SAS transport v5 violation(s); nothing written:\n"
             + "\n".join(f"- {v}" for v in violations),
             metadata={"violations": dg.MetadataValue.json(violations)},
         )
-
-    folder = warehouse.settings.report_path / "submission"
-    files: dict[str, Path] = {}
-    for name in DATASETS:
-        path = write_xpt(
-            frames[name], folder / f"{name}.xpt", metas[name], name.upper(), labels[name]
-        )
-        # pyreadstat has silently changed files before (truncated labels): read each one back.
-        mismatches = read_back_mismatches(
-            path, frames[name], metas[name], name.upper(), labels[name]
-        )
-        if mismatches:
-            raise dg.Failure(
-                description=f"{path} does not read back as written:\n"
-                + "\n".join(f"- {m}" for m in mismatches)
-            )
-        files[name] = path
-    define_csv, define_json = write_define(metas, folder, labels)
-    files["define.csv"] = define_csv
-    files["define.json"] = define_json
+    write_define(metas, staging, labels)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(staging, folder)
+    files = {name: folder / f"{name}.xpt" for name in DATASETS}
+    files["define.csv"] = folder / "define.csv"
+    files["define.json"] = folder / "define.json"
 
     summary = pd.DataFrame(
         [
@@ -89,7 +103,7 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
                 "file": files[name].name,
                 "dataset": name.upper(),
                 "label": labels[name],
-                "rows": len(frames[name]),
+                "rows": rows[name],
                 "variables": len(metas[name]),
                 "sha256": _sha256(files[name]),
             }
@@ -105,6 +119,6 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
         stem = path.name.replace(".", "_")
         metadata[f"{stem}_path"] = dg.MetadataValue.path(str(path))
         metadata[f"{stem}_sha256"] = _sha256(path)
-        if name in frames:
-            metadata[f"{stem}_rows"] = len(frames[name])
+        if name in rows:
+            metadata[f"{stem}_rows"] = rows[name]
     return dg.MaterializeResult(metadata=metadata)

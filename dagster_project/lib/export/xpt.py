@@ -27,12 +27,10 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +48,8 @@ DATE_FORMAT = "DATE9."
 # 16**-65 (5.4e-79) underflows to 0 on writing (both measured with pyreadstat 1.3.7).
 IBM_MAX = 16.0**63
 IBM_MIN = 16.0**-65
+# Rows read back per pyreadstat call when checking a written file (about 200 MB for ADRS).
+READ_BACK_CHUNK_ROWS = 500_000
 
 CHAR_TYPES = ("varchar", "text", "string", "char", "bpchar", "uuid")
 BOOL_TYPES = ("boolean", "bool", "logical")
@@ -219,19 +219,28 @@ def origin(derivation: str) -> str:
 
 
 def _transport_char(series: pd.Series, data_type: str) -> pd.Series:
-    """Char values as written: NULL -> '', booleans -> Y/N; anything not text raises."""
+    """Char values as written: NULL -> '', booleans -> Y/N; anything not text raises.
+
+    Vectorised (a 2-million-row dataset is common): the type of the non-missing values is
+    inferred once in C (``infer_dtype``); only a column that fails is walked to name the value.
+    """
     boolean = data_type.strip().lower() in BOOL_TYPES
-
-    def one(value: object) -> str:
-        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-            return ""
-        if boolean and isinstance(value, bool | np.bool_):
-            return "Y" if value else "N"
-        if isinstance(value, str) and not boolean:
-            return value
-        raise ValueError(f"{value!r} ({type(value).__name__}) is not a {data_type} value")
-
-    return pd.Series([one(v) for v in series], index=series.index, dtype=object)
+    missing = series.isna().to_numpy()
+    present = series[~missing]
+    kind = pd.api.types.infer_dtype(present, skipna=False) if len(present) else "empty"
+    expected = "boolean" if boolean else "string"
+    if kind not in (expected, "empty"):
+        wrong = next(
+            v
+            for v in present
+            if not (isinstance(v, bool | np.bool_) if boolean else isinstance(v, str))
+        )
+        raise ValueError(f"{wrong!r} ({type(wrong).__name__}) is not a {data_type} value")
+    out = np.full(len(series), "", dtype=object)
+    if len(present):
+        values = present.to_numpy(dtype=bool if boolean else object)
+        out[~missing] = np.where(values, "Y", "N") if boolean else values
+    return pd.Series(out, index=series.index, dtype=object)
 
 
 def _transport_date(series: pd.Series) -> pd.Series:
@@ -248,8 +257,10 @@ def _transport_date(series: pd.Series) -> pd.Series:
 def _transport_num(series: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_datetime64_any_dtype(series):
         raise ValueError(f"dtype {series.dtype} is not a number")
-    if series.dtype == object and any(isinstance(v, bool | str) for v in series):
-        raise ValueError("holds text or booleans, not numbers")
+    if series.dtype == object:
+        kind = pd.api.types.infer_dtype(series, skipna=True)
+        if kind not in ("integer", "floating", "mixed-integer-float", "decimal", "empty"):
+            raise ValueError("holds text or booleans, not numbers")
     return pd.to_numeric(series, errors="raise").astype("float64")
 
 
@@ -270,11 +281,30 @@ def transport_frame(df: pd.DataFrame, metas: Sequence[VariableMeta]) -> pd.DataF
     ).reset_index(drop=True)
 
 
+def _non_ascii(text: np.ndarray) -> np.ndarray:
+    """Per value of a numpy str array: holds a code point >= 128 (numpy stores UTF-32)."""
+    if not len(text):
+        return np.zeros(0, dtype=bool)
+    return (text.view(np.uint32).reshape(len(text), -1) >= 128).any(axis=1)
+
+
+def byte_lengths(values: pd.Series, non_ascii: np.ndarray | None = None) -> pd.Series:
+    """UTF-8 byte length of each (str) value, measured by numpy in C: the per-value encode is
+    paid only for values that are not ASCII. (numpy's fixed-width strings drop trailing NUL
+    characters; the read-back of the written file would report such a value.)"""
+    text = values.to_numpy(dtype=str)
+    if non_ascii is None:
+        non_ascii = _non_ascii(text)
+    lengths = np.strings.str_len(text).astype("int64")
+    if non_ascii.any():
+        lengths[non_ascii] = [len(v.encode("utf-8")) for v in text[non_ascii]]
+    return pd.Series(lengths, index=values.index, dtype="int64")
+
+
 def char_length(values: pd.Series) -> int:
     """Byte length (UTF-8, what pyreadstat writes) of the longest value, at least 1: the
     storage width pyreadstat gives the variable."""
-    lengths = [len(v.encode("utf-8")) for v in values]
-    return max([1, *lengths])
+    return max(1, int(byte_lengths(values).max())) if len(values) else 1
 
 
 def variable_metadata(
@@ -347,7 +377,8 @@ def _name_violations(what: str, name: str) -> list[str]:
 def _value_violations(where: str, meta: VariableMeta, values: pd.Series) -> list[str]:
     if meta.type == "Char":
         found = []
-        lengths = values.map(lambda v: len(v.encode("utf-8")))
+        non_ascii = pd.Series(_non_ascii(values.to_numpy(dtype=str)), index=values.index)
+        lengths = byte_lengths(values, non_ascii.to_numpy())
         too_long = lengths > MAX_CHAR_BYTES
         if too_long.any():
             found.append(
@@ -355,14 +386,13 @@ def _value_violations(where: str, meta: VariableMeta, values: pd.Series) -> list
                 f"(longest {int(lengths.max())}, row {int(lengths.idxmax()) + 1})"
             )
         # v5 declares no encoding: only ASCII reads the same everywhere (FDA TCG).
-        non_ascii = ~values.map(str.isascii)
         if non_ascii.any():
             row = int(non_ascii.idxmax())
             found.append(
                 f"{where}: {int(non_ascii.sum())} value(s) not ASCII "
                 f"(first row {row + 1}: {values.iloc[row]!r})"
             )
-        needed = char_length(values)
+        needed = max(1, int(lengths.max())) if len(lengths) else 1
         if meta.length != needed:
             found.append(f"{where}: length {meta.length} in the metadata, the data need {needed}")
         return found
@@ -395,6 +425,17 @@ def check_v5(
     numbers finite and within the IBM double range; Num length 8; an all-Char dataset does not
     end in a blank row (readers would drop it).
     """
+    return _checked_transport(df, metas, dataset_label, dataset_name)[0]
+
+
+def _checked_transport(
+    df: pd.DataFrame,
+    metas: Sequence[VariableMeta],
+    dataset_label: str,
+    dataset_name: str | None = None,
+) -> tuple[list[str], dict[str, pd.Series]]:
+    """check_v5, also returning each column as mapped for the file (done once: it is the
+    costly part on a dataset of millions of rows)."""
     datasets = {m.dataset for m in metas}
     name = dataset_name if dataset_name is not None else min(datasets, default="")
     found = _name_violations("dataset", name)
@@ -417,6 +458,7 @@ def check_v5(
         detail = f"missing {missing}, extra {extra}" if missing or extra else "order differs"
         found.append(f"dataset {name}: frame columns differ from the metadata ({detail})")
 
+    mapped: dict[str, pd.Series] = {}
     for meta in metas:
         where = f"{name}.{meta.name}"
         found += _name_violations(where, meta.name)
@@ -427,13 +469,14 @@ def check_v5(
         if meta.name not in columns:
             continue
         try:
-            values = transport_column(df[meta.name], meta)
+            values = transport_column(df[meta.name], meta).reset_index(drop=True)
         except (ValueError, TypeError) as exc:
             found.append(f"{where}: values do not fit {meta.type} ({meta.data_type}): {exc}")
             continue
-        found += _value_violations(where, meta, values.reset_index(drop=True))
+        mapped[meta.name] = values
+        found += _value_violations(where, meta, values)
     found += _trailing_blank_rows(df, metas, name)
-    return found
+    return found, mapped
 
 
 def _trailing_blank_rows(df: pd.DataFrame, metas: Sequence[VariableMeta], name: str) -> list[str]:
@@ -470,14 +513,14 @@ def write_xpt(
     """Write ``df`` as a SAS transport v5 file, or raise ``V5Violation`` listing every broken
     limit (``check_v5``) and write nothing. The file appears complete or not at all (written
     beside and renamed)."""
-    violations = check_v5(df, metas, dataset_label, dataset_name)
+    violations, mapped = _checked_transport(df, metas, dataset_label, dataset_name)
     if violations:
         raise V5Violation(dataset_name, violations)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     pyreadstat.write_xport(
-        transport_frame(df, metas),
+        pd.DataFrame({m.name: mapped[m.name] for m in metas}),
         str(partial),
         file_label=dataset_label,
         column_labels=[m.label for m in metas],
@@ -495,12 +538,18 @@ def read_back_mismatches(
     metas: Sequence[VariableMeta],
     dataset_name: str,
     dataset_label: str,
+    chunk_rows: int = READ_BACK_CHUNK_ROWS,
 ) -> list[str]:
     """Read ``path`` with pyreadstat (pandas' reader turns 0 into 5.4e-79) and list every
     difference from what ``write_xpt`` was given: member name, labels, variable names, types,
-    Char widths, formats and each value (Char compared without trailing blanks, Num exactly,
-    NaN equal to missing, dates as calendar dates)."""
-    back, info = pyreadstat.read_xport(str(path))
+    Char widths, formats, the row count and each value (Char compared without trailing blanks,
+    Num exactly, NaN equal to missing, dates as SAS day numbers).
+
+    The file is read ``chunk_rows`` rows at a time (pyreadstat skips to an offset without
+    parsing what precedes it), so checking a 2-million-row dataset does not hold a second copy
+    of it in memory. Values are compared on the rows both sides have.
+    """
+    _, info = pyreadstat.read_xport(str(path), metadataonly=True)
     found = []
     if info.table_name != dataset_name:
         found.append(f"member name {info.table_name!r}, expected {dataset_name!r}")
@@ -508,9 +557,6 @@ def read_back_mismatches(
         found.append(f"dataset label {info.file_label!r}, expected {dataset_label!r}")
     if list(info.column_names) != [m.name for m in metas]:
         return [*found, f"variables {info.column_names}, expected {[m.name for m in metas]}"]
-    if len(back) != len(df):
-        found.append(f"{len(back)} rows, expected {len(df)}")
-    expected = transport_frame(df, metas)
     for meta, label in zip(metas, info.column_labels, strict=True):
         where = f"{dataset_name}.{meta.name}"
         if (label or "") != meta.label:
@@ -525,28 +571,60 @@ def read_back_mismatches(
         fmt = info.original_variable_types.get(meta.name) or ""
         if fmt.rstrip(".") != meta.format.rstrip("."):
             found.append(f"{where}: format {fmt!r}, expected {meta.format!r}")
-        if len(back) != len(df):
-            continue
-        got, want = back[meta.name], expected[meta.name]
-        if meta.type == "Char":
-            same = got.fillna("").str.rstrip() == want.str.rstrip()
-        else:
-            if meta.format == DATE_FORMAT:
-                # pyreadstat turns DATE9. numbers back into datetime.date
-                got = got.map(
-                    lambda d: (
-                        np.nan if d is None or pd.isna(d) else float((d - date(1960, 1, 1)).days)
-                    )
-                )
-            got = pd.to_numeric(got).astype("float64")
-            same = (got == want) | (got.isna() & want.isna())
-        if not same.all():
-            row = int((~same).idxmax())
+
+    expected = transport_frame(df, metas)
+    # per variable: [values that differ, first differing row, value read, value written]
+    differ: dict[str, list] = {}
+    offset = 0
+    while True:
+        # Dates come back as the stored day numbers: converting them to datetime.date and
+        # back would cost a Python call per value and compare nothing more.
+        back, _ = pyreadstat.read_xport(
+            str(path),
+            row_offset=offset,
+            row_limit=chunk_rows,
+            disable_datetime_conversion=True,
+        )
+        want_rows = expected.iloc[offset : offset + len(back)]
+        shared = len(want_rows)
+        for meta in metas:
+            got = back[meta.name].iloc[:shared].reset_index(drop=True)
+            want = want_rows[meta.name].reset_index(drop=True)
+            same = _same_values(meta, got, want)
+            if not same.all():
+                first = int((~same).idxmax())
+                values = [
+                    v.item() if isinstance(v, np.generic) else v
+                    for v in (got.iloc[first], want.iloc[first])
+                ]
+                entry = differ.setdefault(meta.name, [0, offset + first, *values])
+                entry[0] += int((~same).sum())
+        offset += len(back)
+        if len(back) < chunk_rows:
+            break
+    if offset != len(df):
+        found.append(f"{offset} rows, expected {len(df)}")
+    for meta in metas:
+        if meta.name in differ:
+            count, row, got_value, want_value = differ[meta.name]
             found.append(
-                f"{where}: {int((~same).sum())} value(s) differ (first row {row + 1}: "
-                f"{got.iloc[row]!r} read, {want.iloc[row]!r} written)"
+                f"{dataset_name}.{meta.name}: {count} value(s) differ (first row {row + 1}: "
+                f"{got_value!r} read, {want_value!r} written)"
             )
     return found
+
+
+def _same_values(meta: VariableMeta, got: pd.Series, want: pd.Series) -> pd.Series:
+    if meta.type == "Char":
+        # Readers strip the blank padding; compare exactly first and strip only the rest.
+        got = got.fillna("")
+        same = (got == want).to_numpy(dtype=bool)
+        if not same.all():
+            rest = ~same
+            same[rest] = (got[rest].str.rstrip() == want[rest].str.rstrip()).to_numpy(dtype=bool)
+        return pd.Series(same, index=got.index)
+    got = pd.to_numeric(got).astype("float64")
+    return (got == want) | (got.isna() & want.isna())
 
 
 def define_rows(metas_by_dataset: Mapping[str, Sequence[VariableMeta]]) -> list[dict]:

@@ -47,3 +47,5 @@ from adverse_events
 -- (consent record quarantined, consent after the cut-off) wait in raw until the site fixes it.
 inner join subjects
     on adverse_events.usubjid = subjects.USUBJID
+-- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
+order by USUBJID, AESPID

@@ -30,3 +30,5 @@ from exposure
 -- (consent record quarantined, consent after the cut-off) wait in raw until the site fixes it.
 inner join subjects_in_adsl
     on exposure.usubjid = subjects_in_adsl.USUBJID
+-- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
+order by USUBJID, EXTRT, APHASE

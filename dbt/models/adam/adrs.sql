@@ -125,3 +125,5 @@ inner join subjects
     on stacked.usubjid = subjects.usubjid
 inner join parameters
     on stacked.paramcd = parameters.paramcd
+-- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
+order by USUBJID, ASEQ

@@ -129,3 +129,5 @@ left join death on consented_subjects.usubjid = death.usubjid
 left join last_alive on consented_subjects.usubjid = last_alive.usubjid
 left join disease_dates on consented_subjects.usubjid = disease_dates.usubjid
 left join next_therapy on consented_subjects.usubjid = next_therapy.usubjid
+-- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
+order by USUBJID

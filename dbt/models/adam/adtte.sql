@@ -92,3 +92,5 @@ inner join subjects
     on censoring_date_raised_to_start.usubjid = subjects.usubjid
 inner join parameters
     on censoring_date_raised_to_start.paramcd = parameters.paramcd
+-- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
+order by USUBJID, PARAMN

@@ -14,79 +14,96 @@ schedule as (
     from {{ ref('protocol_schedule') }}
 ),
 
-ex_first_seen as (
-    {{ record_first_seen('ex', {'EXTRT': 'treatment', 'EXSTDT': 'administration_date', 'PHASE': 'phase', 'CYCLE': 'cycle', 'DAY': 'cycle_day'}) }}
-),
-
-administrations_seen as (
-    select
-        administrations.*,
-        ex_first_seen.first_transfer_id,
-        ex_first_seen.first_extract_datetime
-    from administrations
-    left join ex_first_seen
-        on administrations.site_id = ex_first_seen.site_id
-        and administrations.subject_id = ex_first_seen.subject_id
-        and administrations.treatment = ex_first_seen.treatment
-        and administrations.administration_date = ex_first_seen.administration_date
-        and administrations.phase is not distinct from ex_first_seen.phase
-        and administrations.cycle is not distinct from ex_first_seen.cycle
-        and administrations.cycle_day is not distinct from ex_first_seen.cycle_day
-),
-
 scheduled_administrations as (
     select distinct
-        administrations_seen.usubjid,
-        administrations_seen.treatment,
-        administrations_seen.administration_date
-    from administrations_seen
+        administrations.usubjid,
+        administrations.treatment,
+        administrations.administration_date
+    from administrations
     inner join schedule
-        on administrations_seen.treatment = schedule.treatment
-        and administrations_seen.phase = schedule.phase
-        and administrations_seen.cycle_day = schedule.cycle_day
-        and administrations_seen.cycle >= schedule.cycle_from
-        and (schedule.cycle_to is null or administrations_seen.cycle <= schedule.cycle_to)
+        on administrations.treatment = schedule.treatment
+        and administrations.phase = schedule.phase
+        and administrations.cycle_day = schedule.cycle_day
+        and administrations.cycle >= schedule.cycle_from
+        and (schedule.cycle_to is null or administrations.cycle <= schedule.cycle_to)
+),
+
+unscheduled_administrations as (
+    select administrations.*
+    from administrations
+    left join scheduled_administrations
+        on administrations.usubjid = scheduled_administrations.usubjid
+        and administrations.treatment = scheduled_administrations.treatment
+        and administrations.administration_date = scheduled_administrations.administration_date
+    where scheduled_administrations.usubjid is null
+),
+
+duplicated_administrations as (
+    select *
+    from administrations
+    where phase is not null
+        and cycle is not null
+        and cycle_day is not null
+    qualify count(*) over (partition by usubjid, treatment, phase, cycle, cycle_day) > 1
+),
+
+-- First-seen transfers are looked up for the few subjects with a finding only: over every
+-- raw transfer of every subject, the lookup needed more than the 2 GB DuckDB limit at
+-- 100,000 subjects (21 million raw ex rows).
+subjects_with_findings as (
+    select site_id, subject_id from unscheduled_administrations
+    union
+    select site_id, subject_id from duplicated_administrations
+),
+
+ex_first_seen as (
+    {{ record_first_seen('ex', {'EXTRT': 'treatment', 'EXSTDT': 'administration_date', 'PHASE': 'phase', 'CYCLE': 'cycle', 'DAY': 'cycle_day'}, subjects='subjects_with_findings') }}
 ),
 
 dose_on_unscheduled_day as (
     select
-        administrations_seen.usubjid,
-        administrations_seen.site_id,
+        unscheduled_administrations.usubjid,
+        unscheduled_administrations.site_id,
         'ex' as form,
         'DOSE_ON_UNSCHEDULED_DAY' as rule,
         'MAJOR' as severity,
-        administrations_seen.treatment || ' ' || coalesce(administrations_seen.phase, '?')
-        || ' cycle ' || coalesce(cast(administrations_seen.cycle as varchar), '?')
-        || ' day ' || coalesce(cast(administrations_seen.cycle_day as varchar), '?')
-        || ' (EXSTDT ' || cast(administrations_seen.administration_date as varchar)
+        unscheduled_administrations.treatment || ' ' || coalesce(unscheduled_administrations.phase, '?')
+        || ' cycle ' || coalesce(cast(unscheduled_administrations.cycle as varchar), '?')
+        || ' day ' || coalesce(cast(unscheduled_administrations.cycle_day as varchar), '?')
+        || ' (EXSTDT ' || cast(unscheduled_administrations.administration_date as varchar)
         || '): the protocol schedule has no such administration' as detail,
-        administrations_seen.first_transfer_id as first_seen_transfer
-    from administrations_seen
-    left join scheduled_administrations
-        on administrations_seen.usubjid = scheduled_administrations.usubjid
-        and administrations_seen.treatment = scheduled_administrations.treatment
-        and administrations_seen.administration_date = scheduled_administrations.administration_date
-    where scheduled_administrations.usubjid is null
+        ex_first_seen.first_transfer_id as first_seen_transfer
+    from unscheduled_administrations
+    left join ex_first_seen
+        {{ same_administration('unscheduled_administrations', 'ex_first_seen') }}
 ),
 
 duplicated_administration as (
     select
-        usubjid,
-        min(site_id) as site_id,
+        duplicated_administrations.usubjid,
+        min(duplicated_administrations.site_id) as site_id,
         'ex' as form,
         'DUPLICATED_ADMINISTRATION' as rule,
         'MAJOR' as severity,
-        treatment || ' ' || phase || ' cycle ' || cast(cycle as varchar) || ' day ' || cast(cycle_day as varchar)
+        duplicated_administrations.treatment || ' ' || duplicated_administrations.phase
+        || ' cycle ' || cast(duplicated_administrations.cycle as varchar)
+        || ' day ' || cast(duplicated_administrations.cycle_day as varchar)
         || ' recorded ' || cast(count(*) as varchar) || ' times (EXSTDT '
-        || string_agg(cast(administration_date as varchar), ', ' order by administration_date) || ')' as detail,
+        || string_agg(
+            cast(duplicated_administrations.administration_date as varchar), ', '
+            order by duplicated_administrations.administration_date
+        ) || ')' as detail,
         -- the duplicate exists from the transfer that brought its last record
-        arg_max(first_transfer_id, first_extract_datetime) as first_seen_transfer
-    from administrations_seen
-    where phase is not null
-        and cycle is not null
-        and cycle_day is not null
-    group by usubjid, treatment, phase, cycle, cycle_day
-    having count(*) > 1
+        arg_max(ex_first_seen.first_transfer_id, ex_first_seen.first_extract_datetime) as first_seen_transfer
+    from duplicated_administrations
+    left join ex_first_seen
+        {{ same_administration('duplicated_administrations', 'ex_first_seen') }}
+    group by
+        duplicated_administrations.usubjid,
+        duplicated_administrations.treatment,
+        duplicated_administrations.phase,
+        duplicated_administrations.cycle,
+        duplicated_administrations.cycle_day
 )
 
 select * from dose_on_unscheduled_day

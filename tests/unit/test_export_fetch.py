@@ -1,0 +1,50 @@
+"""read_table: the same frame as DuckDB's own `select * ... .df()`, with equal strings shared."""
+
+import duckdb
+import pandas as pd
+import pytest
+
+from dagster_project.lib.export.fetch import read_table
+
+
+@pytest.fixture
+def con():
+    con = duckdb.connect()
+    con.execute("create schema adam")
+    con.execute(
+        """create table adam.t as
+        select 'ISA-DEX-MM' as STUDYID,
+               'S-' || (i % 7) as "USUBJID",
+               case when i % 5 = 0 then null else 'CR' end as AVALC,
+               i as AVAL,
+               case when i % 3 = 0 then null else i / 4 end as "AVAL 2",
+               date '2024-01-01' + i::int as ADT,
+               i % 2 = 0 as FL,
+               null::varchar as EMPTY
+        from range(20000) r(i)
+        order by random()"""
+    )
+    # a second insert: rows of a later append come after the first ones
+    con.execute("insert into adam.t select 'ISA-DEX-MM', 'LAST', null, -1, null, null, null, null")
+    yield con
+    con.close()
+
+
+def test_same_frame_as_duckdb(con):
+    got = read_table(con, "adam.t")
+    want = con.execute("select * from adam.t").df()
+    pd.testing.assert_frame_equal(got, want)
+    assert got["USUBJID"].iloc[-1] == "LAST"
+
+
+def test_equal_strings_are_one_object(con):
+    got = read_table(con, "adam.t")
+    assert got["STUDYID"].map(id).nunique() == 1
+    assert got["USUBJID"].map(id).nunique() == 8  # S-0 ... S-6 and LAST
+    assert got["AVALC"].isna().sum() == 4001  # i % 5 = 0 for 4,000 of range(20000), and LAST
+
+
+def test_refuses_without_insertion_order(con):
+    con.execute("set preserve_insertion_order = false")
+    with pytest.raises(RuntimeError, match="preserve_insertion_order"):
+        read_table(con, "adam.t")
