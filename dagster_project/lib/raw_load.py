@@ -53,6 +53,7 @@ _YM_RE = "[0-9]{4}-(0[1-9]|1[0-2])"
 _REJ, _REJSCAN = "_ingest_rej", "_ingest_rejscan"
 _BADREC, _GAP, _Q = "_ingest_badrec", "_ingest_gap", "_ingest_q"
 _BAD, _DUP, _TYPED = "_ingest_bad", "_ingest_dup", "_ingest_typed"
+_RENUM = "_ingest_renum"
 
 
 class TransferRefused(Exception):
@@ -246,7 +247,7 @@ def _read_csv_sql(path: Path, n_cols: int) -> str:
 
 
 def _drop_temps(con: duckdb.DuckDBPyConnection) -> None:
-    for t in (_REJ, _REJSCAN, _BADREC, _GAP, _BAD, _DUP, _Q, _TYPED):
+    for t in (_REJ, _REJSCAN, _BADREC, _GAP, _BAD, _DUP, _Q, _TYPED, _RENUM):
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
@@ -291,23 +292,30 @@ def _materialise(con: duckdb.DuckDBPyConnection, form: Form, q: _Sql) -> _Sql:
     )
 
 
-def _build_sql(form: Form, path: Path, names: list[str], site_id: str, renumber: bool) -> _Sql:
+def _build_sql(form: Form, path: Path, names: list[str], site_id: str) -> _Sql:
     pos = {n: i for i, n in enumerate(names)}
     raw = {n: f"s.c{pos[n]}" for n in names}
     val = {c.name: f"nullif(trim({raw[c.name]}), '')" for c in form.columns}
     site = sql_str(site_id)
     typed = {c.name: typed_expr(c, val[c.name], site) for c in form.columns}
     clean = _clean_sql(form, val, typed)
+    # Good records numbered in file order; _renumber turns these ordinals into record numbers
+    # when the reader set records aside.
     numbered = f"(SELECT row_number() OVER () AS _rownum, * FROM {_read_csv_sql(path, len(names))})"
-    if renumber:
-        # Good-record ordinal k -> file record number: k + rejects before it (see
-        # _build_gaps). Ordinals are assigned before the join, so its order is irrelevant.
-        numbered = (
-            f"(SELECT n._rownum + coalesce(g.j, 0) AS _rownum, n.* EXCLUDE (_rownum) "
-            f"FROM {numbered} n ASOF LEFT JOIN {_GAP} g ON n._rownum > g.good_before)"
-        )
     errors = {c.name: error_expr(c, val[c.name], site) for c in form.columns}
     return _Sql(f"{numbered} s", names, raw, val, typed, clean, errors)
+
+
+def _renumber(con: duckdb.DuckDBPyConnection) -> None:
+    """Good-record ordinal k -> file record number: k + rejects before it (see _build_gaps)."""
+    _build_gaps(con)
+    con.execute(
+        f"CREATE TEMP TABLE {_RENUM} AS SELECT t._rownum + coalesce(g.j, 0) AS _rownum, "
+        f"t.* EXCLUDE (_rownum) FROM {_TYPED} t "
+        f"ASOF LEFT JOIN {_GAP} g ON t._rownum > g.good_before"
+    )
+    con.execute(f"DROP TABLE {_TYPED}")
+    con.execute(f"ALTER TABLE {_RENUM} RENAME TO {_TYPED}")
 
 
 def load_form(
@@ -321,10 +329,11 @@ def load_form(
 ) -> FormLoad:
     """Load one form file of a transfer (see module docstring). Raises TransferRefused.
 
-    Passes: a count that collects structural rejects; one scan parsing every row
-    into a temp table of raw + typed columns (parsing is the costly part, done
-    once); then plain-column queries for the bad rows, duplicate keys, the
-    insert and the quarantine.
+    Passes: one scan of the file parsing every row into a temp table of raw +
+    typed columns while the reader collects structural rejects (parsing is the
+    costly part, done once: it used to take a second, counting scan); then
+    plain-column queries for the bad rows, duplicate keys, the insert and the
+    quarantine.
     """
     fname = path.name
     header = read_header(path)
@@ -334,7 +343,10 @@ def load_form(
     names = [h or f"COLUMN_{i + 1}" for i, h in enumerate(header)]
     _drop_temps(con)
 
-    n_good = con.execute(f"SELECT count(*) FROM {_read_csv_sql(path, len(names))}").fetchone()[0]
+    # One scan of the file: parse, number and type every good record; the reader sets the
+    # malformed ones aside in the rejects table as it goes.
+    q = _materialise(con, form, _build_sql(form, path, names, site_id))
+    n_good = con.execute(f"SELECT count(*) FROM {_TYPED}").fetchone()[0]
     # One row per malformed record (the reader may report several errors for one).
     con.execute(
         f"CREATE TEMP TABLE {_BADREC} AS SELECT line - 1 AS rownum, "
@@ -349,8 +361,7 @@ def load_form(
             f"but the manifest lists {manifest_rows} rows (blank lines or unbalanced quotes?)"
         )
     if n_rej:
-        _build_gaps(con)
-    q = _materialise(con, form, _build_sql(form, path, names, site_id, renumber=n_rej > 0))
+        _renumber(con)
 
     # Rows failing any check, or of another site, with their raw values.
     site_val = q.val["SITEID"]

@@ -27,6 +27,14 @@ class RunSettings:
         return self.warehouse.with_name(self.warehouse.stem + ".work.duckdb")
 
     @property
+    def dbt_target(self) -> Path:
+        """dbt's target folder for this warehouse (artifacts and logs of its last dbt build).
+        One stable folder per warehouse, so dbt's partial parsing carries from one run to the
+        next: the profile names the working file, and a profile that differs from the one
+        last parsed makes dbt parse the whole project again (~3 s)."""
+        return self.warehouse.with_name(self.warehouse.stem + ".dbt")
+
+    @property
     def cuts_dir(self) -> Path:
         """One read-only published file per cut-off, kept for audit."""
         return self.warehouse.with_name(self.warehouse.stem + ".cuts")

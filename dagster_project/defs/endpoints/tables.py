@@ -8,6 +8,7 @@ from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.lib import endpoints, stats
 from dagster_project.lib.endpoints import COLUMNS, TABLES, TableSpec
 from dagster_project.lib.provenance import source_version
+from dagster_project.lib.table_frames import read_table
 
 OWNERS = ["team:biostatistics"]
 KINDS = {"python", "duckdb"}
@@ -39,7 +40,7 @@ DESCRIPTIONS = {
 
 
 def _read(con, table: str) -> pd.DataFrame:
-    return con.execute(f"select * from adam.{table}").df()
+    return read_table(con, f"adam.{table}")
 
 
 def _cutoff(adsl: pd.DataFrame, con):

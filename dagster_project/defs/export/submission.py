@@ -13,7 +13,6 @@ import pandas as pd
 from dagster_project.defs.resources import Warehouse
 from dagster_project.defs.warehouse.project import dbt_project
 from dagster_project.lib import export
-from dagster_project.lib.export.fetch import read_table
 from dagster_project.lib.export.xpt import (
     V5Violation,
     check_v5,
@@ -24,6 +23,7 @@ from dagster_project.lib.export.xpt import (
     write_xpt,
 )
 from dagster_project.lib.provenance import source_version
+from dagster_project.lib.table_frames import read_table
 
 OWNERS = ["team:biostatistics"]
 KINDS = {"sas", "python"}

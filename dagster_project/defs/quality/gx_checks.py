@@ -19,6 +19,7 @@ import pandas as pd
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.defs.warehouse.dbt_models import warehouse_dbt_models
 from dagster_project.defs.warehouse.project import dbt_project
+from dagster_project.lib.table_frames import read_table
 from dagster_project.lib.validation import frames
 from dagster_project.lib.validation.datasets import (
     ADSL_CONTEXT,
@@ -82,8 +83,9 @@ def _needed_columns(suite, dataset_columns: list[str]) -> list[str]:
 
 
 def _read_rows(con: duckdb.DuckDBPyConnection, dataset: str, columns: list[str]) -> pd.DataFrame:
-    select = ", ".join(f'"{c}"' for c in columns) or "1 as NO_COLUMN"
-    return con.execute(f'select {select} from adam."{dataset}"').df()
+    if not columns:
+        return con.execute(f'select 1 as NO_COLUMN from adam."{dataset}"').df()
+    return read_table(con, f'adam."{dataset}"', columns)
 
 
 def _record(

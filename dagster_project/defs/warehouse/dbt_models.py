@@ -76,7 +76,7 @@ def warehouse_dbt_models(
         "--exclude",
         "resource_type:unit_test",
     ]
-    invocation = dbt.cli(args, context=context)
+    invocation = dbt.cli(args, context=context, target_path=warehouse.settings.dbt_target)
     try:
         yield from invocation.stream()
     except BaseException:

@@ -15,6 +15,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from dagster_project.lib.table_frames import read_table
+
 _FIRST_SENTENCE = re.compile(r"^(.*?)\.(?:\s|$)", re.S)
 
 
@@ -47,7 +49,7 @@ def manifest_labels(manifest_path: Path, schema: str = "adam") -> dict[str, dict
 def read_dataset(
     con: duckdb.DuckDBPyConnection, dataset: str, schema: str = "adam"
 ) -> pd.DataFrame:
-    return con.execute(f'select * from "{schema}"."{dataset}"').df()
+    return read_table(con, f'"{schema}"."{dataset}"')
 
 
 def column_catalogue(

@@ -4,7 +4,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.lib.export.fetch import read_table
+from dagster_project.lib.table_frames import read_table
 
 
 @pytest.fixture
@@ -35,6 +35,12 @@ def test_same_frame_as_duckdb(con):
     want = con.execute("select * from adam.t").df()
     pd.testing.assert_frame_equal(got, want)
     assert got["USUBJID"].iloc[-1] == "LAST"
+
+
+def test_chosen_columns(con):
+    got = read_table(con, "adam.t", ["AVAL", "USUBJID"])
+    want = con.execute("select AVAL, USUBJID from adam.t").df()
+    pd.testing.assert_frame_equal(got, want)
 
 
 def test_equal_strings_are_one_object(con):

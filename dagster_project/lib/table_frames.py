@@ -1,4 +1,5 @@
-"""Read a warehouse table into pandas without one Python string per cell.
+"""Read a warehouse table into pandas without one Python string per cell (export, GX,
+endpoints).
 
 DuckDB hands every VARCHAR cell to pandas as its own str object (~60 bytes each): ADRS at
 100,000 subjects (2.3 million rows x 9 text columns) takes 1.3 GB that way. Most ADaM text
@@ -19,8 +20,11 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def read_table(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
-    """Every column of ``table`` (``schema.name``) in its order, text values deduplicated.
+def read_table(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """``columns`` (default every column, in table order) of ``table`` (``schema.name``), text
+    values deduplicated.
 
     The columns line up row for row without an ORDER BY: with ``preserve_insertion_order``
     (DuckDB's default, asserted here) a plain scan returns a table's rows in insertion order.
@@ -29,7 +33,8 @@ def read_table(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
     (preserve,) = con.execute("select current_setting('preserve_insertion_order')").fetchone()
     if not preserve:
         raise RuntimeError("read_table needs preserve_insertion_order = true")
-    columns = [d[0] for d in con.execute(f"select * from {table} limit 0").description]
+    if columns is None:
+        columns = [d[0] for d in con.execute(f"select * from {table} limit 0").description]
     data: dict[str, pd.Series] = {}
     for name in columns:
         column = con.execute(f"select {_quoted(name)} from {table}").df()[name]
