@@ -288,3 +288,58 @@ def test_refused_transfer_keeps_earlier_forms_out(tmp_path: Path) -> None:
     assert row["status"] == "REFUSED"
     assert row["reason"] == ("IT01_20260131T0800: nt.csv refused: missing required column(s) NTREG")
     assert sum(con.execute(f"select count(*) from raw.{f}").fetchone()[0] for f in FORMS) == 0
+
+
+# --------------------------------------------------------------------------- lanes
+
+
+def _delivery(folder: str, site: str | None, tid: str | None, rows: int):
+    from dagster_project.lib.landing import Delivery, FileEntry
+
+    files = {"dm.csv": FileEntry("dm.csv", Path(folder) / "dm.csv", "0" * 64, rows)}
+    return Delivery(Path(folder), transfer_id=tid, site_id=site, files=files)
+
+
+def test_lanes_keep_sites_and_transfer_ids_together_in_order() -> None:
+    from dagster_project.lib.ingestion import split_lanes
+
+    ds = [
+        _delivery("IT01_a", "IT01", "IT01_a", 100),  # 0
+        _delivery("FR02_a", "FR02", "FR02_a", 10),  # 1
+        _delivery("ES03_a", "ES03", "ES03_a", 50),  # 2
+        _delivery("IT01_b", "IT01", "IT01_b", 100),  # 3
+        _delivery("XX99_z", "XX99", "FR02_a", 1),  # 4: reuses FR02's transfer_id
+        _delivery("broken", None, None, 0),  # 5: unreadable manifest
+        _delivery("FR02_b", "FR02", "FR02_b", 10),  # 6
+    ]
+    lanes = split_lanes(ds, 2)
+    # IT01 (200 rows) alone; FR02 with the delivery sharing its transfer_id, ES03, broken.
+    assert lanes == [[0, 3], [1, 2, 4, 5, 6]]
+    assert split_lanes(ds, 1) == [list(range(7))]
+    assert split_lanes([], 2) == []
+
+
+def test_two_lanes_load_exactly_what_one_lane_loads(tmp_path: Path) -> None:
+    """Same raw tables, quarantine, deletions and registration order, row for row."""
+    landing = tmp_path / "landing"
+    write_all_faults(landing)
+    for site, when in [("IT01", "2026-01-31T08:00:00Z"), ("IT01", "2026-03-31T08:00:00Z")]:
+        frames = valid_frames(site)
+        if when.startswith("2026-03"):
+            frames = _frames_without(frames, "ae", lambda f: f["SUBJID"] == "IT01-002")
+        write_transfer(landing, site, when, frames)
+    outcomes = []
+    for lanes in (1, 2):
+        con = duckdb.connect(str(tmp_path / f"w{lanes}.duckdb"))
+        summary = ingest_landing(con, landing, lanes=lanes)
+        tables = {
+            t: con.execute(f"select * exclude (REGISTERED_AT) from raw.{t} order by all").fetchall()
+            if t == "transfers"
+            else con.execute(f"select * from raw.{t} order by all").fetchall()
+            for t in ["transfers", "quarantine", "deletions", *FORMS]
+        }
+        registered = [{k: v for k, v in r.items() if k != "seconds"} for r in summary.registered]
+        outcomes.append((tables, registered))
+        con.close()
+    assert outcomes[0] == outcomes[1]
+    assert len(outcomes[0][1]) == 27 and outcomes[0][0]["deletions"]
