@@ -21,23 +21,27 @@ def _quoted(name: str) -> str:
 
 
 def read_table(
-    con: duckdb.DuckDBPyConnection, table: str, columns: list[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: list[str] | None = None,
+    where: str | None = None,
 ) -> pd.DataFrame:
     """``columns`` (default every column, in table order) of ``table`` (``schema.name``), text
-    values deduplicated.
+    values deduplicated; ``where``: an SQL condition on the table's columns, rows kept.
 
     The columns line up row for row without an ORDER BY: with ``preserve_insertion_order``
-    (DuckDB's default, asserted here) a plain scan returns a table's rows in insertion order.
-    The values and dtypes are what ``select * ... .df()`` gives.
+    (DuckDB's default, asserted here) a plain scan, filtered or not, returns a table's rows in
+    insertion order. The values and dtypes are what ``select * ... .df()`` gives.
     """
     (preserve,) = con.execute("select current_setting('preserve_insertion_order')").fetchone()
     if not preserve:
         raise RuntimeError("read_table needs preserve_insertion_order = true")
     if columns is None:
         columns = [d[0] for d in con.execute(f"select * from {table} limit 0").description]
+    condition = f" where {where}" if where else ""
     data: dict[str, pd.Series] = {}
     for name in columns:
-        column = con.execute(f"select {_quoted(name)} from {table}").df()[name]
+        column = con.execute(f"select {_quoted(name)} from {table}{condition}").df()[name]
         if column.dtype == object:
             codes, uniques = pd.factorize(column, use_na_sentinel=True)
             values = column.to_numpy(dtype=object, copy=True)  # None/NaN stay as DuckDB gave them

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import duckdb
+import pandas as pd
 import pytest
 
 from dagster_project.lib.contract import FORMS
@@ -37,3 +38,24 @@ def test_every_form_has_rows_in_raw_and_staging(synthetic_run):
         assert con.execute(f"select count(*) from raw.{form}").fetchone()[0] > 0, form
         assert con.execute(f"select count(*) from staging.stg_{form}").fetchone()[0] > 0, form
     con.close()
+
+
+def test_endpoint_tables_read_only_the_parameters_they_use(synthetic_run):
+    """Each table built from its PARAMCD-filtered inputs (what the asset reads, TableSpec.params)
+    equals the table built from the whole ADaM datasets, and the filter drops rows."""
+    from dagster_project.defs.endpoints.tables import _cutoff, _read
+    from dagster_project.lib.endpoints import TABLES
+
+    _, warehouse = synthetic_run
+    con = duckdb.connect(str(warehouse), read_only=True)
+    whole = {t: _read(con, t) for t in ["adsl", "adrs", "adtte", "adae", "adex"]}
+    cutoff = _cutoff(whole["adsl"], con)
+    dropped = 0
+    for spec in TABLES:
+        filtered = {t: _read(con, t, spec.params.get(t)) for t in spec.inputs}
+        dropped += sum(len(whole[t]) - len(filtered[t]) for t in spec.inputs)
+        got = spec.build(whole["adsl"], *(filtered[t] for t in spec.inputs), cutoff)
+        want = spec.build(whole["adsl"], *(whole[t] for t in spec.inputs), cutoff)
+        pd.testing.assert_frame_equal(got, want, obj=spec.tableid)
+    con.close()
+    assert dropped > 0

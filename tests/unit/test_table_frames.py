@@ -43,6 +43,14 @@ def test_chosen_columns(con):
     pd.testing.assert_frame_equal(got, want)
 
 
+def test_rows_filtered_line_up(con):
+    """A filter on one column keeps every column's rows aligned (each column is its own scan)."""
+    got = read_table(con, "adam.t", where="AVAL % 3 = 1 and \"USUBJID\" <> 'S-2'")
+    want = con.execute("select * from adam.t where AVAL % 3 = 1 and \"USUBJID\" <> 'S-2'").df()
+    pd.testing.assert_frame_equal(got, want)
+    assert 0 < len(got) < 20000
+
+
 def test_equal_strings_are_one_object(con):
     got = read_table(con, "adam.t")
     assert got["STUDYID"].map(id).nunique() == 1

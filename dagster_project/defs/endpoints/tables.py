@@ -39,8 +39,12 @@ DESCRIPTIONS = {
 }
 
 
-def _read(con, table: str) -> pd.DataFrame:
-    return read_table(con, f"adam.{table}")
+def _read(con, table: str, params: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """adam.<table>; only the rows of ``params`` (PARAMCD values) when given (TableSpec)."""
+    if params is None:
+        return read_table(con, f"adam.{table}")
+    values = ", ".join("'" + p.replace("'", "''") + "'" for p in params)
+    return read_table(con, f"adam.{table}", where=f"PARAMCD in ({values})")
 
 
 def _cutoff(adsl: pd.DataFrame, con):
@@ -86,7 +90,7 @@ def _endpoint_asset(spec: TableSpec) -> dg.AssetsDefinition:
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         with warehouse.connect() as con:
-            frames = {table: _read(con, table) for table in inputs}
+            frames = {table: _read(con, table, spec.params.get(table)) for table in inputs}
             cutoff = _cutoff(frames["adsl"], con)
             results = spec.build(*(frames[t] for t in inputs), cutoff)
             con.execute("create schema if not exists endpoints")

@@ -9,30 +9,38 @@ in the order of the builder's positional arguments after ``adsl``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import pandas as pd
 
+from . import discontinuation, landmark
 from .adverse_events import build_t07, display_t07, display_t07_overview
 from .discontinuation import build_t09, display_t09
 from .exposure import build_t08, build_t10, display_t08, display_t10
 from .landmark import build_t06, display_t06
-from .mrd import build_t01, build_t05, display_t01, display_t05
-from .response import build_t02, display_t02
+from .mrd import MRD_PARAMS, build_t01, build_t05, display_t01, display_t05
+from .response import PHASES, build_t02, display_t02
 from .results import COLUMNS, KEY
-from .time_to_event import build_t03, build_t04, display_t03, display_t04
+from .time_to_event import T03_PARAMS, T04_PARAMS, build_t03, build_t04, display_t03, display_t04
 
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One endpoint table: id, CSR title, the ADaM inputs after ADSL, builder, displays."""
+    """One endpoint table: id, CSR title, the ADaM inputs after ADSL, builder, displays.
+
+    ``params``: for a BDS input, the PARAMCD values the builder reads; the asset reads only
+    those rows (ADRS at 100,000 subjects is 2.3 million rows, 1.6 million of them OVRLRESP,
+    which no table reads). An input not listed is read whole. A test builds every table from
+    the whole frames and from the filtered ones and requires the same rows.
+    """
 
     tableid: str
     title: str
     inputs: tuple[str, ...]
     build: Callable[..., pd.DataFrame]
     displays: dict[str, Callable[[pd.DataFrame], pd.DataFrame]]
+    params: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 TABLES: tuple[TableSpec, ...] = (
@@ -42,17 +50,47 @@ TABLES: tuple[TableSpec, ...] = (
         ("adrs",),
         build_t01,
         {"t01": display_t01},
+        {"adrs": ("MRD12",)},
     ),
-    TableSpec("T02", "Response by phase (ITT, IMWG)", ("adrs",), build_t02, {"t02": display_t02}),
-    TableSpec("T03", "Time-to-event endpoints (ITT)", ("adtte",), build_t03, {"t03": display_t03}),
-    TableSpec("T04", "Time to response (ITT)", ("adtte",), build_t04, {"t04": display_t04}),
-    TableSpec("T05", "MRD negativity rates (ITT)", ("adrs",), build_t05, {"t05": display_t05}),
+    TableSpec(
+        "T02",
+        "Response by phase (ITT, IMWG)",
+        ("adrs",),
+        build_t02,
+        {"t02": display_t02},
+        {"adrs": tuple(PHASES)},
+    ),
+    TableSpec(
+        "T03",
+        "Time-to-event endpoints (ITT)",
+        ("adtte",),
+        build_t03,
+        {"t03": display_t03},
+        {"adtte": tuple(T03_PARAMS)},
+    ),
+    TableSpec(
+        "T04",
+        "Time to response (ITT)",
+        ("adtte",),
+        build_t04,
+        {"t04": display_t04},
+        {"adtte": tuple(T04_PARAMS)},
+    ),
+    TableSpec(
+        "T05",
+        "MRD negativity rates (ITT)",
+        ("adrs",),
+        build_t05,
+        {"t05": display_t05},
+        {"adrs": tuple(MRD_PARAMS)},
+    ),
     TableSpec(
         "T06",
         "MRD and outcome: landmark analysis at ASCT + 365 days",
         ("adrs", "adtte"),
         build_t06,
         {"t06": display_t06},
+        {"adrs": tuple(landmark.GROUPINGS), "adtte": tuple(landmark.OUTCOMES)},
     ),
     TableSpec(
         "T07",
@@ -70,6 +108,7 @@ TABLES: tuple[TableSpec, ...] = (
         ("adtte",),
         build_t09,
         {"t09": display_t09},
+        {"adtte": (discontinuation.PARAMCD,)},
     ),
     TableSpec(
         "T10",
