@@ -28,9 +28,11 @@ from dagster_project.lib.export.xpt import (
     read_back_mismatches,
     sas_type,
     split_description,
+    transport_frame,
     variable_metadata,
     write_define,
     write_xpt,
+    write_xpt_mapped,
 )
 
 
@@ -228,6 +230,25 @@ def test_read_back_in_chunks_compares_every_row(written, chunk_rows):
         "ADTS.USUBJID: 1 value(s) differ (first row 4: 'X' read, 'Y' written)",
         "ADTS.RDI: 1 value(s) differ (first row 3: nan read, 2.0 written)",
     ]
+
+
+def test_frame_as_written_is_the_mapped_frame_and_serves_the_read_back(written, tmp_path):
+    """write_xpt_mapped hands back what it wrote; the read-back on it finds the same as when
+    it maps the frame itself (nothing for a good file, the changed value for a changed one)."""
+    _, df, metas = written
+    path, as_written = write_xpt_mapped(
+        df, tmp_path / "m.xpt", metas, "ADTS", "Test Analysis Dataset"
+    )
+    pd.testing.assert_frame_equal(as_written, transport_frame(df, metas))
+    assert (
+        read_back_mismatches(path, df, metas, "ADTS", "Test Analysis Dataset", expected=as_written)
+        == []
+    )
+    changed = as_written.copy()
+    changed.loc[3, "USUBJID"] = "Y"
+    assert read_back_mismatches(
+        path, df, metas, "ADTS", "Test Analysis Dataset", expected=changed
+    ) == ["ADTS.USUBJID: 1 value(s) differ (first row 4: 'X' read, 'Y' written)"]
 
 
 def test_read_back_counts_rows(written):

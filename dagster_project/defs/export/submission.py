@@ -20,7 +20,7 @@ from dagster_project.lib.export.xpt import (
     read_back_mismatches,
     variable_metadata,
     write_define,
-    write_xpt,
+    write_xpt_mapped,
 )
 from dagster_project.lib.provenance import source_version
 from dagster_project.lib.table_frames import read_table
@@ -68,21 +68,23 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
                 violations += check_v5(frame, metas[name], labels[name], name.upper())
                 continue
             try:
-                path = write_xpt(
+                path, written = write_xpt_mapped(
                     frame, staging / f"{name}.xpt", metas[name], name.upper(), labels[name]
                 )
             except V5Violation as refused:
                 violations += refused.violations
                 continue
             # pyreadstat has silently changed files before (truncated labels): read it back.
-            mismatches = read_back_mismatches(path, frame, metas[name], name.upper(), labels[name])
+            mismatches = read_back_mismatches(
+                path, frame, metas[name], name.upper(), labels[name], expected=written
+            )
             if mismatches:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise dg.Failure(
                     description=f"{path.name} does not read back as written:\n"
                     + "\n".join(f"- {m}" for m in mismatches)
                 )
-            del frame
+            del frame, written
     if violations:
         shutil.rmtree(staging, ignore_errors=True)
         raise dg.Failure(

@@ -288,11 +288,15 @@ def _non_ascii(text: np.ndarray) -> np.ndarray:
     return (text.view(np.uint32).reshape(len(text), -1) >= 128).any(axis=1)
 
 
-def byte_lengths(values: pd.Series, non_ascii: np.ndarray | None = None) -> pd.Series:
+def byte_lengths(
+    values: pd.Series, non_ascii: np.ndarray | None = None, text: np.ndarray | None = None
+) -> pd.Series:
     """UTF-8 byte length of each (str) value, measured by numpy in C: the per-value encode is
     paid only for values that are not ASCII. (numpy's fixed-width strings drop trailing NUL
-    characters; the read-back of the written file would report such a value.)"""
-    text = values.to_numpy(dtype=str)
+    characters; the read-back of the written file would report such a value.) ``text``:
+    ``values.to_numpy(dtype=str)`` when the caller already has it."""
+    if text is None:
+        text = values.to_numpy(dtype=str)
     if non_ascii is None:
         non_ascii = _non_ascii(text)
     lengths = np.strings.str_len(text).astype("int64")
@@ -377,8 +381,9 @@ def _name_violations(what: str, name: str) -> list[str]:
 def _value_violations(where: str, meta: VariableMeta, values: pd.Series) -> list[str]:
     if meta.type == "Char":
         found = []
-        non_ascii = pd.Series(_non_ascii(values.to_numpy(dtype=str)), index=values.index)
-        lengths = byte_lengths(values, non_ascii.to_numpy())
+        text = values.to_numpy(dtype=str)
+        non_ascii = pd.Series(_non_ascii(text), index=values.index)
+        lengths = byte_lengths(values, non_ascii.to_numpy(), text)
         too_long = lengths > MAX_CHAR_BYTES
         if too_long.any():
             found.append(
@@ -513,14 +518,27 @@ def write_xpt(
     """Write ``df`` as a SAS transport v5 file, or raise ``V5Violation`` listing every broken
     limit (``check_v5``) and write nothing. The file appears complete or not at all (written
     beside and renamed)."""
+    return write_xpt_mapped(df, path, metas, dataset_name, dataset_label)[0]
+
+
+def write_xpt_mapped(
+    df: pd.DataFrame,
+    path: Path | str,
+    metas: Sequence[VariableMeta],
+    dataset_name: str,
+    dataset_label: str,
+) -> tuple[Path, pd.DataFrame]:
+    """``write_xpt``, also returning the frame as written (``transport_frame(df, metas)``), for
+    ``read_back_mismatches(expected=...)``: mapping 2 million rows again costs seconds."""
     violations, mapped = _checked_transport(df, metas, dataset_label, dataset_name)
     if violations:
         raise V5Violation(dataset_name, violations)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
+    written = pd.DataFrame({m.name: mapped[m.name] for m in metas})
     pyreadstat.write_xport(
-        pd.DataFrame({m.name: mapped[m.name] for m in metas}),
+        written,
         str(partial),
         file_label=dataset_label,
         column_labels=[m.label for m in metas],
@@ -529,7 +547,7 @@ def write_xpt(
         variable_format={m.name: m.format for m in metas if m.format},
     )
     os.replace(partial, path)
-    return path
+    return path, written
 
 
 def read_back_mismatches(
@@ -539,6 +557,7 @@ def read_back_mismatches(
     dataset_name: str,
     dataset_label: str,
     chunk_rows: int = READ_BACK_CHUNK_ROWS,
+    expected: pd.DataFrame | None = None,
 ) -> list[str]:
     """Read ``path`` with pyreadstat (pandas' reader turns 0 into 5.4e-79) and list every
     difference from what ``write_xpt`` was given: member name, labels, variable names, types,
@@ -547,7 +566,8 @@ def read_back_mismatches(
 
     The file is read ``chunk_rows`` rows at a time (pyreadstat skips to an offset without
     parsing what precedes it), so checking a 2-million-row dataset does not hold a second copy
-    of it in memory. Values are compared on the rows both sides have.
+    of it in memory. Values are compared on the rows both sides have. ``expected``: the frame
+    as written when the caller has it (``write_xpt_mapped``), else mapped here from ``df``.
     """
     _, info = pyreadstat.read_xport(str(path), metadataonly=True)
     found = []
@@ -572,7 +592,8 @@ def read_back_mismatches(
         if fmt.rstrip(".") != meta.format.rstrip("."):
             found.append(f"{where}: format {fmt!r}, expected {meta.format!r}")
 
-    expected = transport_frame(df, metas)
+    if expected is None:
+        expected = transport_frame(df, metas)
     # per variable: [values that differ, first differing row, value read, value written]
     differ: dict[str, list] = {}
     offset = 0
