@@ -79,3 +79,20 @@ def test_every_asset_has_a_code_version(definitions):
         if graph.get(k).is_materializable and not graph.get(k).code_version
     ]
     assert unversioned == []
+
+
+def test_dbt_resource_knows_the_dbt_it_runs_without_asking_it(definitions):
+    """WarehouseDbtCli reads dbt's version from the package metadata instead of a `dbt --version`
+    subprocess: both must name the same dbt, or dagster-dbt would pick the wrong code path."""
+    import re
+    import subprocess
+
+    from dagster_project.defs.resources import WarehouseDbtCli
+
+    dbt = definitions.resources["dbt"]
+    assert isinstance(dbt, WarehouseDbtCli)
+    printed = subprocess.run(
+        [dbt.dbt_executable, "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    assert str(dbt._cli_version) == re.search(r"(\d+\.\d+\.\d+)", printed).group(1)
+    assert dbt._initialize_dbt_core_adapter(["build"]) is None
