@@ -31,20 +31,22 @@ administrations as (
     from {{ ref('stg_ex') }}
 ),
 
+-- First-seen lookups only for subjects who died: every finding here is one of theirs (the
+-- raw ex lookup alone groups tens of millions of rows at 100,000 subjects).
 dth_first_seen as (
-    {{ record_first_seen('dth', {'DTHDT': 'death_date_text'}) }}
+    {{ record_first_seen('dth', {'DTHDT': 'death_date_text'}, subjects='deaths') }}
 ),
 
 rs_first_seen as (
-    {{ record_first_seen('rs', {'RSDT': 'assessment_date'}) }}
+    {{ record_first_seen('rs', {'RSDT': 'assessment_date'}, subjects='deaths') }}
 ),
 
 ex_first_seen as (
-    {{ record_first_seen('ex', {'EXTRT': 'treatment', 'EXSTDT': 'administration_date'}) }}
+    {{ record_first_seen('ex', {'EXTRT': 'treatment', 'EXSTDT': 'administration_date'}, subjects='deaths') }}
 ),
 
 enr_first_seen as (
-    {{ record_first_seen('enr', {'ICFDT': 'icf_date'}) }}
+    {{ record_first_seen('enr', {'ICFDT': 'icf_date'}, subjects='deaths') }}
 ),
 
 response_after_death as (

@@ -21,20 +21,22 @@ assessments as (
     from {{ ref('stg_lb') }}
 ),
 
+-- First-seen lookups only for withdrawn subjects: every finding here is one of theirs, and the
+-- lookups group every raw record of every transfer (lb at 100,000 subjects: millions of rows).
 ds_first_seen as (
-    {{ record_first_seen('ds', {'DSCAT': 'category', 'DSDT': 'disposition_date'}) }}
+    {{ record_first_seen('ds', {'DSCAT': 'category', 'DSDT': 'disposition_date'}, subjects='withdrawals') }}
 ),
 
 rs_first_seen as (
-    {{ record_first_seen('rs', {'RSDT': 'assessment_date'}) }}
+    {{ record_first_seen('rs', {'RSDT': 'assessment_date'}, subjects='withdrawals') }}
 ),
 
 mrd_first_seen as (
-    {{ record_first_seen('mrd', {'MRDDT': 'assessment_date'}) }}
+    {{ record_first_seen('mrd', {'MRDDT': 'assessment_date'}, subjects='withdrawals') }}
 ),
 
 lb_first_seen as (
-    {{ record_first_seen('lb', {'LBTESTCD': 'test_code', 'LBDT': 'assessment_date'}) }}
+    {{ record_first_seen('lb', {'LBTESTCD': 'test_code', 'LBDT': 'assessment_date'}, subjects='withdrawals') }}
 ),
 
 assessment_first_seen as (
