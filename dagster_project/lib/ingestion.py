@@ -30,6 +30,9 @@ Method:
   file this small (a site's form, a few MB) on one thread, so one lane left
   the second core idle for most of the ingest (measured: 99% of 200% CPU).
   `registered` keeps the single-lane processing order whatever the lanes.
+  Batches are per lane: a crash rolls back the failing lane's open batch;
+  the other lane finishes its deliveries (whole transfers) and commits, and
+  the error is raised once both have stopped.
 """
 
 from __future__ import annotations
