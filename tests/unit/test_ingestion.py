@@ -343,3 +343,29 @@ def test_two_lanes_load_exactly_what_one_lane_loads(tmp_path: Path) -> None:
         con.close()
     assert outcomes[0] == outcomes[1]
     assert len(outcomes[0][1]) == 27 and outcomes[0][0]["deletions"]
+
+
+def test_crash_in_one_lane_leaves_nothing_of_its_transfer(tmp_path: Path, monkeypatch) -> None:
+    """Two sites, two lanes: IT01's load crashes; FR02's transfer (the other lane) is whole in
+    raw.*, nothing of IT01's is, and the next ingest loads IT01 alone."""
+    landing = tmp_path / "landing"
+    write_transfer(landing, "IT01", "2026-01-31T08:00:00Z", valid_frames("IT01"))
+    write_transfer(landing, "FR02", "2026-01-31T08:00:00Z", valid_frames("FR02"))
+    real = raw_load.load_form
+
+    def crash_on_it01_lb(con, form, path, transfer_id, *args, **kwargs):
+        if form.name == "lb" and transfer_id.startswith("IT01"):
+            raise RuntimeError("disk full")
+        return real(con, form, path, transfer_id, *args, **kwargs)
+
+    monkeypatch.setattr(raw_load, "load_form", crash_on_it01_lb)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    with pytest.raises(RuntimeError, match="disk full"):
+        ingest_landing(con, landing, lanes=2)
+    assert con.execute("select SITEID, STATUS from raw.transfers").fetchall() == [
+        ("FR02", "LOADED")
+    ]
+    assert con.execute("select distinct SITEID from raw.dm").fetchall() == [("FR02",)]
+    monkeypatch.setattr(raw_load, "load_form", real)
+    again = ingest_landing(con, landing, lanes=2)
+    assert [(r["site_id"], r["status"]) for r in again.registered] == [("IT01", "LOADED")]
