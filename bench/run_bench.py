@@ -546,6 +546,18 @@ def _mb(b: int) -> str:
     return f"{b / 2**20:,.0f} MB"
 
 
+def _by_size_table(title: str, columns: list[str], rows: list[tuple[int, list[str]]]) -> list[str]:
+    """Markdown lines: a blank line, the title, a table of one row per trial size."""
+    return [
+        "",
+        title,
+        "",
+        "| subjects | " + " | ".join(columns) + " |",
+        "|---:|" + "---:|" * len(columns),
+        *(f"| {subjects:,} | " + " | ".join(cells) + " |" for subjects, cells in rows),
+    ]
+
+
 def render_md(results: dict) -> str:
     m = results["machine"]
     sizes = results["sizes"]
@@ -573,31 +585,38 @@ def render_md(results: dict) -> str:
             "steps downstream of the failure did not run, so its time is a lower bound."
         )
     stages = [st for st in STAGE_ORDER if any(st in s["full"]["stages"] for s in sizes)]
-    lines += [
-        "",
+    lines += _by_size_table(
         "Stage wall time (Dagster step statistics), full run / incremental run:",
-        "",
-        "| subjects | " + " | ".join(stages) + " |",
-        "|---:|" + "---:|" * len(stages),
-    ]
-    for s in sizes:
-        cells = [
-            f"{s['full']['stages'].get(st, 0):.1f} / {s['incremental']['stages'].get(st, 0):.1f}"
-            for st in stages
-        ]
-        lines.append(f"| {s['subjects']:,} | " + " | ".join(cells) + " |")
+        stages,
+        [
+            (
+                s["subjects"],
+                [
+                    f"{s['full']['stages'].get(st, 0):.1f} / "
+                    f"{s['incremental']['stages'].get(st, 0):.1f}"
+                    for st in stages
+                ],
+            )
+            for s in sizes
+        ],
+    )
     mem_stages = ["start-up"] + stages
-    lines += [
-        "",
+    lines += _by_size_table(
         "Peak process-tree memory while each stage ran, full run:",
-        "",
-        "| subjects | " + " | ".join(mem_stages) + " |",
-        "|---:|" + "---:|" * len(mem_stages),
-    ]
-    for s in sizes:
-        peaks = s["full"].get("stage_peak_rss", {})
-        cells = [_mb(peaks[st]) if st in peaks else "" for st in mem_stages]
-        lines.append(f"| {s['subjects']:,} | " + " | ".join(cells) + " |")
+        mem_stages,
+        [
+            (
+                s["subjects"],
+                [
+                    _mb(s["full"]["stage_peak_rss"][st])
+                    if st in s["full"].get("stage_peak_rss", {})
+                    else ""
+                    for st in mem_stages
+                ],
+            )
+            for s in sizes
+        ],
+    )
     sc = results.get("scaling", {})
     if sc.get("time_exponent") is not None:
         lines += [
