@@ -19,7 +19,6 @@ import pandas as pd
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.defs.warehouse.dbt_models import warehouse_dbt_models
 from dagster_project.defs.warehouse.project import dbt_project
-from dagster_project.lib.table_frames import read_table
 from dagster_project.lib.validation import frames
 from dagster_project.lib.validation.datasets import (
     ADSL_CONTEXT,
@@ -80,12 +79,6 @@ def _needed_columns(suite, dataset_columns: list[str]) -> list[str]:
             text = condition if isinstance(condition, str) else str(condition)
             wanted.update(re.findall(r"\b[A-Z][A-Z0-9_]*\b", text))
     return [c for c in dataset_columns if c in wanted]
-
-
-def _read_rows(con: duckdb.DuckDBPyConnection, dataset: str, columns: list[str]) -> pd.DataFrame:
-    if not columns:
-        return con.execute(f'select 1 as NO_COLUMN from adam."{dataset}"').df()
-    return read_table(con, f'adam."{dataset}"', columns)
 
 
 def _record(
@@ -239,8 +232,9 @@ def build_dataset_checks(dataset: str) -> dg.AssetChecksDefinition:
         suite = _suites()[dataset]
         with warehouse.connect(read_only=True) as con:
             catalogue = frames.column_catalogue(con, dataset, _labels().get(dataset))
-            adsl = _read_rows(con, "adsl", sorted({"USUBJID", *ADSL_CONTEXT[dataset]}))
-            rows = _read_rows(con, dataset, _needed_columns(suite, list(catalogue["NAME"])))
+            adsl = frames.read_dataset(con, "adsl", sorted({"USUBJID", *ADSL_CONTEXT[dataset]}))
+            columns = _needed_columns(suite, list(catalogue["NAME"]))
+            rows = frames.read_dataset(con, dataset, columns)
         frames.add_adsl_context(rows, adsl, ADSL_CONTEXT[dataset])
         del adsl
         conformance = validate_check(suite, CONFORMANCE, {ROWS: rows, COLUMNS: catalogue})
