@@ -92,12 +92,14 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
             + "\n".join(f"- {v}" for v in violations),
             metadata={"violations": dg.MetadataValue.json(violations)},
         )
-    write_define(metas, staging, labels)
+    define_csv, define_json = write_define(metas, staging, labels)
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(staging, folder)
     files = {name: folder / f"{name}.xpt" for name in DATASETS}
-    files["define.csv"] = folder / "define.csv"
-    files["define.json"] = folder / "define.json"
+    files["define.csv"] = folder / define_csv.name
+    files["define.json"] = folder / define_json.name
+    # Each file is read once for its checksum (ADRS's .xpt is hundreds of MB at scale).
+    checksums = {name: _sha256(path) for name, path in files.items()}
 
     summary = pd.DataFrame(
         [
@@ -107,7 +109,7 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
                 "label": labels[name],
                 "rows": rows[name],
                 "variables": len(metas[name]),
-                "sha256": _sha256(files[name]),
+                "sha256": checksums[name],
             }
             for name in DATASETS
         ]
@@ -120,7 +122,7 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     for name, path in files.items():
         stem = path.name.replace(".", "_")
         metadata[f"{stem}_path"] = dg.MetadataValue.path(str(path))
-        metadata[f"{stem}_sha256"] = _sha256(path)
+        metadata[f"{stem}_sha256"] = checksums[name]
         if name in rows:
             metadata[f"{stem}_rows"] = rows[name]
     return dg.MaterializeResult(metadata=metadata)
