@@ -74,7 +74,7 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
             except V5Violation as refused:
                 violations += refused.violations
                 continue
-            # pyreadstat has silently changed files before (truncated labels): read it back.
+            # Our own writer made these bytes: an independent reader (pyreadstat) checks them.
             mismatches = read_back_mismatches(
                 path, frame, metas[name], name.upper(), labels[name], expected=written
             )

@@ -5,12 +5,13 @@ description starts with its ADaM label and ``meta: {label: ...}`` carries it; th
 description is the derivation. A model's ``meta.label`` (or its description up to the first
 '. ') is the dataset label.
 
-Transport version 5 (the FDA's required format) limits what it can hold, and pyreadstat does
-not enforce all of it: it writes version 8 unless told ``file_format_version=5``, silently cuts
-labels after 40 characters and happily writes a 201-byte character variable that a v5 reader
-rejects. So every limit is checked first (``check_v5``) and ``write_xpt`` refuses a dataset
-that breaks any of them, listing every violation, rather than write a file that says less than
-the warehouse does.
+Transport version 5 (the FDA's required format) limits what it can hold, and general writers
+do not enforce all of it (pyreadstat silently cuts labels after 40 characters and happily
+writes a 201-byte character variable that a v5 reader rejects). So every limit is checked
+first (``check_v5``) and ``write_xpt`` refuses a dataset that breaks any of them, listing every
+violation, rather than write a file that says less than the warehouse does. The bytes are
+written by ``transport_v5`` (numpy, checked byte for byte against pyreadstat's writer) and
+every file is read back with pyreadstat, an independent reader (``read_back_mismatches``).
 
 Value mapping (``transport_frame``):
 
@@ -18,9 +19,8 @@ Value mapping (``transport_frame``):
   'Y' / 'N'. SAS pads character values with blanks, so trailing blanks do not survive a round
   trip (readers strip them); ``read_back_mismatches`` compares without them.
 - Num: 8-byte numbers, NULL becomes the SAS missing value '.'. Dates are SAS dates: days since
-  1960-01-01, with the DATE9. format so readers show them as dates. The conversion is done here
-  rather than left to pyreadstat because DuckDB hands DATE columns to pandas as datetime64,
-  which pyreadstat would write as a DATETIME (seconds), not as a date.
+  1960-01-01, with the DATE9. format so readers show them as dates (DuckDB hands DATE columns
+  to pandas as datetime64, which a generic writer would store as a DATETIME in seconds).
 """
 
 from __future__ import annotations
@@ -31,11 +31,14 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyreadstat
+
+from .transport_v5 import Field, header_bytes, observation_blocks
 
 MAX_NAME = 8
 MAX_LABEL = 40
@@ -275,7 +278,7 @@ def transport_column(series: pd.Series, meta: VariableMeta) -> pd.Series:
 
 
 def transport_frame(df: pd.DataFrame, metas: Sequence[VariableMeta]) -> pd.DataFrame:
-    """The frame pyreadstat writes: the variables of ``metas`` in their order, values mapped."""
+    """The frame written to the file: the variables of ``metas`` in their order, values mapped."""
     return pd.DataFrame(
         {m.name: transport_column(df[m.name], m) for m in metas}, index=df.index
     ).reset_index(drop=True)
@@ -306,8 +309,8 @@ def byte_lengths(
 
 
 def char_length(values: pd.Series) -> int:
-    """Byte length (UTF-8, what pyreadstat writes) of the longest value, at least 1: the
-    storage width pyreadstat gives the variable."""
+    """Byte length (UTF-8) of the longest value, at least 1: the storage width the file gives
+    the variable."""
     return max(1, int(byte_lengths(values).max())) if len(values) else 1
 
 
@@ -537,15 +540,12 @@ def write_xpt_mapped(
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     written = pd.DataFrame({m.name: mapped[m.name] for m in metas})
-    pyreadstat.write_xport(
-        written,
-        str(partial),
-        file_label=dataset_label,
-        column_labels=[m.label for m in metas],
-        table_name=dataset_name,
-        file_format_version=5,
-        variable_format={m.name: m.format for m in metas if m.format},
-    )
+    fields = [Field(m.name, m.label, m.type == "Char", m.length, m.format) for m in metas]
+    with partial.open("wb") as handle:
+        handle.write(header_bytes(fields, dataset_name, dataset_label, datetime.now()))
+        columns = [written[m.name].to_numpy() for m in metas]
+        for block in observation_blocks(columns, fields, len(written)):
+            handle.write(block)
     os.replace(partial, path)
     return path, written
 
