@@ -17,6 +17,7 @@ within the IBM double range (``xpt.check_v5``).
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -120,7 +121,8 @@ def _ibm_bytes(values) -> np.ndarray:
 
 
 def _char_bytes(values, length: int) -> np.ndarray:
-    """Values as ``length`` ASCII bytes each, blank padded (numpy pads with NUL)."""
+    """Values as ``length`` ASCII bytes each, blank padded (numpy pads with NUL, so a NUL
+    inside a value turns blank too; the read-back of the file reports such a value)."""
     text = np.asarray(values, dtype=object).astype(f"S{length}")
     out = text.view(np.uint8).reshape(len(text), length).copy()
     out[out == 0] = BLANK
@@ -135,22 +137,19 @@ def _positions(fields: Sequence[Field]):
 
 
 def _namestr(f: Field, index: int, pos: int) -> bytes:
-    """The 140-byte NAMESTR of one variable (TS-140), as pyreadstat fills it."""
+    """The 140-byte NAMESTR of one variable (TS-140), as pyreadstat fills it: type, hash
+    (0), length, number; name, label, format name; format width, decimals, justification
+    (right for Num); 2 fill bytes; informat name, width, decimals; position in the row; 52
+    zero bytes."""
     fmt_name, fmt_width, fmt_decimals = _split_format(f.format)
-    be = ">"
-    out = b"".join(
-        [
-            np.array([2 if f.char else 1, 0, f.length, index + 1], dtype=be + "i2").tobytes(),
-            _ascii(f.name, 8),
-            _ascii(f.label, 40),
-            _ascii(fmt_name, 8),
-            np.array([fmt_width, fmt_decimals, 0 if f.char else 1], dtype=be + "i2").tobytes(),
-            b"\x00\x00",  # nfill
-            _ascii("", 8),  # informat name
-            np.array([0, 0], dtype=be + "i2").tobytes(),
-            np.array([pos], dtype=be + "i4").tobytes(),
-            b"\x00" * 52,
-        ]
+    out = (
+        struct.pack(">hhhh", 2 if f.char else 1, 0, f.length, index + 1)
+        + _ascii(f.name, 8)
+        + _ascii(f.label, 40)
+        + _ascii(fmt_name, 8)
+        + struct.pack(">hhh2x", fmt_width, fmt_decimals, 0 if f.char else 1)
+        + _ascii("", 8)
+        + struct.pack(">hhi52x", 0, 0, pos)
     )
     assert len(out) == NAMESTR_LENGTH
     return out
