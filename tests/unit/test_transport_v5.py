@@ -19,9 +19,8 @@ import pytest
 from dagster_project.lib.export import transport_v5
 from dagster_project.lib.export.transport_v5 import (
     Field,
-    header_bytes,
     ibm_words,
-    observation_blocks,
+    transport_chunks,
 )
 
 TRICKY = [0.0, -0.0, 1.0, -1.5, 2e10, np.nan, 1e-70, 1e70, 3.14159, -7e-5, 2.0**-260, 16.0**62]
@@ -43,8 +42,7 @@ def _reference(tmp_path, df: pd.DataFrame, labels, name, label, formats) -> byte
 
 def _ours(df: pd.DataFrame, fields: list[Field], name: str, label: str, stamp: datetime) -> bytes:
     columns = [df[f.name].to_numpy() for f in fields]
-    blocks = observation_blocks(columns, fields, len(df))
-    return header_bytes(fields, name, label, stamp) + b"".join(blocks)
+    return b"".join(transport_chunks(columns, fields, len(df), name, label, stamp))
 
 
 def _stamp(reference: bytes) -> datetime:

@@ -47,6 +47,20 @@ class Field:
     format: str = ""  # e.g. "DATE9." ("" for none)
 
 
+def transport_chunks(
+    columns: Sequence[np.ndarray | pd.Series],
+    fields: Sequence[Field],
+    n_rows: int,
+    dataset_name: str,
+    dataset_label: str,
+    stamp: datetime,
+):
+    """The whole file, in order: the headers, then the observation blocks (see
+    ``observation_blocks``); write each chunk as it comes."""
+    yield header_bytes(fields, dataset_name, dataset_label, stamp)
+    yield from observation_blocks(columns, fields, n_rows)
+
+
 def header_bytes(
     fields: Sequence[Field], dataset_name: str, dataset_label: str, stamp: datetime
 ) -> bytes:

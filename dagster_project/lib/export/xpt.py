@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from .transport_v5 import Field, header_bytes, observation_blocks
+from .transport_v5 import Field, transport_chunks
 
 MAX_NAME = 8
 MAX_LABEL = 40
@@ -542,11 +542,12 @@ def write_xpt_mapped(
     partial = path.with_name(path.name + ".partial")
     written = pd.DataFrame({m.name: mapped[m.name] for m in metas})
     fields = [Field(m.name, m.label, m.type == "Char", m.length, m.format) for m in metas]
+    columns = [written[m.name].to_numpy() for m in metas]
+    chunks = transport_chunks(
+        columns, fields, len(written), dataset_name, dataset_label, datetime.now()
+    )
     with partial.open("wb") as handle:
-        handle.write(header_bytes(fields, dataset_name, dataset_label, datetime.now()))
-        columns = [written[m.name].to_numpy() for m in metas]
-        for block in observation_blocks(columns, fields, len(written)):
-            handle.write(block)
+        handle.writelines(chunks)
     os.replace(partial, path)
     return path, written
 
