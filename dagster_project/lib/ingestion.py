@@ -20,6 +20,12 @@ Method:
   DuckDB writes a large insert straight to the database file, but a small
   one goes through the write-ahead log and is written twice (measured: 40%
   of a 10,000-subject load went to per-transfer commits and checkpoints).
+- Prescan: before loading, each lane types the files of its next deliveries
+  (up to PRESCAN_ROWS manifest rows) with one read_csv per form over all of
+  them (raw_prescan.py); the files found clean there are loaded with one
+  INSERT each, the rest file by file as before. Measured at 100,000
+  subjects (391 transfers, 5,083 files): 185.6 s -> 119.2 s for this
+  function; 140,000 statements of ~2 ms fixed cost were most of the gap.
 - Lanes: the new deliveries are split into INGEST_LANES lanes, each loaded
   by its own thread on its own DuckDB connection (its own transaction and
   temp tables). A lane holds whole sites, in order, and every delivery that
@@ -50,11 +56,15 @@ import duckdb
 from .contract import FORMS, raw_table_ddl
 from .landing import Delivery, ManifestError, discover, open_delivery, sha256_bytes, verify_files
 from .raw_load import FormLoad, TransferRefused, load_transfer
+from .raw_prescan import FormFile, drop_prescan, prescan
 
 LOADED, DUPLICATE, REFUSED = "LOADED", "DUPLICATE", "REFUSED"
 # Data rows per transaction: large enough that DuckDB writes row groups straight to the file,
 # small enough that a crash loses little work and the open transaction stays bounded.
 BATCH_ROWS = 5_000_000
+# Data rows typed ahead per statement group (raw_prescan): enough files that one read_csv keeps
+# both cores busy, few enough that the typed rows held in temp tables stay small.
+PRESCAN_ROWS = 2_000_000
 # Loading threads (one DuckDB connection each): the machine's 2 cores (README, Performance).
 INGEST_LANES = 2
 _FOLDER_SITE_RE = re.compile(r"^([A-Z]{2}[0-9]{2})_")
@@ -237,16 +247,22 @@ def _load_lane(
     """Load one lane's deliveries in order, committing every BATCH_ROWS data rows."""
     rows: list[dict] = []
     batch_rows = 0
+    prescanned: dict = {}
+    prescanned_upto = 0
     con.execute("begin transaction")
     try:
-        for delivery, reason in lane:
-            row = _ingest_delivery(con, delivery, reason)
+        for i, (delivery, reason) in enumerate(lane):
+            if i == prescanned_upto:
+                drop_prescan(con)
+                prescanned_upto, prescanned = _prescan_next(con, lane, i)
+            row = _ingest_delivery(con, delivery, reason, prescanned)
             rows.append(row)
             batch_rows += row["rows_loaded"] + row["rows_quarantined"]
             if batch_rows >= BATCH_ROWS:
                 con.execute("commit")
                 con.execute("begin transaction")
                 batch_rows = 0
+        drop_prescan(con)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -254,7 +270,33 @@ def _load_lane(
     return rows
 
 
-def _ingest_delivery(con: duckdb.DuckDBPyConnection, d: Delivery, reason: str | None) -> dict:
+def _prescan_next(
+    con: duckdb.DuckDBPyConnection, lane: list[tuple[Delivery, str | None]], start: int
+) -> tuple[int, dict]:
+    """Prescan the lane's deliveries from `start` up to PRESCAN_ROWS manifest rows.
+
+    Returns (index after the last one prescanned, raw_prescan.prescan's clean files).
+    Deliveries already refused by their manifest are not read.
+    """
+    files: list[FormFile] = []
+    rows = 0
+    end = start
+    while end < len(lane) and (end == start or rows < PRESCAN_ROWS):
+        d, reason = lane[end]
+        end += 1
+        if reason is not None or not d.site_id or not d.files:
+            continue
+        for name in FORMS:
+            entry = d.files.get(f"{name}.csv")
+            if entry is not None and entry.path.is_file():
+                files.append(FormFile(name, entry.path, d.site_id, entry.rows))
+                rows += entry.rows
+    return end, prescan(con, files)
+
+
+def _ingest_delivery(
+    con: duckdb.DuckDBPyConnection, d: Delivery, reason: str | None, prescanned: dict | None = None
+) -> dict:
     t0 = time.perf_counter()
     if reason is None:
         try:
@@ -270,7 +312,7 @@ def _ingest_delivery(con: duckdb.DuckDBPyConnection, d: Delivery, reason: str | 
     prev = _previous_loaded(con, d)
     files = {n: (e.path, e.rows) for n, e in d.files.items()}
     try:
-        loads = load_transfer(con, d.transfer_id, d.site_id, files, prev)
+        loads = load_transfer(con, d.transfer_id, d.site_id, files, prev, prescanned)
     except TransferRefused as exc:
         _discard(con, d.transfer_id)
         return _register(con, d, REFUSED, str(exc), t0)

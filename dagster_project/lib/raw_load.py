@@ -30,6 +30,11 @@ check below is SQL generated from it, so no Python touches a data row):
 
 The caller owns the transaction: a refusal raises TransferRefused and the
 caller undoes its writes, so nothing of a refused transfer stays in raw.*.
+
+Fast path: raw_prescan types many files in one statement with these same
+expressions; a file it found clean (every record passes 2-5, no duplicate
+key) is inserted from there by load_prescanned. Every other file takes the
+path above, so each refusal and quarantine message has one implementation.
 """
 
 from __future__ import annotations
@@ -78,7 +83,7 @@ def sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _ident(name: str) -> str:
+def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -224,7 +229,7 @@ def read_header(path: Path) -> list[str]:
     return [] if first is None else [h.strip().upper() for h in first]
 
 
-def _header_problems(form: Form, header: list[str]) -> str | None:
+def header_problems(form: Form, header: list[str]) -> str | None:
     if not header:
         return "no header row"
     seen: set[str] = set()
@@ -264,7 +269,7 @@ class _Sql:
     errors: dict[str, str]  # contract column -> error message or NULL (for bad rows only)
 
 
-def _clean_sql(form: Form, val: dict[str, str], typed: dict[str, str]) -> str:
+def clean_sql(form: Form, val: dict[str, str], typed: dict[str, str]) -> str:
     """Predicate: every required column typed non-NULL, every optional one empty or typed."""
     return " AND ".join(
         f"({typed[c.name]}) IS NOT NULL"
@@ -281,14 +286,14 @@ def _materialise(con: duckdb.DuckDBPyConnection, form: Form, q: _Sql) -> _Sql:
     the checks, the duplicate search and the insert then read plain columns.
     """
     raw_cols = ", ".join(f"s.c{i}" for i in range(len(q.names)))
-    typed_col = {c.name: _ident(f"t_{c.name}") for c in form.columns}
+    typed_col = {c.name: ident(f"t_{c.name}") for c in form.columns}
     typed_sql = ", ".join(f"{q.typed[c.name]} AS {typed_col[c.name]}" for c in form.columns)
     con.execute(
         f"CREATE TEMP TABLE {_TYPED} AS SELECT s._rownum, {raw_cols}, {typed_sql} FROM {q.source}"
     )
     typed = {c.name: f"s.{typed_col[c.name]}" for c in form.columns}
     return _Sql(
-        f"{_TYPED} s", q.names, q.raw, q.val, typed, _clean_sql(form, q.val, typed), q.errors
+        f"{_TYPED} s", q.names, q.raw, q.val, typed, clean_sql(form, q.val, typed), q.errors
     )
 
 
@@ -298,7 +303,7 @@ def _build_sql(form: Form, path: Path, names: list[str], site_id: str) -> _Sql:
     val = {c.name: f"nullif(trim({raw[c.name]}), '')" for c in form.columns}
     site = sql_str(site_id)
     typed = {c.name: typed_expr(c, val[c.name], site) for c in form.columns}
-    clean = _clean_sql(form, val, typed)
+    clean = clean_sql(form, val, typed)
     # Good records numbered in file order; _renumber turns these ordinals into record numbers
     # when the reader set records aside.
     numbered = f"(SELECT row_number() OVER () AS _rownum, * FROM {_read_csv_sql(path, len(names))})"
@@ -337,7 +342,7 @@ def load_form(
     """
     fname = path.name
     header = read_header(path)
-    problem = _header_problems(form, header)
+    problem = header_problems(form, header)
     if problem:
         raise TransferRefused(f"{transfer_id}: {fname} refused: {problem}")
     names = [h or f"COLUMN_{i + 1}" for i, h in enumerate(header)]
@@ -406,7 +411,7 @@ def load_form(
         else "NULL::VARCHAR"
     )
     target_cols = ", ".join(
-        ["TRANSFER_ID", "ROWNUM", *(_ident(c) for c in form.column_names), "EXTRA"]
+        ["TRANSFER_ID", "ROWNUM", *(ident(c) for c in form.column_names), "EXTRA"]
     )
     select_cols = ", ".join(
         [sql_str(transfer_id), "s._rownum", *(q.typed[c] for c in form.column_names), extra_sql]
@@ -552,7 +557,7 @@ def _record_deletions(
     in_quarantine = (
         f"EXCEPT SELECT {', '.join(key_typed)} FROM {_Q} s WHERE {key_nn}" if quarantined else ""
     )
-    keys = ", ".join(_ident(k) for k in form.key)
+    keys = ", ".join(ident(k) for k in form.key)
     k_alias = ", ".join(f"k{i}" for i in range(len(form.key)))
     inserted = con.execute(
         f"""
@@ -570,20 +575,70 @@ def _record_deletions(
     return int(inserted)
 
 
+def load_prescanned(
+    con: duckdb.DuckDBPyConnection,
+    form: Form,
+    table: str,
+    file_index: int,
+    first_row: int,
+    rows: int,
+    transfer_id: str,
+    site_id: str,
+    prev_transfer_id: str | None = None,
+) -> FormLoad:
+    """Load a file raw_prescan found clean: its typed rows, numbered from its first row.
+
+    Every record passed every check there, so nothing is quarantined; only the
+    deletions against the site's previous transfer remain to be found.
+    """
+    cols = ", ".join(ident(c) for c in form.column_names)
+    con.execute(
+        f'INSERT INTO raw.{form.name} ("TRANSFER_ID", "ROWNUM", {cols}, "EXTRA") '
+        f"SELECT ?, _n - ? + 1, {cols}, _extra FROM {table} WHERE _file = ?",
+        [transfer_id, first_row, file_index],
+    )
+    deletions = 0
+    if prev_transfer_id is not None:
+        deletions = _record_deletions(
+            con, form, transfer_id, prev_transfer_id, site_id, [], "", quarantined=False
+        )
+    return FormLoad(form.name, rows, rows, 0, 0, deletions)
+
+
 def load_transfer(
     con: duckdb.DuckDBPyConnection,
     transfer_id: str,
     site_id: str,
     files: dict[str, tuple[Path, int]],
     prev_transfer_id: str | None = None,
+    prescanned: dict | None = None,
 ) -> list[FormLoad]:
     """Load every form of one transfer; `files` maps 'dm.csv' -> (path, manifest rows).
 
     Runs inside the caller's transaction; raises TransferRefused on the first
-    file that refuses the transfer.
+    file that refuses the transfer. `prescanned` (raw_prescan.prescan's result,
+    path -> CleanFile): files found clean there are inserted from their typed
+    rows; every other file is loaded and checked here.
     """
+    prescanned = prescanned or {}
     loads = []
     for name, form in FORMS.items():
         path, rows = files[f"{name}.csv"]
-        loads.append(load_form(con, form, path, transfer_id, site_id, rows, prev_transfer_id))
+        done = prescanned.get(path)
+        if done is not None and done.rows == rows:
+            loads.append(
+                load_prescanned(
+                    con,
+                    form,
+                    done.table,
+                    done.file_index,
+                    done.first_row,
+                    rows,
+                    transfer_id,
+                    site_id,
+                    prev_transfer_id,
+                )
+            )
+        else:
+            loads.append(load_form(con, form, path, transfer_id, site_id, rows, prev_transfer_id))
     return loads
