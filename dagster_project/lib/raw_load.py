@@ -42,10 +42,14 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from .contract import FORMS, Column, Form
+
+if TYPE_CHECKING:
+    from .raw_prescan import CleanFile
 
 SUBJID_PATTERN = "[A-Z]{2}[0-9]{2}-[0-9]{3}"
 _INT_RE = "[+-]?[0-9]+"
@@ -578,10 +582,7 @@ def _record_deletions(
 def load_prescanned(
     con: duckdb.DuckDBPyConnection,
     form: Form,
-    table: str,
-    file_index: int,
-    first_row: int,
-    rows: int,
+    clean: CleanFile,
     transfer_id: str,
     site_id: str,
     prev_transfer_id: str | None = None,
@@ -594,15 +595,15 @@ def load_prescanned(
     cols = ", ".join(ident(c) for c in form.column_names)
     con.execute(
         f'INSERT INTO raw.{form.name} ("TRANSFER_ID", "ROWNUM", {cols}, "EXTRA") '
-        f"SELECT ?, _n - ? + 1, {cols}, _extra FROM {table} WHERE _file = ?",
-        [transfer_id, first_row, file_index],
+        f"SELECT ?, _n - ? + 1, {cols}, _extra FROM {clean.table} WHERE _file = ?",
+        [transfer_id, clean.first_row, clean.file_index],
     )
     deletions = 0
     if prev_transfer_id is not None:
         deletions = _record_deletions(
             con, form, transfer_id, prev_transfer_id, site_id, [], "", quarantined=False
         )
-    return FormLoad(form.name, rows, rows, 0, 0, deletions)
+    return FormLoad(form.name, clean.rows, clean.rows, 0, 0, deletions)
 
 
 def load_transfer(
@@ -611,7 +612,7 @@ def load_transfer(
     site_id: str,
     files: dict[str, tuple[Path, int]],
     prev_transfer_id: str | None = None,
-    prescanned: dict | None = None,
+    prescanned: dict[Path, CleanFile] | None = None,
 ) -> list[FormLoad]:
     """Load every form of one transfer; `files` maps 'dm.csv' -> (path, manifest rows).
 
@@ -624,21 +625,9 @@ def load_transfer(
     loads = []
     for name, form in FORMS.items():
         path, rows = files[f"{name}.csv"]
-        done = prescanned.get(path)
-        if done is not None and done.rows == rows:
-            loads.append(
-                load_prescanned(
-                    con,
-                    form,
-                    done.table,
-                    done.file_index,
-                    done.first_row,
-                    rows,
-                    transfer_id,
-                    site_id,
-                    prev_transfer_id,
-                )
-            )
+        clean = prescanned.get(path)
+        if clean is not None and clean.rows == rows:
+            loads.append(load_prescanned(con, form, clean, transfer_id, site_id, prev_transfer_id))
         else:
             loads.append(load_form(con, form, path, transfer_id, site_id, rows, prev_transfer_id))
     return loads

@@ -256,23 +256,29 @@ def test_quarantined_record_is_not_a_deletion(tmp_path: Path) -> None:
     ]
 
 
+def _crash_on_lb(monkeypatch, site: str = "") -> None:
+    """lb of `site`'s transfers raises, whichever way it loads (file by file or prescanned)."""
+    for name in ("load_form", "load_prescanned"):
+        real = getattr(raw_load, name)
+
+        def crash(con, form, source, transfer_id, *args, _real=real, **kwargs):
+            if form.name == "lb" and transfer_id.startswith(site):
+                raise RuntimeError("disk full")
+            return _real(con, form, source, transfer_id, *args, **kwargs)
+
+        monkeypatch.setattr(raw_load, name, crash)
+
+
 def test_crash_mid_transfer_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
     landing = tmp_path / "landing"
     write_transfer(landing, "IT01", "2026-01-31T08:00:00Z", valid_frames("IT01"))
-    real = raw_load.load_form
-
-    def crash_on_lb(con, form, *args, **kwargs):
-        if form.name == "lb":
-            raise RuntimeError("disk full")
-        return real(con, form, *args, **kwargs)
-
-    monkeypatch.setattr(raw_load, "load_form", crash_on_lb)
+    _crash_on_lb(monkeypatch)
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     with pytest.raises(RuntimeError, match="disk full"):
         ingest_landing(con, landing)
     for table in ["transfers", "quarantine", "dm", "ex"]:
         assert con.execute(f"select count(*) from raw.{table}").fetchone()[0] == 0
-    monkeypatch.setattr(raw_load, "load_form", real)
+    monkeypatch.undo()
     assert [r["status"] for r in ingest_landing(con, landing).registered] == ["LOADED"]
     assert con.execute("select count(*) from raw.dm").fetchone()[0] == 3
 
@@ -351,14 +357,7 @@ def test_crash_in_one_lane_leaves_nothing_of_its_transfer(tmp_path: Path, monkey
     landing = tmp_path / "landing"
     write_transfer(landing, "IT01", "2026-01-31T08:00:00Z", valid_frames("IT01"))
     write_transfer(landing, "FR02", "2026-01-31T08:00:00Z", valid_frames("FR02"))
-    real = raw_load.load_form
-
-    def crash_on_it01_lb(con, form, path, transfer_id, *args, **kwargs):
-        if form.name == "lb" and transfer_id.startswith("IT01"):
-            raise RuntimeError("disk full")
-        return real(con, form, path, transfer_id, *args, **kwargs)
-
-    monkeypatch.setattr(raw_load, "load_form", crash_on_it01_lb)
+    _crash_on_lb(monkeypatch, "IT01")
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     with pytest.raises(RuntimeError, match="disk full"):
         ingest_landing(con, landing, lanes=2)
@@ -366,6 +365,6 @@ def test_crash_in_one_lane_leaves_nothing_of_its_transfer(tmp_path: Path, monkey
         ("FR02", "LOADED")
     ]
     assert con.execute("select distinct SITEID from raw.dm").fetchall() == [("FR02",)]
-    monkeypatch.setattr(raw_load, "load_form", real)
+    monkeypatch.undo()
     again = ingest_landing(con, landing, lanes=2)
     assert [(r["site_id"], r["status"]) for r in again.registered] == [("IT01", "LOADED")]

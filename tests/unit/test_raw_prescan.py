@@ -102,10 +102,7 @@ def test_row_order_across_many_large_files_read_by_several_threads(tmp_path: Pat
     from dagster_project.lib.raw_load import load_prescanned
 
     for k, f in enumerate(files):
-        c = clean[f.path]
-        load_prescanned(
-            con, FORMS["lb"], c.table, c.file_index, c.first_row, c.rows, f"T{k}", "IT01"
-        )
+        load_prescanned(con, FORMS["lb"], clean[f.path], f"T{k}", "IT01")
     got = con.execute(
         'select "TRANSFER_ID", count(*), count(*) filter (where "ROWNUM" <> "LBORRES"::BIGINT) '
         "from raw.lb group by 1 order by 1"
