@@ -657,3 +657,29 @@ def test_asset_refuses_and_writes_nothing(tmp_path, monkeypatch):
     message = failure.event_specific_data.error.message
     assert "dataset ADEX: label is 58 characters (max 40)" in message
     assert not folder.exists()
+
+
+def test_asset_fails_when_a_file_does_not_read_back_as_written(tmp_path, monkeypatch):
+    """The read-back runs in a second process; a difference still fails the run and publishes
+    nothing. The frame the writer reports for ADTTE is altered after the file is written, so
+    the file read back differs from it in one value."""
+    from dagster_project.defs.export import submission
+
+    real = submission.write_xpt_mapped
+
+    def write_then_misreport(frame, path, metas, name, label):
+        path, written = real(frame, path, metas, name, label)
+        if name == "ADTTE":
+            written = written.copy()
+            written.loc[1, "ADT"] += 1
+        return path, written
+
+    monkeypatch.setattr(submission, "write_xpt_mapped", write_then_misreport)
+    result, folder = _materialize(tmp_path, monkeypatch, labelled=True)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = failure.event_specific_data.error.message
+    assert "adtte.xpt does not read back as written" in message
+    assert "ADTTE.ADT: 1 value(s) differ (first row 2" in message
+    assert not folder.exists()
+    assert not folder.with_name("submission.partial").exists()

@@ -3,8 +3,10 @@ check every SAS transport v5 limit, write the .xpt files and the define listing.
 
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 import dagster as dg
@@ -35,6 +37,18 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _raise_unless_reads_back(path: Path, mismatches: Future, staging: Path) -> None:
+    """Fail the export (nothing published) when the file read back differs from what was
+    written."""
+    found = mismatches.result()
+    if found:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise dg.Failure(
+            description=f"{path.name} does not read back as written:\n"
+            + "\n".join(f"- {m}" for m in found)
+        )
+
+
 @dg.asset(
     code_version=source_version(export),
     key=["export", "adam_xpt"],
@@ -52,14 +66,23 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     folder = warehouse.settings.report_path / "submission"
     # The package is written beside and swapped in whole: a refused export leaves the previous
     # package (or none) and names every violation of every dataset at once, so the dbt
-    # metadata is fixed in one pass. One dataset is in memory at a time (ADRS has ~2.3 million
-    # rows at 100,000 subjects).
+    # metadata is fixed in one pass. At most two datasets are in memory at a time (ADRS has
+    # ~2.3 million rows at 100,000 subjects).
     staging = folder.with_name("submission.partial")
     shutil.rmtree(staging, ignore_errors=True)
     metas: dict[str, list] = {}
     rows: dict[str, int] = {}
     violations: list[str] = []
-    with warehouse.connect(read_only=True) as con:
+    # Reading a file back (pyreadstat parses every value) costs about what writing it did, and
+    # the writer is pure Python/numpy on one core: a second process reads dataset k back while
+    # this one reads and writes dataset k+1 (a thread would share the GIL; measured no gain).
+    # At most one file waits for its check.
+    checking: tuple[Path, Future] | None = None
+    spawn = multiprocessing.get_context("spawn")
+    with (
+        ProcessPoolExecutor(1, mp_context=spawn) as reader,
+        warehouse.connect(read_only=True) as con,
+    ):
         for name in DATASETS:
             frame = read_table(con, f"adam.{name}")
             rows[name] = len(frame)
@@ -74,17 +97,25 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
             except V5Violation as refused:
                 violations += refused.violations
                 continue
+            del frame
+            if checking is not None:
+                _raise_unless_reads_back(*checking, staging)
             # Our own writer made these bytes: an independent reader (pyreadstat) checks them.
-            mismatches = read_back_mismatches(
-                path, frame, metas[name], name.upper(), labels[name], expected=written
+            checking = (
+                path,
+                reader.submit(
+                    read_back_mismatches,
+                    path,
+                    written,
+                    metas[name],
+                    name.upper(),
+                    labels[name],
+                    expected=written,
+                ),
             )
-            if mismatches:
-                shutil.rmtree(staging, ignore_errors=True)
-                raise dg.Failure(
-                    description=f"{path.name} does not read back as written:\n"
-                    + "\n".join(f"- {m}" for m in mismatches)
-                )
-            del frame, written
+            del written
+        if checking is not None and not violations:
+            _raise_unless_reads_back(*checking, staging)
     if violations:
         shutil.rmtree(staging, ignore_errors=True)
         raise dg.Failure(
