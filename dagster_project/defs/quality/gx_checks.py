@@ -237,6 +237,10 @@ def build_dataset_checks(dataset: str) -> dg.AssetChecksDefinition:
             rows = frames.read_dataset(con, dataset, columns)
         frames.add_adsl_context(rows, adsl, ADSL_CONTEXT[dataset])
         del adsl
+        # The frame is built a column at a time, so pandas holds one block per column and GX's
+        # metrics merged those blocks again on every frame they derived (52 merges on ADRS).
+        # One copy merges them once: GX at 100,000 subjects 32 -> 24 s (ADRS 13.3 -> 10.8 s).
+        rows = rows.copy()
         conformance = validate_check(suite, CONFORMANCE, {ROWS: rows, COLUMNS: catalogue})
         plausibility = validate_check(suite, PLAUSIBILITY, {ROWS: rows})
         _record(
