@@ -109,3 +109,18 @@ def unaccounted_rows(con, landing: Path) -> list[tuple]:
             if rows_in != n_loaded + n_quarantined:
                 broken.append((transfer, form, rows_in, n_loaded, n_quarantined))
     return broken
+
+
+def write_numbered_lb(path: Path, site: str, n: int, header: bool = True) -> None:
+    """An lb.csv of `n` valid rows of `site` whose LBORRES is the row's own number in the file
+    (1..n), so a test can check that ROWNUM follows file order."""
+    import duckdb
+
+    duckdb.sql(
+        f"""copy (
+            select '{site}' as SITEID, printf('{site}-%03d', 1 + (r % 900)) as SUBJID,
+                   (date '2000-01-01' + (r // 900)::int)::varchar as LBDT,
+                   'SMPROT' as LBTESTCD, r::varchar as LBORRES
+            from range(1, {n + 1}) t(r) order by r
+        ) to '{path}' (header {str(header).lower()})"""
+    )

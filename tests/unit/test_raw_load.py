@@ -15,6 +15,7 @@ from dagster_project.lib.contract import FORMS
 from dagster_project.lib.faults import valid_frames
 from dagster_project.lib.ingestion import ingest_landing
 from dagster_project.lib.transfer_writer import build_manifest, write_manifest, write_transfer
+from tests.conftest import write_numbered_lb
 
 WHEN = "2026-03-31T08:00:00Z"
 TID = "IT01_20260331T0800"
@@ -259,14 +260,7 @@ def test_rownum_follows_file_order_on_a_large_file(tmp_path: Path) -> None:
     def big_lb(folder: Path) -> None:
         path = folder / "lb.csv"
         tmp = folder / "lb_body.csv"
-        duckdb.sql(
-            f"""copy (
-                select 'IT01' as SITEID, printf('IT01-%03d', 1 + (r % 900)) as SUBJID,
-                       (date '2000-01-01' + (r // 900)::int)::varchar as LBDT,
-                       'SMPROT' as LBTESTCD, r::varchar as LBORRES
-                from range(1, {n + 1}) t(r) order by r
-            ) to '{tmp}' (header false)"""
-        )
+        write_numbered_lb(tmp, "IT01", n, header=False)
         lines = tmp.read_text().split("\n")
         tmp.unlink()
         for r in bad:

@@ -21,6 +21,7 @@ from dagster_project.lib.faults import valid_frames, write_all_faults
 from dagster_project.lib.ingestion import ingest_landing
 from dagster_project.lib.raw_prescan import FormFile, drop_prescan, prescan
 from dagster_project.lib.transfer_writer import write_transfer
+from tests.conftest import write_numbered_lb
 
 WHEN = "2026-03-31T08:00:00Z"
 
@@ -86,14 +87,7 @@ def test_row_order_across_many_large_files_read_by_several_threads(tmp_path: Pat
     for k, n in enumerate(sizes):
         site = f"IT{k + 1:02d}"
         path = tmp_path / f"lb_{k}.csv"
-        duckdb.sql(
-            f"""copy (
-                select '{site}' as SITEID, printf('{site}-%03d', 1 + (r % 900)) as SUBJID,
-                       (date '2000-01-01' + (r // 900)::int)::varchar as LBDT,
-                       'SMPROT' as LBTESTCD, r::varchar as LBORRES
-                from range(1, {n + 1}) t(r) order by r
-            ) to '{path}' (header true)"""
-        )
+        write_numbered_lb(path, site, n)
         files.append(FormFile("lb", path, site, n))
     con = duckdb.connect(str(tmp_path / "w.duckdb"), config={"threads": 4})
     ingestion.ensure_raw_schema(con)
