@@ -233,6 +233,19 @@ def read_header(path: Path) -> list[str]:
     return [] if first is None else [h.strip().upper() for h in first]
 
 
+def column_names(header: list[str]) -> list[str]:
+    """Header names as loaded: a blank name becomes COLUMN_<position>."""
+    return [h or f"COLUMN_{i + 1}" for i, h in enumerate(header)]
+
+
+def extra_json_sql(form: Form, names: list[str], raw: dict[str, str]) -> str:
+    """SQL for EXTRA: the columns the contract does not name as a JSON object, else NULL."""
+    extras = [n for n in names if n not in form.column_names]
+    if not extras:
+        return "NULL::VARCHAR"
+    return "json_object(" + ", ".join(f"{sql_str(n)}, {raw[n]}" for n in extras) + ")::VARCHAR"
+
+
 def header_problems(form: Form, header: list[str]) -> str | None:
     if not header:
         return "no header row"
@@ -349,7 +362,7 @@ def load_form(
     problem = header_problems(form, header)
     if problem:
         raise TransferRefused(f"{transfer_id}: {fname} refused: {problem}")
-    names = [h or f"COLUMN_{i + 1}" for i, h in enumerate(header)]
+    names = column_names(header)
     _drop_temps(con)
 
     # One scan of the file: parse, number and type every good record; the reader sets the
@@ -408,12 +421,7 @@ def load_form(
     # statement with one CASE per column, ~10 ms even on an empty input, x 13 forms x transfers).
     n_bad = _build_quarantine(con, form, q, n_dup > 0) if n_flagged or n_dup else 0
 
-    extras = [n for n in names if n not in form.column_names]
-    extra_sql = (
-        "json_object(" + ", ".join(f"{sql_str(n)}, {q.raw[n]}" for n in extras) + ")::VARCHAR"
-        if extras
-        else "NULL::VARCHAR"
-    )
+    extra_sql = extra_json_sql(form, names, q.raw)
     target_cols = ", ".join(
         ["TRANSFER_ID", "ROWNUM", *(ident(c) for c in form.column_names), "EXTRA"]
     )

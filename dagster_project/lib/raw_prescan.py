@@ -34,7 +34,16 @@ from pathlib import Path
 import duckdb
 
 from .contract import FORMS, Form
-from .raw_load import clean_sql, header_problems, ident, read_header, sql_str, typed_expr
+from .raw_load import (
+    clean_sql,
+    column_names,
+    extra_json_sql,
+    header_problems,
+    ident,
+    read_header,
+    sql_str,
+    typed_expr,
+)
 
 _PREFIX = "_prescan_"
 
@@ -102,7 +111,7 @@ def _prescan_group(
     members: list[FormFile],
     table: str,
 ) -> dict[Path, CleanFile]:
-    names = [h or f"COLUMN_{i + 1}" for i, h in enumerate(header)]
+    names = column_names(header)
     raw = {n: f"s.c{i}" for i, n in enumerate(names)}
     val = {c.name: f"nullif(trim({raw[c.name]}), '')" for c in form.columns}
     # The manifest's site of each row's file: a constant list indexed by the reader's file_index
@@ -111,12 +120,7 @@ def _prescan_group(
     site = f"({sites})[s.file_index::BIGINT + 1]"
     typed = {c.name: typed_expr(c, val[c.name], site) for c in form.columns}
     ok = f"coalesce(({clean_sql(form, val, typed)}) AND {val['SITEID']} = {site}, false)"
-    extras = [n for n in names if n not in form.column_names]
-    extra = (
-        "json_object(" + ", ".join(f"{sql_str(n)}, {raw[n]}" for n in extras) + ")::VARCHAR"
-        if extras
-        else "NULL::VARCHAR"
-    )
+    extra = extra_json_sql(form, names, raw)
     paths = "[" + ", ".join(sql_str(str(m.path)) for m in members) + "]"
     cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names)))
     rej, rejscan = f"{table}_rej", f"{table}_rejscan"
