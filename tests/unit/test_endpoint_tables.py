@@ -615,7 +615,7 @@ def test_assets_write_tidy_display_and_a_deterministic_union(tmp_path):
         for name, frame in frames.items():
             con.register("frame", frame)
             con.execute(f"create table adam.{name} as select * from frame")
-    assets = [getattr(tables, f"t{i:02d}") for i in range(1, 11)] + [tables.endpoint_results]
+    assets = [tables.endpoint_tables, tables.endpoint_results]
     result = dg.materialize(assets, resources={"warehouse": warehouse})
     assert result.success
     with duckdb.connect(str(warehouse.settings.work_db)) as con:
@@ -651,3 +651,57 @@ def test_assets_write_tidy_display_and_a_deterministic_union(tmp_path):
     )
     assert t01.metadata["CUTOFFDT"].value == str(CUTOFF)
     assert t01.metadata["dagster/row_count"].value == 5
+
+
+def test_read_plan_reads_each_input_once_with_the_union_of_parameters():
+    from dagster_project.defs.endpoints.tables import _read_plan
+    from dagster_project.lib.endpoints import TableSpec
+
+    def spec(inputs, params):
+        return TableSpec("TX", "", inputs, lambda *a: None, {}, params)
+
+    plan = _read_plan(
+        [
+            spec(("adrs",), {"adrs": ("MRD12",)}),
+            spec(("adrs", "adtte"), {"adrs": ("MRD12", "BOR"), "adtte": ("OS",)}),
+            spec(("adtte",), {}),  # reads ADTTE whole
+            spec(("adex",), {"adex": ("RDI",)}),
+        ]
+    )
+    assert plan == {"adsl": None, "adrs": ("MRD12", "BOR"), "adtte": None, "adex": ("RDI",)}
+
+
+def test_a_subset_of_endpoint_tables_materializes_alone(tmp_path):
+    """Selecting T08 in the UI runs the shared step for T08 only."""
+    import dagster as dg
+
+    from dagster_project.defs.endpoints import tables
+    from dagster_project.defs.resources import Warehouse
+
+    warehouse = Warehouse(landing=str(tmp_path / "landing"), warehouse=str(tmp_path / "w.duckdb"))
+    with duckdb.connect(str(warehouse.settings.work_db)) as con:
+        con.execute("create schema adam")
+        for name, frame in {"adsl": adsl(), "adex": t08_adex()}.items():
+            con.register("frame", frame)
+            con.execute(f"create table adam.{name} as select * from frame")
+    result = dg.materialize(
+        [tables.endpoint_tables],
+        resources={"warehouse": warehouse},
+        selection=[dg.AssetKey(["endpoints", "t08"])],
+    )
+    assert result.success
+    assert [e.asset_key for e in result.get_asset_materialization_events()] == [
+        dg.AssetKey(["endpoints", "t08"])
+    ]
+    with duckdb.connect(str(warehouse.settings.work_db)) as con:
+        got = con.execute("select * from endpoints.t08_results order by rowid").df()
+        tables_written = {
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'endpoints'"
+            ).fetchall()
+        }
+    assert tables_written == {"t08_results", "t08"}
+    pd.testing.assert_frame_equal(
+        got.drop(columns="CUTOFFDT"), build_t08(adsl(), t08_adex(), CUTOFF).drop(columns="CUTOFFDT")
+    )
