@@ -31,27 +31,41 @@ cycles_recorded as (
     group by usubjid, phase, cycle
 ),
 
+cycles_with_age as (
+    select
+        cycles_recorded.*,
+        subjects.age
+    from cycles_recorded
+    left join subjects
+        on cycles_recorded.usubjid = subjects.usubjid
+),
+
+age_phase_cycles as (
+    -- The plan depends on the subject only through AGE: it is resolved once per (AGE, phase, cycle)
+    -- that occurs (a few thousand rows), not per subject (ranking 7 million rows at 100,000 subjects
+    -- took most of this model's time).
+    select distinct age, phase, cycle
+    from cycles_with_age
+),
+
 schedule_rows_applicable as (
     -- Cycle ranges and the age rule are data: an empty CYCLE_TO is open-ended (13+), a row with AGEMIN
     -- applies from that AGE on (a subject of unknown age gets the rows without AGEMIN).
     select
-        cycles_recorded.usubjid,
+        age_phase_cycles.age,
+        age_phase_cycles.phase,
+        age_phase_cycles.cycle,
         protocol_schedule.EXTRT as treatment,
-        cycles_recorded.phase,
-        cycles_recorded.cycle,
         protocol_schedule.DAY as cycle_day,
         protocol_schedule.AGEMIN as minimum_age,
         protocol_schedule.DOSE as planned_dose,
-        protocol_schedule.DOSU as planned_dose_unit,
-        cycles_recorded.is_cycle_started
-    from cycles_recorded
-    left join subjects
-        on cycles_recorded.usubjid = subjects.usubjid
+        protocol_schedule.DOSU as planned_dose_unit
+    from age_phase_cycles
     inner join protocol_schedule
-        on cycles_recorded.phase = protocol_schedule.PHASE
-        and cycles_recorded.cycle >= protocol_schedule.CYCLE_FROM
-        and (protocol_schedule.CYCLE_TO is null or cycles_recorded.cycle <= protocol_schedule.CYCLE_TO)
-        and (protocol_schedule.AGEMIN is null or subjects.age >= protocol_schedule.AGEMIN)
+        on age_phase_cycles.phase = protocol_schedule.PHASE
+        and age_phase_cycles.cycle >= protocol_schedule.CYCLE_FROM
+        and (protocol_schedule.CYCLE_TO is null or age_phase_cycles.cycle <= protocol_schedule.CYCLE_TO)
+        and (protocol_schedule.AGEMIN is null or age_phase_cycles.age >= protocol_schedule.AGEMIN)
 ),
 
 age_rule_ranked as (
@@ -60,20 +74,29 @@ age_rule_ranked as (
     select
         schedule_rows_applicable.*,
         row_number() over (
-            partition by usubjid, treatment, phase, cycle, cycle_day
+            partition by age, treatment, phase, cycle, cycle_day
             order by coalesce(minimum_age, -1) desc
         ) as age_band_rank
     from schedule_rows_applicable
+),
+
+planned_by_age as (
+    select *
+    from age_rule_ranked
+    where age_band_rank = 1
 )
 
 select
-    usubjid,
-    treatment,
-    phase,
-    cycle,
-    cycle_day,
-    cast(planned_dose as double) as planned_dose,
-    planned_dose_unit,
-    is_cycle_started
-from age_rule_ranked
-where age_band_rank = 1
+    cycles_with_age.usubjid,
+    planned_by_age.treatment,
+    cycles_with_age.phase,
+    cycles_with_age.cycle,
+    planned_by_age.cycle_day,
+    cast(planned_by_age.planned_dose as double) as planned_dose,
+    planned_by_age.planned_dose_unit,
+    cycles_with_age.is_cycle_started
+from cycles_with_age
+inner join planned_by_age
+    on cycles_with_age.phase = planned_by_age.phase
+    and cycles_with_age.cycle = planned_by_age.cycle
+    and cycles_with_age.age is not distinct from planned_by_age.age

@@ -38,13 +38,27 @@ unscheduled_administrations as (
     where scheduled_administrations.usubjid is null
 ),
 
-duplicated_administrations as (
-    select *
+repeated_administration_keys as (
+    -- Counted with a grouping, not a window over every administration (at 100,000 subjects the
+    -- window's partitioning of 6.8 million rows was a third of this model's time).
+    select usubjid, treatment, phase, cycle, cycle_day
     from administrations
     where phase is not null
         and cycle is not null
         and cycle_day is not null
-    qualify count(*) over (partition by usubjid, treatment, phase, cycle, cycle_day) > 1
+    group by usubjid, treatment, phase, cycle, cycle_day
+    having count(*) > 1
+),
+
+duplicated_administrations as (
+    select administrations.*
+    from administrations
+    semi join repeated_administration_keys
+        on administrations.usubjid = repeated_administration_keys.usubjid
+        and administrations.treatment = repeated_administration_keys.treatment
+        and administrations.phase = repeated_administration_keys.phase
+        and administrations.cycle = repeated_administration_keys.cycle
+        and administrations.cycle_day = repeated_administration_keys.cycle_day
 ),
 
 -- First-seen transfers are looked up for the few subjects with a finding only: over every
