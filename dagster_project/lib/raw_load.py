@@ -314,10 +314,16 @@ def _materialise(con: duckdb.DuckDBPyConnection, form: Form, q: _Sql) -> _Sql:
     )
 
 
-def _build_sql(form: Form, path: Path, names: list[str], site_id: str) -> _Sql:
-    pos = {n: i for i, n in enumerate(names)}
-    raw = {n: f"s.c{pos[n]}" for n in names}
+def value_sql(form: Form, names: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(header name -> raw column s.c<i>, contract column -> its value trimmed, blank as NULL):
+    what every check and type reads, for the per-file load and the prescan alike."""
+    raw = {n: f"s.c{i}" for i, n in enumerate(names)}
     val = {c.name: f"nullif(trim({raw[c.name]}), '')" for c in form.columns}
+    return raw, val
+
+
+def _build_sql(form: Form, path: Path, names: list[str], site_id: str) -> _Sql:
+    raw, val = value_sql(form, names)
     site = sql_str(site_id)
     typed = {c.name: typed_expr(c, val[c.name], site) for c in form.columns}
     clean = clean_sql(form, val, typed)

@@ -43,6 +43,7 @@ from .raw_load import (
     read_header,
     sql_str,
     typed_expr,
+    value_sql,
 )
 
 _PREFIX = "_prescan_"
@@ -112,8 +113,7 @@ def _prescan_group(
     table: str,
 ) -> dict[Path, CleanFile]:
     names = column_names(header)
-    raw = {n: f"s.c{i}" for i, n in enumerate(names)}
-    val = {c.name: f"nullif(trim({raw[c.name]}), '')" for c in form.columns}
+    raw, val = value_sql(form, names)
     # The manifest's site of each row's file: a constant list indexed by the reader's file_index
     # (a projection, so the rows keep their order; a join would not).
     sites = "[" + ", ".join(sql_str(m.site_id) for m in members) + "]"
