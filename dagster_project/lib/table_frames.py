@@ -25,9 +25,15 @@ def read_table(
     table: str,
     columns: list[str] | None = None,
     where: str | None = None,
+    text_as_category: bool = False,
 ) -> pd.DataFrame:
     """``columns`` (default every column, in table order) of ``table`` (``schema.name``), text
     values deduplicated; ``where``: an SQL condition on the table's columns, rows kept.
+
+    ``text_as_category``: VARCHAR columns come as pandas Categorical (a code per row, each
+    distinct value once; NULL is a missing value) instead of object columns. The deduplication
+    has the codes anyway, and a caller whose work is per value (the XPT export measures and
+    encodes every text cell) can then do it once per distinct value.
 
     The columns line up row for row: with ``preserve_insertion_order`` (DuckDB's default,
     asserted here) a plain scan returns a table's rows in insertion order. A filtered read
@@ -44,9 +50,15 @@ def read_table(
     condition = f" where {where} order by rowid" if where else ""
     data: dict[str, pd.Series] = {}
     for name in columns:
-        column = con.execute(f"select {_quoted(name)} from {table}{condition}").df()[name]
+        result = con.execute(f"select {_quoted(name)} from {table}{condition}")
+        text = str(result.description[0][1]) == "VARCHAR"
+        column = result.df()[name]
         if column.dtype == object:
             codes, uniques = pd.factorize(column, use_na_sentinel=True)
+            if text_as_category and text:
+                categories = pd.Index(uniques, dtype=object)
+                data[name] = pd.Series(pd.Categorical.from_codes(codes, categories), name=name)
+                continue
             values = column.to_numpy(dtype=object, copy=True)  # None/NaN stay as DuckDB gave them
             present = codes >= 0
             values[present] = np.asarray(uniques, dtype=object)[codes[present]]

@@ -78,3 +78,19 @@ def test_refuses_without_insertion_order(con):
     con.execute("set preserve_insertion_order = false")
     with pytest.raises(RuntimeError, match="preserve_insertion_order"):
         read_table(con, "adam.t")
+
+
+def test_text_as_category_holds_the_same_values(con):
+    """VARCHAR columns come as Categorical (NULL missing, each distinct value once); every
+    other column exactly as without the option."""
+    got = read_table(con, "adam.t", text_as_category=True)
+    want = con.execute("select * from adam.t").df()
+    text = ["STUDYID", "USUBJID", "AVALC", "EMPTY"]
+    for name in text:
+        assert isinstance(got[name].dtype, pd.CategoricalDtype), name
+        assert got[name].cat.categories.is_unique
+        pd.testing.assert_series_equal(got[name].astype(object), want[name], check_dtype=False)
+    assert got["AVALC"].isna().sum() == 4001
+    assert sorted(got["USUBJID"].cat.categories) == ["LAST", *(f"S-{i}" for i in range(7))]
+    assert list(got["EMPTY"].cat.categories) == []
+    pd.testing.assert_frame_equal(got.drop(columns=text), want.drop(columns=text))

@@ -26,6 +26,7 @@ from dagster_project.lib.export.xpt import (
     dataset_label,
     origin,
     read_back_mismatches,
+    read_back_plan,
     sas_type,
     split_description,
     transport_frame,
@@ -249,6 +250,73 @@ def test_frame_as_written_is_the_mapped_frame_and_serves_the_read_back(written, 
     assert read_back_mismatches(
         path, df, metas, "ADTS", "Test Analysis Dataset", expected=changed
     ) == ["ADTS.USUBJID: 1 value(s) differ (first row 4: 'X' read, 'Y' written)"]
+
+
+def test_read_back_plan_covers_every_row_once_and_reads_the_last_chunk_to_the_end():
+    assert read_back_plan(5, 2) == [(0, 2, False), (2, 4, False), (4, 5, True)]
+    assert read_back_plan(4, 2) == [(0, 2, False), (2, 4, True)]
+    assert read_back_plan(3, 100) == [(0, 3, True)]
+    assert read_back_plan(0, 100) == [(0, 0, True)]  # an empty dataset: extra rows still counted
+
+
+def _as_categories(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The text columns as read_table(text_as_category=True) gives them, plus an unused
+    category (a slice of a wider read keeps its categories)."""
+    out = df.copy()
+    for name in columns:
+        values = df[name].astype(object)
+        categories = [*dict.fromkeys(v for v in values if isinstance(v, str)), "UNUSED"]
+        out[name] = pd.Categorical(values, categories=categories)
+    return out
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch):
+    """write_xpt stamps the headers with the time: fixed, so two writes can be compared."""
+    from datetime import datetime
+
+    from dagster_project.lib.export import xpt
+
+    class Clock:
+        @staticmethod
+        def now():
+            return datetime(2026, 11, 25, 12, 0, 0)
+
+    monkeypatch.setattr(xpt, "datetime", Clock)
+
+
+def test_categorical_text_writes_the_same_bytes(tmp_path, fixed_clock):
+    """A frame whose text columns are Categorical (the export reads them so) gives the same
+    metadata, the same frame as written (values) and byte for byte the same file as the
+    object-column frame; the file reads back clean."""
+    df = _frame()
+    text = ["STUDYID", "USUBJID", "PARAMCD", "AVALU", "CMPEVFL"]
+    categorical = _as_categories(df, text)
+    metas = variable_metadata(FAKE_MANIFEST, "adts", df)
+    assert variable_metadata(FAKE_MANIFEST, "adts", categorical) == metas
+    plain, as_written = write_xpt_mapped(df, tmp_path / "plain.xpt", metas, "ADTS", "L")
+    coded, coded_written = write_xpt_mapped(categorical, tmp_path / "cat.xpt", metas, "ADTS", "L")
+    assert coded.read_bytes() == plain.read_bytes()
+    for name in text:
+        assert isinstance(coded_written[name].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(coded_written.astype(object), as_written.astype(object))
+    assert read_back_mismatches(coded, categorical, metas, "ADTS", "L", 3, coded_written) == []
+
+
+def test_categorical_text_is_checked_like_object_text(tmp_path):
+    """The v5 value checks see the same values through categories: too long, not ASCII,
+    booleans as Y/N, a number where text belongs."""
+    df = pd.DataFrame({"A": ["x", "y" * 201, "Müller", None]})
+    found = check_v5(_as_categories(df, ["A"]), _one_var(length=201), "L", "T")
+    assert found == check_v5(df, _one_var(length=201), "L", "T") != []
+    meta = [VariableMeta("T", "FL", "A flag", "Char", 1, "", "Derived", "", "boolean")]
+    flags = pd.DataFrame({"FL": pd.Categorical([True, None, False, True])})
+    path = write_xpt(flags, tmp_path / "t.xpt", meta, "T", "L")
+    assert pyreadstat.read_xport(str(path))[0]["FL"].tolist() == ["Y", "", "N", "Y"]
+    numbers = pd.DataFrame({"A": pd.Categorical([1, 2])})
+    assert check_v5(numbers, _one_var(), "L", "T") == [
+        "T.A: values do not fit Char (varchar): 1 (int) is not a varchar value"
+    ]
 
 
 def test_read_back_counts_rows(written):

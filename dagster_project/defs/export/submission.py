@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import shutil
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -19,7 +20,10 @@ from dagster_project.lib.export.xpt import (
     V5Violation,
     check_v5,
     dataset_label,
-    read_back_mismatches,
+    read_back_findings,
+    read_back_header,
+    read_back_plan,
+    read_back_rows,
     variable_metadata,
     write_define,
     write_xpt_mapped,
@@ -31,22 +35,45 @@ OWNERS = ["team:biostatistics"]
 KINDS = {"sas", "python"}
 GROUP = "export"
 DATASETS = ("adsl", "adrs", "adtte", "adae", "adex")
+# Processes reading the written files back; with the writer, one per core on the 2-core
+# machine the benchmark runs on is the measured best (see README, Performance).
+READERS = 2
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _raise_unless_reads_back(path: Path, mismatches: Future, staging: Path) -> None:
-    """Fail the export (nothing published) when the file read back differs from what was
-    written."""
-    found = mismatches.result()
-    if found:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise dg.Failure(
-            description=f"{path.name} does not read back as written:\n"
-            + "\n".join(f"- {m}" for m in found)
-        )
+@dataclass
+class _ReadBack:
+    """The pending read-back of one written file: its header and its row chunks."""
+
+    path: Path
+    dataset: str
+    metas: list
+    rows: int
+    header: Future
+    chunks: list[Future]
+
+    def findings(self) -> list[str]:
+        found, comparable = self.header.result()
+        chunks = [chunk.result() for chunk in self.chunks]
+        if comparable:
+            found += read_back_findings(self.dataset, self.metas, self.rows, chunks)
+        return found
+
+
+def _read_back_failures(checks: list[_ReadBack]) -> list[str]:
+    """One entry per file that does not read back as written, naming every difference."""
+    failures = []
+    for check in checks:
+        found = check.findings()
+        if found:
+            failures.append(
+                f"{check.path.name} does not read back as written:\n"
+                + "\n".join(f"- {m}" for m in found)
+            )
+    return failures
 
 
 @dg.asset(
@@ -66,25 +93,27 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     folder = warehouse.settings.report_path / "submission"
     # The package is written beside and swapped in whole: a refused export leaves the previous
     # package (or none) and names every violation of every dataset at once, so the dbt
-    # metadata is fixed in one pass. At most two datasets are in memory at a time (ADRS has
-    # ~2.3 million rows at 100,000 subjects).
+    # metadata is fixed in one pass. One dataset is read at a time (ADRS has ~2.3 million rows
+    # at 100,000 subjects), its text columns as Categorical.
     staging = folder.with_name("submission.partial")
     shutil.rmtree(staging, ignore_errors=True)
     metas: dict[str, list] = {}
     rows: dict[str, int] = {}
     violations: list[str] = []
-    # Reading a file back (pyreadstat parses every value) costs about what writing it did, and
-    # the writer is pure Python/numpy on one core: a second process reads dataset k back while
-    # this one reads and writes dataset k+1 (a thread would share the GIL; measured no gain).
-    # At most one file waits for its check.
-    checking: tuple[Path, Future] | None = None
+    # Reading a file back (pyreadstat parses every value) costs about twice what writing it
+    # does, so it runs beside the writing: each file, once written, is read back in chunks of
+    # READ_BACK_CHUNK_ROWS rows by two reader processes (a thread would share the GIL), and the
+    # export waits for all of them at the end. The frames as written stay in memory until then:
+    # their text columns are Categorical (a code per row), ~300 MB for all five at 100,000
+    # subjects.
+    checks: list[_ReadBack] = []
     spawn = multiprocessing.get_context("spawn")
     with (
-        ProcessPoolExecutor(1, mp_context=spawn) as reader,
+        ProcessPoolExecutor(READERS, mp_context=spawn) as reader,
         warehouse.connect(read_only=True) as con,
     ):
         for name in DATASETS:
-            frame = read_table(con, f"adam.{name}")
+            frame = read_table(con, f"adam.{name}", text_as_category=True)
             rows[name] = len(frame)
             metas[name] = variable_metadata(manifest, name, frame)
             if violations:  # already refused: only keep listing what else is wrong
@@ -98,24 +127,23 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
                 violations += refused.violations
                 continue
             del frame
-            if checking is not None:
-                _raise_unless_reads_back(*checking, staging)
             # Our own writer made these bytes: an independent reader (pyreadstat) checks them.
-            checking = (
-                path,
+            header = reader.submit(read_back_header, path, metas[name], name.upper(), labels[name])
+            chunks = [
                 reader.submit(
-                    read_back_mismatches,
-                    path,
-                    written,
-                    metas[name],
-                    name.upper(),
-                    labels[name],
-                    expected=written,
-                ),
-            )
+                    read_back_rows, path, metas[name], start, written.iloc[start:stop], to_end
+                )
+                for start, stop, to_end in read_back_plan(len(written))
+            ]
+            checks.append(_ReadBack(path, name.upper(), metas[name], len(written), header, chunks))
             del written
-        if checking is not None and not violations:
-            _raise_unless_reads_back(*checking, staging)
+        if violations:
+            reader.shutdown(cancel_futures=True)
+            checks = []
+        failures = _read_back_failures(checks)
+    if failures:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise dg.Failure(description="\n".join(failures))
     if violations:
         shutil.rmtree(staging, ignore_errors=True)
         raise dg.Failure(

@@ -48,7 +48,7 @@ class Field:
 
 
 def transport_chunks(
-    columns: Sequence[np.ndarray | pd.Series],
+    columns: Sequence[np.ndarray | pd.Series | pd.Categorical],
     fields: Sequence[Field],
     n_rows: int,
     dataset_name: str,
@@ -81,12 +81,12 @@ def header_bytes(
 
 
 def observation_blocks(
-    columns: Sequence[np.ndarray | pd.Series], fields: Sequence[Field], n_rows: int
+    columns: Sequence[np.ndarray | pd.Series | pd.Categorical], fields: Sequence[Field], n_rows: int
 ):
     """The observation bytes, BLOCK_ROWS rows per yielded block, the last padded to a record.
 
-    ``columns``: per field, Char values as str (ASCII, at most ``length`` bytes) or Num
-    values as float64 (NaN for missing).
+    ``columns``: per field, Char values as str (ASCII, at most ``length`` bytes; an array or
+    a Categorical without missing values) or Num values as float64 (NaN for missing).
     """
     width = sum(f.length for f in fields)
     written = 0
@@ -136,7 +136,12 @@ def _ibm_bytes(values) -> np.ndarray:
 
 def _char_bytes(values, length: int) -> np.ndarray:
     """Values as ``length`` ASCII bytes each, blank padded (numpy pads with NUL, so a NUL
-    inside a value turns blank too; the read-back of the file reports such a value)."""
+    inside a value turns blank too; the read-back of the file reports such a value). A
+    Categorical is encoded once per category and its rows taken by code."""
+    if isinstance(values, pd.Categorical):
+        if (values.codes < 0).any():  # code -1 would silently take the last category
+            raise ValueError("a Char value is missing: map it to '' before encoding")
+        return _char_bytes(values.categories.to_numpy(dtype=object), length)[values.codes]
     text = np.asarray(values, dtype=object).astype(f"S{length}")
     out = text.view(np.uint8).reshape(len(text), length).copy()
     out[out == 0] = BLANK
