@@ -7,6 +7,7 @@ byte lengths of the longest value as typed here.
 """
 
 import csv
+import hashlib
 import json
 import math
 import types
@@ -751,3 +752,98 @@ def test_asset_fails_when_a_file_does_not_read_back_as_written(tmp_path, monkeyp
     assert "ADTTE.ADT: 1 value(s) differ (first row 2" in message
     assert not folder.exists()
     assert not folder.with_name("submission.partial").exists()
+
+
+def _export_again(tmp_path):
+    from dagster_project.defs.export import submission
+    from dagster_project.defs.resources import Warehouse
+
+    warehouse = Warehouse(
+        landing=str(tmp_path / "landing"),
+        warehouse=str(tmp_path / "wh.duckdb"),
+        report_dir=str(tmp_path / "report"),
+    )
+    result = dg.materialize(
+        [submission.adam_xpt], resources={"warehouse": warehouse}, raise_on_error=False
+    )
+    assert result.success
+    return result.get_asset_materialization_events()[0].materialization.metadata
+
+
+def _package_bytes(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_unchanged_datasets_keep_their_files(tmp_path, monkeypatch):
+    """A second export of the same tables writes nothing new: every .xpt is the previous
+    package's file (same bytes, same checksums, define unchanged)."""
+    result, folder = _materialize(tmp_path, monkeypatch, labelled=True)
+    first = result.get_asset_materialization_events()[0].materialization.metadata
+    assert first["reused"].value == []
+    before = _package_bytes(folder)
+    again = _export_again(tmp_path)
+    assert again["reused"].value == [f"{n}.xpt" for n in ADAM]
+    assert _package_bytes(folder) == before
+    for n in ADAM:
+        assert again[f"{n}_xpt_sha256"].value == first[f"{n}_xpt_sha256"].value
+        assert again[f"{n}_xpt_rows"].value == first[f"{n}_xpt_rows"].value
+
+
+def test_a_changed_dataset_is_written_again_and_only_it(tmp_path, monkeypatch):
+    """One value of ADTTE changes (an update, as a new transfer would make it): ADTTE is
+    written and read back again with the new value, the other four keep their files."""
+    result, folder = _materialize(tmp_path, monkeypatch, labelled=True)
+    before = _package_bytes(folder)
+    con = duckdb.connect(str(tmp_path / "wh.work.duckdb"))
+    con.execute("update adam.adtte set ADT = date '2024-02-29' where USUBJID = 'U1'")
+    con.close()
+    again = _export_again(tmp_path)
+    assert again["reused"].value == [f"{n}.xpt" for n in ADAM if n != "adtte"]
+    after = _package_bytes(folder)
+    assert after["adtte.xpt"] != before["adtte.xpt"]
+    assert {k: v for k, v in after.items() if k != "adtte.xpt"} == {
+        k: v for k, v in before.items() if k != "adtte.xpt"
+    }
+    back, _ = pyreadstat.read_xport(str(folder / "adtte.xpt"))
+    assert back["ADT"].tolist() == [date(2024, 1, 1), date(2024, 2, 29), date(2024, 1, 3)]
+
+
+def test_a_reordered_dataset_is_written_again(tmp_path, monkeypatch):
+    """Same rows in another order: the file's row order would differ, so it is rewritten."""
+    result, folder = _materialize(tmp_path, monkeypatch, labelled=True)
+    con = duckdb.connect(str(tmp_path / "wh.work.duckdb"))
+    con.execute("create or replace table adam.adae as select * from adam.adae order by ADT desc")
+    con.close()
+    again = _export_again(tmp_path)
+    assert "adae.xpt" not in again["reused"].value
+    back, _ = pyreadstat.read_xport(str(folder / "adae.xpt"))
+    assert back["USUBJID"].tolist() == ["U3", "U2", "U1", "U0"]
+
+
+def test_a_file_altered_since_it_was_written_is_not_reused(tmp_path, monkeypatch):
+    """The previous file no longer has the checksum recorded for it: it is written again."""
+    _, folder = _materialize(tmp_path, monkeypatch, labelled=True)
+    with (folder / "adsl.xpt").open("r+b") as handle:
+        handle.seek(0)
+        handle.write(b"X")
+    tampered = hashlib.sha256((folder / "adsl.xpt").read_bytes()).hexdigest()
+    again = _export_again(tmp_path)
+    assert "adsl.xpt" not in again["reused"].value
+    assert again["adsl_xpt_sha256"].value != tampered
+    back, info = pyreadstat.read_xport(str(folder / "adsl.xpt"))
+    assert info.table_name == "ADSL"
+    assert back["USUBJID"].tolist() == ["U0"]
+
+
+def test_changed_dbt_metadata_rewrites_the_dataset(tmp_path, monkeypatch):
+    """A new variable label in the manifest (same rows) changes the file: written again."""
+    result, folder = _materialize(tmp_path, monkeypatch, labelled=True)
+    manifest_path = tmp_path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    node = next(n for n in manifest["nodes"].values() if n["name"] == "adrs")
+    node["columns"]["ADT"]["meta"]["label"] = "Analysis Date (new)"
+    manifest_path.write_text(json.dumps(manifest))
+    again = _export_again(tmp_path)
+    assert "adrs.xpt" not in again["reused"].value
+    _, info = pyreadstat.read_xport(str(folder / "adrs.xpt"))
+    assert info.column_names_to_labels["ADT"] == "Analysis Date (new)"

@@ -7,7 +7,7 @@ import multiprocessing
 import os
 import shutil
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -15,9 +15,10 @@ import pandas as pd
 
 from dagster_project.defs.resources import Warehouse
 from dagster_project.defs.warehouse.project import dbt_project
-from dagster_project.lib import export
+from dagster_project.lib import export, table_frames
 from dagster_project.lib.export.xpt import (
     V5Violation,
+    VariableMeta,
     check_v5,
     dataset_label,
     read_back_findings,
@@ -28,6 +29,7 @@ from dagster_project.lib.export.xpt import (
     write_define,
     write_xpt_mapped,
 )
+from dagster_project.lib.fingerprint import fingerprint_of, table_fingerprint
 from dagster_project.lib.provenance import source_version
 from dagster_project.lib.table_frames import read_table
 
@@ -38,10 +40,53 @@ DATASETS = ("adsl", "adrs", "adtte", "adae", "adex")
 # Processes reading the written files back; with the writer, one per core on the 2-core
 # machine the benchmark runs on is the measured best (see README, Performance).
 READERS = 2
+# What the files of the package were made from, kept beside (not in) the package folder.
+STATE_FILE = "submission.state.json"
+# The bytes of a file depend on the rows, the dbt metadata and this code.
+EXPORT_CODE = source_version(export, table_frames)
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _dataset_fingerprint(con, manifest: dict, name: str, label: str) -> str:
+    """What the dataset's .xpt bytes are made of: the table's content fingerprint, the
+    variable metadata the manifest gives (names, labels, types, order), the dataset label and
+    the export code. The lengths of text variables follow from the content."""
+    return fingerprint_of(
+        {
+            "table": table_fingerprint(con, f"adam.{name}"),
+            "variables": [asdict(m) for m in variable_metadata(manifest, name)],
+            "label": label,
+            "code": EXPORT_CODE,
+        }
+    )
+
+
+def _reusable(folder: Path, state: dict, name: str, fingerprint: str) -> dict | None:
+    """The previous package's entry for ``name`` when it was made from the same fingerprint
+    and its file is still the one written then (same SHA-256); else None."""
+    entry = state.get(name)
+    path = folder / f"{name}.xpt"
+    if not entry or entry.get("fingerprint") != fingerprint or not path.is_file():
+        return None
+    return entry if _sha256(path) == entry.get("sha256") else None
+
+
+def _load_state(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())["datasets"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)  # the old folder is removed after the swap; the inode stays
+    except OSError:
+        shutil.copy2(source, target)
 
 
 @dataclass
@@ -87,7 +132,8 @@ def _read_back_failures(checks: list[_ReadBack]) -> list[str]:
 def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """The submission package: one SAS transport v5 file per ADaM dataset (adsl.xpt ...
     adex.xpt, dataset and variable labels) and define.csv / define.json, one row per dataset x
-    variable with label, type, length, format, origin and derivation."""
+    variable with label, type, length, format, origin and derivation. A dataset whose rows,
+    metadata and export code are those of the previous package keeps its file."""
     manifest = json.loads(Path(dbt_project.manifest_path).read_text())
     labels = {name: dataset_label(manifest, name) for name in DATASETS}
     folder = warehouse.settings.report_path / "submission"
@@ -97,8 +143,12 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     # at 100,000 subjects), its text columns as Categorical.
     staging = folder.with_name("submission.partial")
     shutil.rmtree(staging, ignore_errors=True)
+    state_path = folder.with_name(STATE_FILE)
+    previous = _load_state(state_path)
     metas: dict[str, list] = {}
     rows: dict[str, int] = {}
+    fingerprints: dict[str, str] = {}
+    reused: list[str] = []
     violations: list[str] = []
     # Reading a file back (pyreadstat parses every value) costs about twice what writing it
     # does, so it runs beside the writing: each file, once written, is read back in chunks of
@@ -113,6 +163,16 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
         warehouse.connect(read_only=True) as con,
     ):
         for name in DATASETS:
+            # A new transfer of one site rebuilds every ADaM table, and most come out the same:
+            # an unchanged dataset keeps the file written (and read back) for the last package.
+            fingerprints[name] = _dataset_fingerprint(con, manifest, name, labels[name])
+            entry = _reusable(folder, previous, name, fingerprints[name])
+            if entry is not None:
+                _link_or_copy(folder / f"{name}.xpt", staging / f"{name}.xpt")
+                metas[name] = [VariableMeta(**m) for m in entry["variables"]]
+                rows[name] = entry["rows"]
+                reused.append(name)
+                continue
             frame = read_table(con, f"adam.{name}", text_as_category=True)
             rows[name] = len(frame)
             metas[name] = variable_metadata(manifest, name, frame)
@@ -159,6 +219,16 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     files["define.json"] = folder / define_json.name
     # Each file is read once for its checksum (ADRS's .xpt is hundreds of MB at scale).
     checksums = {name: _sha256(path) for name, path in files.items()}
+    state = {
+        name: {
+            "fingerprint": fingerprints[name],
+            "sha256": checksums[name],
+            "rows": rows[name],
+            "variables": [asdict(m) for m in metas[name]],
+        }
+        for name in DATASETS
+    }
+    state_path.write_text(json.dumps({"datasets": state}, indent=1) + "\n")
 
     summary = pd.DataFrame(
         [
@@ -177,6 +247,8 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
         "folder": dg.MetadataValue.path(str(folder)),
         "dagster/row_count": int(summary["rows"].sum()),
         "datasets": dg.MetadataValue.md(summary.to_markdown(index=False)),
+        # Files kept from the previous package (same fingerprint, same SHA-256).
+        "reused": dg.MetadataValue.json([f"{name}.xpt" for name in reused]),
     }
     for name, path in files.items():
         stem = path.name.replace(".", "_")

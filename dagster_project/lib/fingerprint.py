@@ -1,0 +1,55 @@
+"""Content fingerprints of warehouse tables: what lets a step reuse its last output when its
+input did not change (the export's .xpt files, a GX validation).
+
+A new transfer of one site rebuilds every ADaM table, but most of them come out identical
+(README, Performance: incremental run). A fingerprint says "same rows, same order, same
+columns" without reading the table into Python: DuckDB hashes each row together with its
+position (``rowid``, the insertion order every reader here relies on) and sums the hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+
+import duckdb
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def table_fingerprint(
+    con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str] | None = None
+) -> str:
+    """SHA-256 (hex) of ``columns`` (default: all, in table order) of ``table``
+    (``schema.name``): their names and types, the row count, and the sum over rows of DuckDB's
+    64-bit ``hash(rowid, row)``.
+
+    The row's position is part of its hash, so a reordering changes the fingerprint, as it
+    changes a file written from the rows. Two different tables share a fingerprint only when
+    their sums of 64-bit row hashes collide (about 2^-64 for an unplanned change); DuckDB's
+    hash is not cryptographic, so this guards against change, not against forgery.
+    """
+    described = con.execute(f"select * from {table} limit 0").description
+    types = {d[0]: str(d[1]) for d in described}
+    names = list(columns) if columns is not None else list(types)
+    missing = [c for c in names if c not in types]
+    if missing:
+        raise KeyError(f"{table} has no column {', '.join(missing)}")
+    fields = ", ".join(f"{_quoted(c)} := t.{_quoted(c)}" for c in names)
+    row = f"struct_pack({fields})" if names else "0"  # no column: the row count alone
+    count, total = con.execute(
+        f"select count(*), coalesce(sum(hash(t.rowid, {row})), 0) from {table} t"
+    ).fetchone()
+    return fingerprint_of(
+        {"columns": [[c, types[c]] for c in names], "rows": count, "hash": str(total)}
+    )
+
+
+def fingerprint_of(value: object) -> str:
+    """SHA-256 (hex) of a JSON-serialisable value (keys sorted): combines the parts a cached
+    output depends on (table fingerprints, metadata, code version)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
