@@ -99,3 +99,64 @@ def test_plausibility_failure_warns_without_blocking(warehouse):
     assert evaluations[PLAUSIBILITY_CHECK].severity == dg.AssetCheckSeverity.WARN
     assert ran == ["t03"]
     assert result.success
+
+
+def test_same_inputs_reuse_the_stored_outcome_and_still_block(warehouse):
+    """The second run validates the same rows: the stored outcome is its result (metadata names
+    the run that computed it), the failure still blocks, and quality.check_results keeps the
+    rows of that run. Fixed rows are validated again."""
+    ran: list[str] = []
+    assets, checks = _graph(aval=1, adt="2026-01-05", downstream_ran=ran, cnsr=9)
+    first = dg.materialize(
+        [*assets, checks], resources={"warehouse": warehouse}, raise_on_error=False
+    )
+    again = dg.materialize(
+        [*assets, checks], resources={"warehouse": warehouse}, raise_on_error=False
+    )
+    before, after = _evaluations(first), _evaluations(again)
+    for name in (CONFORMANCE_CHECK, PLAUSIBILITY_CHECK):
+        assert "validated_in_run" not in before[name].metadata
+        assert after[name].metadata["validated_in_run"].value == first.run_id
+        assert after[name].passed == before[name].passed
+        for field in ("observed", "details", "failed_rules", "rows"):
+            assert after[name].metadata[field] == before[name].metadata[field]
+    assert after[CONFORMANCE_CHECK].metadata["details"].value == (
+        "CNSR in its codes 0-8 (1 rows of 1) e.g. 9"
+    )
+    assert ran == []  # blocked both times
+    con = duckdb.connect(str(warehouse.settings.work_db), read_only=True)
+    assert con.execute("select distinct RUN_ID from quality.check_results").fetchall() == [
+        (first.run_id,)
+    ]
+    con.close()
+
+    assets, checks = _graph(aval=1, adt="2026-01-05", downstream_ran=ran, cnsr=3)
+    fixed = dg.materialize(
+        [*assets, checks], resources={"warehouse": warehouse}, raise_on_error=False
+    )
+    evaluations = _evaluations(fixed)
+    assert evaluations[CONFORMANCE_CHECK].passed
+    assert "validated_in_run" not in evaluations[CONFORMANCE_CHECK].metadata
+    assert ran == ["t03"]
+
+
+def test_a_changed_column_catalogue_is_validated_again(warehouse, monkeypatch):
+    """The column catalogue is an input too: same rows of the columns the expectations read,
+    one more column in the table, validated again."""
+    ran: list[str] = []
+    assets, checks = _graph(aval=1, adt="2026-01-05", downstream_ran=ran)
+    dg.materialize([*assets, checks], resources={"warehouse": warehouse})
+    widen = "alter table adam.adtte add column AVALC2 varchar"
+    original = _adtte_sql
+    monkeypatch.setitem(globals(), "_adtte_sql", lambda *a, **k: [*original(*a, **k), widen])
+    assets, checks = _graph(aval=1, adt="2026-01-05", downstream_ran=ran)
+    result = dg.materialize(
+        [*assets, checks], resources={"warehouse": warehouse}, raise_on_error=False
+    )
+    assert "validated_in_run" not in _evaluations(result)[CONFORMANCE_CHECK].metadata
+    again = dg.materialize(
+        [*assets, checks], resources={"warehouse": warehouse}, raise_on_error=False
+    )
+    assert _evaluations(again)[CONFORMANCE_CHECK].metadata["validated_in_run"].value == (
+        result.run_id
+    )

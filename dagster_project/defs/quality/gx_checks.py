@@ -6,11 +6,19 @@ report, never blocking). Running both in one step reads the dataset once and mak
 warnings are recorded before anything downstream (the report) runs. Every outcome is written to
 quality.check_results (one row per check) and quality.expectation_results (one row per
 expectation), and quality.html beside the report is re-rendered from them.
+
+A validation is a function of its inputs: the rows the expectations read (the dataset's needed
+columns and the ADSL context), the column catalogue, the suite and the validation code. Their
+fingerprint is stored with the outcome (check_results.FINGERPRINT); when a run finds the same
+fingerprint, the stored outcome is the result (check metadata ``validated_in_run`` names the run
+that computed it) and GX does not run. A new transfer of one site usually leaves most datasets
+unchanged (README, Performance: incremental run).
 """
 
 import re
 from datetime import UTC, datetime
 from functools import cache
+from importlib.metadata import version as package_version
 
 import dagster as dg
 import duckdb
@@ -19,6 +27,9 @@ import pandas as pd
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.defs.warehouse.dbt_models import warehouse_dbt_models
 from dagster_project.defs.warehouse.project import dbt_project
+from dagster_project.lib import validation
+from dagster_project.lib.fingerprint import fingerprint_of, table_fingerprint
+from dagster_project.lib.provenance import source_version
 from dagster_project.lib.validation import frames
 from dagster_project.lib.validation.datasets import (
     ADSL_CONTEXT,
@@ -46,7 +57,10 @@ create table if not exists quality.expectation_results (
     SUCCESS boolean, ELEMENT_COUNT bigint, UNEXPECTED_COUNT bigint, SAMPLE varchar,
     ERROR varchar, RUN_ID varchar
 );
+alter table quality.check_results add column if not exists FINGERPRINT varchar;
 """
+# The validation code and the GX it runs: part of every validation's fingerprint.
+VALIDATION_CODE = f"{source_version(validation)} gx {package_version('great_expectations')}"
 
 
 @cache
@@ -82,9 +96,14 @@ def _needed_columns(suite, dataset_columns: list[str]) -> list[str]:
 
 
 def _record(
-    warehouse: Warehouse, run_id: str, asset: str, outcomes: list[tuple[str, object, str]]
+    warehouse: Warehouse,
+    run_id: str,
+    asset: str,
+    outcomes: list[tuple[str, object, str]],
+    fingerprint: str | None = None,
 ) -> None:
-    """Replace this asset's check rows in quality.check_results / expectation_results."""
+    """Replace this asset's check rows in quality.check_results / expectation_results;
+    ``fingerprint``: of the inputs the outcomes were computed from (None: never reused)."""
     now = datetime.now(UTC).replace(tzinfo=None)
     checks, expectations = [], []
     for name, outcome, severity in outcomes:
@@ -100,6 +119,7 @@ def _record(
                 "DETAILS": outcome.details,
                 "RUN_ID": run_id,
                 "CHECKED_AT": now,
+                "FINGERPRINT": fingerprint,
             }
         )
         expectations += [
@@ -118,7 +138,7 @@ def _record(
             }
             for e in outcome.expectations
         ]
-    check_frame = pd.DataFrame(checks)
+    check_frame = pd.DataFrame(checks).astype({"FINGERPRINT": "string"})
     expectation_frame = pd.DataFrame(expectations, columns=list(_EXPECTATION_COLUMNS))
     expectation_frame = expectation_frame.astype(
         {"ELEMENT_COUNT": "Int64", "UNEXPECTED_COUNT": "Int64"}
@@ -186,20 +206,99 @@ def refresh_quality_page(warehouse: Warehouse) -> str:
     return str(write_quality_page(html, warehouse.settings.report_path))
 
 
-def _result(check: str, outcome, severity: dg.AssetCheckSeverity, rows: int) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(
-        check_name=check,
-        passed=outcome.passed,
-        severity=severity,
-        metadata={
-            "observed": outcome.observed,
-            "details": outcome.details,
-            "rows": rows,
-            "failed_rules": dg.MetadataValue.md(
-                "\n".join(f"- {e.describe()}" for e in outcome.failed) or "none"
+def _validation_fingerprint(
+    con: duckdb.DuckDBPyConnection,
+    dataset: str,
+    columns: list[str],
+    catalogue: pd.DataFrame,
+    suite,
+) -> str:
+    """Everything a dataset's validation outcome depends on: the rows the expectations read
+    (those columns of the dataset, the ADSL context), the column catalogue (names, types,
+    labels), the suite and the validation code."""
+    return fingerprint_of(
+        {
+            "rows": table_fingerprint(con, f"adam.{dataset}", columns),
+            "adsl": table_fingerprint(
+                con, "adam.adsl", sorted({"USUBJID", *ADSL_CONTEXT[dataset]})
             ),
-            "seconds": round(outcome.seconds, 3),
-        },
+            "catalogue": catalogue.astype(str).to_dict("records"),
+            "suite": suite.to_json_dict(),
+            "code": VALIDATION_CODE,
+        }
+    )
+
+
+def _stored_outcomes(
+    con: duckdb.DuckDBPyConnection, asset: str, fingerprint: str, checks: list[str]
+) -> tuple[str, dict] | None:
+    """(run id, {check: CheckOutcome}) of the stored validation of ``asset`` with this
+    fingerprint, every check of ``checks`` present; else None."""
+    from dagster_project.lib.validation.runner import CheckOutcome, ExpectationOutcome
+
+    has_fingerprint = con.execute(
+        "select count(*) from duckdb_columns() where schema_name = 'quality' "
+        "and table_name = 'check_results' and column_name = 'FINGERPRINT'"
+    ).fetchone()[0]
+    if not has_fingerprint:
+        return None
+    stored = con.execute(
+        "select CHECK_NAME, RUN_ID from quality.check_results "
+        "where ASSET = ? and FINGERPRINT = ? and list_contains(?, CHECK_NAME)",
+        [asset, fingerprint, checks],
+    ).fetchall()
+    runs = {run for _, run in stored}
+    if sorted(name for name, _ in stored) != sorted(checks) or len(runs) != 1:
+        return None
+    rows = con.execute(
+        "select CHECK_NAME, RULE, EXPECTATION, COLUMN_NAME, SUCCESS, ELEMENT_COUNT, "
+        "UNEXPECTED_COUNT, SAMPLE, ERROR from quality.expectation_results "
+        "where ASSET = ? and list_contains(?, CHECK_NAME) order by rowid",
+        [asset, checks],
+    ).fetchall()
+    expectations: dict[str, list] = {name: [] for name in checks}
+    for name, rule, expectation, column, success, elements, unexpected, sample, error in rows:
+        expectations[name].append(
+            ExpectationOutcome(
+                rule=rule,
+                expectation=expectation,
+                column=column,
+                success=success,
+                element_count=elements,
+                unexpected_count=unexpected,
+                sample=tuple(sample.split(", ")) if sample else (),
+                error=error or "",
+            )
+        )
+    dataset = asset.split("/")[-1]
+    outcomes = {
+        name: CheckOutcome(dataset=dataset, check=name, expectations=tuple(found))
+        for name, found in expectations.items()
+    }
+    return runs.pop(), outcomes
+
+
+def _result(
+    check: str,
+    outcome,
+    severity: dg.AssetCheckSeverity,
+    rows: int,
+    validated_in_run: str | None = None,
+) -> dg.AssetCheckResult:
+    metadata = {
+        "observed": outcome.observed,
+        "details": outcome.details,
+        "rows": rows,
+        "failed_rules": dg.MetadataValue.md(
+            "\n".join(f"- {e.describe()}" for e in outcome.failed) or "none"
+        ),
+        "seconds": round(outcome.seconds, 3),
+    }
+    if validated_in_run:
+        # Same inputs as that run's validation (same fingerprint): its outcome, not re-run.
+        metadata["validated_in_run"] = validated_in_run
+    return dg.AssetCheckResult(
+        check_name=check, passed=outcome.passed, severity=severity, metadata=metadata
     )
 
 
@@ -230,11 +329,35 @@ def build_dataset_checks(dataset: str) -> dg.AssetChecksDefinition:
         from dagster_project.lib.validation.runner import validate_check
 
         suite = _suites()[dataset]
+        asset = key.to_user_string()
+        checks = [CONFORMANCE_CHECK, PLAUSIBILITY_CHECK]
         with warehouse.connect(read_only=True) as con:
             catalogue = frames.column_catalogue(con, dataset, _labels().get(dataset))
-            adsl = frames.read_dataset(con, "adsl", sorted({"USUBJID", *ADSL_CONTEXT[dataset]}))
             columns = _needed_columns(suite, list(catalogue["NAME"]))
-            rows = frames.read_dataset(con, dataset, columns)
+            fingerprint = _validation_fingerprint(con, dataset, columns, catalogue, suite)
+            stored = _stored_outcomes(con, asset, fingerprint, checks)
+            if stored is not None:
+                (n_rows,) = con.execute(f"select count(*) from adam.{dataset}").fetchone()
+            else:
+                adsl = frames.read_dataset(con, "adsl", sorted({"USUBJID", *ADSL_CONTEXT[dataset]}))
+                rows = frames.read_dataset(con, dataset, columns)
+        if stored is not None:
+            run_id, outcomes = stored
+            yield _result(
+                CONFORMANCE_CHECK,
+                outcomes[CONFORMANCE_CHECK],
+                dg.AssetCheckSeverity.ERROR,
+                n_rows,
+                run_id,
+            )
+            yield _result(
+                PLAUSIBILITY_CHECK,
+                outcomes[PLAUSIBILITY_CHECK],
+                dg.AssetCheckSeverity.WARN,
+                n_rows,
+                run_id,
+            )
+            return
         frames.add_adsl_context(rows, adsl, ADSL_CONTEXT[dataset])
         del adsl
         # The frame is built a column at a time, so pandas holds one block per column and GX's
@@ -246,8 +369,9 @@ def build_dataset_checks(dataset: str) -> dg.AssetChecksDefinition:
         _record(
             warehouse,
             context.run.run_id,
-            key.to_user_string(),
+            asset,
             [(CONFORMANCE_CHECK, conformance, "ERROR"), (PLAUSIBILITY_CHECK, plausibility, "WARN")],
+            fingerprint,
         )
         refresh_quality_page(warehouse)
         yield _result(CONFORMANCE_CHECK, conformance, dg.AssetCheckSeverity.ERROR, len(rows))
