@@ -705,3 +705,108 @@ def test_a_subset_of_endpoint_tables_materializes_alone(tmp_path):
     pd.testing.assert_frame_equal(
         got.drop(columns="CUTOFFDT"), build_t08(adsl(), t08_adex(), CUTOFF).drop(columns="CUTOFFDT")
     )
+
+
+DROP_ONE_ADEX_SUBJECT = "delete from adam.adex where USUBJID = (select min(USUBJID) from adam.adex)"
+
+
+def _endpoint_warehouse(tmp_path):
+    from dagster_project.defs.resources import Warehouse
+
+    warehouse = Warehouse(landing=str(tmp_path / "landing"), warehouse=str(tmp_path / "w.duckdb"))
+    ttdisc = adtte([("S01", "TTDISC", 30, 0), ("S02", "TTDISC", 60, 8, "Y")])
+    frames = {
+        "adsl": adsl(),
+        "adrs": mrd_adrs(),
+        "adtte": pd.concat([t06_adtte(), ttdisc], ignore_index=True),
+        "adae": t07_adae(),
+        "adex": t08_adex(),
+    }
+    with duckdb.connect(str(warehouse.settings.work_db)) as con:
+        con.execute("create schema adam")
+        for name, frame in frames.items():
+            con.register("frame", frame)
+            con.execute(f"create table adam.{name} as select * from frame")
+    return warehouse
+
+
+def _materializations(result) -> dict:
+    return {
+        e.asset_key.path[-1]: e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
+
+
+def _endpoint_tables(warehouse) -> dict[str, pd.DataFrame]:
+    with duckdb.connect(str(warehouse.settings.work_db), read_only=True) as con:
+        names = [
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'endpoints' order by 1"
+            ).fetchall()
+        ]
+        return {n: con.execute(f"select * from endpoints.{n} order by rowid").df() for n in names}
+
+
+def test_tables_with_unchanged_inputs_are_kept_and_changed_ones_computed(tmp_path):
+    """Second run on the same ADaM tables: every table kept (metadata names the run that
+    computed it, the rows are those of that run). Then one ADEX row changes: the tables reading
+    ADEX (T08, T10) are computed again, with the new value; the others are kept."""
+    import dagster as dg
+
+    from dagster_project.defs.endpoints import tables
+    from dagster_project.lib.endpoints import TABLES
+
+    warehouse = _endpoint_warehouse(tmp_path)
+    assets = [tables.endpoint_tables, tables.endpoint_results]
+    first = dg.materialize(assets, resources={"warehouse": warehouse})
+    written = _endpoint_tables(warehouse)
+    again = dg.materialize(assets, resources={"warehouse": warehouse})
+    before, after = _materializations(first), _materializations(again)
+    for spec in TABLES:
+        name = spec.tableid.lower()
+        assert "computed_in_run" not in before[name]
+        assert after[name]["computed_in_run"].value == first.run_id
+        assert after[name]["dagster/row_count"] == before[name]["dagster/row_count"]
+        assert after[name]["not_estimable_values"] == before[name]["not_estimable_values"]
+    kept = _endpoint_tables(warehouse)
+    assert kept.keys() == written.keys()
+    for name in written:
+        pd.testing.assert_frame_equal(kept[name], written[name])
+
+    with duckdb.connect(str(warehouse.settings.work_db)) as con:
+        con.execute(DROP_ONE_ADEX_SUBJECT)
+    changed = _materializations(dg.materialize(assets, resources={"warehouse": warehouse}))
+    reading_adex = {s.tableid.lower() for s in TABLES if "adex" in s.inputs}
+    assert reading_adex == {"t08", "t10"}
+    for spec in TABLES:
+        name = spec.tableid.lower()
+        assert ("computed_in_run" in changed[name]) == (name not in reading_adex), name
+    # T08 computed again from the changed ADEX equals a fresh computation on a new warehouse
+    fresh_dir = tmp_path / "fresh"
+    fresh_dir.mkdir()
+    fresh = _endpoint_warehouse(fresh_dir)
+    with duckdb.connect(str(fresh.settings.work_db)) as con:
+        con.execute(DROP_ONE_ADEX_SUBJECT)
+    dg.materialize(assets, resources={"warehouse": fresh})
+    recomputed, expected = _endpoint_tables(warehouse), _endpoint_tables(fresh)
+    assert not recomputed["t08_results"].equals(written["t08_results"])
+    for name in expected:
+        pd.testing.assert_frame_equal(recomputed[name], expected[name])
+
+
+def test_a_missing_display_table_is_computed_again(tmp_path):
+    import dagster as dg
+
+    from dagster_project.defs.endpoints import tables
+
+    warehouse = _endpoint_warehouse(tmp_path)
+    dg.materialize([tables.endpoint_tables], resources={"warehouse": warehouse})
+    with duckdb.connect(str(warehouse.settings.work_db)) as con:
+        con.execute("drop table endpoints.t07")
+    again = _materializations(
+        dg.materialize([tables.endpoint_tables], resources={"warehouse": warehouse})
+    )
+    assert "computed_in_run" not in again["t07"]
+    assert "computed_in_run" in again["t01"]
+    assert "t07" in _endpoint_tables(warehouse)

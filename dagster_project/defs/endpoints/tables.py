@@ -1,12 +1,22 @@
 """Endpoint tables T01-T10: read adam.*, call lib.endpoints, write endpoints.tNN_results
-(tidy) and endpoints.tNN (display), and the union endpoints.results."""
+(tidy) and endpoints.tNN (display), and the union endpoints.results.
+
+A table is a function of its ADaM inputs, the cut-off and the statistics code. Their
+fingerprint is recorded with the table (quality.reuse_fingerprints); a run that finds the same
+fingerprint and the table in place keeps it instead of computing it again (metadata
+``computed_in_run``). A new transfer of one site usually leaves most ADaM datasets unchanged
+(README, Performance: incremental run).
+"""
+
+from datetime import UTC, datetime
 
 import dagster as dg
 import pandas as pd
 
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
-from dagster_project.lib import endpoints, stats
+from dagster_project.lib import endpoints, stats, table_frames
 from dagster_project.lib.endpoints import COLUMNS, TABLES, TableSpec
+from dagster_project.lib.fingerprint import fingerprint_of, table_fingerprint
 from dagster_project.lib.provenance import source_version
 from dagster_project.lib.table_frames import read_table
 
@@ -72,6 +82,95 @@ def _write(con, name: str, frame: pd.DataFrame, tidy: bool) -> None:
         con.execute(f"create or replace table endpoints.{name} as {select}")
     finally:
         con.unregister("_endpoint_frame")
+
+
+ENDPOINT_CODE = source_version(endpoints, stats, table_frames)
+FINGERPRINTS_DDL = """
+create schema if not exists quality;
+create table if not exists quality.reuse_fingerprints (
+    ASSET varchar, FINGERPRINT varchar, RUN_ID varchar, RECORDED_AT timestamp
+)
+"""
+
+
+def _input_fingerprints(con, specs: list[TableSpec], cutoff) -> dict[str, str]:
+    """TABLEID -> fingerprint of what the table is computed from: ADSL and its other ADaM
+    inputs (whole tables), the cut-off and the endpoint code."""
+    tables = {"adsl", *(t for spec in specs for t in spec.inputs)}
+    content = {t: table_fingerprint(con, f"adam.{t}") for t in sorted(tables)}
+    return {
+        spec.tableid: fingerprint_of(
+            {
+                "tableid": spec.tableid,
+                "inputs": {t: content[t] for t in ("adsl", *spec.inputs)},
+                "params": {t: list(p) for t, p in spec.params.items() if p is not None},
+                "cutoff": str(cutoff),
+                "code": ENDPOINT_CODE,
+            }
+        )
+        for spec in specs
+    }
+
+
+def _kept_tables(con, specs: list[TableSpec], fingerprints: dict[str, str]) -> dict[str, str]:
+    """TABLEID -> run id, for the tables whose recorded fingerprint is this one and whose
+    tidy and display tables are all in place."""
+    present = {
+        name
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'endpoints'"
+        ).fetchall()
+    }
+    recorded = dict(
+        con.execute(
+            "select ASSET, FINGERPRINT || ' ' || RUN_ID from quality.reuse_fingerprints"
+        ).fetchall()
+    )
+    kept = {}
+    for spec in specs:
+        fingerprint, _, run_id = recorded.get(_table_key(spec).to_user_string(), "").partition(" ")
+        names = {f"{spec.tableid.lower()}_results", *spec.displays}
+        if fingerprint == fingerprints[spec.tableid] and names <= present:
+            kept[spec.tableid] = run_id
+    return kept
+
+
+def _kept_metadata(con, spec: TableSpec) -> dict:
+    """The metadata ``_write_table`` gives, read from the tables in place."""
+    name = spec.tableid.lower()
+    rows, missing = con.execute(
+        f"select count(*), count(*) - count(VALUE) from endpoints.{name}_results"
+    ).fetchone()
+    metadata: dict = {
+        "dagster/row_count": rows,
+        "title": spec.title,
+        "not_estimable_values": missing,
+    }
+    for display_name in spec.displays:
+        table = con.execute(f"select * from endpoints.{display_name}").df()
+        metadata[f"preview_{display_name}"] = dg.MetadataValue.md(table.to_markdown(index=False))
+    return metadata
+
+
+def _forget_fingerprint(con, spec: TableSpec) -> None:
+    """Before a table is written: a crash while writing must not leave the old fingerprint
+    beside the new rows."""
+    con.execute(
+        "delete from quality.reuse_fingerprints where ASSET = ?",
+        [_table_key(spec).to_user_string()],
+    )
+
+
+def _record_fingerprint(con, spec: TableSpec, fingerprint: str, run_id: str) -> None:
+    con.execute(
+        "insert into quality.reuse_fingerprints values (?, ?, ?, ?)",
+        [
+            _table_key(spec).to_user_string(),
+            fingerprint,
+            run_id,
+            datetime.now(UTC).replace(tzinfo=None),
+        ],
+    )
 
 
 def _table_key(spec: TableSpec) -> dg.AssetKey:
@@ -147,15 +246,26 @@ def endpoint_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
     the endpoint stage at 100,000 subjects). A frame is dropped after the last table that
     uses it. One step also means a failed blocking check on any ADaM input holds back all ten
     tables, not only those reading that dataset (such a run publishes nothing anyway)."""
-    specs = [spec for spec in TABLES if _table_key(spec) in context.selected_asset_keys]
-    plan = _read_plan(specs)
-    last_use = {
-        t: max(i for i, s in enumerate(specs) if t in s.inputs) for t in plan if t != "adsl"
-    }
+    selected = [spec for spec in TABLES if _table_key(spec) in context.selected_asset_keys]
     with warehouse.connect() as con:
-        frames = {"adsl": _read(con, "adsl")}
-        cutoff = _cutoff(frames["adsl"], con)
+        con.execute(FINGERPRINTS_DDL)
         con.execute("create schema if not exists endpoints")
+        cutoff = _cutoff(read_table(con, "adam.adsl", ["CUTOFFDT"]), con)
+        fingerprints = _input_fingerprints(con, selected, cutoff)
+        kept = _kept_tables(con, selected, fingerprints)
+        for spec in selected:
+            if spec.tableid in kept:
+                metadata = _kept_metadata(con, spec)
+                metadata["computed_in_run"] = kept[spec.tableid]
+                yield dg.MaterializeResult(
+                    asset_key=_table_key(spec), metadata={**metadata, "CUTOFFDT": str(cutoff)}
+                )
+        specs = [spec for spec in selected if spec.tableid not in kept]
+        plan = _read_plan(specs)
+        last_use = {
+            t: max(i for i, s in enumerate(specs) if t in s.inputs) for t in plan if t != "adsl"
+        }
+        frames = {"adsl": _read(con, "adsl")} if specs else {}
         for i, spec in enumerate(specs):
             for table in spec.inputs:
                 if table not in frames:
@@ -163,7 +273,9 @@ def endpoint_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
             inputs = [_rows_of(frames[t], spec.params.get(t)) for t in spec.inputs]
             results = spec.build(frames["adsl"], *inputs, cutoff)
             del inputs
+            _forget_fingerprint(con, spec)
             metadata = _write_table(con, spec, results)
+            _record_fingerprint(con, spec, fingerprints[spec.tableid], context.run.run_id)
             for table in [t for t in frames if last_use.get(t) == i]:
                 del frames[table]
             yield dg.MaterializeResult(
