@@ -566,3 +566,58 @@ def test_report_shows_data_quality_findings_per_site():
 
 def test_report_says_when_findings_were_not_recorded():
     assert "Findings were not recorded for this run" in render_report(_context())
+
+
+def _figure_results(result) -> dict:
+    return {
+        e.asset_key.path[-1]: e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
+
+
+def test_figures_with_unchanged_inputs_are_kept(tmp_path):
+    """Second run on the same ADaM rows: every PNG kept (same bytes, same metadata, marked
+    kept). Then ADTTE changes: the figures drawn from ADTTE (F01, F02) are drawn again, the
+    swimmer plot (ADSL, ADRS) is kept; an altered PNG is drawn again."""
+    from dagster_project.defs.endpoints.figures import (
+        f01_km,
+        f02_cif_discontinuation,
+        f03_swimmer,
+    )
+    from dagster_project.defs.resources import Warehouse
+
+    warehouse = Warehouse(
+        landing=str(tmp_path / "landing"),
+        warehouse=str(tmp_path / "wh.duckdb"),
+        report_dir=str(tmp_path / "report"),
+    )
+    _write_warehouse(warehouse.settings.work_db)
+    assets = [f01_km, f02_cif_discontinuation, f03_swimmer]
+    folder = tmp_path / "report" / "figures"
+
+    def pngs() -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in sorted(folder.glob("*.png"))}
+
+    first = _figure_results(dg.materialize(assets, resources={"warehouse": warehouse}))
+    drawn = pngs()
+    again = _figure_results(dg.materialize(assets, resources={"warehouse": warehouse}))
+    assert len(again) == 8
+    for name, metadata in again.items():
+        assert "kept" not in first[name]
+        assert metadata["kept"].value is True
+        for key, value in first[name].items():
+            assert metadata[key] == value, (name, key)
+    assert pngs() == drawn
+
+    con = duckdb.connect(str(warehouse.settings.work_db))
+    con.execute("update adam.adtte set AVAL = 200 where USUBJID = 'S-A' and PARAMCD = 'PFS'")
+    con.close()
+    changed = _figure_results(dg.materialize(assets, resources={"warehouse": warehouse}))
+    assert {n for n, m in changed.items() if "kept" in m} == {"f03_swimmer"}
+    assert pngs()["f01_km_pfs.png"] != drawn["f01_km_pfs.png"]
+    assert changed["f01_km_pfs"]["events"] == first["f01_km_pfs"]["events"]
+
+    (folder / "f03_swimmer.png").write_bytes(b"not the figure")
+    redrawn = _figure_results(dg.materialize([f03_swimmer], resources={"warehouse": warehouse}))
+    assert "kept" not in redrawn["f03_swimmer"]
+    assert pngs()["f03_swimmer.png"] == drawn["f03_swimmer.png"]

@@ -1,18 +1,27 @@
 """Figures F01-F03 as assets: read ADaM, call lib.reporting.figures, write PNGs to the report
-directory's figures/ folder."""
+directory's figures/ folder.
+
+A figure is a function of the ADaM columns it reads and the code. Their fingerprint, the PNG's
+SHA-256 and the figure's metadata are kept in ``<report>/.state/figures/<name>.json``; a run
+that finds the same fingerprint and the PNG unaltered keeps the file instead of drawing it
+again (metadata ``kept``). The PNG itself carries no metadata (same figure, same bytes).
+"""
 
 import base64
+import hashlib
 import io
+import json
 from pathlib import Path
 
 import dagster as dg
 from PIL import Image
 
 from dagster_project.defs.resources import Warehouse
-from dagster_project.lib import reporting, stats
+from dagster_project.lib import endpoints, reporting, stats
 from dagster_project.lib.endpoints.discontinuation import ttdisc
 from dagster_project.lib.endpoints.results import DAYS_PER_MONTH, population, time_to_event
 from dagster_project.lib.endpoints.time_to_event import T03_PARAMS
+from dagster_project.lib.fingerprint import fingerprint_of, table_fingerprint
 from dagster_project.lib.provenance import source_version
 from dagster_project.lib.reporting.figures import (
     FIGURES,
@@ -38,8 +47,44 @@ def figure_key(spec: FigureSpec) -> dg.AssetKey:
     return dg.AssetKey(["endpoints", spec.name])
 
 
+# The figures draw with lib.reporting and compute with lib.stats and lib.endpoints.
+FIGURE_CODE = source_version(reporting, stats, endpoints)
+
+
 def figures_dir(warehouse: Warehouse) -> Path:
     return warehouse.settings.report_path / "figures"
+
+
+def _state_path(warehouse: Warehouse, spec: FigureSpec) -> Path:
+    return warehouse.settings.report_path / ".state" / "figures" / f"{spec.name}.json"
+
+
+def _inputs_fingerprint(con, spec: FigureSpec, columns: dict[str, list[str]]) -> str:
+    """The figure's inputs: those columns of those ADaM tables (whole), and the code."""
+    return fingerprint_of(
+        {
+            "figure": spec.name,
+            "inputs": {t: table_fingerprint(con, f"adam.{t}", c) for t, c in columns.items()},
+            "code": FIGURE_CODE,
+        }
+    )
+
+
+def _kept(warehouse: Warehouse, spec: FigureSpec, fingerprint: str) -> dg.MaterializeResult | None:
+    """The result of the PNG in place when it was drawn from inputs of this fingerprint and is
+    unaltered since (same SHA-256); else None."""
+    path = figures_dir(warehouse) / spec.filename
+    try:
+        state = json.loads(_state_path(warehouse, spec).read_text())
+        if state["fingerprint"] != fingerprint or _sha256(path) != state["png_sha256"]:
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return _described(spec, path, kept=True, **state["metadata"])
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _cutoff(con) -> str:
@@ -57,8 +102,19 @@ def _thumbnail(path: Path, width: int = PREVIEW_WIDTH) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _result(spec: FigureSpec, fig, path: Path, **metadata) -> dg.MaterializeResult:
-    save_png(fig, path)
+def _result(
+    warehouse: Warehouse, spec: FigureSpec, fig, fingerprint: str, **metadata
+) -> dg.MaterializeResult:
+    """Write the PNG, then its state (a crash between leaves a state that does not match)."""
+    path = save_png(fig, figures_dir(warehouse) / spec.filename)
+    state_path = _state_path(warehouse, spec)
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    state = {"fingerprint": fingerprint, "png_sha256": _sha256(path), "metadata": metadata}
+    state_path.write_text(json.dumps(state, indent=1) + "\n")
+    return _described(spec, path, **metadata)
+
+
+def _described(spec: FigureSpec, path: Path, **metadata) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         asset_key=figure_key(spec),
         metadata={
@@ -96,14 +152,31 @@ def f01_km(context: dg.AssetExecutionContext, warehouse: Warehouse):
         if figure_key(SPECS[f"f01_km_{p.lower()}"]) in context.selected_asset_keys
     ]
     with warehouse.connect(read_only=True) as con:
+        fingerprints = {
+            p: _inputs_fingerprint(
+                con,
+                SPECS[f"f01_km_{p.lower()}"],
+                {
+                    "adsl": ["USUBJID", "ITTFL", "RESPFL", "CUTOFFDT"],
+                    "adtte": ["USUBJID", "PARAMCD", "AVAL", "CNSR"],
+                },
+            )
+            for p in wanted
+        }
+        kept = {p: _kept(warehouse, SPECS[f"f01_km_{p.lower()}"], fingerprints[p]) for p in wanted}
+        wanted = [p for p in wanted if kept[p] is None]
         adsl = con.execute("select USUBJID, ITTFL, RESPFL from adam.adsl").df()
-        adtte = con.execute(
-            "select USUBJID, PARAMCD, AVAL, CNSR from adam.adtte where PARAMCD in "
-            f"({', '.join('?' for _ in wanted)})",
-            wanted,
-        ).df()
+        adtte = (
+            con.execute(
+                "select USUBJID, PARAMCD, AVAL, CNSR from adam.adtte where PARAMCD in "
+                f"({', '.join('?' for _ in wanted)})",
+                wanted,
+            ).df()
+            if wanted
+            else None
+        )
         cutoff = _cutoff(con)
-    out = figures_dir(warehouse)
+    yield from (result for result in kept.values() if result is not None)
     for p in wanted:
         spec = SPECS[f"f01_km_{p.lower()}"]
         flag, _ = T03_PARAMS[p]
@@ -114,14 +187,13 @@ def f01_km(context: dg.AssetExecutionContext, warehouse: Warehouse):
         )
         median = km_summary(tte["time"], tte["event"]).median
         yield _result(
+            warehouse,
             spec,
             fig,
-            out / spec.filename,
+            fingerprints[p],
             N=len(tte),
             events=int(tte["event"].sum()),
-            median_months=dg.MetadataValue.float(median.estimate)
-            if median.estimate is not None
-            else "not reached",
+            median_months=float(median.estimate) if median.estimate is not None else "not reached",
             cutoff=cutoff,
         )
 
@@ -142,6 +214,17 @@ def f02_cif_discontinuation(warehouse: Warehouse) -> dg.MaterializeResult:
     """F02: cumulative incidence of discontinuation due to AE (ADTTE TTDISC, safety population)
     with the competing events' curve; one PNG."""
     with warehouse.connect(read_only=True) as con:
+        fingerprint = _inputs_fingerprint(
+            con,
+            F02,
+            {
+                "adsl": ["USUBJID", "SAFFL", "CUTOFFDT"],
+                "adtte": ["USUBJID", "PARAMCD", "AVAL", "CNSR", "CMPEVFL"],
+            },
+        )
+        kept = _kept(warehouse, F02, fingerprint)
+        if kept is not None:
+            return kept
         adsl = con.execute("select USUBJID, SAFFL from adam.adsl").df()
         adtte = con.execute(
             "select USUBJID, PARAMCD, AVAL, CNSR, CMPEVFL from adam.adtte where PARAMCD = 'TTDISC'"
@@ -152,9 +235,10 @@ def f02_cif_discontinuation(warehouse: Warehouse) -> dg.MaterializeResult:
         d["time"], d["cause"], F02.title, "Months from first dose", note=f"cut-off {cutoff}"
     )
     return _result(
+        warehouse,
         F02,
         fig,
-        figures_dir(warehouse) / F02.filename,
+        fingerprint,
         N=len(d),
         events=int((d["cause"] == 1).sum()),
         competing=int((d["cause"] == 2).sum()),
@@ -173,11 +257,18 @@ def f02_cif_discontinuation(warehouse: Warehouse) -> dg.MaterializeResult:
 def f03_swimmer(warehouse: Warehouse) -> dg.MaterializeResult:
     """F03: swimmer plot, one bar per ITT subject from consent with phases, responses,
     MRD-negative results, progression and death; one PNG."""
+    adsl_columns = [
+        "USUBJID", "SUBJID", "ITTFL", "ICFDT", "TRTSDT", "MELDT", "MNTSDT", "EOTDT", "EOSDT",
+        "DTHDT", "PDDT", "LSTALVDT", "CUTOFFDT",
+    ]  # fmt: skip
     with warehouse.connect(read_only=True) as con:
-        adsl = con.execute(
-            "select USUBJID, SUBJID, ITTFL, ICFDT, TRTSDT, MELDT, MNTSDT, EOTDT, EOSDT, DTHDT, "
-            "PDDT, LSTALVDT, CUTOFFDT from adam.adsl"
-        ).df()
+        fingerprint = _inputs_fingerprint(
+            con, F03, {"adsl": adsl_columns, "adrs": ["USUBJID", "PARAMCD", "AVALC", "ADT"]}
+        )
+        kept = _kept(warehouse, F03, fingerprint)
+        if kept is not None:
+            return kept
+        adsl = con.execute(f"select {', '.join(adsl_columns)} from adam.adsl").df()
         params = ["OVRLRESP", *MRD_PARAMS]
         adrs = con.execute(
             "select USUBJID, PARAMCD, AVALC, ADT from adam.adrs where PARAMCD in "
@@ -187,6 +278,4 @@ def f03_swimmer(warehouse: Warehouse) -> dg.MaterializeResult:
         cutoff = _cutoff(con)
     fig = swimmer_figure(adsl, adrs, f"{F03.title}, cut-off {cutoff}")
     n_itt = int((adsl["ITTFL"] == "Y").sum()) if not adsl.empty else 0
-    return _result(
-        F03, fig, figures_dir(warehouse) / F03.filename, itt_subjects=n_itt, cutoff=cutoff
-    )
+    return _result(warehouse, F03, fig, fingerprint, itt_subjects=n_itt, cutoff=cutoff)
