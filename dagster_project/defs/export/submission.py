@@ -40,8 +40,9 @@ DATASETS = ("adsl", "adrs", "adtte", "adae", "adex")
 # Processes reading the written files back; with the writer, one per core on the 2-core
 # machine the benchmark runs on is the measured best (see README, Performance).
 READERS = 2
-# What the files of the package were made from, kept beside (not in) the package folder.
-STATE_FILE = "submission.state.json"
+# What the files of the package were made from: <report>/.state/submission.json (not in the
+# package folder, which holds the submission only).
+STATE_FILE = Path(".state") / "submission.json"
 # The bytes of a file depend on the rows, the dbt metadata and this code.
 EXPORT_CODE = source_version(export, table_frames)
 
@@ -143,7 +144,7 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     # at 100,000 subjects), its text columns as Categorical.
     staging = folder.with_name("submission.partial")
     shutil.rmtree(staging, ignore_errors=True)
-    state_path = folder.with_name(STATE_FILE)
+    state_path = folder.parent / STATE_FILE
     previous = _load_state(state_path)
     metas: dict[str, list] = {}
     rows: dict[str, int] = {}
@@ -217,8 +218,12 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     files = {name: folder / f"{name}.xpt" for name in DATASETS}
     files["define.csv"] = folder / define_csv.name
     files["define.json"] = folder / define_json.name
-    # Each file is read once for its checksum (ADRS's .xpt is hundreds of MB at scale).
-    checksums = {name: _sha256(path) for name, path in files.items()}
+    # Each file is read once for its checksum (ADRS's .xpt is hundreds of MB at scale); a kept
+    # file's was checked against the record before it was kept.
+    checksums = {
+        name: previous[name]["sha256"] if name in reused else _sha256(path)
+        for name, path in files.items()
+    }
     state = {
         name: {
             "fingerprint": fingerprints[name],
@@ -228,6 +233,7 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
         }
         for name in DATASETS
     }
+    state_path.parent.mkdir(parents=True, exist_ok=True)
     state_path.write_text(json.dumps({"datasets": state}, indent=1) + "\n")
 
     summary = pd.DataFrame(
