@@ -14,10 +14,12 @@ transfers), all in one run on the same machine:
   statistics (`DagsterInstance.get_run_step_stats`), grouped into stages by step key.
 - incremental runs: one site sends one new transfer (a copy of its latest transfer,
   extracted one hour later), written with the project's transfer writer; `isadex run`
-  again on the same warehouse. Two such transfers, one after the other: first with one
-  dm WEIGHT value changed (a correction no ADaM dataset carries), then with one AE grade
-  raised (a correction that changes ADAE and the AE table). The raw.* row counts before
-  and after show that only the new transfer was loaded.
+  again on the same warehouse. Three such transfers, one after the other: one hour later
+  with one dm WEIGHT value changed (a correction no ADaM dataset carries), one hour later
+  again with one AE grade raised (a correction that changes ADAE and the AE table), then
+  one day later with another WEIGHT change, which moves the default cut-off (the date of
+  the newest extract) and with it CUTOFFDT and the censoring of every subject. The raw.*
+  row counts before and after the first show that only the new transfer was loaded.
 - warehouse: size of the published file, the working file and the per-cut copies.
 
 For the default 60-subject trial it also times a bare Dagster + dagster-dbt
@@ -33,8 +35,6 @@ scaling exponents are least-squares slopes of log(value) on log(subjects).
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import math
 import os
@@ -301,75 +301,15 @@ def isadex_run(landing: Path, warehouse: Path, report: Path, dagster_home: Path)
 # --------------------------------------------------------------------------- incremental
 
 
-def _change_weight(lines: list[bytes]) -> dict:
-    """dm row 1: WEIGHT + 1 (a value no ADaM dataset carries)."""
-    header = lines[0].decode().split(",")
-    col = header.index("WEIGHT")
-    fields = lines[1].decode().split(",")
-    old = fields[col]
-    fields[col] = f"{float(old) + 1:g}" if old else "70"
-    lines[1] = ",".join(fields).encode()
-    return {"form": "dm", "row": 1, "column": "WEIGHT", "old": old, "new": fields[col]}
-
-
-def _raise_ae_grade(lines: list[bytes]) -> dict:
-    """The first ae row of grade 1-3: grade + 1 (ADAE, the worst grade, T07 change)."""
-    header = next(csv.reader([lines[0].decode()]))
-    col = header.index("AETOXGR")
-    for i, line in enumerate(lines[1:], start=1):
-        fields = next(csv.reader([line.decode()]), [])
-        if len(fields) == len(header) and fields[col] in ("1", "2", "3"):
-            old = fields[col]
-            fields[col] = str(int(old) + 1)
-            out = io.StringIO()
-            csv.writer(out, lineterminator="").writerow(fields)
-            lines[i] = out.getvalue().encode()
-            return {"form": "ae", "row": i, "column": "AETOXGR", "old": old, "new": fields[col]}
-    raise RuntimeError("no ae row of grade 1-3 to change")
-
-
-CHANGES = {"dm": ("dm.csv", _change_weight), "ae": ("ae.csv", _raise_ae_grade)}
-
-
-def add_transfer(landing: Path, change: str = "dm", after: dict | None = None) -> dict:
-    """One site sends one new transfer: its latest transfer again (``after``: the one this
-    function wrote last), extracted one hour later, with one value changed (``CHANGES``).
-    Written with the project's transfer writer. The hour stays within the day, so the
-    cut-off (the date of the newest extract) does not move."""
+def add_transfer(
+    landing: Path, change: str = "dm", after: dict | None = None, next_day: bool = False
+) -> dict:
+    """One site sends one new transfer (``lib.generator.redelivery``: its latest transfer
+    again, an hour or a day later, one value changed)."""
     sys.path.insert(0, str(ROOT))
-    from dagster_project.lib.transfer_writer import transfer_id_for, write_transfer_chunks
+    from dagster_project.lib.generator.redelivery import redeliver
 
-    truth = json.loads((landing / "truth.json").read_text())
-    site = truth["transfers"][0]["site_id"]
-    latest = after or max(
-        (t for t in truth["transfers"] if t["site_id"] == site),
-        key=lambda t: t["extract_datetime"],
-    )
-    src = landing / latest["transfer_id"]
-    when = datetime.fromisoformat(latest["extract_datetime"].replace("Z", "+00:00"))
-    stamp = when.replace(hour=(when.hour + 1) % 24).strftime("%Y-%m-%dT%H:%M:%SZ")
-    manifest = json.loads((src / "manifest.json").read_text())
-    files = {}
-    changed = None
-    target, edit = CHANGES[change]
-    for name, entry in manifest["files"].items():
-        data = (src / name).read_bytes()
-        if name == target:
-            lines = data.split(b"\n")
-            changed = edit(lines)
-            data = b"\n".join(lines)
-        files[name] = ([data], entry["rows"])
-    tid = transfer_id_for(site, stamp)
-    write_transfer_chunks(landing, site, stamp, files, tid)
-    rows = sum(e["rows"] for e in manifest["files"].values())
-    return {
-        "site_id": site,
-        "transfer_id": tid,
-        "extract_datetime": stamp,
-        "based_on": latest["transfer_id"],
-        "rows": rows,
-        "change": changed,
-    }
+    return redeliver(landing, change=change, after=after, next_day=next_day)
 
 
 # --------------------------------------------------------------------------- bare baseline
@@ -450,6 +390,10 @@ class SizeResult:
     incremental_ae: dict = field(default_factory=dict)
     incremental_ae_ratio: float = 0.0
     new_transfer_ae: dict = field(default_factory=dict)
+    # The third: extracted a day later, so the default cut-off moves.
+    incremental_cutoff: dict = field(default_factory=dict)
+    incremental_cutoff_ratio: float = 0.0
+    new_transfer_cutoff: dict = field(default_factory=dict)
 
 
 def bench_size(n: int, work: Path, keep: bool) -> SizeResult:
@@ -478,6 +422,9 @@ def bench_size(n: int, work: Path, keep: bool) -> SizeResult:
     new_ae = add_transfer(landing, change="ae", after=new)
     print(f"[{n}] isadex run (incremental, AE grade: {new_ae['transfer_id']})", flush=True)
     inc_ae = isadex_run(landing, warehouse, base / "report", base / "dagster_home")
+    new_cut = add_transfer(landing, change="dm", after=new_ae, next_day=True)
+    print(f"[{n}] isadex run (incremental, cut-off moves: {new_cut['transfer_id']})", flush=True)
+    inc_cut = isadex_run(landing, warehouse, base / "report", base / "dagster_home")
     result = SizeResult(
         subjects=n,
         transfers=len(truth["transfers"]),
@@ -498,6 +445,9 @@ def bench_size(n: int, work: Path, keep: bool) -> SizeResult:
         incremental_ae=asdict(inc_ae),
         incremental_ae_ratio=round(inc_ae.seconds / full.seconds, 3),
         new_transfer_ae=new_ae,
+        incremental_cutoff=asdict(inc_cut),
+        incremental_cutoff_ratio=round(inc_cut.seconds / full.seconds, 3),
+        new_transfer_cutoff=new_cut,
     )
     if not keep:
         shutil.rmtree(base, ignore_errors=True)
@@ -600,11 +550,12 @@ def _by_size_table(title: str, columns: list[str], rows: list[tuple[int, list[st
     ]
 
 
-def _incremental_ae_cells(s: dict) -> str:
-    ae = s.get("incremental_ae") or {}
-    if not ae:
+def _later_cells(s: dict, key: str) -> str:
+    """Seconds and ratio to the full run of a later incremental run (empty when not run)."""
+    run = s.get(key) or {}
+    if not run:
         return " | |"
-    return f"{ae['seconds']:.1f} s | {s['incremental_ae_ratio']:.2f} |"
+    return f"{run['seconds']:.1f} s | {s[key + '_ratio']:.2f} |"
 
 
 def render_md(results: dict) -> str:
@@ -615,8 +566,8 @@ def render_md(results: dict) -> str:
         f"({m['cpu']}); load average at start {m['load_avg_at_start'][0]}.",
         "",
         "| subjects | raw rows | CSV | generate | DuckDB scan | `isadex run` | x scan | "
-        "peak RSS | warehouse | new transfer | / full | AE fix | / full |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "peak RSS | warehouse | new transfer | / full | AE fix | / full | cut-off moves | / full |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in sizes:
         lines.append(
@@ -625,13 +576,15 @@ def render_md(results: dict) -> str:
             f"{s['full']['seconds']:.1f} s | {s['ratio_to_anchor']:.1f} | "
             f"{_mb(s['full']['peak_rss'])} | {_mb(s['warehouse_bytes'])} | "
             f"{s['incremental']['seconds']:.1f} s | {s['incremental_ratio']:.2f} | "
-            + _incremental_ae_cells(s)
+            + _later_cells(s, "incremental_ae")
+            + " "
+            + _later_cells(s, "incremental_cutoff")
         )
     failed = [
         s
         for s in sizes
         if 1 in (s["full"]["exit_code"], s["incremental"]["exit_code"])
-        or s.get("incremental_ae", {}).get("exit_code") == 1
+        or 1 in (s.get(k, {}).get("exit_code") for k in ("incremental_ae", "incremental_cutoff"))
     ]
     for s in failed:
         why = [ln.strip() for ln in s["full"]["summary"].splitlines() if "failed" in ln]
@@ -641,7 +594,8 @@ def render_md(results: dict) -> str:
         )
     stages = [st for st in STAGE_ORDER if any(st in s["full"]["stages"] for s in sizes)]
     lines += _by_size_table(
-        "Stage wall time (Dagster step statistics), full run / new transfer / AE fix:",
+        "Stage wall time (Dagster step statistics), full run / new transfer / AE fix / "
+        "cut-off moves:",
         stages,
         [
             (
@@ -649,7 +603,8 @@ def render_md(results: dict) -> str:
                 [
                     f"{s['full']['stages'].get(st, 0):.1f} / "
                     f"{s['incremental']['stages'].get(st, 0):.1f} / "
-                    f"{s.get('incremental_ae', {}).get('stages', {}).get(st, 0):.1f}"
+                    f"{s.get('incremental_ae', {}).get('stages', {}).get(st, 0):.1f} / "
+                    f"{s.get('incremental_cutoff', {}).get('stages', {}).get(st, 0):.1f}"
                     for st in stages
                 ],
             )
