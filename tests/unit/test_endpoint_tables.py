@@ -595,10 +595,10 @@ def test_display_reads_back_from_duckdb():
     pd.testing.assert_frame_equal(display_t06(back), display_t06(res))
 
 
-def test_assets_write_tidy_display_and_a_deterministic_union(tmp_path):
-    import dagster as dg
+DROP_ONE_ADEX_SUBJECT = "delete from adam.adex where USUBJID = (select min(USUBJID) from adam.adex)"
 
-    from dagster_project.defs.endpoints import tables
+
+def _endpoint_warehouse(tmp_path):
     from dagster_project.defs.resources import Warehouse
 
     warehouse = Warehouse(landing=str(tmp_path / "landing"), warehouse=str(tmp_path / "w.duckdb"))
@@ -615,6 +615,15 @@ def test_assets_write_tidy_display_and_a_deterministic_union(tmp_path):
         for name, frame in frames.items():
             con.register("frame", frame)
             con.execute(f"create table adam.{name} as select * from frame")
+    return warehouse
+
+
+def test_assets_write_tidy_display_and_a_deterministic_union(tmp_path):
+    import dagster as dg
+
+    from dagster_project.defs.endpoints import tables
+
+    warehouse = _endpoint_warehouse(tmp_path)
     assets = [tables.endpoint_tables, tables.endpoint_results]
     result = dg.materialize(assets, resources={"warehouse": warehouse})
     assert result.success
@@ -705,29 +714,6 @@ def test_a_subset_of_endpoint_tables_materializes_alone(tmp_path):
     pd.testing.assert_frame_equal(
         got.drop(columns="CUTOFFDT"), build_t08(adsl(), t08_adex(), CUTOFF).drop(columns="CUTOFFDT")
     )
-
-
-DROP_ONE_ADEX_SUBJECT = "delete from adam.adex where USUBJID = (select min(USUBJID) from adam.adex)"
-
-
-def _endpoint_warehouse(tmp_path):
-    from dagster_project.defs.resources import Warehouse
-
-    warehouse = Warehouse(landing=str(tmp_path / "landing"), warehouse=str(tmp_path / "w.duckdb"))
-    ttdisc = adtte([("S01", "TTDISC", 30, 0), ("S02", "TTDISC", 60, 8, "Y")])
-    frames = {
-        "adsl": adsl(),
-        "adrs": mrd_adrs(),
-        "adtte": pd.concat([t06_adtte(), ttdisc], ignore_index=True),
-        "adae": t07_adae(),
-        "adex": t08_adex(),
-    }
-    with duckdb.connect(str(warehouse.settings.work_db)) as con:
-        con.execute("create schema adam")
-        for name, frame in frames.items():
-            con.register("frame", frame)
-            con.execute(f"create table adam.{name} as select * from frame")
-    return warehouse
 
 
 def _materializations(result) -> dict:

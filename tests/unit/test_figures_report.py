@@ -499,13 +499,8 @@ def _write_warehouse(path: Path) -> None:
     con.close()
 
 
-def test_assets_write_figures_and_report(tmp_path):
-    from dagster_project.defs.endpoints.figures import (
-        f01_km,
-        f02_cif_discontinuation,
-        f03_swimmer,
-    )
-    from dagster_project.defs.endpoints.report import endpoint_report
+def _figure_warehouse(tmp_path: Path):
+    """A Warehouse resource over ``_write_warehouse``'s file, the report under tmp_path."""
     from dagster_project.defs.resources import Warehouse
 
     warehouse = Warehouse(
@@ -514,6 +509,18 @@ def test_assets_write_figures_and_report(tmp_path):
         report_dir=str(tmp_path / "report"),
     )
     _write_warehouse(warehouse.settings.work_db)
+    return warehouse
+
+
+def test_assets_write_figures_and_report(tmp_path):
+    from dagster_project.defs.endpoints.figures import (
+        f01_km,
+        f02_cif_discontinuation,
+        f03_swimmer,
+    )
+    from dagster_project.defs.endpoints.report import endpoint_report
+
+    warehouse = _figure_warehouse(tmp_path)
     result = dg.materialize(
         [f01_km, f02_cif_discontinuation, f03_swimmer, endpoint_report],
         resources={"warehouse": warehouse},
@@ -584,14 +591,8 @@ def test_figures_with_unchanged_inputs_are_kept(tmp_path):
         f02_cif_discontinuation,
         f03_swimmer,
     )
-    from dagster_project.defs.resources import Warehouse
 
-    warehouse = Warehouse(
-        landing=str(tmp_path / "landing"),
-        warehouse=str(tmp_path / "wh.duckdb"),
-        report_dir=str(tmp_path / "report"),
-    )
-    _write_warehouse(warehouse.settings.work_db)
+    warehouse = _figure_warehouse(tmp_path)
     assets = [f01_km, f02_cif_discontinuation, f03_swimmer]
     folder = tmp_path / "report" / "figures"
 
