@@ -796,3 +796,17 @@ def test_a_missing_display_table_is_computed_again(tmp_path):
     assert "computed_in_run" not in again["t07"]
     assert "computed_in_run" in again["t01"]
     assert "t07" in _endpoint_tables(warehouse)
+
+
+def test_new_endpoint_code_recomputes_every_table(tmp_path, monkeypatch):
+    import dagster as dg
+
+    from dagster_project.defs.endpoints import tables
+
+    warehouse = _endpoint_warehouse(tmp_path)
+    dg.materialize([tables.endpoint_tables], resources={"warehouse": warehouse})
+    monkeypatch.setattr(tables, "ENDPOINT_CODE", "another version")
+    again = _materializations(
+        dg.materialize([tables.endpoint_tables], resources={"warehouse": warehouse})
+    )
+    assert not [name for name, metadata in again.items() if "computed_in_run" in metadata]

@@ -847,3 +847,13 @@ def test_changed_dbt_metadata_rewrites_the_dataset(tmp_path, monkeypatch):
     assert "adrs.xpt" not in again["reused"].value
     _, info = pyreadstat.read_xport(str(folder / "adrs.xpt"))
     assert info.column_names_to_labels["ADT"] == "Analysis Date (new)"
+
+
+def test_new_export_code_rewrites_every_file(tmp_path, monkeypatch):
+    """The code's source hash (lib.export, table_frames and the asset's module) is part of each
+    fingerprint: after a code change nothing is kept."""
+    from dagster_project.defs.export import submission
+
+    _materialize(tmp_path, monkeypatch, labelled=True)
+    monkeypatch.setattr(submission, "EXPORT_CODE", "another version")
+    assert _export_again(tmp_path)["reused"].value == []

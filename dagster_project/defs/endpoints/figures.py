@@ -11,6 +11,7 @@ import base64
 import hashlib
 import io
 import json
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -47,8 +48,9 @@ def figure_key(spec: FigureSpec) -> dg.AssetKey:
     return dg.AssetKey(["endpoints", spec.name])
 
 
-# The figures draw with lib.reporting and compute with lib.stats and lib.endpoints.
-FIGURE_CODE = source_version(reporting, stats, endpoints)
+# The figures draw with lib.reporting, compute with lib.stats and lib.endpoints, and read with
+# the queries of this module.
+FIGURE_CODE = source_version(reporting, stats, endpoints, sys.modules[__name__])
 
 
 def figures_dir(warehouse: Warehouse) -> Path:

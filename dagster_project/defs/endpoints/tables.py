@@ -8,6 +8,7 @@ fingerprint and the table in place keeps it instead of computing it again (metad
 (README, Performance: incremental run).
 """
 
+import sys
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -84,7 +85,9 @@ def _write(con, name: str, frame: pd.DataFrame, tidy: bool) -> None:
         con.unregister("_endpoint_frame")
 
 
-ENDPOINT_CODE = source_version(endpoints, stats, table_frames)
+# The statistics, the reads and this module (which writes the tables): part of every
+# table's fingerprint.
+ENDPOINT_CODE = source_version(endpoints, stats, table_frames, sys.modules[__name__])
 FINGERPRINTS_DDL = """
 create schema if not exists quality;
 create table if not exists quality.reuse_fingerprints (

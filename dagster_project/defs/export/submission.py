@@ -6,6 +6,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -43,8 +44,8 @@ READERS = 2
 # What the files of the package were made from: <report>/.state/submission.json (not in the
 # package folder, which holds the submission only).
 STATE_FILE = Path(".state") / "submission.json"
-# The bytes of a file depend on the rows, the dbt metadata and this code.
-EXPORT_CODE = source_version(export, table_frames)
+# The bytes of a file depend on the rows, the dbt metadata and this code (this module too).
+EXPORT_CODE = source_version(export, table_frames, sys.modules[__name__])
 
 
 def _sha256(path: Path) -> str:

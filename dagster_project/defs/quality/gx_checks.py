@@ -16,6 +16,7 @@ unchanged (README, Performance: incremental run).
 """
 
 import re
+import sys
 from datetime import UTC, datetime
 from functools import cache
 from importlib.metadata import version as package_version
@@ -59,8 +60,12 @@ create table if not exists quality.expectation_results (
 );
 alter table quality.check_results add column if not exists FINGERPRINT varchar;
 """
-# The validation code and the GX it runs: part of every validation's fingerprint.
-VALIDATION_CODE = f"{source_version(validation)} gx {package_version('great_expectations')}"
+# The validation code (this module, which picks the columns, too) and the GX it runs: part of
+# every validation's fingerprint.
+VALIDATION_CODE = (
+    f"{source_version(validation, sys.modules[__name__])} "
+    f"gx {package_version('great_expectations')}"
+)
 
 
 @cache
