@@ -8,7 +8,6 @@ again (metadata ``kept``). The PNG itself carries no metadata (same figure, same
 """
 
 import base64
-import hashlib
 import io
 import json
 import sys
@@ -35,6 +34,7 @@ from dagster_project.lib.reporting.figures import (
     swimmer_figure,
 )
 from dagster_project.lib.stats import km_summary
+from dagster_project.lib.transfer_writer import sha256_file
 
 OWNERS = ["team:biostatistics"]
 KINDS = {"python", "matplotlib"}
@@ -61,15 +61,14 @@ def _state_path(warehouse: Warehouse, spec: FigureSpec) -> Path:
     return warehouse.settings.report_path / ".state" / "figures" / f"{spec.name}.json"
 
 
-def _inputs_fingerprint(con, spec: FigureSpec, columns: dict[str, list[str]]) -> str:
-    """The figure's inputs: those columns of those ADaM tables (whole), and the code."""
-    return fingerprint_of(
-        {
-            "figure": spec.name,
-            "inputs": {t: table_fingerprint(con, f"adam.{t}", c) for t, c in columns.items()},
-            "code": FIGURE_CODE,
-        }
-    )
+def _contents(con, columns: dict[str, list[str]]) -> dict[str, str]:
+    """Content fingerprints of those columns of those ADaM tables (whole tables)."""
+    return {t: table_fingerprint(con, f"adam.{t}", c) for t, c in columns.items()}
+
+
+def _inputs_fingerprint(spec: FigureSpec, contents: dict[str, str]) -> str:
+    """The figure's inputs: the contents it reads (``_contents``) and the code."""
+    return fingerprint_of({"figure": spec.name, "inputs": contents, "code": FIGURE_CODE})
 
 
 def _kept(warehouse: Warehouse, spec: FigureSpec, fingerprint: str) -> dg.MaterializeResult | None:
@@ -78,15 +77,11 @@ def _kept(warehouse: Warehouse, spec: FigureSpec, fingerprint: str) -> dg.Materi
     path = figures_dir(warehouse) / spec.filename
     try:
         state = json.loads(_state_path(warehouse, spec).read_text())
-        if state["fingerprint"] != fingerprint or _sha256(path) != state["png_sha256"]:
+        if state["fingerprint"] != fingerprint or sha256_file(path) != state["png_sha256"]:
             return None
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return _described(spec, path, kept=True, **state["metadata"])
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _cutoff(con) -> str:
@@ -111,7 +106,7 @@ def _result(
     path = save_png(fig, figures_dir(warehouse) / spec.filename)
     state_path = _state_path(warehouse, spec)
     state_path.parent.mkdir(parents=True, exist_ok=True)
-    state = {"fingerprint": fingerprint, "png_sha256": _sha256(path), "metadata": metadata}
+    state = {"fingerprint": fingerprint, "png_sha256": sha256_file(path), "metadata": metadata}
     state_path.write_text(json.dumps(state, indent=1) + "\n")
     return _described(spec, path, **metadata)
 
@@ -154,16 +149,16 @@ def f01_km(context: dg.AssetExecutionContext, warehouse: Warehouse):
         if figure_key(SPECS[f"f01_km_{p.lower()}"]) in context.selected_asset_keys
     ]
     with warehouse.connect(read_only=True) as con:
+        # Every KM figure reads the same columns: their contents are fingerprinted once.
+        contents = _contents(
+            con,
+            {
+                "adsl": ["USUBJID", "ITTFL", "RESPFL", "CUTOFFDT"],
+                "adtte": ["USUBJID", "PARAMCD", "AVAL", "CNSR"],
+            },
+        )
         fingerprints = {
-            p: _inputs_fingerprint(
-                con,
-                SPECS[f"f01_km_{p.lower()}"],
-                {
-                    "adsl": ["USUBJID", "ITTFL", "RESPFL", "CUTOFFDT"],
-                    "adtte": ["USUBJID", "PARAMCD", "AVAL", "CNSR"],
-                },
-            )
-            for p in wanted
+            p: _inputs_fingerprint(SPECS[f"f01_km_{p.lower()}"], contents) for p in wanted
         }
         kept = {p: _kept(warehouse, SPECS[f"f01_km_{p.lower()}"], fingerprints[p]) for p in wanted}
         wanted = [p for p in wanted if kept[p] is None]
@@ -217,12 +212,14 @@ def f02_cif_discontinuation(warehouse: Warehouse) -> dg.MaterializeResult:
     with the competing events' curve; one PNG."""
     with warehouse.connect(read_only=True) as con:
         fingerprint = _inputs_fingerprint(
-            con,
             F02,
-            {
-                "adsl": ["USUBJID", "SAFFL", "CUTOFFDT"],
-                "adtte": ["USUBJID", "PARAMCD", "AVAL", "CNSR", "CMPEVFL"],
-            },
+            _contents(
+                con,
+                {
+                    "adsl": ["USUBJID", "SAFFL", "CUTOFFDT"],
+                    "adtte": ["USUBJID", "PARAMCD", "AVAL", "CNSR", "CMPEVFL"],
+                },
+            ),
         )
         kept = _kept(warehouse, F02, fingerprint)
         if kept is not None:
@@ -265,7 +262,8 @@ def f03_swimmer(warehouse: Warehouse) -> dg.MaterializeResult:
     ]  # fmt: skip
     with warehouse.connect(read_only=True) as con:
         fingerprint = _inputs_fingerprint(
-            con, F03, {"adsl": adsl_columns, "adrs": ["USUBJID", "PARAMCD", "AVALC", "ADT"]}
+            F03,
+            _contents(con, {"adsl": adsl_columns, "adrs": ["USUBJID", "PARAMCD", "AVALC", "ADT"]}),
         )
         kept = _kept(warehouse, F03, fingerprint)
         if kept is not None:

@@ -124,14 +124,15 @@ def _kept_tables(con, specs: list[TableSpec], fingerprints: dict[str, str]) -> d
             "select table_name from duckdb_tables() where schema_name = 'endpoints'"
         ).fetchall()
     }
-    recorded = dict(
-        con.execute(
-            "select ASSET, FINGERPRINT || ' ' || RUN_ID from quality.reuse_fingerprints"
+    recorded = {
+        asset: (fingerprint, run_id)
+        for asset, fingerprint, run_id in con.execute(
+            "select ASSET, FINGERPRINT, RUN_ID from quality.reuse_fingerprints"
         ).fetchall()
-    )
+    }
     kept = {}
     for spec in specs:
-        fingerprint, _, run_id = recorded.get(_table_key(spec).to_user_string(), "").partition(" ")
+        fingerprint, run_id = recorded.get(_table_key(spec).to_user_string(), (None, None))
         names = {f"{spec.tableid.lower()}_results", *spec.displays}
         if fingerprint == fingerprints[spec.tableid] and names <= present:
             kept[spec.tableid] = run_id

@@ -1,7 +1,6 @@
 """The submission export: read adam.*, take the labels and derivations from the dbt manifest,
 check every SAS transport v5 limit, write the .xpt files and the define listing."""
 
-import hashlib
 import json
 import multiprocessing
 import os
@@ -33,6 +32,7 @@ from dagster_project.lib.export.xpt import (
 from dagster_project.lib.fingerprint import fingerprint_of, table_fingerprint
 from dagster_project.lib.provenance import source_version
 from dagster_project.lib.table_frames import read_table
+from dagster_project.lib.transfer_writer import sha256_file
 
 OWNERS = ["team:biostatistics"]
 KINDS = {"sas", "python"}
@@ -46,10 +46,6 @@ READERS = 2
 STATE_FILE = Path(".state") / "submission.json"
 # The bytes of a file depend on the rows, the dbt metadata and this code (this module too).
 EXPORT_CODE = source_version(export, table_frames, sys.modules[__name__])
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _dataset_fingerprint(con, manifest: dict, name: str, label: str) -> str:
@@ -73,7 +69,7 @@ def _reusable(folder: Path, state: dict, name: str, fingerprint: str) -> dict | 
     path = folder / f"{name}.xpt"
     if not entry or entry.get("fingerprint") != fingerprint or not path.is_file():
         return None
-    return entry if _sha256(path) == entry.get("sha256") else None
+    return entry if sha256_file(path) == entry.get("sha256") else None
 
 
 def _load_state(path: Path) -> dict:
@@ -222,7 +218,7 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     # Each file is read once for its checksum (ADRS's .xpt is hundreds of MB at scale); a kept
     # file's was checked against the record before it was kept.
     checksums = {
-        name: previous[name]["sha256"] if name in reused else _sha256(path)
+        name: previous[name]["sha256"] if name in reused else sha256_file(path)
         for name, path in files.items()
     }
     state = {
