@@ -40,25 +40,54 @@ def test_every_form_has_rows_in_raw_and_staging(synthetic_run):
     con.close()
 
 
-def test_endpoint_tables_read_only_the_parameters_they_use(synthetic_run):
-    """Each table built from its PARAMCD-filtered inputs (what the asset reads, TableSpec.params)
-    equals the table built from the whole ADaM datasets, and the filter drops rows."""
+def test_endpoint_tables_read_only_the_parameters_and_columns_they_use(synthetic_run):
+    """Each table built from what the asset reads (its PARAMCD rows, TableSpec.params, of the
+    columns in ADAM_COLUMNS) equals the table built from the whole ADaM datasets, every row
+    and column; the filter drops rows and the projection columns."""
     from dagster_project.defs.endpoints.tables import _cutoff, _read
     from dagster_project.lib.endpoints import TABLES
+    from dagster_project.lib.table_frames import read_table
 
     _, warehouse = synthetic_run
     con = duckdb.connect(str(warehouse), read_only=True)
-    whole = {t: _read(con, t) for t in ["adsl", "adrs", "adtte", "adae", "adex"]}
-    cutoff = _cutoff(whole["adsl"], con)
+    whole = {t: read_table(con, f"adam.{t}") for t in ["adsl", "adrs", "adtte", "adae", "adex"]}
+    adsl = _read(con, "adsl")
+    assert len(adsl.columns) < len(whole["adsl"].columns)
+    cutoff = _cutoff(adsl, con)
     dropped = 0
     for spec in TABLES:
-        filtered = {t: _read(con, t, spec.params.get(t)) for t in spec.inputs}
-        dropped += sum(len(whole[t]) - len(filtered[t]) for t in spec.inputs)
-        got = spec.build(whole["adsl"], *(filtered[t] for t in spec.inputs), cutoff)
+        read = {t: _read(con, t, spec.params.get(t)) for t in spec.inputs}
+        dropped += sum(len(whole[t]) - len(read[t]) for t in spec.inputs)
+        got = spec.build(adsl, *(read[t] for t in spec.inputs), cutoff)
         want = spec.build(whole["adsl"], *(whole[t] for t in spec.inputs), cutoff)
         pd.testing.assert_frame_equal(got, want, obj=spec.tableid)
     con.close()
     assert dropped > 0
+
+
+def test_every_column_the_builders_name_is_read(synthetic_run):
+    """A column name spelled anywhere in the builders and statistics (lib.endpoints,
+    lib.stats) that an ADaM dataset has is in ADAM_COLUMNS for that dataset: the projection
+    cannot drop a column a rarely taken branch reads."""
+    import ast
+    from pathlib import Path
+
+    from dagster_project.lib import endpoints, stats
+    from dagster_project.lib.endpoints import ADAM_COLUMNS
+
+    spelled = set()
+    for package in (endpoints, stats):
+        for path in Path(package.__file__).parent.glob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    spelled.add(node.value)
+    _, warehouse = synthetic_run
+    con = duckdb.connect(str(warehouse), read_only=True)
+    for dataset, listed in ADAM_COLUMNS.items():
+        columns = {d[0] for d in con.execute(f"select * from adam.{dataset} limit 0").description}
+        assert set(listed) <= columns, dataset
+        assert (spelled & columns) <= set(listed), dataset
+    con.close()
 
 
 def test_one_read_per_input_gives_each_table_its_filtered_read(synthetic_run):

@@ -16,7 +16,7 @@ import pandas as pd
 
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.lib import endpoints, stats, table_frames
-from dagster_project.lib.endpoints import COLUMNS, TABLES, TableSpec
+from dagster_project.lib.endpoints import ADAM_COLUMNS, COLUMNS, TABLES, TableSpec
 from dagster_project.lib.fingerprint import fingerprint_of, table_fingerprint
 from dagster_project.lib.provenance import source_version
 from dagster_project.lib.table_frames import read_table
@@ -51,11 +51,15 @@ DESCRIPTIONS = {
 
 
 def _read(con, table: str, params: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """adam.<table>; only the rows of ``params`` (PARAMCD values) when given (TableSpec)."""
+    """adam.<table>: those of its columns the tables read (``ADAM_COLUMNS``; one missing is
+    the builder's to report, as in a whole read); only the rows of ``params`` (PARAMCD
+    values) when given (TableSpec)."""
+    present = [d[0] for d in con.execute(f"select * from adam.{table} limit 0").description]
+    columns = [c for c in present if c in ADAM_COLUMNS[table]]
     if params is None:
-        return read_table(con, f"adam.{table}")
+        return read_table(con, f"adam.{table}", columns)
     values = ", ".join("'" + p.replace("'", "''") + "'" for p in params)
-    return read_table(con, f"adam.{table}", where=f"PARAMCD in ({values})")
+    return read_table(con, f"adam.{table}", columns, where=f"PARAMCD in ({values})")
 
 
 def _cutoff(adsl: pd.DataFrame, con):

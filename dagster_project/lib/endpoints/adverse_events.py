@@ -89,13 +89,16 @@ def build_t07(adsl: pd.DataFrame, adae: pd.DataFrame, cutoff: date) -> pd.DataFr
         rows += proportion_rows("T07", OVERVIEW, len(subjects), N, code, ci=False)
     rows += _block("", "", 0, _worst_grade_counts(ae), N)
     order = 0
+    # one pass per level instead of a scan per SOC and PT (rows keep their order)
+    by_soc = dict(tuple(ae.groupby("SOC", sort=False)))
     for soc in _by_frequency(ae, "SOC"):
-        in_soc = ae.loc[ae["SOC"].eq(soc)]
+        in_soc = by_soc[soc]
         order += 1
         rows += _block(soc, "", order, _worst_grade_counts(in_soc), N)
+        by_pt = dict(tuple(in_soc.groupby("PT", sort=False)))
         for pt in _by_frequency(in_soc, "PT"):
             order += 1
-            rows += _block(soc, pt, order, _worst_grade_counts(in_soc.loc[in_soc["PT"].eq(pt)]), N)
+            rows += _block(soc, pt, order, _worst_grade_counts(by_pt[pt]), N)
     return to_frame(rows, cutoff)
 
 

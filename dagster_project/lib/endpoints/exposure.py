@@ -102,10 +102,12 @@ def build_t10(adsl: pd.DataFrame, adex: pd.DataFrame, cutoff: date) -> pd.DataFr
     ex = ex.loc[ex["RDI"].notna()]
     present = {(d, p) for d, p in ex[["EXTRT", "APHASE"]].itertuples(index=False)}
     pairs = {(d, p) for d, phases in SCHEDULED.items() for p in phases} | present
+    # one pass over ADEX instead of a scan per drug x phase (rows keep their order)
+    by_pair = dict(tuple(ex.groupby(["EXTRT", "APHASE"], sort=False)))
     rows: list[Row] = []
     for drug in _order([d for d, _ in pairs], DRUGS):
         for phase in _order([p for d, p in pairs if d == drug], PHASES):
-            mine = ex.loc[ex["EXTRT"].eq(drug) & ex["APHASE"].eq(phase)]
+            mine = by_pair.get((drug, phase), ex.iloc[0:0])
             if mine["USUBJID"].duplicated().any():
                 raise ValueError(f"ADEX {drug} {phase}: more than one row per subject")
             rdi = mine["RDI"].astype(float).to_numpy()
