@@ -14,28 +14,44 @@ schedule as (
     from {{ ref('protocol_schedule') }}
 ),
 
-scheduled_administrations as (
-    select distinct
-        administrations.usubjid,
-        administrations.treatment,
-        administrations.administration_date
+administrations_on_schedule as (
+    -- Each record tested against the (small) schedule on its own; no distinct over every
+    -- administration (at 100,000 subjects the DISTINCT and the anti-join over 6.8 million
+    -- rows took ~2 s of this model's time).
+    select
+        administrations.*,
+        exists (
+            select 1
+            from schedule
+            where administrations.treatment = schedule.treatment
+                and administrations.phase = schedule.phase
+                and administrations.cycle_day = schedule.cycle_day
+                and administrations.cycle >= schedule.cycle_from
+                and (schedule.cycle_to is null or administrations.cycle <= schedule.cycle_to)
+        ) as is_on_schedule
     from administrations
-    inner join schedule
-        on administrations.treatment = schedule.treatment
-        and administrations.phase = schedule.phase
-        and administrations.cycle_day = schedule.cycle_day
-        and administrations.cycle >= schedule.cycle_from
-        and (schedule.cycle_to is null or administrations.cycle <= schedule.cycle_to)
 ),
 
 unscheduled_administrations as (
-    select administrations.*
-    from administrations
-    left join scheduled_administrations
-        on administrations.usubjid = scheduled_administrations.usubjid
-        and administrations.treatment = scheduled_administrations.treatment
-        and administrations.administration_date = scheduled_administrations.administration_date
-    where scheduled_administrations.usubjid is null
+    -- A record is on an unscheduled day unless a record of the same subject, drug and date
+    -- is on the schedule (itself or another one). A record missing one of those keys matches
+    -- no other record, so it counts as unscheduled.
+    select candidates.* exclude (is_on_schedule)
+    from administrations_on_schedule as candidates
+    where (
+            not candidates.is_on_schedule
+            or candidates.usubjid is null
+            or candidates.treatment is null
+            or candidates.administration_date is null
+        )
+        and not exists (
+            select 1
+            from administrations_on_schedule as scheduled
+            where scheduled.is_on_schedule
+                and scheduled.usubjid = candidates.usubjid
+                and scheduled.treatment = candidates.treatment
+                and scheduled.administration_date = candidates.administration_date
+        )
 ),
 
 repeated_administration_keys as (
