@@ -57,6 +57,16 @@ def _factorized(
     return np.asarray(codes, dtype=np.int64), [value for (value,) in uniques]
 
 
+def _deduplicated(column: pd.Series) -> pd.Series:
+    """An object column whose equal values are one object; missing values stay as DuckDB
+    gave them (None or NaN)."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    values = column.to_numpy(dtype=object, copy=True)
+    present = codes >= 0
+    values[present] = np.asarray(uniques, dtype=object)[codes[present]]
+    return pd.Series(values, name=column.name, dtype=object)
+
+
 def read_table(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -90,7 +100,7 @@ def read_table(
     in_duckdb = _has_rowid(con, table)
     condition = f" where {where} order by rowid" if where else ""
     data: dict[str, pd.Series] = {}
-    # Columns without per-cell Python objects (numbers, dates, flags) in one scan.
+    # Everything but text (numbers, dates, flags) in one scan.
     plain = [name for name in columns if types.get(name) != "VARCHAR"]
     if plain:
         selected = ", ".join(_quoted(name) for name in plain)
@@ -98,23 +108,15 @@ def read_table(
         data.update({name: frame[name] for name in plain})
         del frame
     for name in columns:
-        if name in data and data[name].dtype != object:
+        if types.get(name) != "VARCHAR":
+            if data[name].dtype == object:  # e.g. TIME, UUID: equal values share one object
+                data[name] = _deduplicated(data[name])
             continue
-        if in_duckdb and types.get(name) == "VARCHAR":
+        if in_duckdb:
             codes, uniques = _factorized(con, table, name, where)
         else:
-            if name in data:
-                column = data[name]
-            else:
-                column = con.execute(f"select {_quoted(name)} from {table}{condition}").df()[name]
+            column = con.execute(f"select {_quoted(name)} from {table}{condition}").df()[name]
             codes, uniques = pd.factorize(column, use_na_sentinel=True)
-            if not (text_as_category and types.get(name) == "VARCHAR"):
-                # None/NaN stay as DuckDB gave them
-                values = column.to_numpy(dtype=object, copy=True)
-                present = codes >= 0
-                values[present] = np.asarray(uniques, dtype=object)[codes[present]]
-                data[name] = pd.Series(values, name=name, dtype=object)
-                continue
         if text_as_category:
             categories = pd.Index(uniques, dtype=object)
             data[name] = pd.Series(pd.Categorical.from_codes(codes, categories), name=name)

@@ -94,3 +94,26 @@ def test_text_as_category_holds_the_same_values(con):
     assert sorted(got["USUBJID"].cat.categories) == ["LAST", *(f"S-{i}" for i in range(7))]
     assert list(got["EMPTY"].cat.categories) == []
     pd.testing.assert_frame_equal(got.drop(columns=text), want.drop(columns=text))
+
+
+def test_view_reads_the_same_frame(con):
+    """A view has no rowid: its text is factorized in pandas, with the same result."""
+    con.execute("create view adam.v as select * from adam.t where AVAL % 2 = 0")
+    got = read_table(con, "adam.v")
+    want = con.execute("select * from adam.v").df()
+    pd.testing.assert_frame_equal(got, want)
+    assert got["USUBJID"].map(id).nunique() == 7  # S-0 ... S-6 (LAST has an odd AVAL)
+    as_category = read_table(con, "adam.v", text_as_category=True)
+    codes, uniques = pd.factorize(want["USUBJID"], use_na_sentinel=True)
+    assert list(as_category["USUBJID"].cat.categories) == list(uniques)
+
+
+def test_categories_in_order_of_first_appearance(con):
+    """Text factorized in DuckDB gives what pd.factorize gives: the distinct values in the
+    order they first appear in the table, NULL as code -1."""
+    got = read_table(con, "adam.t", text_as_category=True)
+    want = con.execute("select * from adam.t").df()
+    for name in ["STUDYID", "USUBJID", "AVALC", "EMPTY"]:
+        codes, uniques = pd.factorize(want[name], use_na_sentinel=True)
+        assert list(got[name].cat.categories) == list(uniques), name
+        assert (got[name].cat.codes.to_numpy() == codes).all(), name
