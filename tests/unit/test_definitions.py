@@ -96,3 +96,28 @@ def test_dbt_resource_knows_the_dbt_it_runs_without_asking_it(definitions):
     ).stdout
     assert str(dbt._cli_version) == re.search(r"(\d+\.\d+\.\d+)", printed).group(1)
     assert dbt._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_definitions_load_without_the_libraries_imported_while_dbt_builds():
+    """In a fresh interpreter: loading the definitions imports none of GX, SciPy, lifelines,
+    scikit-survival or matplotlib (lib/warm_imports.py); the thread the dbt step starts imports
+    all of them, and finishes."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from dagster_project.definitions import defs\n"
+        "d = defs() if callable(defs) else defs\n"
+        "from dagster_project.lib.warm_imports import AFTER_DBT, import_in_background\n"
+        "early = sorted(m for m in AFTER_DBT if m.split('.')[0] in sys.modules)\n"
+        "assert not early, f'imported while loading the definitions: {early}'\n"
+        "thread = import_in_background()\n"
+        "thread.join(timeout=180)\n"
+        "missing = [m for m in AFTER_DBT if m not in sys.modules]\n"
+        "assert not thread.is_alive() and not missing, missing\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"

@@ -481,26 +481,6 @@ def test_event_before_origin_warns_without_blocking(suites):
     }
 
 
-def test_gx_import_in_background_finishes():
-    """In a fresh interpreter: importing the runner does not import GX; the thread the dbt
-    step starts does, and finishes."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys\n"
-        "from dagster_project.lib.validation.runner import import_in_background\n"
-        "assert 'great_expectations' not in sys.modules\n"
-        "thread = import_in_background()\n"
-        "thread.join(timeout=120)\n"
-        "assert not thread.is_alive() and 'great_expectations' in sys.modules\n"
-        "print('ok')\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "ok"
-
-
 def test_batches_are_not_fingerprinted():
     """The runner's context turns off GX's whole-frame MD5 batch fingerprint (a marker nothing
     reads, 1-1.3 s per large dataset); the batch itself still validates the whole frame."""

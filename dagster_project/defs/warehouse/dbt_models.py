@@ -15,7 +15,7 @@ from dagster_dbt import (
 
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.defs.warehouse.project import dbt_project
-from dagster_project.lib.validation.runner import import_in_background
+from dagster_project.lib.warm_imports import import_in_background
 
 OWNERS_BY_LAYER = {
     "staging": ["team:clinical-data-engineering"],
@@ -78,7 +78,8 @@ def warehouse_dbt_models(
         "resource_type:unit_test",
     ]
     invocation = dbt.cli(args, context=context, target_path=warehouse.settings.dbt_target)
-    # dbt builds in its own process; this one only relays its events meanwhile.
+    # dbt builds in its own process; this one only relays its events meanwhile, so it imports
+    # what the steps after dbt need (lib/warm_imports.py).
     import_in_background()
     try:
         yield from invocation.stream()

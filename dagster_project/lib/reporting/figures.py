@@ -19,14 +19,10 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
-from matplotlib.transforms import blended_transform_factory
 from numpy.typing import ArrayLike
 
 from dagster_project.lib.stats import (
@@ -37,6 +33,11 @@ from dagster_project.lib.stats import (
     numbers_at_risk,
 )
 from dagster_project.lib.stats.competing_risks import COMPETING, EVENT
+
+# matplotlib (0.4 s) is imported where a figure is drawn, not when the definitions load:
+# lib/warm_imports.py imports it while dbt builds.
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 DPI = 150
 # adam.md: survival parameters use days / 30.4375.
@@ -67,6 +68,8 @@ _CURVE_MARGINS = {
 
 def png_bytes(fig: Figure, dpi: int = DPI) -> bytes:
     """The figure as PNG bytes, without metadata (same data and dpi -> same bytes)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     buf = io.BytesIO()
     FigureCanvasAgg(fig)  # attach Agg explicitly: no dependence on the configured backend
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
@@ -118,6 +121,9 @@ def _no_data(ax, what: str) -> None:
 def _new_figure(width: float, height: float, layout: str | None = None) -> Figure:
     # Curve figures use fixed margins (constrained layout costs ~0.25 s a figure, which a
     # 10-second pipeline notices); the swimmer, whose height varies, uses constrained.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width, height), dpi=DPI, layout=layout)
     FigureCanvasAgg(fig)
     return fig
@@ -139,6 +145,8 @@ def _risk_table(
 ):
     """Numbers at risk (``stats.numbers_at_risk``) printed under each x tick of ``ax``; the
     optional note (the cut-off) on the same header line, right-aligned."""
+    from matplotlib.transforms import blended_transform_factory
+
     risk = fig.add_subplot(grid, sharex=ax)
     risk.set_label(RISK_AXES_LABEL)
     counts = numbers_at_risk(time, ticks)
@@ -198,6 +206,9 @@ def km_figure(
     observation, at the height of the curve. Numbers at risk: ``stats.numbers_at_risk``
     (time >= t) at each x tick, printed under the axis.
     """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     t = np.asarray(time_months, dtype=float).ravel()
     e = np.asarray(event, dtype=float).ravel()
     curve = km_curve(t, e)
@@ -312,6 +323,9 @@ def cif_figure(
     runs to the smallest tenth above both curves and the band, so low incidences stay
     readable; the axis label says so. Numbers at risk (time >= t) under the axis.
     """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     t = np.asarray(time_months, dtype=float).ravel()
     c = np.asarray(cause, dtype=float).ravel()
     fig = _new_figure(8.0, 6.0)
@@ -541,6 +555,9 @@ def swimmer_figure(
     PR / VGPR, circle first CR, star first sCR, purple diamond (above the bar) MRD-negative,
     vermilion bar progression, black cross death, arrow: on study at the cut-off.
     """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     shown, n_itt = swimmer_lanes(adsl, adrs, max_subjects)
     n = len(shown)
     height = max(4.0, 0.16 * n + 2.6)

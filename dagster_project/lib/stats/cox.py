@@ -7,8 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxPHFitter
-from lifelines.statistics import logrank_test
 from numpy.typing import ArrayLike
 
 from ._common import as_time_event, z_value
@@ -58,6 +56,9 @@ def compare_groups(
     survival::mgus2 OS by sex and hand-made tied data (tests/reference/r_reference.json,
     section ``cox``).
     """
+    from lifelines import CoxPHFitter  # imported on use: lib/warm_imports.py
+    from lifelines.statistics import logrank_test
+
     t, e = as_time_event(time, event)
     g = np.asarray(group, dtype=object).ravel()
     if g.shape != t.shape:

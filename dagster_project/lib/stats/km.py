@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from lifelines import KaplanMeierFitter
 from numpy.typing import ArrayLike
 
 from ._common import as_time_event, opt
@@ -91,6 +90,8 @@ class _Fit:
 
 
 def _fit(time: np.ndarray, event: np.ndarray, conf_level: float) -> _Fit:
+    from lifelines import KaplanMeierFitter  # imported on use: lib/warm_imports.py
+
     times = np.unique(time)
     kmf = KaplanMeierFitter(alpha=1.0 - conf_level).fit(time, event, timeline=times)
     surv = kmf.survival_function_.to_numpy()[:, 0]

@@ -12,7 +12,6 @@ import copy
 import datetime as dt
 import functools
 import logging
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,22 +72,6 @@ class CheckOutcome:
     @property
     def details(self) -> str:
         return "; ".join(e.describe() for e in self.failed) or "all expectations met"
-
-
-def import_in_background() -> threading.Thread:
-    """Start importing GX (~1.5 s of CPU after pandas) in a daemon thread and return it.
-
-    The dbt step calls this: while dbt builds in its own process, this one only waits on
-    dbt's output, so the import the validation steps would pay next costs no wall time. A
-    later ``import great_expectations`` waits on Python's import lock if this one has not
-    finished, so the validation steps see either a finished import or the same one."""
-
-    def _import() -> None:
-        import great_expectations  # noqa: F401
-
-    thread = threading.Thread(target=_import, name="import-great-expectations", daemon=True)
-    thread.start()
-    return thread
 
 
 @functools.cache
