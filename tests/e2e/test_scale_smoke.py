@@ -32,6 +32,9 @@ def test_run_completes_and_publishes(scale_run):
     run, _, warehouse = scale_run
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
     assert warehouse.exists()
+    # The console script leaves without tearing Python down (cli.entry): the summary it
+    # printed last must still have been flushed.
+    assert ": OK in " in run.stdout and f"published: {warehouse}" in run.stdout, run.stdout
 
 
 def test_rows_in_equal_loaded_plus_quarantined_for_every_file(scale_run):
