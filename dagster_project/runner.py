@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from dagster_project.lib import dbt_parse_ahead
 from dagster_project.lib.settings import RunSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
@@ -112,6 +113,18 @@ def _refused_in_landing(settings: RunSettings) -> list[tuple[str, str]]:
 def run_pipeline(settings: RunSettings) -> RunOutcome:
     started = time.perf_counter()
     _ensure_manifest()
+    from dagster_project.defs.warehouse.project import dbt_project
+
+    dbt_parse_ahead.start(
+        dbt_project.project_dir, settings.dbt_target, settings.work_db, settings.dbt_vars()
+    )
+    try:
+        return _execute(settings, started)
+    finally:
+        dbt_parse_ahead.wait(settings.dbt_target)  # reaped if the run ended before dbt
+
+
+def _execute(settings: RunSettings, started: float) -> RunOutcome:
     from dagster_project.definitions import defs
 
     definitions = defs() if callable(defs) else defs

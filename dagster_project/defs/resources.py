@@ -55,9 +55,7 @@ class Warehouse(dg.ConfigurableResource):
             con.close()
 
     def dbt_vars(self) -> dict[str, str]:
-        """Only the vars that are set: dbt_project.yml's defaults mean "not set", and a default
-        run then parses with the same vars as the prepared manifest (partial parsing holds)."""
-        return {k: v for k, v in {"cutoff": self.cutoff, "as_of": self.as_of}.items() if v}
+        return self.settings.dbt_vars()
 
 
 def warehouse_from_env() -> Warehouse:

@@ -34,6 +34,11 @@ class RunSettings:
         last parsed makes dbt parse the whole project again (~3 s)."""
         return self.warehouse.with_name(self.warehouse.stem + ".dbt")
 
+    def dbt_vars(self) -> dict[str, str]:
+        """Only the dbt vars that are set: dbt_project.yml's defaults mean "not set", and a
+        default run then parses with the same vars as the prepared manifest."""
+        return {k: v for k, v in {"cutoff": self.cutoff, "as_of": self.as_of}.items() if v}
+
     @property
     def cuts_dir(self) -> Path:
         """One read-only published file per cut-off, kept for audit."""

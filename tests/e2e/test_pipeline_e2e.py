@@ -20,6 +20,26 @@ def test_run_succeeds_and_publishes(synthetic_run):
     assert "published/warehouse" in " ".join(outcome.step_seconds) or outcome.step_seconds
 
 
+def test_dbt_build_of_a_new_warehouse_reuses_the_parse_made_ahead(synthetic_run):
+    """lib/dbt_parse_ahead.py: the build of a fresh warehouse (the profile names a file dbt has
+    not parsed for) reuses the parse `isadex run` started with the run, not a full parse."""
+    import json
+
+    from dagster_project.lib.settings import RunSettings
+
+    _, warehouse = synthetic_run
+    target = RunSettings(landing=warehouse.parent, warehouse=warehouse).dbt_target
+    build = json.loads((target / "run_results.json").read_text())["metadata"]["invocation_id"]
+    events = [json.loads(line) for line in (target / "dbt.log").read_text().splitlines()]
+    by_invocation: dict[str, set[str]] = {}
+    for e in events:
+        by_invocation.setdefault(e["info"]["invocation_id"], set()).add(e["info"]["name"])
+    parse = next(i for i, names in by_invocation.items() if i != build)
+    assert "UnableToPartialParse" in by_invocation[parse]  # new warehouse: parsed in full ahead
+    assert "UnableToPartialParse" not in by_invocation[build], "the build parsed again"
+    assert "PartialParsingEnabled" in by_invocation[build] or "FoundStats" in by_invocation[build]
+
+
 def test_every_transfer_loaded_and_nothing_lost(synthetic_landing, synthetic_run):
     """rows in file (the manifest's count) = rows loaded + rows quarantined, for every file."""
     _, warehouse = synthetic_run

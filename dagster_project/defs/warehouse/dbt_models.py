@@ -15,6 +15,7 @@ from dagster_dbt import (
 
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.defs.warehouse.project import dbt_project
+from dagster_project.lib import dbt_parse_ahead
 from dagster_project.lib.warm_imports import import_in_background
 
 OWNERS_BY_LAYER = {
@@ -71,6 +72,10 @@ def warehouse_dbt_models(
     # Unit tests check the SQL, not the data: `make test` runs them (tests/dbt), so a data run
     # does not pay for them on every transfer.
     dbt_vars = warehouse.dbt_vars()
+    # `isadex run` parsed the project for this warehouse while the raw layer loaded.
+    parse_failed = dbt_parse_ahead.wait(warehouse.settings.dbt_target)
+    if parse_failed:
+        context.log.warning(f"parsing ahead failed, dbt build parses itself: {parse_failed}")
     args = [
         "build",
         *(["--vars", json.dumps(dbt_vars)] if dbt_vars else []),
