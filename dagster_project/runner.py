@@ -13,7 +13,7 @@ import dagster as dg
 import duckdb
 
 from dagster_project.lib import dbt_parse_ahead
-from dagster_project.lib.settings import RunSettings
+from dagster_project.lib.settings import DBT_PROJECT_DIR, RunSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
@@ -112,13 +112,12 @@ def _refused_in_landing(settings: RunSettings) -> list[tuple[str, str]]:
 
 def run_pipeline(settings: RunSettings) -> RunOutcome:
     started = time.perf_counter()
-    _ensure_manifest()
-    from dagster_project.defs.warehouse.project import dbt_project
-
+    # First, so it has the other core while this process imports and loads the definitions.
     dbt_parse_ahead.start(
-        dbt_project.project_dir, settings.dbt_target, settings.work_db, settings.dbt_vars()
+        DBT_PROJECT_DIR, settings.dbt_target, settings.work_db, settings.dbt_vars()
     )
     try:
+        _ensure_manifest()
         return _execute(settings, started)
     finally:
         dbt_parse_ahead.wait(settings.dbt_target)  # reaped if the run ended before dbt

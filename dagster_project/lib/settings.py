@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DATA = Path("data")
+# The dbt project (models, seeds, tests, profiles.yml) of this checkout.
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 
 
 @dataclass(frozen=True)
