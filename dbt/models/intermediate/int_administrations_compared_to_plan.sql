@@ -6,30 +6,49 @@ administrations as (
     select * from {{ ref('stg_ex') }}
 ),
 
-planned_doses as (
-    select * from {{ ref('int_dose_schedule_expanded') }}
+subjects as (
+    select
+        USUBJID as usubjid,
+        AGE as age
+    from {{ ref('adsl') }}
+),
+
+plan_by_age as (
+    select * from {{ ref('int_dose_plan_by_age') }}
+),
+
+administrations_with_age as (
+    -- The plan depends on the subject only through AGE: each administration is looked up in the plan of its
+    -- subject's AGE (a few thousand rows), not in the plan laid out per subject (7 million rows to join at
+    -- 100,000 subjects). A subject missing from ADSL has no AGE and gets the rows without AGEMIN.
+    select
+        administrations.*,
+        subjects.age
+    from administrations
+    left join subjects
+        on administrations.usubjid = subjects.usubjid
 ),
 
 administration_plan as (
     select
-        administrations.usubjid,
-        administrations.treatment,
-        administrations.phase,
-        administrations.cycle,
-        administrations.cycle_day,
-        administrations.administration_date,
-        cast(administrations.dose as double) as dose,
-        administrations.dose_unit,
-        administrations.adjustment_reason,
-        planned_doses.planned_dose,
-        planned_doses.planned_dose_unit
-    from administrations
-    left join planned_doses
-        on administrations.usubjid = planned_doses.usubjid
-        and administrations.treatment = planned_doses.treatment
-        and administrations.phase = planned_doses.phase
-        and administrations.cycle = planned_doses.cycle
-        and administrations.cycle_day = planned_doses.cycle_day
+        administrations_with_age.usubjid,
+        administrations_with_age.treatment,
+        administrations_with_age.phase,
+        administrations_with_age.cycle,
+        administrations_with_age.cycle_day,
+        administrations_with_age.administration_date,
+        cast(administrations_with_age.dose as double) as dose,
+        administrations_with_age.dose_unit,
+        administrations_with_age.adjustment_reason,
+        plan_by_age.planned_dose,
+        plan_by_age.planned_dose_unit
+    from administrations_with_age
+    left join plan_by_age
+        on administrations_with_age.treatment = plan_by_age.treatment
+        and administrations_with_age.phase = plan_by_age.phase
+        and administrations_with_age.cycle = plan_by_age.cycle
+        and administrations_with_age.cycle_day = plan_by_age.cycle_day
+        and administrations_with_age.age is not distinct from plan_by_age.age
 ),
 
 administration_compared as (
