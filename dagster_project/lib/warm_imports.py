@@ -32,7 +32,11 @@ def import_in_background(modules: tuple[str, ...] = AFTER_DBT) -> threading.Thre
 
     def _import() -> None:
         for name in modules:
-            importlib.import_module(name)
+            try:
+                importlib.import_module(name)
+            except Exception:
+                # The step that needs the module imports it again and fails with the error.
+                continue
 
     thread = threading.Thread(target=_import, name="import-after-dbt", daemon=True)
     thread.start()
