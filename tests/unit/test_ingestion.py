@@ -241,6 +241,53 @@ def test_deletions_against_previous_loaded_transfer(tmp_path: Path) -> None:
     assert summary.registered[1]["rows_deleted"] == 2
 
 
+def test_deletions_of_a_chain_of_transfers_in_one_batch(tmp_path: Path) -> None:
+    """Three transfers of one site loaded in one ingest (one batch, clean files: the prescan
+    path), the middle one both the first one's successor and the last one's baseline, and a
+    second site's pair: every deletion and every count in the summary."""
+    landing = tmp_path / "landing"
+    first = valid_frames("IT01")
+    second = _frames_without(first, "ae", lambda f: f["SUBJID"] == "IT01-002")
+    third = _frames_without(second, "enr", lambda f: f["SUBJID"] == "IT01-003")
+    third = _frames_without(third, "dm", lambda f: f["SUBJID"] == "IT01-003")
+    write_transfer(landing, "IT01", "2026-01-31T08:00:00Z", first, transfer_id="IT01_1")
+    write_transfer(landing, "IT01", "2026-02-28T08:00:00Z", second, transfer_id="IT01_2")
+    write_transfer(landing, "IT01", "2026-03-31T08:00:00Z", third, transfer_id="IT01_3")
+    other = valid_frames("IT02")
+    write_transfer(landing, "IT02", "2026-01-31T09:00:00Z", other, transfer_id="IT02_1")
+    write_transfer(
+        landing,
+        "IT02",
+        "2026-03-31T09:00:00Z",
+        _frames_without(other, "dm", lambda f: f["SUBJID"] == "IT02-001"),
+        transfer_id="IT02_2",
+    )
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    summary = ingest_landing(con, landing, lanes=1)
+    assert con.execute("select * from raw.deletions order by all").fetchall() == [
+        ("IT01", "ae", "IT01-002|1", "IT01_1", "IT01_2"),
+        ("IT01", "dm", "IT01-003", "IT01_2", "IT01_3"),
+        ("IT01", "enr", "IT01-003", "IT01_2", "IT01_3"),
+        ("IT02", "dm", "IT02-001", "IT02_1", "IT02_2"),
+    ]
+    deleted = {
+        r["transfer_id"]: (
+            r["rows_deleted"],
+            r["forms"]["ae"]["deletions"],
+            r["forms"]["dm"]["deletions"],
+            r["forms"]["enr"]["deletions"],
+        )
+        for r in summary.registered
+    }
+    assert deleted == {
+        "IT01_1": (0, 0, 0, 0),
+        "IT02_1": (0, 0, 0, 0),
+        "IT01_2": (1, 1, 0, 0),
+        "IT01_3": (2, 0, 1, 1),
+        "IT02_2": (1, 0, 1, 0),
+    }
+
+
 def test_quarantined_record_is_not_a_deletion(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     first = valid_frames("IT01")
