@@ -734,6 +734,15 @@ def _endpoint_tables(warehouse) -> dict[str, pd.DataFrame]:
         return {n: con.execute(f"select * from endpoints.{n} order by rowid").df() for n in names}
 
 
+def _comments(warehouse) -> dict[str, str]:
+    with duckdb.connect(str(warehouse.settings.work_db), read_only=True) as con:
+        return dict(
+            con.execute(
+                "select table_name, comment from duckdb_tables() where schema_name = 'endpoints'"
+            ).fetchall()
+        )
+
+
 def test_tables_with_unchanged_inputs_are_kept_and_changed_ones_computed(tmp_path):
     """Second run on the same ADaM tables: every table kept (metadata names the run that
     computed it, the rows are those of that run). Then one ADEX row changes: the tables reading
@@ -759,15 +768,28 @@ def test_tables_with_unchanged_inputs_are_kept_and_changed_ones_computed(tmp_pat
     assert kept.keys() == written.keys()
     for name in written:
         pd.testing.assert_frame_equal(kept[name], written[name])
+    # Each table's comment names the run that computed it (still the first: kept);
+    # endpoints.results was assembled again.
+    comments = _comments(warehouse)
+    assert comments["t08_results"] == (
+        f"T08 {TABLES[7].title}; CUTOFFDT {CUTOFF}; computed in Dagster run {first.run_id}"
+    )
+    assert all(first.run_id in c for n, c in comments.items() if n != "results"), comments
+    assert again.run_id in comments["results"]
 
     with duckdb.connect(str(warehouse.settings.work_db)) as con:
         con.execute(DROP_ONE_ADEX_SUBJECT)
-    changed = _materializations(dg.materialize(assets, resources={"warehouse": warehouse}))
+    third = dg.materialize(assets, resources={"warehouse": warehouse})
+    changed = _materializations(third)
     reading_adex = {s.tableid.lower() for s in TABLES if "adex" in s.inputs}
     assert reading_adex == {"t08", "t10"}
     for spec in TABLES:
         name = spec.tableid.lower()
         assert ("computed_in_run" in changed[name]) == (name not in reading_adex), name
+    comments = _comments(warehouse)
+    for name, comment in comments.items():
+        computed_now = name.startswith(("t08", "t10", "results"))
+        assert (third.run_id in comment) == computed_now, (name, comment)
     # T08 computed again from the changed ADEX equals a fresh computation on a new warehouse
     fresh_dir = tmp_path / "fresh"
     fresh_dir.mkdir()

@@ -216,10 +216,19 @@ def _rows_of(frame: pd.DataFrame, params: tuple[str, ...] | None) -> pd.DataFram
     return rows
 
 
-def _write_table(con, spec: TableSpec, results: pd.DataFrame) -> dict:
-    """endpoints.tNN_results and its displays; the asset's metadata."""
+def _comment(con, table: str, text: str) -> None:
+    """The table's comment (duckdb_tables().comment): where its rows come from."""
+    con.execute(f"comment on table endpoints.{table} is '{text.replace(chr(39), chr(39) * 2)}'")
+
+
+def _write_table(con, spec: TableSpec, results: pd.DataFrame, cutoff, run_id: str) -> dict:
+    """endpoints.tNN_results and its displays, each commented with the table, the cut-off and
+    the Dagster run that computed it (endpoints.md: the tables carry CUTOFFDT and the run
+    that produced them; a kept table keeps its comment); the asset's metadata."""
     name = spec.tableid.lower()
     _write(con, f"{name}_results", results, tidy=True)
+    provenance = f"{spec.tableid} {spec.title}; CUTOFFDT {cutoff}; computed in Dagster run {run_id}"
+    _comment(con, f"{name}_results", provenance)
     metadata: dict = {
         "dagster/row_count": len(results),
         "title": spec.title,
@@ -228,6 +237,7 @@ def _write_table(con, spec: TableSpec, results: pd.DataFrame) -> dict:
     for display_name, display in spec.displays.items():
         table = display(results)
         _write(con, display_name, table, tidy=False)
+        _comment(con, display_name, provenance)
         metadata[f"preview_{display_name}"] = dg.MetadataValue.md(table.to_markdown(index=False))
     return metadata
 
@@ -282,7 +292,7 @@ def endpoint_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
             results = spec.build(frames["adsl"], *inputs, cutoff)
             del inputs
             _forget_fingerprint(con, spec)
-            metadata = _write_table(con, spec, results)
+            metadata = _write_table(con, spec, results, cutoff, context.run.run_id)
             _record_fingerprint(con, spec, fingerprints[spec.tableid], context.run.run_id)
             for table in [t for t in frames if last_use.get(t) == i]:
                 del frames[table]
@@ -319,6 +329,12 @@ def endpoint_results(
     tableids = [spec.tableid for spec in TABLES]
     with warehouse.connect() as con:
         con.execute(f"create or replace table endpoints.results as {_union_sql(tableids)}")
+        _comment(
+            con,
+            "results",
+            f"T01-T10 in one table, assembled in Dagster run {context.run.run_id}; the run that "
+            "computed each table is in the comment of its endpoints.tNN_results",
+        )
         counts = con.execute(
             "select TABLEID, count(*) as rows, count(VALUE) as with_value "
             "from endpoints.results group by TABLEID order by TABLEID"
