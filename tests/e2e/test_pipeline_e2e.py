@@ -134,3 +134,41 @@ def test_one_read_per_input_gives_each_table_its_filtered_read(synthetic_run):
             cut = _rows_of(shared[t], spec.params.get(t))
             pd.testing.assert_frame_equal(cut, own, obj=f"{spec.tableid} {t}")
     con.close()
+
+
+def test_every_model_and_documented_column_carries_its_description(synthetic_run):
+    """The dbt descriptions (ADaM label first) are in the warehouse itself, for whoever reads it
+    with SQL: every model's table or view comment and every documented column's comment equal
+    the manifest's description."""
+    import json
+
+    from dagster_project.defs.warehouse.project import dbt_project
+
+    _, warehouse = synthetic_run
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    relations = {
+        (schema, name): comment
+        for schema, name, comment in con.execute(
+            "select schema_name, table_name, comment from duckdb_tables() "
+            "union all select schema_name, view_name, comment from duckdb_views()"
+        ).fetchall()
+    }
+    columns = {
+        (schema, table, column): comment
+        for schema, table, column, comment in con.execute(
+            "select schema_name, table_name, column_name, comment from duckdb_columns()"
+        ).fetchall()
+    }
+    con.close()
+    assert len(models) > 50
+    wrong = []
+    for node in models:
+        where = (node["schema"], node["alias"])
+        if relations.get(where) != node["description"]:
+            wrong.append(f"{where}: {relations.get(where)!r}")
+        for name, column in node["columns"].items():
+            if columns.get((*where, name)) != column["description"]:
+                wrong.append(f"{where}.{name}: {columns.get((*where, name))!r}")
+    assert not wrong, wrong[:10]
