@@ -703,7 +703,21 @@ def _materialize(tmp_path, monkeypatch, labelled: bool):
     return result, tmp_path / "report" / "submission"
 
 
-def test_asset_writes_the_package(tmp_path, monkeypatch):
+@pytest.fixture(params=["reader processes", "in this process"])
+def read_back_where(request, monkeypatch):
+    """The export's read-back both ways: by the spawned reader processes (a large package)
+    and in the exporting process (a small one, READER_PROCESSES_FROM_ROWS)."""
+    from dagster_project.defs.export import submission
+
+    if request.param == "reader processes":
+        monkeypatch.setattr(submission, "READER_PROCESSES_FROM_ROWS", 0)
+    else:
+        monkeypatch.setattr(submission, "READER_PROCESSES_FROM_ROWS", 10**12)
+        monkeypatch.setattr(submission, "ProcessPoolExecutor", None)  # never started
+    return request.param
+
+
+def test_asset_writes_the_package(tmp_path, monkeypatch, read_back_where):
     result, folder = _materialize(tmp_path, monkeypatch, labelled=True)
     assert result.success
     assert sorted(p.name for p in folder.iterdir()) == [
@@ -728,10 +742,12 @@ def test_asset_refuses_and_writes_nothing(tmp_path, monkeypatch):
     assert not folder.exists()
 
 
-def test_asset_fails_when_a_file_does_not_read_back_as_written(tmp_path, monkeypatch):
-    """The read-back runs in a second process; a difference still fails the run and publishes
-    nothing. The frame the writer reports for ADTTE is altered after the file is written, so
-    the file read back differs from it in one value."""
+def test_asset_fails_when_a_file_does_not_read_back_as_written(
+    tmp_path, monkeypatch, read_back_where
+):
+    """Wherever the read-back runs (reader processes or this one), a difference fails the
+    run and publishes nothing. The frame the writer reports for ADTTE is altered after the
+    file is written, so the file read back differs from it in one value."""
     from dagster_project.defs.export import submission
 
     real = submission.write_xpt_mapped

@@ -41,6 +41,11 @@ DATASETS = ("adsl", "adrs", "adtte", "adae", "adex")
 # Processes reading the written files back; with the writer, one per core on the 2-core
 # machine the benchmark runs on is the measured best (see README, Performance).
 READERS = 2
+# Below this many ADaM rows in all, the files are read back in this process instead: each
+# spawned reader starts a Python that imports pandas and pyreadstat, which costs more than
+# reading a small package (60 subjects, the export materialized on its own: 5.2-5.4 s with
+# the readers, 1.2-1.4 s without).
+READER_PROCESSES_FROM_ROWS = 100_000
 # What the files of the package were made from: <report>/.state/submission.json (not in the
 # package folder, which holds the submission only).
 STATE_FILE = Path(".state") / "submission.json"
@@ -85,6 +90,36 @@ def _link_or_copy(source: Path, target: Path) -> None:
         os.link(source, target)  # the old folder is removed after the swap; the inode stays
     except OSError:
         shutil.copy2(source, target)
+
+
+class _InThisProcess:
+    """What the read-back needs of an executor (submit, shutdown, a context), each call run
+    at once in this process."""
+
+    def __enter__(self) -> "_InThisProcess":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def submit(self, fn, *args, **kwargs) -> Future:
+        done: Future = Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # handed to .result(), as a pool's future would
+            done.set_exception(exc)
+        return done
+
+    def shutdown(self, **kwargs) -> None:
+        return None
+
+
+def _readers(con) -> ProcessPoolExecutor | _InThisProcess:
+    """Two spawned reader processes for a large package, this process for a small one."""
+    rows = sum(con.execute(f"select count(*) from adam.{n}").fetchone()[0] for n in DATASETS)
+    if rows < READER_PROCESSES_FROM_ROWS:
+        return _InThisProcess()
+    return ProcessPoolExecutor(READERS, mp_context=multiprocessing.get_context("spawn"))
 
 
 @dataclass
@@ -153,13 +188,9 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     # READ_BACK_CHUNK_ROWS rows by two reader processes (a thread would share the GIL), and the
     # export waits for all of them at the end. The frames as written stay in memory until then:
     # their text columns are Categorical (a code per row), ~300 MB for all five at 100,000
-    # subjects.
+    # subjects. A small package is read back here, file by file (READER_PROCESSES_FROM_ROWS).
     checks: list[_ReadBack] = []
-    spawn = multiprocessing.get_context("spawn")
-    with (
-        ProcessPoolExecutor(READERS, mp_context=spawn) as reader,
-        warehouse.connect(read_only=True) as con,
-    ):
+    with warehouse.connect(read_only=True) as con, _readers(con) as reader:
         for name in DATASETS:
             # A new transfer of one site rebuilds every ADaM table, and most come out the same:
             # an unchanged dataset keeps the file written (and read back) for the last package.
