@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from dagster_project.lib import dbt_parse_ahead
+from dagster_project.lib import dbt_parse_ahead, run_log_sqlite
 from dagster_project.lib.settings import DBT_PROJECT_DIR, RunSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
@@ -125,6 +125,8 @@ def run_pipeline(settings: RunSettings) -> RunOutcome:
 
 def _execute(settings: RunSettings, started: float) -> RunOutcome:
     from dagster_project.definitions import defs
+
+    run_log_sqlite.install()  # fewer disk syncs while the run's events are stored (why: there)
 
     definitions = defs() if callable(defs) else defs
     job = definitions.resolve_implicit_global_asset_job_def()

@@ -1,0 +1,48 @@
+"""lib/run_log_sqlite.py: Dagster's SQLite storage in WAL mode with synchronous=NORMAL and a
+connection kept open, so storing an event neither syncs the disk nor checkpoints on close;
+what was committed is there for another process."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
+from dagster_project.lib import run_log_sqlite
+
+
+def test_events_stored_through_sqlalchemy_use_wal_and_stay_readable(tmp_path):
+    path = tmp_path / "events.db"
+    # As Dagster creates its databases: a rollback-journal file, a connection per statement.
+    sqlite3.connect(path).execute("create table event_logs (id integer primary key, body text)")
+    run_log_sqlite.install()
+    engine = sa.create_engine(f"sqlite:///{path}", poolclass=NullPool)
+    for i in range(20):
+        with engine.begin() as con:
+            con.execute(sa.text("insert into event_logs (body) values (:b)"), {"b": f"e{i}"})
+    with engine.connect() as con:
+        assert con.execute(sa.text("pragma journal_mode")).scalar() == "wal"
+        assert con.execute(sa.text("pragma synchronous")).scalar() == 1  # NORMAL
+    assert str(path) in run_log_sqlite.kept_files()
+    # Every connection closed, yet no checkpoint on close: the kept one is still attached.
+    assert path.with_name("events.db-wal").exists()
+    # Another process (the Dagster UI, say) reads every committed event.
+    read = subprocess.run(
+        [sys.executable, "-c", f"import sqlite3; print(sqlite3.connect({str(path)!r})"
+         ".execute('select count(*) from event_logs').fetchone()[0])"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert read.stdout.strip() == "20"
+
+
+def test_in_memory_databases_keep_no_connection():
+    """Dagster's ephemeral instance (tests, no DAGSTER_HOME) stores events in memory."""
+    run_log_sqlite.install()
+    before = run_log_sqlite.kept_files()
+    engine = sa.create_engine("sqlite://")
+    with engine.connect() as con:
+        assert con.execute(sa.text("select 1")).scalar() == 1
+    assert run_log_sqlite.kept_files() == before
