@@ -19,6 +19,7 @@ from dagster_project.lib import endpoints, stats, table_frames
 from dagster_project.lib.endpoints import ADAM_COLUMNS, COLUMNS, TABLES, TableSpec
 from dagster_project.lib.fingerprint import fingerprint_of, table_fingerprint
 from dagster_project.lib.provenance import source_version
+from dagster_project.lib.raw_load import sql_str
 from dagster_project.lib.table_frames import read_table
 
 OWNERS = ["team:biostatistics"]
@@ -58,7 +59,7 @@ def _read(con, table: str, params: tuple[str, ...] | None = None) -> pd.DataFram
     columns = [c for c in present if c in ADAM_COLUMNS[table]]
     if params is None:
         return read_table(con, f"adam.{table}", columns)
-    values = ", ".join("'" + p.replace("'", "''") + "'" for p in params)
+    values = ", ".join(sql_str(p) for p in params)
     return read_table(con, f"adam.{table}", columns, where=f"PARAMCD in ({values})")
 
 
@@ -218,7 +219,7 @@ def _rows_of(frame: pd.DataFrame, params: tuple[str, ...] | None) -> pd.DataFram
 
 def _comment(con, table: str, text: str) -> None:
     """The table's comment (duckdb_tables().comment): where its rows come from."""
-    con.execute(f"comment on table endpoints.{table} is '{text.replace(chr(39), chr(39) * 2)}'")
+    con.execute(f"comment on table endpoints.{table} is {sql_str(text)}")
 
 
 def _write_table(con, spec: TableSpec, results: pd.DataFrame, cutoff, run_id: str) -> dict:
