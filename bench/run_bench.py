@@ -480,6 +480,11 @@ def bench_small(work: Path, repeat: int) -> dict:
         r = isadex_run(
             landing, base / f"wh{i}" / "warehouse.duckdb", base / f"report{i}", base / f"home{i}"
         )
+        # A run that stopped early would look fast: only complete runs are compared.
+        if r.exit_code != 0:
+            raise RuntimeError(
+                f"60-subject isadex run {i + 1} exited {r.exit_code}: {r.summary[-3000:]}"
+            )
         runs.append(r)
     shutil.rmtree(base, ignore_errors=True)
     med_run = statistics.median(r.seconds for r in runs)

@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from dagster_project.lib import dbt_parse_ahead, run_log_sqlite
+from dagster_project.lib import dbt_prestart, run_log_sqlite
 from dagster_project.lib.settings import DBT_PROJECT_DIR, RunSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
@@ -112,15 +112,14 @@ def _refused_in_landing(settings: RunSettings) -> list[tuple[str, str]]:
 
 def run_pipeline(settings: RunSettings) -> RunOutcome:
     started = time.perf_counter()
-    # First, so it has the other core while this process imports and loads the definitions.
-    dbt_parse_ahead.start(
-        DBT_PROJECT_DIR, settings.dbt_target, settings.work_db, settings.dbt_vars()
-    )
+    # First, so dbt starts and parses on the other core while this process imports and loads the
+    # definitions and ingests.
+    dbt_prestart.start(DBT_PROJECT_DIR, settings.dbt_target, settings.work_db, settings.dbt_vars())
     try:
         _ensure_manifest()
         return _execute(settings, started)
     finally:
-        dbt_parse_ahead.wait(settings.dbt_target)  # reaped if the run ended before dbt
+        dbt_prestart.stop(settings.dbt_target)  # ended here if the run ended before dbt
 
 
 def _execute(settings: RunSettings, started: float) -> RunOutcome:

@@ -98,9 +98,12 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             "warehouse": warehouse_from_env(),
-            # The dbt beside this interpreter: the venv need not be on PATH (cron, the UI, CI).
+            # The dbt beside this interpreter (the venv need not be on PATH: cron, the UI, CI),
+            # through isadex-dbt, which builds in the dbt `isadex run` prestarted when there is
+            # one (lib/dbt_prestart.py) and is plain dbt otherwise.
             "dbt": WarehouseDbtCli(
-                project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt")
+                project_dir=dbt_project,
+                dbt_executable=str(Path(sys.executable).parent / "isadex-dbt"),
             ),
         },
         executor=dg.in_process_executor,

@@ -15,7 +15,6 @@ from dagster_dbt import (
 
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.defs.warehouse.project import dbt_project
-from dagster_project.lib import dbt_parse_ahead
 from dagster_project.lib.warm_imports import import_in_background
 
 OWNERS_BY_LAYER = {
@@ -58,6 +57,13 @@ translator = WarehouseTranslator(
 )
 
 
+def _file_log_level() -> list[str]:
+    """dbt.log keeps what ran and how it ended (info); the SQL of every statement (debug, ~4,000
+    lines at 60 subjects) is in the target's run/ folder already, and writing it to the log
+    took a tenth of dbt's time in the build. DBT_LOG_LEVEL_FILE=debug brings it back."""
+    return [] if os.environ.get("DBT_LOG_LEVEL_FILE") else ["--log-level-file", "info"]
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -72,12 +78,9 @@ def warehouse_dbt_models(
     # Unit tests check the SQL, not the data: `make test` runs them (tests/dbt), so a data run
     # does not pay for them on every transfer.
     dbt_vars = warehouse.dbt_vars()
-    # `isadex run` parsed the project for this warehouse while the raw layer loaded.
-    parse_failed = dbt_parse_ahead.wait(warehouse.settings.dbt_target)
-    if parse_failed:
-        context.log.warning(f"parsing ahead failed, dbt build parses itself: {parse_failed}")
     args = [
         "build",
+        *_file_log_level(),
         *(["--vars", json.dumps(dbt_vars)] if dbt_vars else []),
         "--exclude",
         "resource_type:unit_test",
