@@ -46,3 +46,33 @@ def test_in_memory_databases_keep_no_connection():
     with engine.connect() as con:
         assert con.execute(sa.text("select 1")).scalar() == 1
     assert run_log_sqlite.kept_files() == before
+
+
+def test_dagster_storages_get_one_engine_per_file_and_keep_it(tmp_path):
+    """Dagster's SQLite storages create an engine per statement and dispose of it; installed,
+    they get one per file, pooled, and what they commit is there for another process."""
+    import importlib
+
+    run_log_sqlite.install()
+    for name in run_log_sqlite.STORAGE_MODULES:  # still a module name each storage calls
+        assert importlib.import_module(name).create_engine is run_log_sqlite.kept_engine
+    path = tmp_path / "run.db"
+    url = f"sqlite:///{path}"
+    engines = set()
+    for i in range(5):  # as SqliteEventLogStorage._connect does, once per event
+        engine = run_log_sqlite.kept_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
+        engines.add(id(engine))
+        with engine.connect() as con, con.begin():
+            con.execute(sa.text("create table if not exists events (n int)"))
+            con.execute(sa.text("insert into events values (:n)"), {"n": i})
+        engine.dispose()
+    assert len(engines) == 1
+    read = subprocess.run(
+        [sys.executable, "-c", f"import sqlite3; print(sqlite3.connect({str(path)!r})"
+         ".execute('select count(*) from events').fetchone()[0])"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert read.stdout.strip() == "5"
+    # In memory, each engine is its own database, as without the patch.
+    memory = run_log_sqlite.kept_engine("sqlite://", poolclass=NullPool)
+    assert memory is not run_log_sqlite.kept_engine("sqlite://", poolclass=NullPool)
