@@ -14,6 +14,16 @@ from sqlalchemy.pool import NullPool
 from dagster_project.lib import run_log_sqlite
 
 
+def _rows_seen_by_another_process(path, table: str) -> int:
+    """What another process (the Dagster UI, say) reads of what was committed."""
+    read = subprocess.run(
+        [sys.executable, "-c", f"import sqlite3; print(sqlite3.connect({str(path)!r})"
+         f".execute('select count(*) from {table}').fetchone()[0])"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return int(read.stdout)
+
+
 def test_events_stored_through_sqlalchemy_use_wal_and_stay_readable(tmp_path):
     path = tmp_path / "events.db"
     # As Dagster creates its databases: a rollback-journal file, a connection per statement.
@@ -29,13 +39,7 @@ def test_events_stored_through_sqlalchemy_use_wal_and_stay_readable(tmp_path):
     assert str(path) in run_log_sqlite.kept_files()
     # Every connection closed, yet no checkpoint on close: the kept one is still attached.
     assert path.with_name("events.db-wal").exists()
-    # Another process (the Dagster UI, say) reads every committed event.
-    read = subprocess.run(
-        [sys.executable, "-c", f"import sqlite3; print(sqlite3.connect({str(path)!r})"
-         ".execute('select count(*) from event_logs').fetchone()[0])"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    assert read.stdout.strip() == "20"
+    assert _rows_seen_by_another_process(path, "event_logs") == 20
 
 
 def test_in_memory_databases_keep_no_connection():
@@ -67,12 +71,7 @@ def test_dagster_storages_get_one_engine_per_file_and_keep_it(tmp_path):
             con.execute(sa.text("insert into events values (:n)"), {"n": i})
         engine.dispose()
     assert len(engines) == 1
-    read = subprocess.run(
-        [sys.executable, "-c", f"import sqlite3; print(sqlite3.connect({str(path)!r})"
-         ".execute('select count(*) from events').fetchone()[0])"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    assert read.stdout.strip() == "5"
+    assert _rows_seen_by_another_process(path, "events") == 5
     # In memory, each engine is its own database, as without the patch.
     memory = run_log_sqlite.kept_engine("sqlite://", poolclass=NullPool)
     assert memory is not run_log_sqlite.kept_engine("sqlite://", poolclass=NullPool)
