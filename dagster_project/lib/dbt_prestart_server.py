@@ -85,14 +85,18 @@ def parse(project_dir: str, dbt_vars: str, work_db: str, build_target: Path):
     profile's default file, from the parse `make manifest` prepared in the project's target
     folder (dbt re-parses only what changed since), and keeps the manifest when every node
     names the catalog of ``work_db``. Otherwise it parses for ``work_db`` itself, from this
-    warehouse's last parse when there is one.
+    warehouse's last parse when there is one. dbt also re-parses in full for other vars than
+    the parse it starts from, and `make manifest` parses without vars: a run with vars (a
+    pinned ``--cutoff``, usually the same from run to run) starts from this warehouse's last
+    parse instead.
     """
     from dbt.adapters.duckdb.credentials import DuckDBCredentials
 
     scratch = Path(os.environ["DBT_TARGET_PATH"])
     catalog = DuckDBCredentials.path_derived_database_name(work_db)
     os.environ.pop("ISADEX_DBT_DB", None)
-    _seed(Path(project_dir) / "target" / PARTIAL_PARSE_FILE, scratch)
+    prepared = build_target if dbt_vars else Path(project_dir) / "target"
+    _seed(prepared / PARTIAL_PARSE_FILE, scratch)
     manifest, failed = _invoke_parse(project_dir, dbt_vars)
     if manifest is not None and _databases(manifest) == {catalog}:
         return manifest, None

@@ -123,6 +123,23 @@ def test_a_build_with_other_vars_runs_plain_dbt(tmp_path, prestarted):
     assert parse_pid != build_pid
 
 
+def test_a_run_with_vars_starts_from_the_warehouses_last_parse(tmp_path, prestarted):
+    """`make manifest` parses without vars and dbt re-parses in full for other vars: a second
+    build with the same vars (a pinned --cutoff) starts from the first one's parse, partially."""
+    project = _project(tmp_path, "warehouse.duckdb")
+    work_db = tmp_path / "warehouse.work.duckdb"
+    dbt_vars = {"label": "pinned"}
+    for _ in range(2):
+        target = prestarted(project, work_db, dbt_vars)
+        done = _build(project, target, work_db, "--vars", json.dumps(dbt_vars))
+        assert done.returncode == 0, done.stdout + done.stderr
+        dbt_prestart.stop(target)
+    lines = [json.loads(line) for line in (target / "dbt.log").read_text().splitlines()]
+    full_parses = [e["info"]["pid"] for e in lines if e["info"]["name"] == "UnableToPartialParse"]
+    assert len(set(_pids(target))) == 2  # two runs, each built in its prestarted dbt
+    assert len(full_parses) == 1  # the first run's only
+
+
 def test_a_failed_parse_runs_plain_dbt(tmp_path, prestarted):
     """The prestarted dbt parsed a folder that is not a dbt project: the build asked of it runs
     in dbt, which parses the real project itself."""
