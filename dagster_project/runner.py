@@ -7,12 +7,12 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from dagster_project.lib import dbt_prestart, run_log_sqlite
+from dagster_project.lib.dbt_prestart_client import real_dbt
 from dagster_project.lib.settings import DBT_PROJECT_DIR, RunSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
@@ -72,9 +72,8 @@ def _ensure_manifest() -> None:
         if all(p.stat().st_mtime <= built for p in sources):
             return
     # The dbt beside this interpreter (dagster-dbt's preparer looks on PATH only).
-    dbt = Path(sys.executable).parent / "dbt"
     subprocess.run(
-        [str(dbt), "parse", "--quiet", "--profiles-dir", ".", "--project-dir", "."],
+        [real_dbt(), "parse", "--quiet", "--profiles-dir", ".", "--project-dir", "."],
         cwd=dbt_project.project_dir,
         check=True,
     )
@@ -119,7 +118,11 @@ def run_pipeline(settings: RunSettings) -> RunOutcome:
         _ensure_manifest()
         return _execute(settings, started)
     finally:
-        dbt_prestart.stop(settings.dbt_target)  # ended here if the run ended before dbt
+        # Ended here if the run ended before dbt; a crash of it is worth a line, not a failure
+        # (the dbt step ran plain dbt, or failed and says why).
+        trouble = dbt_prestart.stop(settings.dbt_target)
+        if trouble:
+            print(f"warning: {trouble}", file=sys.stderr)
 
 
 def _execute(settings: RunSettings, started: float) -> RunOutcome:

@@ -38,6 +38,11 @@ from pathlib import Path
 from typing import IO
 
 from dagster_project.lib.dbt_prestart_client import SERVER_ENV
+from dagster_project.lib.settings import dbt_file_log_level
+
+# After its build the process answers and exits at once; one that has not exited by then
+# had no build to run and is stopped (seconds).
+EXIT_GRACE = 0.5
 
 # target folder -> (the process, its console output, its scratch folders)
 _started: dict[Path, tuple[subprocess.Popen, IO[bytes], list[Path]]] = {}
@@ -59,8 +64,7 @@ def start(project_dir: Path, target: Path, work_db: Path, dbt_vars: dict[str, st
         "DBT_LOG_FORMAT_FILE": "json",  # as the build's lines in the same dbt.log
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "PYTHONUNBUFFERED": "1",  # dbt's log lines reach dagster-dbt as they are written
-        # What ran and how it ended, as the build's (defs/warehouse/dbt_models.py)
-        "DBT_LOG_LEVEL_FILE": os.environ.get("DBT_LOG_LEVEL_FILE") or "info",
+        "DBT_LOG_LEVEL_FILE": dbt_file_log_level(),  # as the build's
     }
     env.pop(SERVER_ENV, None)
     # Listening before the process starts, so a client never finds no socket there.
@@ -89,12 +93,11 @@ def start(project_dir: Path, target: Path, work_db: Path, dbt_vars: dict[str, st
             pass_fds=[listener.fileno()],
         )
     except OSError:  # the dbt step will run dbt itself
-        listener.close()
         out.close()
-        shutil.rmtree(scratch, ignore_errors=True)
-        shutil.rmtree(sockets, ignore_errors=True)
+        _remove([scratch, sockets])
         return
-    listener.close()  # the process holds it now
+    finally:
+        listener.close()  # the process holds it now
     _started[target.resolve()] = (proc, out, [scratch, sockets])
     os.environ[SERVER_ENV] = str(socket_path)
 
@@ -110,7 +113,7 @@ def stop(target: Path, timeout: float = 60.0) -> str | None:
         del os.environ[SERVER_ENV]
     try:
         try:
-            proc.wait(timeout=timeout if proc.poll() is not None else 0.5)
+            proc.wait(timeout=EXIT_GRACE)
         except subprocess.TimeoutExpired:
             proc.terminate()
             try:
@@ -125,5 +128,9 @@ def stop(target: Path, timeout: float = 60.0) -> str | None:
         return f"prestarted dbt exited {proc.returncode}: {said[-2000:]}"
     finally:
         out.close()
-        for folder in folders:
-            shutil.rmtree(folder, ignore_errors=True)
+        _remove(folders)
+
+
+def _remove(folders: list[Path]) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -192,7 +192,7 @@ def build(manifest, request: dict, stdout_fd: int) -> int:
     try:
         result = dbtRunner(manifest=manifest).invoke(request["args"])
         code = exit_code(result)
-        if result.exception is not None and not result.success:
+        if result.exception is not None:
             print(f"dbt build raised: {result.exception!r}", file=sys.stderr)
     except BaseException as exc:  # noqa: BLE001 (reported to dagster-dbt like dbt would)
         print(f"dbt build raised: {exc!r}", file=sys.stderr)

@@ -15,6 +15,14 @@ DEFAULT_DATA = Path("data")
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 
 
+def dbt_file_log_level() -> str:
+    """The level of dbt.log for `isadex run`'s parse and build: info keeps what ran and how it
+    ended; the SQL of every statement (debug, ~4,000 lines at 60 subjects) is in the target's
+    run/ folder already, and writing it to the log took a tenth of dbt's time in the build.
+    DBT_LOG_LEVEL_FILE=debug brings it back."""
+    return os.environ.get("DBT_LOG_LEVEL_FILE") or "info"
+
+
 @dataclass(frozen=True)
 class RunSettings:
     landing: Path

@@ -15,6 +15,7 @@ from dagster_dbt import (
 
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.defs.warehouse.project import dbt_project
+from dagster_project.lib.settings import dbt_file_log_level
 from dagster_project.lib.warm_imports import import_in_background
 
 OWNERS_BY_LAYER = {
@@ -57,13 +58,6 @@ translator = WarehouseTranslator(
 )
 
 
-def _file_log_level() -> list[str]:
-    """dbt.log keeps what ran and how it ended (info); the SQL of every statement (debug, ~4,000
-    lines at 60 subjects) is in the target's run/ folder already, and writing it to the log
-    took a tenth of dbt's time in the build. DBT_LOG_LEVEL_FILE=debug brings it back."""
-    return [] if os.environ.get("DBT_LOG_LEVEL_FILE") else ["--log-level-file", "info"]
-
-
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -80,7 +74,8 @@ def warehouse_dbt_models(
     dbt_vars = warehouse.dbt_vars()
     args = [
         "build",
-        *_file_log_level(),
+        "--log-level-file",
+        dbt_file_log_level(),
         *(["--vars", json.dumps(dbt_vars)] if dbt_vars else []),
         "--exclude",
         "resource_type:unit_test",
