@@ -832,3 +832,90 @@ def test_new_endpoint_code_recomputes_every_table(tmp_path, monkeypatch):
         dg.materialize([tables.endpoint_tables], resources={"warehouse": warehouse})
     )
     assert not [name for name, metadata in again.items() if "computed_in_run" in metadata]
+
+
+def test_builders_use_the_cutoff_only_to_stamp_their_rows():
+    """What lets a moved cut-off keep the statistics (defs/endpoints/tables.py, _restamped):
+    each table built at another cut-off, from an ADSL with another CUTOFFDT (or none), has the
+    same rows but for CUTOFFDT, which is the cut-off it was given."""
+    later = date(2026, 6, 30)
+    moved = adsl().assign(CUTOFFDT=pd.Timestamp(later))
+    ttdisc = adtte([("S01", "TTDISC", 30, 0), ("S02", "TTDISC", 60, 8, "Y")])
+    other_tte = t03_adtte().loc[lambda d: ~d["PARAMCD"].isin(["PFS", "OS"])]
+    frames = {
+        "adrs": mrd_adrs(),
+        "adtte": pd.concat([other_tte, t06_adtte(), ttdisc], ignore_index=True),
+        "adae": t07_adae(),
+        "adex": t08_adex(),
+    }
+    before = all_results()
+    for spec in TABLES:
+        inputs = [frames[i] for i in spec.inputs]
+        for subjects in (moved, adsl().drop(columns="CUTOFFDT")):
+            after = spec.build(subjects, *inputs, later)
+            assert set(after["CUTOFFDT"]) == ({later} if len(after) else set()), spec.tableid
+            pd.testing.assert_frame_equal(
+                after.drop(columns="CUTOFFDT"), before[spec.tableid].drop(columns="CUTOFFDT")
+            )
+
+
+MOVE_CUTOFF = "update adam.adsl set CUTOFFDT = CUTOFFDT + interval 31 day"
+
+
+def test_a_moved_cutoff_restamps_kept_statistics_and_computes_changed_ones(tmp_path):
+    """The cut-off moves (ADSL's CUTOFFDT, nothing else): every table keeps its statistics,
+    written again with the new CUTOFFDT (metadata names the run that computed them and the
+    cut-off they had), and every endpoints.* table equals a fresh computation at the new
+    cut-off. Then the cut-off moves again and ADEX changes: T08 and T10 are computed, the
+    others restamped; a run with nothing changed keeps all as they are."""
+    import dagster as dg
+
+    from dagster_project.defs.endpoints import tables
+
+    warehouse = _endpoint_warehouse(tmp_path)
+    assets = [tables.endpoint_tables, tables.endpoint_results]
+    first = dg.materialize(assets, resources={"warehouse": warehouse})
+    with duckdb.connect(str(warehouse.settings.work_db)) as con:
+        con.execute(MOVE_CUTOFF)
+    moved = dg.materialize(assets, resources={"warehouse": warehouse})
+    for spec in TABLES:
+        metadata = _materializations(moved)[spec.tableid.lower()]
+        assert metadata["computed_in_run"].value == first.run_id, spec.tableid
+        assert metadata["cutoff_restamped_from"].value == str(CUTOFF), spec.tableid
+        assert metadata["CUTOFFDT"].value == "2026-05-01"
+    comments = _comments(warehouse)
+    assert comments["t08_results"] == (
+        f"T08 {TABLES[7].title}; CUTOFFDT 2026-05-01; computed in Dagster run {first.run_id} "
+        f"from the same inputs; CUTOFFDT set in Dagster run {moved.run_id}"
+    )
+
+    def fresh(name: str, *statements: str) -> dict[str, pd.DataFrame]:
+        (tmp_path / name).mkdir()
+        other = _endpoint_warehouse(tmp_path / name)
+        with duckdb.connect(str(other.settings.work_db)) as con:
+            for statement in statements:
+                con.execute(statement)
+        dg.materialize(assets, resources={"warehouse": other})
+        return _endpoint_tables(other)
+
+    restamped, expected = _endpoint_tables(warehouse), fresh("fresh", MOVE_CUTOFF)
+    assert restamped.keys() == expected.keys()
+    for name in expected:
+        pd.testing.assert_frame_equal(restamped[name], expected[name], obj=name)
+
+    with duckdb.connect(str(warehouse.settings.work_db)) as con:
+        con.execute(MOVE_CUTOFF)
+        con.execute(DROP_ONE_ADEX_SUBJECT)
+    third = _materializations(dg.materialize(assets, resources={"warehouse": warehouse}))
+    reading_adex = {s.tableid.lower() for s in TABLES if "adex" in s.inputs}
+    for spec in TABLES:
+        name = spec.tableid.lower()
+        assert ("computed_in_run" in third[name]) == (name not in reading_adex), name
+        assert ("cutoff_restamped_from" in third[name]) == (name not in reading_adex), name
+    expected = fresh("fresh2", MOVE_CUTOFF, MOVE_CUTOFF, DROP_ONE_ADEX_SUBJECT)
+    for name, table in _endpoint_tables(warehouse).items():
+        pd.testing.assert_frame_equal(table, expected[name], obj=name)
+
+    unchanged = _materializations(dg.materialize(assets, resources={"warehouse": warehouse}))
+    assert all("computed_in_run" in unchanged[s.tableid.lower()] for s in TABLES)
+    assert not [n for n, m in unchanged.items() if "cutoff_restamped_from" in m]

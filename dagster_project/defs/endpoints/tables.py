@@ -1,11 +1,15 @@
 """Endpoint tables T01-T10: read adam.*, call lib.endpoints, write endpoints.tNN_results
 (tidy) and endpoints.tNN (display), and the union endpoints.results.
 
-A table is a function of its ADaM inputs, the cut-off and the statistics code. Their
-fingerprint is recorded with the table (quality.reuse_fingerprints); a run that finds the same
-fingerprint and the table in place keeps it instead of computing it again (metadata
-``computed_in_run``). A new transfer of one site usually leaves most ADaM datasets unchanged
-(README, Performance: incremental run).
+A table's statistics are a function of the ADaM columns its builder is given and the
+statistics code; the cut-off only stamps CUTOFFDT on its rows (``to_frame``; a unit test builds
+every table at two cut-offs). The fingerprint of those inputs is recorded with the table
+(quality.reuse_fingerprints); a run that finds the same fingerprint and the table in place keeps
+it instead of computing it again (metadata ``computed_in_run``), and when only the cut-off
+moved (a later extract moves the default cut-off; ADRS and ADEX rows do not change with it)
+writes the kept rows again with the new CUTOFFDT (metadata ``cutoff_restamped_from``). A new
+transfer of one site usually leaves most ADaM datasets unchanged (README, Performance:
+incremental run).
 """
 
 import sys
@@ -51,12 +55,24 @@ DESCRIPTIONS = {
 }
 
 
-def _read(con, table: str, params: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """adam.<table>: those of its columns the tables read (``ADAM_COLUMNS``; one missing is
-    the builder's to report, as in a whole read); only the rows of ``params`` (PARAMCD
-    values) when given (TableSpec)."""
+# ADSL's CUTOFFDT is in ADAM_COLUMNS because the results carry a CUTOFFDT; the builders get
+# the cut-off as an argument (read by ``_cutoff``), so the column is not given to them and is
+# not part of their inputs' fingerprint.
+NOT_GIVEN_TO_BUILDERS = {"adsl": ("CUTOFFDT",)}
+
+
+def _builder_columns(con, table: str) -> list[str]:
+    """The columns of adam.<table> the builders are given: ``ADAM_COLUMNS`` (one missing is
+    the builder's to report, as in a whole read) but ``NOT_GIVEN_TO_BUILDERS``."""
     present = [d[0] for d in con.execute(f"select * from adam.{table} limit 0").description]
-    columns = [c for c in present if c in ADAM_COLUMNS[table]]
+    wanted = set(ADAM_COLUMNS[table]) - set(NOT_GIVEN_TO_BUILDERS.get(table, ()))
+    return [c for c in present if c in wanted]
+
+
+def _read(con, table: str, params: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """adam.<table>: the columns the builders are given (``_builder_columns``); only the rows
+    of ``params`` (PARAMCD values) when given (TableSpec)."""
+    columns = _builder_columns(con, table)
     if params is None:
         return read_table(con, f"adam.{table}", columns)
     values = ", ".join(sql_str(p) for p in params)
@@ -101,23 +117,41 @@ create table if not exists quality.reuse_fingerprints (
 """
 
 
-def _input_fingerprints(con, specs: list[TableSpec], cutoff) -> dict[str, str]:
-    """TABLEID -> fingerprint of what the table is computed from: ADSL and its other ADaM
-    inputs (whole tables), the cut-off and the endpoint code."""
+def _input_fingerprints(con, specs: list[TableSpec]) -> dict[str, str]:
+    """TABLEID -> fingerprint of what the table's statistics are computed from: the columns
+    of ADSL and of its other ADaM inputs that the builder is given (all their rows), and the
+    endpoint code. Not the cut-off: it only stamps the rows (``_restamped``)."""
     tables = {"adsl", *(t for spec in specs for t in spec.inputs)}
-    content = {t: table_fingerprint(con, f"adam.{t}") for t in sorted(tables)}
+    content = {
+        t: table_fingerprint(con, f"adam.{t}", _builder_columns(con, t)) for t in sorted(tables)
+    }
     return {
         spec.tableid: fingerprint_of(
             {
                 "tableid": spec.tableid,
                 "inputs": {t: content[t] for t in ("adsl", *spec.inputs)},
                 "params": {t: list(p) for t, p in spec.params.items() if p is not None},
-                "cutoff": str(cutoff),
                 "code": ENDPOINT_CODE,
             }
         )
         for spec in specs
     }
+
+
+def _stamped_cutoffs(con, spec: TableSpec) -> set:
+    """The CUTOFFDT values on a kept table's rows (none for a table without rows)."""
+    name = spec.tableid.lower()
+    found = con.execute(f"select distinct CUTOFFDT from endpoints.{name}_results").fetchall()
+    return {d for (d,) in found}
+
+
+def _restamped(con, spec: TableSpec, cutoff) -> pd.DataFrame:
+    """A kept table's rows, in their order, with CUTOFFDT the run's cut-off: the table the
+    builder gives for the same inputs at this cut-off (same types as ``to_frame``'s)."""
+    name = spec.tableid.lower()
+    results = con.execute(f"select * from endpoints.{name}_results order by rowid").df()
+    results["CUTOFFDT"] = pd.Series([cutoff] * len(results), dtype=object)
+    return results
 
 
 def _kept_tables(con, specs: list[TableSpec], fingerprints: dict[str, str]) -> dict[str, str]:
@@ -222,13 +256,18 @@ def _comment(con, table: str, text: str) -> None:
     con.execute(f"comment on table endpoints.{table} is {sql_str(text)}")
 
 
-def _write_table(con, spec: TableSpec, results: pd.DataFrame, cutoff, run_id: str) -> dict:
+def _write_table(
+    con, spec: TableSpec, results: pd.DataFrame, cutoff, run_id: str, stamped_in: str | None = None
+) -> dict:
     """endpoints.tNN_results and its displays, each commented with the table, the cut-off and
     the Dagster run that computed it (endpoints.md: the tables carry CUTOFFDT and the run
-    that produced them; a kept table keeps its comment); the asset's metadata."""
+    that produced them; a kept table keeps its comment) and, for kept statistics written again
+    with a new cut-off, the run that did (``stamped_in``); the asset's metadata."""
     name = spec.tableid.lower()
     _write(con, f"{name}_results", results, tidy=True)
     provenance = f"{spec.tableid} {spec.title}; CUTOFFDT {cutoff}; computed in Dagster run {run_id}"
+    if stamped_in:
+        provenance += f" from the same inputs; CUTOFFDT set in Dagster run {stamped_in}"
     _comment(con, f"{name}_results", provenance)
     metadata: dict = {
         "dagster/row_count": len(results),
@@ -270,15 +309,28 @@ def endpoint_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
         con.execute(FINGERPRINTS_DDL)
         con.execute("create schema if not exists endpoints")
         cutoff = _cutoff(read_table(con, "adam.adsl", ["CUTOFFDT"]), con)
-        fingerprints = _input_fingerprints(con, selected, cutoff)
+        fingerprints = _input_fingerprints(con, selected)
         kept = _kept_tables(con, selected, fingerprints)
         for spec in selected:
-            if spec.tableid in kept:
+            if spec.tableid not in kept:
+                continue
+            computed_in = kept[spec.tableid]
+            stamped = _stamped_cutoffs(con, spec)
+            if stamped <= {cutoff}:
                 metadata = _kept_metadata(con, spec)
-                metadata["computed_in_run"] = kept[spec.tableid]
-                yield dg.MaterializeResult(
-                    asset_key=_table_key(spec), metadata={**metadata, "CUTOFFDT": str(cutoff)}
-                )
+            else:
+                # Same statistics, another cut-off: the rows again with this run's CUTOFFDT.
+                _forget_fingerprint(con, spec)
+                metadata = _write_table(
+                    con, spec, _restamped(con, spec, cutoff), cutoff, computed_in,
+                    stamped_in=context.run.run_id,
+                )  # fmt: skip
+                _record_fingerprint(con, spec, fingerprints[spec.tableid], computed_in)
+                metadata["cutoff_restamped_from"] = ", ".join(sorted(map(str, stamped)))
+            metadata["computed_in_run"] = computed_in
+            yield dg.MaterializeResult(
+                asset_key=_table_key(spec), metadata={**metadata, "CUTOFFDT": str(cutoff)}
+            )
         specs = [spec for spec in selected if spec.tableid not in kept]
         plan = _read_plan(specs)
         last_use = {
