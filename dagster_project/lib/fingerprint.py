@@ -48,6 +48,28 @@ def table_fingerprint(
     )
 
 
+def column_fingerprints(
+    con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str]
+) -> tuple[int, dict[str, str]]:
+    """(row count, {column: SHA-256 (hex) of its name, type, the row count and the sum over
+    rows of DuckDB's 64-bit ``hash(rowid, value)``}) for ``columns`` of ``table``, in one scan.
+
+    What a consumer reading a few columns depends on: fingerprints of the columns it reads,
+    combined, change exactly when ``table_fingerprint`` of those columns would (the row's
+    position is in each hash, so the columns' values stay tied to their rows)."""
+    described = con.execute(f"select * from {table} limit 0").description
+    types = {d[0]: str(d[1]) for d in described}
+    missing = [c for c in columns if c not in types]
+    if missing:
+        raise KeyError(f"{table} has no column {', '.join(missing)}")
+    sums = "".join(f", coalesce(sum(hash(t.rowid, t.{_quoted(c)})), 0)" for c in columns)
+    count, *totals = con.execute(f"select count(*){sums} from {table} t").fetchone()
+    return count, {
+        c: fingerprint_of({"column": [c, types[c]], "rows": count, "hash": str(total)})
+        for c, total in zip(columns, totals, strict=True)
+    }
+
+
 def fingerprint_of(value: object) -> str:
     """SHA-256 (hex) of a JSON-serialisable value (keys sorted): combines the parts a cached
     output depends on (table fingerprints, metadata, code version)."""

@@ -3,7 +3,7 @@
 import duckdb
 import pytest
 
-from dagster_project.lib.fingerprint import fingerprint_of, table_fingerprint
+from dagster_project.lib.fingerprint import column_fingerprints, fingerprint_of, table_fingerprint
 
 
 @pytest.fixture
@@ -76,3 +76,35 @@ def test_empty_table(con):
 def test_fingerprint_of_ignores_key_order():
     assert fingerprint_of({"a": 1, "b": [1, 2]}) == fingerprint_of({"b": [1, 2], "a": 1})
     assert fingerprint_of({"a": 1}) != fingerprint_of({"a": 2})
+
+
+@pytest.mark.parametrize(
+    "change, changed",
+    [
+        ("update t set S = 'B' where N = 2", {"S"}),
+        ("update t set D = date '2024-01-03' where N = 1", {"D"}),
+        ("alter table t alter S type varchar(10)", set()),  # same type name in DuckDB
+        ("alter table t alter N type bigint", {"N"}),
+        ("delete from t where N = 3", {"N", "S", "D"}),  # row count and positions
+    ],
+)
+def test_column_fingerprints_change_with_their_column_only(con, change, changed):
+    """Each column's fingerprint follows its own values, type and the rows; the others stay
+    (what lets a GX expectation be reused when the columns it reads did not change)."""
+    count, before = column_fingerprints(con, "t", ["N", "S", "D"])
+    assert count == 3
+    con.execute(change)
+    _, after = column_fingerprints(con, "t", ["N", "S", "D"])
+    assert {c for c in before if before[c] != after[c]} == changed
+
+
+def test_column_fingerprints_follow_row_order_and_name_missing_columns(con):
+    """Values swapped between rows change the column (its values stay tied to their rows);
+    the same rows in another table give the same fingerprints; a missing column is named."""
+    con.execute("create table u as select * from t")
+    assert column_fingerprints(con, "t", ["S"]) == column_fingerprints(con, "u", ["S"])
+    con.execute("create or replace table u as select * from t order by N desc")
+    assert column_fingerprints(con, "t", ["S"]) != column_fingerprints(con, "u", ["S"])
+    assert column_fingerprints(con, "t", []) == (3, {})
+    with pytest.raises(KeyError, match="has no column X"):
+        column_fingerprints(con, "t", ["S", "X"])

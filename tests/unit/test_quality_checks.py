@@ -160,3 +160,66 @@ def test_a_changed_column_catalogue_is_validated_again(warehouse, monkeypatch):
     assert _evaluations(again)[CONFORMANCE_CHECK].metadata["validated_in_run"].value == (
         result.run_id
     )
+
+
+def _expectation_runs(warehouse) -> dict[tuple[str, str], str]:
+    with duckdb.connect(str(warehouse.settings.work_db), read_only=True) as con:
+        rows = con.execute(
+            "select CHECK_NAME, RULE, RUN_ID from quality.expectation_results "
+            "where ASSET = 'adam/adtte'"
+        ).fetchall()
+    return {(check, rule): run for check, rule, run in rows}
+
+
+def test_a_moved_cutoff_validates_only_the_expectations_that_read_it(
+    warehouse, tmp_path, monkeypatch
+):
+    """ADSL's CUTOFFDT moves, ADTTE stays: GX runs only the rules reading ADSL_CUTOFFDT
+    (plausibility's 'not after the cut-off'); conformance is taken whole from the first run.
+    The outcome equals a fresh validation, also when the earlier cut-off makes ADT late."""
+    ran: list[str] = []
+    assets, checks = _graph(aval=1, adt="2026-01-05", downstream_ran=ran)
+    first = dg.materialize([*assets, checks], resources={"warehouse": warehouse})
+    first_runs = _expectation_runs(warehouse)
+    assert set(first_runs.values()) == {first.run_id}
+
+    outcomes, original = {}, ADSL_SQL
+    for cutoff in ("2026-11-30", "2025-12-31"):
+        monkeypatch.setitem(globals(), "ADSL_SQL", original.replace("2026-10-31", cutoff))
+        assets, checks = _graph(aval=1, adt="2026-01-05", downstream_ran=ran)
+        moved = dg.materialize([*assets, checks], resources={"warehouse": warehouse})
+        evaluations = _evaluations(moved)
+        conformance, plausibility = (
+            evaluations[CONFORMANCE_CHECK].metadata,
+            evaluations[PLAUSIBILITY_CHECK].metadata,
+        )
+        assert conformance["validated_in_run"].value == first.run_id
+        assert conformance["reused_expectations"].value == len(
+            [k for k in first_runs if k[0] == CONFORMANCE_CHECK]
+        )
+        assert "validated_in_run" not in plausibility
+        runs = _expectation_runs(warehouse)
+        validated_now = {k for k, run in runs.items() if run == moved.run_id}
+        assert validated_now == {(PLAUSIBILITY_CHECK, "ADT not after the cut-off")}, runs
+        assert plausibility["reused_expectations"].value == (
+            len([k for k in first_runs if k[0] == PLAUSIBILITY_CHECK]) - 1
+        )
+
+        fresh_dir = tmp_path / f"fresh{cutoff}"
+        fresh_dir.mkdir()
+        fresh_warehouse = Warehouse(
+            landing=str(fresh_dir / "landing"),
+            warehouse=str(fresh_dir / "warehouse.duckdb"),
+            report_dir=str(fresh_dir / "report"),
+        )
+        fresh = _evaluations(
+            dg.materialize([*assets, checks], resources={"warehouse": fresh_warehouse})
+        )
+        for name in (CONFORMANCE_CHECK, PLAUSIBILITY_CHECK):
+            assert evaluations[name].passed == fresh[name].passed
+            for field in ("observed", "details", "failed_rules", "rows"):
+                assert evaluations[name].metadata[field] == fresh[name].metadata[field]
+        outcomes[cutoff] = evaluations[PLAUSIBILITY_CHECK]
+    assert outcomes["2026-11-30"].passed
+    assert not outcomes["2025-12-31"].passed
+    assert "ADT not after the cut-off" in outcomes["2025-12-31"].metadata["details"].value

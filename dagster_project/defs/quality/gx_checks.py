@@ -7,12 +7,18 @@ warnings are recorded before anything downstream (the report) runs. Every outcom
 quality.check_results (one row per check) and quality.expectation_results (one row per
 expectation), and quality.html beside the report is re-rendered from them.
 
-A validation is a function of its inputs: the rows the expectations read (the dataset's needed
-columns and the ADSL context), the column catalogue, the suite and the validation code. Their
-fingerprint is stored with the outcome (check_results.FINGERPRINT); when a run finds the same
-fingerprint, the stored outcome is the result (check metadata ``validated_in_run`` names the run
-that computed it) and GX does not run. A new transfer of one site usually leaves most datasets
-unchanged (README, Performance: incremental run).
+An expectation's outcome is a function of its inputs: the columns it reads (its column
+arguments and row condition; an ADSL_<X> context column is the dataset's USUBJID looked up in
+ADSL's USUBJID and X), the row count, the column catalogue, the expectation itself and the
+validation code. Their fingerprint is stored with each outcome
+(quality.expectation_results.FINGERPRINT, with the RUN_ID that computed it); a run validates
+with GX only the expectations whose fingerprint it does not find, on a frame of the columns
+those read, and takes the stored outcome for the others. A check's result is all of its
+expectations' outcomes, a stored failure included, so a failed conformance check still blocks.
+Check metadata: ``reused_expectations`` (how many outcomes were taken), ``validated_in_run``
+(when all were: the runs that computed them). A new transfer of one site usually leaves most
+datasets unchanged, and a moved cut-off changes only what reads ADSL's CUTOFFDT in ADRS (README,
+Performance: incremental run).
 """
 
 import re
@@ -29,7 +35,7 @@ from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.defs.warehouse.dbt_models import warehouse_dbt_models
 from dagster_project.defs.warehouse.project import dbt_project
 from dagster_project.lib import validation
-from dagster_project.lib.fingerprint import fingerprint_of, table_fingerprint
+from dagster_project.lib.fingerprint import column_fingerprints, fingerprint_of
 from dagster_project.lib.provenance import source_version
 from dagster_project.lib.validation import frames
 from dagster_project.lib.validation.datasets import (
@@ -63,6 +69,7 @@ create table if not exists quality.expectation_results (
     ERROR varchar, RUN_ID varchar
 );
 alter table quality.check_results add column if not exists FINGERPRINT varchar;
+alter table quality.expectation_results add column if not exists FINGERPRINT varchar;
 """
 # The validation code (this module, which picks the columns, too) and the GX it runs: part of
 # every validation's fingerprint.
@@ -85,22 +92,28 @@ def _labels() -> dict[str, dict[str, str]]:
     return frames.manifest_labels(dbt_project.manifest_path)
 
 
-def _needed_columns(suite, dataset_columns: list[str]) -> list[str]:
-    """The dataset columns the row expectations read (kwargs and row conditions), so a 1.1M-row
-    ADTTE is read with 8 columns, not 16."""
+def _read_columns(expectation) -> set[str]:
+    """The frame columns an expectation reads: its column arguments and the names in its row
+    condition (upper-case words: the ADaM variables)."""
+    kwargs = expectation.configuration.kwargs
+    wanted = {
+        c for c in (kwargs.get("column"), kwargs.get("column_A"), kwargs.get("column_B")) if c
+    }
+    wanted.update(kwargs.get("column_list") or [])
+    condition = kwargs.get("row_condition")
+    if condition:
+        text = condition if isinstance(condition, str) else str(condition)
+        wanted.update(re.findall(r"\b[A-Z][A-Z0-9_]*\b", text))
+    return wanted
+
+
+def _needed_columns(expectations, dataset_columns: list[str]) -> list[str]:
+    """The dataset columns the row expectations among ``expectations`` read, so a 1.1M-row
+    ADTTE is read with 8 columns, not 16 (and with fewer when few expectations run)."""
     wanted: set[str] = set()
-    for e in suite.expectations:
-        if e.meta.get("batch") != ROWS:
-            continue
-        kwargs = e.configuration.kwargs
-        wanted.update(
-            c for c in (kwargs.get("column"), kwargs.get("column_A"), kwargs.get("column_B")) if c
-        )
-        wanted.update(kwargs.get("column_list") or [])
-        condition = kwargs.get("row_condition")
-        if condition:
-            text = condition if isinstance(condition, str) else str(condition)
-            wanted.update(re.findall(r"\b[A-Z][A-Z0-9_]*\b", text))
+    for e in expectations:
+        if e.meta.get("batch") == ROWS:
+            wanted |= _read_columns(e)
     return [c for c in dataset_columns if c in wanted]
 
 
@@ -110,9 +123,15 @@ def _record(
     asset: str,
     outcomes: list[tuple[str, object, str]],
     fingerprint: str | None = None,
+    expectation_fingerprints: dict[tuple[str, str], str] | None = None,
+    computed_in: dict[tuple[str, str], str] | None = None,
 ) -> None:
     """Replace this asset's check rows in quality.check_results / expectation_results;
-    ``fingerprint``: of the inputs the outcomes were computed from (None: never reused)."""
+    ``fingerprint``: of the inputs the outcomes were computed from; per (check, rule) the
+    fingerprint of each expectation's inputs (none: never reused) and, for an outcome taken
+    from an earlier run, that run (``computed_in``; else ``run_id``)."""
+    expectation_fingerprints = expectation_fingerprints or {}
+    computed_in = computed_in or {}
     now = datetime.now(UTC).replace(tzinfo=None)
     checks, expectations = [], []
     for name, outcome, severity in outcomes:
@@ -143,14 +162,15 @@ def _record(
                 "UNEXPECTED_COUNT": e.unexpected_count,
                 "SAMPLE": ", ".join(e.sample),
                 "ERROR": e.error,
-                "RUN_ID": run_id,
+                "RUN_ID": computed_in.get((name, e.rule), run_id),
+                "FINGERPRINT": expectation_fingerprints.get((name, e.rule)),
             }
             for e in outcome.expectations
         ]
     check_frame = pd.DataFrame(checks).astype({"FINGERPRINT": "string"})
     expectation_frame = pd.DataFrame(expectations, columns=list(_EXPECTATION_COLUMNS))
     expectation_frame = expectation_frame.astype(
-        {"ELEMENT_COUNT": "Int64", "UNEXPECTED_COUNT": "Int64"}
+        {"ELEMENT_COUNT": "Int64", "UNEXPECTED_COUNT": "Int64", "FINGERPRINT": "string"}
     )
     with warehouse.connect() as con:
         con.execute(CHECK_RESULTS_DDL)
@@ -172,7 +192,7 @@ def _record(
 
 _EXPECTATION_COLUMNS = (
     "CHECK_NAME", "ASSET", "RULE", "EXPECTATION", "COLUMN_NAME", "SUCCESS", "ELEMENT_COUNT",
-    "UNEXPECTED_COUNT", "SAMPLE", "ERROR", "RUN_ID",
+    "UNEXPECTED_COUNT", "SAMPLE", "ERROR", "RUN_ID", "FINGERPRINT",
 )  # fmt: skip
 
 
@@ -215,76 +235,113 @@ def refresh_quality_page(warehouse: Warehouse) -> str:
     return str(write_quality_page(html, warehouse.settings.report_path))
 
 
-def _validation_fingerprint(
-    con: duckdb.DuckDBPyConnection,
-    dataset: str,
-    columns: list[str],
-    catalogue: pd.DataFrame,
-    suite,
-) -> str:
-    """Everything a dataset's validation outcome depends on: the rows the expectations read
-    (those columns of the dataset, the ADSL context), the column catalogue (names, types,
-    labels), the suite and the validation code."""
-    return fingerprint_of(
-        {
-            "rows": table_fingerprint(con, f"adam.{dataset}", columns),
-            "adsl": table_fingerprint(
-                con, "adam.adsl", sorted({"USUBJID", *ADSL_CONTEXT[dataset]})
-            ),
-            "catalogue": catalogue.astype(str).to_dict("records"),
-            "suite": suite.to_json_dict(),
-            "code": VALIDATION_CODE,
-        }
+def _key(expectation) -> tuple[str, str]:
+    """(check name, rule): an expectation's row in quality.expectation_results."""
+    check = CONFORMANCE_CHECK if expectation.meta["check"] == CONFORMANCE else PLAUSIBILITY_CHECK
+    return check, expectation.meta["rule"]
+
+
+def _expectation_fingerprints(
+    con: duckdb.DuckDBPyConnection, dataset: str, expectations: list, catalogue: pd.DataFrame
+) -> dict[tuple[str, str], str]:
+    """(check, rule) -> fingerprint of what that expectation's outcome depends on: the
+    expectation, the validation code, the column catalogue (names, types, labels), the row
+    count and each column it reads: a dataset column by its values; ADSL_<X> by the dataset's
+    USUBJID and ADSL's USUBJID and X (``frames.add_adsl_context``); any other name as absent.
+    The column fingerprints come from one scan of each table."""
+    names = set(catalogue["NAME"])
+    context = set(ADSL_CONTEXT[dataset])
+    reads = {
+        _key(e): _read_columns(e) if e.meta.get("batch") == ROWS else set() for e in expectations
+    }
+    looked_up = {
+        c[len("ADSL_") :] for cols in reads.values() for c in cols if c.startswith("ADSL_")
+    }
+    looked_up &= context
+    own_columns = sorted({c for cols in reads.values() for c in cols if c in names})
+    if looked_up and "USUBJID" in names:
+        own_columns = sorted({*own_columns, "USUBJID"})
+    rows, own = column_fingerprints(con, f"adam.{dataset}", own_columns)
+    adsl = (
+        column_fingerprints(con, "adam.adsl", ["USUBJID", *sorted(looked_up)])[1]
+        if looked_up
+        else {}
     )
 
+    def source(column: str) -> object:
+        if column in names:
+            return own[column]
+        name = column[len("ADSL_") :]
+        if column.startswith("ADSL_") and name in looked_up:
+            return [own.get("USUBJID", "absent"), adsl["USUBJID"], adsl[name]]
+        return "absent"
 
-def _stored_outcomes(
-    con: duckdb.DuckDBPyConnection, asset: str, fingerprint: str, checks: list[str]
-) -> tuple[str, dict] | None:
-    """(run id, {check: CheckOutcome}) of the stored validation of ``asset`` with this
-    fingerprint, every check of ``checks`` present; else None."""
-    from dagster_project.lib.validation.runner import CheckOutcome, ExpectationOutcome
+    shared = {
+        "catalogue": catalogue.astype(str).to_dict("records"),
+        "rows": rows,
+        "code": VALIDATION_CODE,
+    }
+    return {
+        _key(e): fingerprint_of(
+            {
+                **shared,
+                "expectation": {
+                    k: v for k, v in e.configuration.to_json_dict().items() if k != "id"
+                },
+                "columns": {c: source(c) for c in sorted(reads[_key(e)])},
+            }
+        )
+        for e in expectations
+    }
+
+
+def _stored_expectations(
+    con: duckdb.DuckDBPyConnection, asset: str, fingerprints: dict[tuple[str, str], str]
+) -> dict[tuple[str, str], tuple[object, str]]:
+    """(check, rule) -> (ExpectationOutcome, run id) of each stored outcome of ``asset``
+    computed from the inputs of that fingerprint."""
+    from dagster_project.lib.validation.runner import ExpectationOutcome
 
     has_fingerprint = con.execute(
         "select count(*) from duckdb_columns() where schema_name = 'quality' "
-        "and table_name = 'check_results' and column_name = 'FINGERPRINT'"
+        "and table_name = 'expectation_results' and column_name = 'FINGERPRINT'"
     ).fetchone()[0]
     if not has_fingerprint:
-        return None
-    stored = con.execute(
-        "select CHECK_NAME, RUN_ID from quality.check_results "
-        "where ASSET = ? and FINGERPRINT = ? and list_contains(?, CHECK_NAME)",
-        [asset, fingerprint, checks],
-    ).fetchall()
-    runs = {run for _, run in stored}
-    if sorted(name for name, _ in stored) != sorted(checks) or len(runs) != 1:
-        return None
+        return {}
     rows = con.execute(
         "select CHECK_NAME, RULE, EXPECTATION, COLUMN_NAME, SUCCESS, ELEMENT_COUNT, "
-        "UNEXPECTED_COUNT, SAMPLE, ERROR from quality.expectation_results "
-        "where ASSET = ? and list_contains(?, CHECK_NAME) order by rowid",
-        [asset, checks],
+        "UNEXPECTED_COUNT, SAMPLE, ERROR, RUN_ID, FINGERPRINT from quality.expectation_results "
+        "where ASSET = ?",
+        [asset],
     ).fetchall()
-    expectations: dict[str, list] = {name: [] for name in checks}
-    for name, rule, expectation, column, success, elements, unexpected, sample, error in rows:
-        expectations[name].append(
-            ExpectationOutcome(
-                rule=rule,
-                expectation=expectation,
-                column=column,
-                success=success,
-                element_count=elements,
-                unexpected_count=unexpected,
-                sample=tuple(sample.split(", ")) if sample else (),
-                error=error or "",
-            )
+    stored = {}
+    for (
+        check,
+        rule,
+        expectation,
+        column,
+        success,
+        elements,
+        unexpected,
+        sample,
+        error,
+        run,
+        fp,
+    ) in rows:
+        if fp is None or fingerprints.get((check, rule)) != fp:
+            continue
+        outcome = ExpectationOutcome(
+            rule=rule,
+            expectation=expectation,
+            column=column,
+            success=success,
+            element_count=elements,
+            unexpected_count=unexpected,
+            sample=tuple(sample.split(", ")) if sample else (),
+            error=error or "",
         )
-    dataset = asset.split("/")[-1]
-    outcomes = {
-        name: CheckOutcome(dataset=dataset, check=name, expectations=tuple(found))
-        for name, found in expectations.items()
-    }
-    return runs.pop(), outcomes
+        stored[(check, rule)] = (outcome, run)
+    return stored
 
 
 def _result(
@@ -293,6 +350,7 @@ def _result(
     severity: dg.AssetCheckSeverity,
     rows: int,
     validated_in_run: str | None = None,
+    reused: int = 0,
 ) -> dg.AssetCheckResult:
     metadata = {
         "observed": outcome.observed,
@@ -303,8 +361,11 @@ def _result(
         ),
         "seconds": round(outcome.seconds, 3),
     }
+    if reused:
+        # Expectations whose inputs are those of a stored outcome (same fingerprint): taken.
+        metadata["reused_expectations"] = reused
     if validated_in_run:
-        # Same inputs as that run's validation (same fingerprint): its outcome, not re-run.
+        # Every outcome taken: the run(s) that computed them; GX did not run for this check.
         metadata["validated_in_run"] = validated_in_run
     return dg.AssetCheckResult(
         check_name=check, passed=outcome.passed, severity=severity, metadata=metadata
@@ -335,48 +396,94 @@ def build_dataset_checks(dataset: str) -> dg.AssetChecksDefinition:
         pool=WRITER_POOL,
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
-        from dagster_project.lib.validation.runner import validate_check
+        from dagster_project.lib.validation.runner import (
+            CheckOutcome,
+            select_expectations,
+            validate_check,
+        )
 
         suite = _suites()[dataset]
         asset = key.to_user_string()
         checks = [CONFORMANCE_CHECK, PLAUSIBILITY_CHECK]
+        expectations = [
+            e for e in suite.expectations if e.meta.get("check") in (CONFORMANCE, PLAUSIBILITY)
+        ]
         with warehouse.connect(read_only=True) as con:
             catalogue = frames.column_catalogue(con, dataset, _labels().get(dataset))
-            columns = _needed_columns(suite, list(catalogue["NAME"]))
-            fingerprint = _validation_fingerprint(con, dataset, columns, catalogue, suite)
-            stored = _stored_outcomes(con, asset, fingerprint, checks)
-            if stored is not None:
-                (n_rows,) = con.execute(f"select count(*) from adam.{dataset}").fetchone()
-            else:
-                adsl = frames.read_dataset(con, "adsl", sorted({"USUBJID", *ADSL_CONTEXT[dataset]}))
+            fingerprints = _expectation_fingerprints(con, dataset, expectations, catalogue)
+            stored = _stored_expectations(con, asset, fingerprints)
+            to_run = [e for e in expectations if _key(e) not in stored]
+            (n_rows,) = con.execute(f"select count(*) from adam.{dataset}").fetchone()
+            reads_rows = any(e.meta.get("batch") == ROWS for e in to_run)
+            if reads_rows:
+                columns = _needed_columns(to_run, list(catalogue["NAME"]))
+                # only the ADSL columns the expectations to run look up (each lookup spreads a
+                # value over every row: ~0.35 s per column on ADRS at 100,000 subjects)
+                read = set().union(*(_read_columns(e) for e in to_run))
+                looked_up = tuple(c for c in ADSL_CONTEXT[dataset] if f"ADSL_{c}" in read)
+                names = set(catalogue["NAME"])
+                if looked_up and "USUBJID" not in columns and "USUBJID" in names:
+                    columns.insert(0, "USUBJID")  # the key the ADSL context is looked up by
+                if looked_up:
+                    adsl = frames.read_dataset(con, "adsl", sorted({"USUBJID", *looked_up}))
                 rows = frames.read_dataset(con, dataset, columns)
-        if stored is not None:
-            validated_in_run, outcomes = stored
-        else:
-            frames.add_adsl_context(rows, adsl, ADSL_CONTEXT[dataset])
-            del adsl
-            # The frame is built a column at a time, so pandas holds one block per column and
-            # GX's metrics merged those blocks again on every frame they derived (52 merges on
-            # ADRS). One copy merges them once: GX at 100,000 subjects 32 -> 24 s (ADRS 13.3 ->
-            # 10.8 s).
-            rows = rows.copy()
-            n_rows, validated_in_run = len(rows), None
-            outcomes = {
-                CONFORMANCE_CHECK: validate_check(
-                    suite, CONFORMANCE, {ROWS: rows, COLUMNS: catalogue}
+        new: dict[str, object] = {}
+        if to_run:
+            batches: dict = {COLUMNS: catalogue}
+            if reads_rows:
+                if looked_up:
+                    frames.add_adsl_context(rows, adsl, looked_up)
+                    del adsl
+                # The frame is built a column at a time, so pandas holds one block per column
+                # and GX's metrics merged those blocks again on every frame they derived (52
+                # merges on ADRS). One copy merges them once: GX at 100,000 subjects 32 -> 24 s
+                # (ADRS 13.3 -> 10.8 s).
+                batches[ROWS] = rows.copy()
+                del rows
+            for name, kind in (
+                (CONFORMANCE_CHECK, CONFORMANCE),
+                (PLAUSIBILITY_CHECK, PLAUSIBILITY),
+            ):
+                rules = {rule for check, rule in map(_key, to_run) if check == name}
+                if rules:
+                    # the column catalogue is conformance's alone (plausibility reads rows)
+                    given = {b: f for b, f in batches.items() if kind == CONFORMANCE or b == ROWS}
+                    new[name] = validate_check(suite, kind, given, rules=rules)
+        outcomes, reused_by_check, runs_by_check = {}, {}, {}
+        for name, kind in ((CONFORMANCE_CHECK, CONFORMANCE), (PLAUSIBILITY_CHECK, PLAUSIBILITY)):
+            computed = {o.rule: o for o in new[name].expectations} if name in new else {}
+            in_order = [
+                e for batch in (COLUMNS, ROWS) for e in select_expectations(suite, kind, batch)
+            ]
+            taken = [stored[_key(e)] for e in in_order if _key(e) in stored]
+            outcomes[name] = CheckOutcome(
+                dataset=dataset,
+                check=kind,
+                expectations=tuple(
+                    stored[_key(e)][0] if _key(e) in stored else computed[e.meta["rule"]]
+                    for e in in_order
                 ),
-                PLAUSIBILITY_CHECK: validate_check(suite, PLAUSIBILITY, {ROWS: rows}),
-            }
+                seconds=new[name].seconds if name in new else 0.0,
+            )
+            reused_by_check[name] = len(taken)
+            runs_by_check[name] = sorted({run for _, run in taken})
+        if to_run:
             _record(
                 warehouse,
                 context.run.run_id,
                 asset,
                 [(name, outcomes[name], SEVERITIES[name].value) for name in checks],
-                fingerprint,
+                fingerprint_of(sorted(fingerprints.values())),
+                expectation_fingerprints=fingerprints,
+                computed_in={k: run for k, (_, run) in stored.items()},
             )
             refresh_quality_page(warehouse)
         for name in checks:
-            yield _result(name, outcomes[name], SEVERITIES[name], n_rows, validated_in_run)
+            validated_in_run = None if name in new else ", ".join(runs_by_check[name]) or None
+            yield _result(
+                name, outcomes[name], SEVERITIES[name], n_rows, validated_in_run,
+                reused_by_check[name],
+            )  # fmt: skip
 
     return _check
 

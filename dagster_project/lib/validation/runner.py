@@ -12,7 +12,7 @@ import copy
 import datetime as dt
 import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,11 +147,17 @@ def _outcome(result: Any) -> ExpectationOutcome:
     )
 
 
-def select_expectations(suite: Any, check: str, batch: str) -> list[Any]:
+def select_expectations(
+    suite: Any, check: str, batch: str, rules: Collection[str] | None = None
+) -> list[Any]:
+    """The expectations of ``suite`` of one check and batch, in suite order; ``rules``: only
+    those whose ``meta.rule`` is one of them."""
     return [
         e
         for e in suite.expectations
-        if e.meta.get("check") == check and e.meta.get("batch") == batch
+        if e.meta.get("check") == check
+        and e.meta.get("batch") == batch
+        and (rules is None or e.meta.get("rule") in rules)
     ]
 
 
@@ -160,9 +166,11 @@ def validate_check(
     check: str,
     frames: Mapping[str, pd.DataFrame],
     parameters: Mapping[str, object] | None = None,
+    rules: Collection[str] | None = None,
 ) -> CheckOutcome:
-    """Validate the expectations of `suite` whose ``meta.check`` is `check`, each on the frame
-    its ``meta.batch`` names (``rows`` or ``columns``), and return plain results in suite order.
+    """Validate the expectations of `suite` whose ``meta.check`` is `check` (``rules``: only
+    those with these ``meta.rule`` names), each on the frame its ``meta.batch`` names (``rows``
+    or ``columns``), and return plain results in suite order.
 
     A batch whose frame is missing makes each of its expectations fail with an error, so a
     missing dataset is never reported as a pass."""
@@ -176,7 +184,7 @@ def validate_check(
     outcomes: dict[str, ExpectationOutcome] = {}
     order: list[str] = []
     for batch in (COLUMNS, ROWS):
-        selected = select_expectations(suite, check, batch)
+        selected = select_expectations(suite, check, batch, rules)
         order += [e.id for e in selected]
         if not selected:
             continue
