@@ -79,7 +79,9 @@ def test_endpoint_tables_read_only_the_parameters_and_columns_they_use(synthetic
     whole = {t: read_table(con, f"adam.{t}") for t in ["adsl", "adrs", "adtte", "adae", "adex"]}
     adsl = _read(con, "adsl")
     assert len(adsl.columns) < len(whole["adsl"].columns)
-    cutoff = _cutoff(adsl, con)
+    # the builders get the cut-off as an argument, not ADSL's CUTOFFDT (tables.py)
+    assert "CUTOFFDT" not in adsl.columns
+    cutoff = _cutoff(read_table(con, "adam.adsl", ["CUTOFFDT"]), con)
     dropped = 0
     for spec in TABLES:
         read = {t: _read(con, t, spec.params.get(t)) for t in spec.inputs}
