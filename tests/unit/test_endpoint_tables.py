@@ -540,15 +540,20 @@ def test_t09_cumulative_incidence_with_competing_event():
 # ----------------------------------------------------------------------------- all tables
 
 
-def all_results() -> dict[str, pd.DataFrame]:
+def all_frames() -> dict[str, pd.DataFrame]:
+    """The ADaM inputs of every table but ADSL (``adsl()``)."""
     ttdisc = adtte([("S01", "TTDISC", 30, 0), ("S02", "TTDISC", 60, 8, "Y")])
     other_tte = t03_adtte().loc[lambda d: ~d["PARAMCD"].isin(["PFS", "OS"])]
-    frames = {
+    return {
         "adrs": mrd_adrs(),
         "adtte": pd.concat([other_tte, t06_adtte(), ttdisc], ignore_index=True),
         "adae": t07_adae(),
         "adex": t08_adex(),
     }
+
+
+def all_results() -> dict[str, pd.DataFrame]:
+    frames = all_frames()
     return {
         spec.tableid: spec.build(adsl(), *(frames[i] for i in spec.inputs), CUTOFF)
         for spec in TABLES
@@ -840,14 +845,7 @@ def test_builders_use_the_cutoff_only_to_stamp_their_rows():
     same rows but for CUTOFFDT, which is the cut-off it was given."""
     later = date(2026, 6, 30)
     moved = adsl().assign(CUTOFFDT=pd.Timestamp(later))
-    ttdisc = adtte([("S01", "TTDISC", 30, 0), ("S02", "TTDISC", 60, 8, "Y")])
-    other_tte = t03_adtte().loc[lambda d: ~d["PARAMCD"].isin(["PFS", "OS"])]
-    frames = {
-        "adrs": mrd_adrs(),
-        "adtte": pd.concat([other_tte, t06_adtte(), ttdisc], ignore_index=True),
-        "adae": t07_adae(),
-        "adex": t08_adex(),
-    }
+    frames = all_frames()
     before = all_results()
     for spec in TABLES:
         inputs = [frames[i] for i in spec.inputs]

@@ -5,6 +5,11 @@ Every ``build_tNN(adsl, <adam frames>..., cutoff)`` returns the tidy frame of
 ``results.COLUMNS``; every ``display_tNN(results)`` turns that frame (or the whole
 ``endpoints.results``) into strings. ``TABLES`` lists them with the ADaM inputs each needs,
 in the order of the builder's positional arguments after ``adsl``.
+
+A builder uses ``cutoff`` only to stamp CUTOFFDT on its rows (``results.to_frame``): what
+happens up to the cut-off is already in the ADaM rows. The endpoint step relies on it to keep
+a table's statistics when only the cut-off moved (tests/unit/test_endpoint_tables.py builds
+every table at two cut-offs).
 """
 
 from __future__ import annotations
