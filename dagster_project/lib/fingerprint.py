@@ -20,6 +20,19 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _column_types(
+    con: duckdb.DuckDBPyConnection, table: str, wanted: Sequence[str]
+) -> dict[str, str]:
+    """{column: DuckDB type} of every column of ``table``; KeyError naming those of ``wanted``
+    it does not have."""
+    described = con.execute(f"select * from {table} limit 0").description
+    types = {d[0]: str(d[1]) for d in described}
+    missing = [c for c in wanted if c not in types]
+    if missing:
+        raise KeyError(f"{table} has no column {', '.join(missing)}")
+    return types
+
+
 def table_fingerprint(
     con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str] | None = None
 ) -> str:
@@ -32,12 +45,8 @@ def table_fingerprint(
     their sums of 64-bit row hashes collide (about 2^-64 for an unplanned change); DuckDB's
     hash is not cryptographic, so this guards against change, not against forgery.
     """
-    described = con.execute(f"select * from {table} limit 0").description
-    types = {d[0]: str(d[1]) for d in described}
+    types = _column_types(con, table, columns or ())
     names = list(columns) if columns is not None else list(types)
-    missing = [c for c in names if c not in types]
-    if missing:
-        raise KeyError(f"{table} has no column {', '.join(missing)}")
     fields = ", ".join(f"{_quoted(c)} := t.{_quoted(c)}" for c in names)
     row = f"struct_pack({fields})" if names else "0"  # no column: the row count alone
     count, total = con.execute(
@@ -57,11 +66,7 @@ def column_fingerprints(
     What a consumer reading a few columns depends on: fingerprints of the columns it reads,
     combined, change exactly when ``table_fingerprint`` of those columns would (the row's
     position is in each hash, so the columns' values stay tied to their rows)."""
-    described = con.execute(f"select * from {table} limit 0").description
-    types = {d[0]: str(d[1]) for d in described}
-    missing = [c for c in columns if c not in types]
-    if missing:
-        raise KeyError(f"{table} has no column {', '.join(missing)}")
+    types = _column_types(con, table, columns)
     sums = "".join(f", coalesce(sum(hash(t.rowid, t.{_quoted(c)})), 0)" for c in columns)
     count, *totals = con.execute(f"select count(*){sums} from {table} t").fetchone()
     return count, {

@@ -282,6 +282,24 @@ def _write_table(
     return metadata
 
 
+def _replace_table(
+    con,
+    spec: TableSpec,
+    results: pd.DataFrame,
+    cutoff,
+    fingerprint: str,
+    computed_in: str,
+    stamped_in: str | None = None,
+) -> dict:
+    """Write the table (``_write_table``) and record the fingerprint of its inputs with the run
+    that computed its statistics; the old record goes first, so a crash while writing never
+    leaves it beside new rows. Returns the asset's metadata."""
+    _forget_fingerprint(con, spec)
+    metadata = _write_table(con, spec, results, cutoff, computed_in, stamped_in=stamped_in)
+    _record_fingerprint(con, spec, fingerprint, computed_in)
+    return metadata
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -320,12 +338,10 @@ def endpoint_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
                 metadata = _kept_metadata(con, spec)
             else:
                 # Same statistics, another cut-off: the rows again with this run's CUTOFFDT.
-                _forget_fingerprint(con, spec)
-                metadata = _write_table(
-                    con, spec, _restamped(con, spec, cutoff), cutoff, computed_in,
-                    stamped_in=context.run.run_id,
+                metadata = _replace_table(
+                    con, spec, _restamped(con, spec, cutoff), cutoff,
+                    fingerprints[spec.tableid], computed_in, stamped_in=context.run.run_id,
                 )  # fmt: skip
-                _record_fingerprint(con, spec, fingerprints[spec.tableid], computed_in)
                 metadata["cutoff_restamped_from"] = ", ".join(sorted(map(str, stamped)))
             metadata["computed_in_run"] = computed_in
             yield dg.MaterializeResult(
@@ -344,9 +360,9 @@ def endpoint_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
             inputs = [_rows_of(frames[t], spec.params.get(t)) for t in spec.inputs]
             results = spec.build(frames["adsl"], *inputs, cutoff)
             del inputs
-            _forget_fingerprint(con, spec)
-            metadata = _write_table(con, spec, results, cutoff, context.run.run_id)
-            _record_fingerprint(con, spec, fingerprints[spec.tableid], context.run.run_id)
+            metadata = _replace_table(
+                con, spec, results, cutoff, fingerprints[spec.tableid], context.run.run_id
+            )
             for table in [t for t in frames if last_use.get(t) == i]:
                 del frames[table]
             yield dg.MaterializeResult(
