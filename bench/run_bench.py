@@ -22,6 +22,11 @@ transfers), all in one run on the same machine:
   one day later with another WEIGHT change, which moves the default cut-off (the date of
   the newest extract) and with it CUTOFFDT and the censoring of every subject. The raw.*
   row counts before and after the first show that only the new transfer was loaded.
+- next transfer: the realistic case. Before the anchor scan, one site's newest transfer is
+  held back (`redelivery.hold_back`), so the full run has its previous one in force; after
+  the three re-deliveries it is sent, extracted the day after the newest extract
+  (`redelivery.send_held_back`): the generator's own cumulative extract of that site, with
+  every record, correction and deletion since its previous transfer, and a moved cut-off.
 - warehouse: size of the published file, the working file and the per-cut copies.
 
 For the default 60-subject trial it also times a bare Dagster + dagster-dbt
@@ -314,6 +319,22 @@ def add_transfer(
     return redeliver(landing, change=change, after=after, next_day=next_day)
 
 
+def hold_back(landing: Path, held: Path) -> dict:
+    """One site's newest transfer out of the landing zone until ``send_held_back``."""
+    sys.path.insert(0, str(ROOT))
+    from dagster_project.lib.generator import redelivery
+
+    return redelivery.hold_back(landing, held)
+
+
+def send_held_back(landing: Path, held: Path, hold: dict) -> dict:
+    """The held-back transfer sent as the site's next one, a day after the newest extract."""
+    sys.path.insert(0, str(ROOT))
+    from dagster_project.lib.generator import redelivery
+
+    return redelivery.send_held_back(landing, held, hold)
+
+
 # --------------------------------------------------------------------------- bare baseline
 
 _BARE_DEFS = """
@@ -397,6 +418,10 @@ class SizeResult:
     incremental_cutoff: dict = field(default_factory=dict)
     incremental_cutoff_ratio: float = 0.0
     new_transfer_cutoff: dict = field(default_factory=dict)
+    # The fourth: a site's real next transfer (held back from the full run), a day later.
+    incremental_next: dict = field(default_factory=dict)
+    incremental_next_ratio: float = 0.0
+    new_transfer_next: dict = field(default_factory=dict)
 
 
 def bench_size(n: int, work: Path, keep: bool, repeat: int = 3) -> SizeResult:
@@ -410,6 +435,7 @@ def bench_size(n: int, work: Path, keep: bool, repeat: int = 3) -> SizeResult:
     if gen.returncode:
         raise RuntimeError(gen.stderr)
     truth = json.loads((landing / "truth.json").read_text())
+    held = hold_back(landing, base / "held_back")
     csv_bytes = sum(p.stat().st_size for p in landing.glob("*/*.csv"))
     # The scan's time varies a lot from one run to the next on the same files (51.7 to 83.4 s
     # at 100,000 subjects on one day, in single runs): the median of `repeat` runs is the anchor,
@@ -436,9 +462,12 @@ def bench_size(n: int, work: Path, keep: bool, repeat: int = 3) -> SizeResult:
     new_cut = add_transfer(landing, change="dm", after=new_ae, next_day=True)
     print(f"[{n}] isadex run (incremental, cut-off moves: {new_cut['transfer_id']})", flush=True)
     inc_cut = isadex_run(landing, warehouse, base / "report", base / "dagster_home")
+    new_next = send_held_back(landing, base / "held_back", held)
+    print(f"[{n}] isadex run (incremental, next transfer: {new_next['transfer_id']})", flush=True)
+    inc_next = isadex_run(landing, warehouse, base / "report", base / "dagster_home")
     result = SizeResult(
         subjects=n,
-        transfers=len(truth["transfers"]),
+        transfers=len(truth["transfers"]) - 1,
         raw_rows=a_rows,
         csv_bytes=csv_bytes,
         generate_seconds=round(gen.seconds, 2),
@@ -460,6 +489,9 @@ def bench_size(n: int, work: Path, keep: bool, repeat: int = 3) -> SizeResult:
         incremental_cutoff=asdict(inc_cut),
         incremental_cutoff_ratio=round(inc_cut.seconds / full.seconds, 3),
         new_transfer_cutoff=new_cut,
+        incremental_next=asdict(inc_next),
+        incremental_next_ratio=round(inc_next.seconds / full.seconds, 3),
+        new_transfer_next=new_next,
     )
     if not keep:
         shutil.rmtree(base, ignore_errors=True)
@@ -583,8 +615,9 @@ def render_md(results: dict) -> str:
         f"({m['cpu']}); load average at start {m['load_avg_at_start'][0]}.",
         "",
         "| subjects | raw rows | CSV | generate | DuckDB scan | `isadex run` | x scan | "
-        "peak RSS | warehouse | new transfer | / full | AE fix | / full | cut-off moves | / full |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "peak RSS | warehouse | new transfer | / full | AE fix | / full | cut-off moves | / full | "
+        "next transfer | / full |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     scans = [
         f"{s['subjects']:,}: " + ", ".join(f"{x:.1f}" for x in s["anchor_runs"])
@@ -601,12 +634,18 @@ def render_md(results: dict) -> str:
             + _later_cells(s, "incremental_ae")
             + " "
             + _later_cells(s, "incremental_cutoff")
+            + " "
+            + _later_cells(s, "incremental_next")
         )
     failed = [
         s
         for s in sizes
         if 1 in (s["full"]["exit_code"], s["incremental"]["exit_code"])
-        or 1 in (s.get(k, {}).get("exit_code") for k in ("incremental_ae", "incremental_cutoff"))
+        or 1
+        in (
+            s.get(k, {}).get("exit_code")
+            for k in ("incremental_ae", "incremental_cutoff", "incremental_next")
+        )
     ]
     for s in failed:
         why = [ln.strip() for ln in s["full"]["summary"].splitlines() if "failed" in ln]
@@ -620,10 +659,21 @@ def render_md(results: dict) -> str:
             + "; ".join(scans)
             + "."
         )
+    sent = [
+        f"{s['subjects']:,}: {t['site_id']} sends {t['based_on']} as {t['transfer_id']}, "
+        f"{t['rows']:,} rows, {t['more_rows']:,} more than {t['replaces']}"
+        for s in sizes
+        if (t := s.get("new_transfer_next"))
+    ]
+    if sent:
+        lines.append(
+            "\nNext transfer (the site's own next extract, held back from the full run, sent "
+            "a day after the newest extract): " + "; ".join(sent) + "."
+        )
     stages = [st for st in STAGE_ORDER if any(st in s["full"]["stages"] for s in sizes)]
     lines += _by_size_table(
         "Stage wall time (Dagster step statistics), full run / new transfer / AE fix / "
-        "cut-off moves:",
+        "cut-off moves / next transfer:",
         stages,
         [
             (
@@ -632,7 +682,8 @@ def render_md(results: dict) -> str:
                     f"{s['full']['stages'].get(st, 0):.1f} / "
                     f"{s['incremental']['stages'].get(st, 0):.1f} / "
                     f"{s.get('incremental_ae', {}).get('stages', {}).get(st, 0):.1f} / "
-                    f"{s.get('incremental_cutoff', {}).get('stages', {}).get(st, 0):.1f}"
+                    f"{s.get('incremental_cutoff', {}).get('stages', {}).get(st, 0):.1f} / "
+                    f"{s.get('incremental_next', {}).get('stages', {}).get(st, 0):.1f}"
                     for st in stages
                 ],
             )

@@ -1,8 +1,12 @@
-"""A site's re-delivery: its latest transfer sent again, later, with one value corrected.
+"""A site's re-delivery: its latest transfer sent again, later, with one value corrected; and a
+site's real next transfer, held back from the landing zone and sent later.
 
-What the benchmark's incremental runs and the reuse test feed `isadex run`: the smallest real
-new transfer (every file, a new manifest and transfer id), with a correction that either no
-ADaM dataset carries (dm WEIGHT) or that changes ADAE and the AE table (an AE grade).
+What the benchmark's incremental runs and the reuse test feed `isadex run`. ``redeliver``: the
+smallest real new transfer (every file, a new manifest and transfer id), with a correction that
+either no ADaM dataset carries (dm WEIGHT) or that changes ADAE and the AE table (an AE grade).
+``hold_back`` and ``send_held_back``: the generator's own next cumulative extract of one site,
+with every record, correction and deletion since the site's previous one, as a site's daily
+transfer brings them.
 """
 
 from __future__ import annotations
@@ -15,6 +19,62 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from dagster_project.lib.transfer_writer import transfer_id_for, write_transfer_chunks
+
+
+def hold_back(landing: Path, held: Path) -> dict:
+    """Move one site's newest transfer out of ``landing`` into ``held``: the last site of
+    truth.json that has an earlier transfer and is not the site ``redeliver`` uses (so both
+    kinds of transfer can follow each other). Returns the site, the transfer held back and the
+    one left in force."""
+    truth = json.loads((landing / "truth.json").read_text())
+    redelivered = truth["transfers"][0]["site_id"]
+    by_site: dict[str, list[dict]] = {}
+    for t in truth["transfers"]:
+        by_site.setdefault(t["site_id"], []).append(t)
+    site = next(s for s in reversed(by_site) if s != redelivered and len(by_site[s]) > 1)
+    newest, previous = sorted(by_site[site], key=lambda t: t["extract_datetime"])[-1:-3:-1]
+    held.mkdir(parents=True, exist_ok=True)
+    (landing / newest["transfer_id"]).rename(held / newest["transfer_id"])
+    return {
+        "site_id": site,
+        "held_back": newest["transfer_id"],
+        "in_force": previous["transfer_id"],
+    }
+
+
+def send_held_back(landing: Path, held: Path, hold: dict) -> dict:
+    """Send the transfer ``hold_back`` took out, extracted one day after the newest transfer
+    in ``landing`` (a new transfer id), so the default cut-off moves with it. Returns what was
+    written: site, transfer id, extract time, the transfer it copies, its rows and how many
+    more than the site's transfer in force (per form and in all)."""
+    src = held / hold["held_back"]
+    newest = max(
+        json.loads(m.read_text())["extract_datetime"] for m in landing.glob("*/manifest.json")
+    )
+    when = datetime.fromisoformat(newest.replace("Z", "+00:00")) + timedelta(days=1)
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    manifest = json.loads((src / "manifest.json").read_text())
+    before = json.loads((landing / hold["in_force"] / "manifest.json").read_text())["files"]
+    files = {
+        name: ([(src / name).read_bytes()], entry["rows"])
+        for name, entry in manifest["files"].items()
+    }
+    tid = transfer_id_for(hold["site_id"], stamp)
+    write_transfer_chunks(landing, hold["site_id"], stamp, files, tid)
+    more = {
+        name.removesuffix(".csv"): entry["rows"] - before.get(name, {"rows": 0})["rows"]
+        for name, entry in manifest["files"].items()
+    }
+    return {
+        "site_id": hold["site_id"],
+        "transfer_id": tid,
+        "extract_datetime": stamp,
+        "based_on": hold["held_back"],
+        "replaces": hold["in_force"],
+        "rows": sum(e["rows"] for e in manifest["files"].values()),
+        "more_rows": sum(more.values()),
+        "more_rows_by_form": more,
+    }
 
 
 def change_weight(lines: list[bytes]) -> dict:
