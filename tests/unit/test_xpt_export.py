@@ -873,3 +873,94 @@ def test_new_export_code_rewrites_every_file(tmp_path, monkeypatch):
     _materialize(tmp_path, monkeypatch, labelled=True)
     monkeypatch.setattr(submission, "EXPORT_CODE", "another version")
     assert _export_again(tmp_path)["reused"].value == []
+
+
+# --- rows read back before -------------------------------------------------------------------
+
+
+def _replace_adae(tmp_path, rows: list[tuple[str, str]]) -> None:
+    con = duckdb.connect(str(tmp_path / "wh.work.duckdb"))
+    con.execute(
+        "create or replace table adam.adae as select * from (values "
+        + ", ".join(f"('{u}', date '{d}')" for u, d in rows)
+        + ") t(USUBJID, ADT)"
+    )
+    con.close()
+
+
+ADAE_ROWS = [
+    ("U0", "2024-01-01"),
+    ("U0", "2024-01-02"),
+    ("U1", "2024-01-03"),
+    ("U2", "2024-01-04"),
+    ("U2", "2024-01-05"),
+    ("U3", "2024-01-06"),
+]
+
+
+def test_a_rewritten_file_reads_back_only_the_subjects_whose_rows_changed(
+    tmp_path, monkeypatch, read_back_where
+):
+    """ADAE with four subjects is exported, then U1's date changes. The new file is read back
+    for U1's row and the file's last row (read to the end, so a row too many would count):
+    2 of 6 rows; the other 4 (U0, U2, and U3's but for the end) were read back, with these
+    values and these bytes, in the previous package. The file holds the new value."""
+    _materialize(tmp_path, monkeypatch, labelled=True)
+    _replace_adae(tmp_path, ADAE_ROWS)
+    first = _export_again(tmp_path)
+    assert first["rows_verified_earlier"].value == {"adae": 0}
+    changed = list(ADAE_ROWS)
+    changed[2] = ("U1", "2024-02-29")
+    _replace_adae(tmp_path, changed)
+    again = _export_again(tmp_path)
+    assert again["rows_verified_earlier"].value == {"adae": 4}
+    back, _ = pyreadstat.read_xport(str(tmp_path / "report" / "submission" / "adae.xpt"))
+    assert back["ADT"].tolist() == [date.fromisoformat(d) for _, d in changed]
+    assert back["USUBJID"].tolist() == [u for u, _ in changed]
+
+
+def test_values_written_otherwise_than_checked_before_are_read_back(tmp_path, monkeypatch):
+    """U3's rows in the table are as before, but the frame the writer reports for U3 differs
+    from the file (as in test_asset_fails_when_...): its values as written are not those
+    checked before, so U3 is read back and the difference fails the run."""
+    from dagster_project.defs.export import submission
+
+    _materialize(tmp_path, monkeypatch, labelled=True)
+    _replace_adae(tmp_path, ADAE_ROWS)
+    _export_again(tmp_path)
+    changed = list(ADAE_ROWS)
+    changed[2] = ("U1", "2024-02-29")
+    _replace_adae(tmp_path, changed)
+    real = submission.write_xpt_mapped
+
+    def write_then_misreport(frame, path, metas, name, label):
+        path, written = real(frame, path, metas, name, label)
+        if name == "ADAE":
+            written = written.copy()
+            written.loc[0, "ADT"] += 1  # U0's first row: unchanged in the table
+        return path, written
+
+    monkeypatch.setattr(submission, "write_xpt_mapped", write_then_misreport)
+    from dagster_project.defs.resources import Warehouse
+
+    warehouse = Warehouse(
+        landing=str(tmp_path / "landing"),
+        warehouse=str(tmp_path / "wh.duckdb"),
+        report_dir=str(tmp_path / "report"),
+    )
+    result = dg.materialize(
+        [submission.adam_xpt], resources={"warehouse": warehouse}, raise_on_error=False
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "ADAE.ADT: 1 value(s) differ (first row 1" in failure.event_specific_data.error.message
+
+
+def test_new_export_code_reads_every_row_back(tmp_path, monkeypatch):
+    """The rows checked under other code (or another layout, or pyreadstat version) count for
+    nothing: after a code change every file is read back whole."""
+    from dagster_project.defs.export import submission
+
+    _materialize(tmp_path, monkeypatch, labelled=True)
+    monkeypatch.setattr(submission, "EXPORT_CODE", "another version")
+    assert _export_again(tmp_path)["rows_verified_earlier"].value == {n: 0 for n in ADAM}

@@ -11,19 +11,23 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
 import pandas as pd
+import pyreadstat
 
 from dagster_project.defs.resources import Warehouse
 from dagster_project.defs.warehouse.project import dbt_project
 from dagster_project.lib import export, table_frames
+from dagster_project.lib.export import verified_rows
+from dagster_project.lib.export.transport_v5 import observations_offset
 from dagster_project.lib.export.xpt import (
+    READ_BACK_CHUNK_ROWS,
     V5Violation,
     VariableMeta,
     check_v5,
     dataset_label,
     read_back_findings,
     read_back_header,
-    read_back_plan,
     read_back_rows,
     variable_metadata,
     write_define,
@@ -49,6 +53,8 @@ READER_PROCESSES_FROM_ROWS = 100_000
 # What the files of the package were made from: <report>/.state/submission.json (not in the
 # package folder, which holds the submission only).
 STATE_FILE = Path(".state") / "submission.json"
+# The run digests of the rows each file's read-back checked (lib.export.verified_rows).
+VERIFIED_ROWS_DIR = Path(".state") / "verified_rows"
 # The bytes of a file depend on the rows, the dbt metadata and this code (this module too).
 EXPORT_CODE = source_version(export, table_frames, sys.modules[__name__])
 
@@ -132,13 +138,35 @@ class _ReadBack:
     rows: int
     header: Future
     chunks: list[Future]
+    # Rows an earlier read-back checked (same values, same bytes): not read again.
+    rows_not_read: int = 0
 
     def findings(self) -> list[str]:
         found, comparable = self.header.result()
         chunks = [chunk.result() for chunk in self.chunks]
         if comparable:
-            found += read_back_findings(self.dataset, self.metas, self.rows, chunks)
+            found += read_back_findings(
+                self.dataset, self.metas, self.rows, chunks, self.rows_not_read
+            )
         return found
+
+
+def _runs_to_check(
+    path: Path, written: pd.DataFrame, metas: list[VariableMeta]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where each subject's run of rows starts in the written file, and each run's digest (its
+    values as written and its bytes in the file, ``verified_rows``)."""
+    width = sum(m.length for m in metas)
+    if len(written):
+        rows = np.memmap(
+            path, np.uint8, "r", offset=observations_offset(len(metas)), shape=(len(written), width)
+        )
+    else:
+        rows = np.zeros((0, width), dtype=np.uint8)
+    starts = verified_rows.subject_runs(written["USUBJID"])
+    digests = verified_rows.run_digests(verified_rows.row_keys(written, rows), starts)
+    del rows
+    return starts, digests
 
 
 def _read_back_failures(checks: list[_ReadBack]) -> list[str]:
@@ -177,12 +205,17 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     staging = folder.with_name("submission.partial")
     shutil.rmtree(staging, ignore_errors=True)
     state_path = folder.parent / STATE_FILE
+    verified_dir = folder.parent / VERIFIED_ROWS_DIR
     previous = _load_state(state_path)
     metas: dict[str, list] = {}
     rows: dict[str, int] = {}
     fingerprints: dict[str, str] = {}
     reused: list[str] = []
     violations: list[str] = []
+    # Per rewritten dataset: its layout key and run digests, recorded once it reads back whole;
+    # and how many of its rows an earlier read-back had checked.
+    runs: dict[str, tuple[str, np.ndarray]] = {}
+    not_read: dict[str, int] = {}
     # Reading a file back (pyreadstat parses every value) costs about twice what writing it
     # does, so it runs beside the writing: each file, once written, is read back in chunks of
     # READ_BACK_CHUNK_ROWS rows by two reader processes (a thread would share the GIL), and the
@@ -216,15 +249,30 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
                 violations += refused.violations
                 continue
             del frame
-            # Our own writer made these bytes: an independent reader (pyreadstat) checks them.
+            # Our own writer made these bytes: an independent reader (pyreadstat) checks them,
+            # all but the subjects whose rows (values and bytes) it checked in an earlier file.
+            layout = verified_rows.layout_key(
+                [asdict(m) for m in metas[name]], EXPORT_CODE, pyreadstat.__version__
+            )
+            starts, digests = _runs_to_check(path, written, metas[name])
+            runs[name] = (layout, digests)
+            ranges = verified_rows.unverified_ranges(
+                digests, starts, len(written), verified_rows.load_known(verified_dir, name, layout)
+            )
+            plan = verified_rows.read_back_plan_of(ranges, len(written), READ_BACK_CHUNK_ROWS)
+            not_read[name] = len(written) - sum(stop - start for start, stop, _ in plan)
             header = reader.submit(read_back_header, path, metas[name], name.upper(), labels[name])
             chunks = [
                 reader.submit(
                     read_back_rows, path, metas[name], start, written.iloc[start:stop], to_end
                 )
-                for start, stop, to_end in read_back_plan(len(written))
+                for start, stop, to_end in plan
             ]
-            checks.append(_ReadBack(path, name.upper(), metas[name], len(written), header, chunks))
+            checks.append(
+                _ReadBack(
+                    path, name.upper(), metas[name], len(written), header, chunks, not_read[name]
+                )
+            )
             del written
         if violations:
             reader.shutdown(cancel_futures=True)
@@ -263,6 +311,8 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     }
     state_path.parent.mkdir(parents=True, exist_ok=True)
     state_path.write_text(json.dumps({"datasets": state}, indent=1) + "\n")
+    for name, (layout, digests) in runs.items():
+        verified_rows.save_known(verified_dir, name, layout, digests)
 
     summary = pd.DataFrame(
         [
@@ -283,6 +333,9 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
         "datasets": dg.MetadataValue.md(summary.to_markdown(index=False)),
         # Files kept from the previous package (same fingerprint, same SHA-256).
         "reused": dg.MetadataValue.json([f"{name}.xpt" for name in reused]),
+        # Rows of a rewritten file not read back again: the same values and bytes read back
+        # without a difference in an earlier package.
+        "rows_verified_earlier": dg.MetadataValue.json(not_read),
     }
     for name, path in files.items():
         stem = path.name.replace(".", "_")

@@ -80,6 +80,12 @@ def header_bytes(
     return b"".join(records) + _pad(namestrs) + _header_record("OBS", "0" * 30)
 
 
+def observations_offset(n_fields: int) -> int:
+    """Where the observations start: eight header records, the NAMESTRs padded to a record,
+    the OBS header record (``header_bytes``' length)."""
+    return 8 * RECORD + -(-n_fields * NAMESTR_LENGTH // RECORD) * RECORD + RECORD
+
+
 def observation_blocks(
     columns: Sequence[np.ndarray | pd.Series | pd.Categorical], fields: Sequence[Field], n_rows: int
 ):

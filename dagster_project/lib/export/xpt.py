@@ -711,11 +711,13 @@ def read_back_findings(
     metas: Sequence[VariableMeta],
     n_rows: int,
     chunks: Sequence[RowsReadBack],
+    rows_not_read: int = 0,
 ) -> list[str]:
     """The row count and the values that differ, over every chunk of one file (in file
-    order): per variable the count and the first difference."""
+    order): per variable the count and the first difference. ``rows_not_read``: rows an
+    earlier read-back checked (``verified_rows``), counted without reading them again."""
     found = []
-    read = sum(chunk.rows for chunk in chunks)
+    read = sum(chunk.rows for chunk in chunks) + rows_not_read
     if read != n_rows:
         found.append(f"{read} rows, expected {n_rows}")
     for meta in metas:
