@@ -102,13 +102,27 @@ def test_unverified_ranges_are_the_unknown_runs_merged():
 
 def test_the_plan_reads_the_ranges_and_always_the_end_of_the_file():
     # the last range reaches the end: it is read to the end
-    assert vr.read_back_plan_of([(2, 7)], 7, 2) == [(2, 4, False), (4, 6, False), (6, 7, True)]
+    assert vr.read_back_plan_of([(2, 7)], 7, 2, merge_gap=1) == [
+        (2, 4, False), (4, 6, False), (6, 7, True)
+    ]  # fmt: skip
     # the last rows were checked before: the last row is read again, to the end
-    assert vr.read_back_plan_of([(2, 3)], 7, 100) == [(2, 3, False), (6, 7, True)]
+    assert vr.read_back_plan_of([(2, 3)], 7, 100, merge_gap=1) == [(2, 3, False), (6, 7, True)]
     # nothing to read but the end
     assert vr.read_back_plan_of([], 7, 100) == [(6, 7, True)]
     # an empty dataset: extra rows still counted
     assert vr.read_back_plan_of([], 0, 100) == [(0, 0, True)]
+
+
+def test_ranges_closer_than_the_merge_gap_are_read_as_one():
+    ranges = [(0, 2), (4, 5), (20, 22)]
+    assert vr.read_back_plan_of(ranges, 30, 100, merge_gap=3) == [
+        (0, 5, False), (20, 22, False), (29, 30, True)
+    ]  # fmt: skip
+    # the end is merged like any other range
+    assert vr.read_back_plan_of(ranges, 30, 100, merge_gap=10) == [(0, 5, False), (20, 30, True)]
+    assert vr.read_back_plan_of(ranges, 30, 100, merge_gap=1) == [
+        (0, 2, False), (4, 5, False), (20, 22, False), (29, 30, True)
+    ]  # fmt: skip
 
 
 def test_known_digests_are_kept_per_dataset_and_layout(tmp_path):

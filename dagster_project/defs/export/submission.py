@@ -28,7 +28,7 @@ from dagster_project.lib.export.xpt import (
     dataset_label,
     read_back_findings,
     read_back_header,
-    read_back_rows,
+    read_back_piece,
     variable_metadata,
     write_define,
     write_xpt_mapped,
@@ -259,12 +259,14 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
             ranges = verified_rows.unverified_ranges(
                 digests, starts, len(written), verified_rows.load_known(verified_dir, name, layout)
             )
-            plan = verified_rows.read_back_plan_of(ranges, len(written), READ_BACK_CHUNK_ROWS)
+            plan = verified_rows.read_back_plan_of(
+                ranges, len(written), READ_BACK_CHUNK_ROWS, verified_rows.MERGE_GAP
+            )
             not_read[name] = len(written) - sum(stop - start for start, stop, _ in plan)
             header = reader.submit(read_back_header, path, metas[name], name.upper(), labels[name])
             chunks = [
                 reader.submit(
-                    read_back_rows, path, metas[name], start, written.iloc[start:stop], to_end
+                    read_back_piece, path, metas[name], start, written.iloc[start:stop], to_end
                 )
                 for start, stop, to_end in plan
             ]

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from .transport_v5 import Field, transport_chunks
+from .transport_v5 import RECORD, Field, observations_offset, transport_chunks
 
 MAX_NAME = 8
 MAX_LABEL = 40
@@ -684,6 +684,55 @@ def read_back_rows(
         disable_datetime_conversion=True,
         output_format="dict",
     )
+    return _compared(back, metas, offset, expected)
+
+
+def read_back_piece(
+    path: Path | str,
+    metas: Sequence[VariableMeta],
+    offset: int,
+    expected: pd.DataFrame,
+    to_end: bool = False,
+) -> RowsReadBack:
+    """``read_back_rows`` without paying for the rows before ``offset``: pyreadstat cannot seek,
+    and skipping a row costs it about a third of reading it (1.1 us of ADRS's ~3.5 us, measured
+    with pyreadstat 1.3.7). The file's own header and the bytes of the rows wanted, taken
+    from the file where the layout puts them (every row is the same width), are copied to a
+    file of their own beside it, which pyreadstat reads from its first row. ``to_end``: the
+    copy runs to the end of the file, its padding included, so pyreadstat counts any row
+    beyond the expected ones as it would in the file; otherwise the copy is padded with
+    blanks to a whole record and exactly the expected rows are read."""
+    path = Path(path)
+    start = observations_offset(len(metas))
+    width = sum(m.length for m in metas)
+    if not len(expected) and not to_end:
+        return RowsReadBack(0, {})
+    piece = path.with_name(f".{path.stem}.{os.getpid()}.{offset}.piece.xpt")
+    try:
+        with path.open("rb") as source, piece.open("wb") as target:
+            target.write(source.read(start))
+            source.seek(start + offset * width)
+            if to_end:
+                while block := source.read(1 << 24):
+                    target.write(block)
+            else:
+                rows = source.read(len(expected) * width)
+                target.write(rows + b" " * (-len(rows) % RECORD))
+        back, _ = pyreadstat.read_xport(
+            str(piece),
+            row_limit=0 if to_end else len(expected),
+            disable_datetime_conversion=True,
+            output_format="dict",
+        )
+    finally:
+        piece.unlink(missing_ok=True)
+    return _compared(back, metas, offset, expected)
+
+
+def _compared(
+    back: dict, metas: Sequence[VariableMeta], offset: int, expected: pd.DataFrame
+) -> RowsReadBack:
+    """The rows read back (from file row ``offset``) against the rows as written."""
     read = len(next(iter(back.values()), []))
     shared = min(read, len(expected))
     differ: dict[str, list] = {}
