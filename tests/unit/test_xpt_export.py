@@ -805,7 +805,8 @@ def test_asset_fails_when_a_file_does_not_read_back_as_written(
     assert not folder.with_name("submission.partial").exists()
 
 
-def _export_again(tmp_path):
+def _materialize_again(tmp_path):
+    """The export materialized again on the warehouse and report of ``_materialize``."""
     from dagster_project.defs.export import submission
     from dagster_project.defs.resources import Warehouse
 
@@ -814,9 +815,13 @@ def _export_again(tmp_path):
         warehouse=str(tmp_path / "wh.duckdb"),
         report_dir=str(tmp_path / "report"),
     )
-    result = dg.materialize(
+    return dg.materialize(
         [submission.adam_xpt], resources={"warehouse": warehouse}, raise_on_error=False
     )
+
+
+def _export_again(tmp_path):
+    result = _materialize_again(tmp_path)
     assert result.success
     return result.get_asset_materialization_events()[0].materialization.metadata
 
@@ -980,16 +985,7 @@ def test_values_written_otherwise_than_checked_before_are_read_back(tmp_path, mo
         return path, written
 
     monkeypatch.setattr(submission, "write_xpt_mapped", write_then_misreport)
-    from dagster_project.defs.resources import Warehouse
-
-    warehouse = Warehouse(
-        landing=str(tmp_path / "landing"),
-        warehouse=str(tmp_path / "wh.duckdb"),
-        report_dir=str(tmp_path / "report"),
-    )
-    result = dg.materialize(
-        [submission.adam_xpt], resources={"warehouse": warehouse}, raise_on_error=False
-    )
+    result = _materialize_again(tmp_path)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "ADAE.ADT: 1 value(s) differ (first row 1" in failure.event_specific_data.error.message
