@@ -117,3 +117,39 @@ def test_categories_in_order_of_first_appearance(con):
         codes, uniques = pd.factorize(want[name], use_na_sentinel=True)
         assert list(got[name].cat.categories) == list(uniques), name
         assert (got[name].cat.codes.to_numpy() == codes).all(), name
+
+
+def test_codes_of_hashes_by_hand():
+    """Each row's code is its hash's position among the distinct values' hashes; NULL -1."""
+    import numpy as np
+
+    from dagster_project.lib.table_frames import codes_of_hashes
+
+    unique = np.array([900, 5, 70], dtype=np.uint64)  # codes 0, 1, 2 in order of first sight
+    rows = np.array([900, 70, 5, 900, 123, 70], dtype=np.uint64)
+    null = np.array([False, False, False, False, True, False])
+    assert codes_of_hashes(rows, null, unique).tolist() == [0, 2, 1, 0, -1, 2]
+    # two distinct values with one hash: ambiguous, the caller falls back to the join
+    assert codes_of_hashes(rows, null, np.array([900, 5, 900], dtype=np.uint64)) is None
+    # a row whose hash is not a distinct value's (cannot happen from one table): refused
+    assert codes_of_hashes(np.array([6], dtype=np.uint64), np.array([False]), unique) is None
+    # only NULLs, or no rows
+    assert codes_of_hashes(rows[:2], np.array([True, True]), unique[:0]).tolist() == [-1, -1]
+    assert codes_of_hashes(rows[:0], null[:0], unique).tolist() == []
+
+
+def test_hash_collision_falls_back_to_the_join(con, monkeypatch):
+    """With the hashed codes refused, the join gives the same frame."""
+    from dagster_project.lib import table_frames
+
+    monkeypatch.setattr(table_frames, "codes_of_hashes", lambda *args: None)
+    got = read_table(con, "adam.t")
+    want = con.execute("select * from adam.t").df()
+    pd.testing.assert_frame_equal(got, want)
+    where = "AVAL % 3 = 1"
+    got = read_table(con, "adam.t", where=where, text_as_category=True)
+    want = con.execute(f"select * from adam.t where {where} order by rowid").df()
+    for name in ["STUDYID", "USUBJID", "AVALC"]:
+        codes, uniques = pd.factorize(want[name], use_na_sentinel=True)
+        assert list(got[name].cat.categories) == list(uniques), name
+        assert (got[name].cat.codes.to_numpy() == codes).all(), name
