@@ -8,8 +8,8 @@ row gets the code of its value and each distinct value is one object, and the fr
 about a pointer per cell. The factorizing runs in DuckDB and numpy (one query for the distinct
 values and their hashes, one for every row's hash, mapped to codes in numpy): hashing millions
 of Python strings with ``pd.factorize`` had cost more than reading them (all of ADRS 4.9 ->
-1.5 s at 100,000 subjects, then 1.2 -> 0.7 s for its text columns without a join). Reading column by column keeps
-the transient cost to one column.
+1.5 s at 100,000 subjects, then 1.2 -> 0.7 s for its text columns without a join). Reading
+column by column keeps the transient cost to one column.
 """
 
 from __future__ import annotations
