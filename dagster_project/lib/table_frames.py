@@ -32,6 +32,11 @@ def _has_rowid(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return True
 
 
+def _filtered(where: str | None) -> str:
+    """The suffix of a scan that keeps ``where``'s rows in rowid order (see ``read_table``)."""
+    return f" where {where} order by rowid" if where else ""
+
+
 def _first_seen(scanned: str) -> str:
     return (
         f"select _value, min(_row) as _first from ({scanned}) where _value is not null "
@@ -57,10 +62,9 @@ def _factorized(
     ).fetchall()
     uniques = [value for value, _ in distinct]
     unique_hashes = np.fromiter((h for _, h in distinct), dtype=np.uint64, count=len(distinct))
-    order = " order by rowid" if where else ""
     rows = con.execute(
         f"select hash({_quoted(name)}) as _hash, {_quoted(name)} is null as _null "
-        f"from {table}{' where ' + where if where else ''}{order}"
+        f"from {table}{_filtered(where)}"
     ).fetchnumpy()
     codes = codes_of_hashes(
         np.asarray(rows["_hash"], dtype=np.uint64),
@@ -149,7 +153,7 @@ def read_table(
     if columns is None:
         columns = list(types)
     in_duckdb = _has_rowid(con, table)
-    condition = f" where {where} order by rowid" if where else ""
+    condition = _filtered(where)
     data: dict[str, pd.Series] = {}
     # Everything but text (numbers, dates, flags) in one scan.
     plain = [name for name in columns if types.get(name) != "VARCHAR"]
