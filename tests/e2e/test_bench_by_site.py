@@ -1,23 +1,14 @@
 """bench/dbt_by_site.py measures dbt on one site's rows: its copy must hold that site only."""
 
-import importlib.util
 import shutil
-from pathlib import Path
 
 import duckdb
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _by_site():
-    spec = importlib.util.spec_from_file_location("dbt_by_site", ROOT / "bench" / "dbt_by_site.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import bench_module
 
 
 def test_the_site_copy_builds_that_sites_subjects_only(synthetic_run, tmp_path):
-    by_site = _by_site()
+    by_site = bench_module("dbt_by_site")
     _, warehouse = synthetic_run
     with duckdb.connect(str(warehouse), read_only=True) as con:
         site = by_site.newest_site(con)

@@ -16,7 +16,6 @@ The two builds are the run's own: the 60-subject warehouse as `isadex run` built
 default cut-off (C1), and the same dbt build of a copy at C0 (bench/dbt_by_site.dbt_build).
 """
 
-import importlib.util
 import json
 import shutil
 from datetime import date, timedelta
@@ -24,9 +23,9 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.contract import FORMS
+from dagster_project.lib.contract import FORMS, STUDY_ID
+from tests.conftest import bench_module
 
-ROOT = Path(__file__).resolve().parents[2]
 # C0 is at least this many days before the warehouse's cut-off C1: in the 60-subject trial a
 # good part of the subjects have no date after it, among them subjects censored at the cut-off.
 MIN_DAYS_BEFORE = 20
@@ -53,13 +52,6 @@ CUTOFF_VALUED = {
         "source_variable = 'CUTOFFDT'",
     ),
 }
-
-
-def _by_site():
-    spec = importlib.util.spec_from_file_location("dbt_by_site", ROOT / "bench" / "dbt_by_site.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _latest_day(column: str) -> str:
@@ -98,7 +90,7 @@ def _last_days(con) -> dict[str, date | None]:
         f"""
         with dated as ({" union all ".join(parts)}),
         reach as (
-            select 'ISA-DEX-MM-' || subjid as usubjid, max(day) as last_day
+            select '{STUDY_ID}-' || subjid as usubjid, max(day) as last_day
             from dated
             group by subjid
         )
@@ -179,7 +171,7 @@ def _dump(path: Path, cutoffs: tuple[date, date], early: list[str], models, out:
 
 
 def test_the_cutoff_value_reaches_only_the_listed_columns(synthetic_run, tmp_path):
-    by_site = _by_site()
+    by_site = bench_module("dbt_by_site")
     _, warehouse = synthetic_run
     with duckdb.connect(str(warehouse), read_only=True) as con:
         c1 = date.fromisoformat(by_site.cutoff_of(con))
