@@ -2,7 +2,9 @@
     appears in one transfer and stays until corrected: for every record of raw.<form>, named by
     SITEID, SUBJID and `columns` (raw name -> alias: the record key plus the values a rule
     judges), the first LOADED transfer of its site that carried it (within as_of when set).
-    `subjects`: optional CTE (site_id, subject_id) restricting the lookup to those subjects. -#}
+    `subjects`: optional CTE (site_id, subject_id) restricting the lookup to those subjects. In a
+    build by subject only the scope's subjects: over every transfer it is as dear as a full
+    build otherwise. -#}
 {% macro record_first_seen(form, columns, subjects=none) -%}
     select
         raw_rows.SITEID as site_id,
@@ -21,6 +23,7 @@
         and raw_rows.SUBJID = subjects_of_interest.subject_id
     {%- endif %}
     where transfers.STATUS = 'LOADED'
+        and {{ in_build_scope('raw_rows.SUBJID') }}
     {%- if var('as_of') %}
         and transfers.EXTRACT_DATETIME <= cast('{{ var("as_of") }}' as timestamp)
     {%- endif %}

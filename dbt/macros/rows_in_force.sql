@@ -1,6 +1,7 @@
 {#- The rows of one raw form that the analysis may use: those of the transfers in force
     (each site's newest LOADED transfer, adam.md Data cut-off), each with the cut-off date.
-    Every staging model starts from this, so the rule lives in one place. -#}
+    Every staging model starts from this, so the rule lives in one place. In a build by subject
+    only the scope's subjects (macros/build_by_subject.sql). -#}
 {% macro rows_in_force(form) -%}
     select
         raw_rows.*,
@@ -9,4 +10,5 @@
     inner join {{ ref('stg_transfers_in_force') }} as transfers_in_force
         on raw_rows.TRANSFER_ID = transfers_in_force.transfer_id
     cross join {{ ref('stg_data_cut') }} as data_cut
+    where {{ in_build_scope('raw_rows.SUBJID') }}
 {%- endmacro %}

@@ -15,6 +15,7 @@ from dagster_dbt import (
 
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.defs.warehouse.project import dbt_project
+from dagster_project.lib import build_scope
 from dagster_project.lib.settings import dbt_file_log_level
 from dagster_project.lib.warm_imports import import_in_background
 
@@ -67,19 +68,63 @@ translator = WarehouseTranslator(
 def warehouse_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse
 ):
-    """dbt build (models, seeds, data tests) on the working warehouse at the run's cut-off."""
+    """dbt build (models, seeds, data tests) on the working warehouse at the run's cut-off: by
+    subject when only some subjects can have changed, in full otherwise (lib/build_scope.py)."""
     os.environ["ISADEX_DBT_DB"] = str(warehouse.settings.work_db)
+    dbt_vars = warehouse.dbt_vars()
+    project = build_scope.project_fingerprint(dbt_project.project_dir)
+    with warehouse.connect() as con:
+        decision = build_scope.decide(
+            con, project=project, dbt_vars=dbt_vars, relations=_built_relations()
+        )
+        build_scope.start(con, decision)
+    context.log.info(
+        f"dbt build {'by subject' if decision.by_subject else 'in full'}: {decision.reason}"
+        + (f"; {len(decision.scope)} subject(s) in scope" if decision.by_subject else "")
+    )
     # Unit tests check the SQL, not the data: `make test` runs them (tests/dbt), so a data run
     # does not pay for them on every transfer.
-    dbt_vars = warehouse.dbt_vars()
     args = [
         "build",
+        *([] if decision.by_subject else ["--full-refresh"]),
         "--log-level-file",
         dbt_file_log_level(),
         *(["--vars", json.dumps(dbt_vars)] if dbt_vars else []),
         "--exclude",
         "resource_type:unit_test",
     ]
+    try:
+        invocation_id = yield from _build(context, dbt, warehouse, args)
+    finally:
+        # dbt's on-run-end does this too; here it also holds when dbt did not get that far.
+        with warehouse.connect() as con:
+            build_scope.end(con)
+    with warehouse.connect() as con:
+        build_scope.finish(con, decision, project=project, dbt_vars=dbt_vars)
+        # The dbt invocation id ties this run's models to dbt's own logs; quality.runs
+        # records it.
+        con.execute(
+            "create table if not exists quality.dbt_invocations "
+            "(RUN_ID varchar, INVOCATION_ID varchar, FINISHED_AT timestamp)"
+        )
+        con.execute(
+            "insert into quality.dbt_invocations values (?, ?, now()::timestamp)",
+            [context.run.run_id, invocation_id],
+        )
+
+
+def _built_relations() -> list[tuple[str, str]]:
+    """(schema, name) of every model and seed the project builds, from the prepared manifest."""
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    return [
+        (node["schema"], node["alias"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "seed")
+    ]
+
+
+def _build(context, dbt: DbtCliResource, warehouse: Warehouse, args: list[str]):
+    """dbt's events as they come; returns dbt's invocation id."""
     invocation = dbt.cli(args, context=context, target_path=warehouse.settings.dbt_target)
     # dbt builds in its own process; this one only relays its events meanwhile, so it imports
     # what the steps after dbt need (lib/warm_imports.py).
@@ -93,15 +138,4 @@ def warehouse_dbt_models(
             invocation.process.terminate()
             invocation.process.wait(timeout=60)
         raise
-    # The dbt invocation id ties this run's models to dbt's own logs; quality.runs records it.
-    invocation_id = invocation.get_artifact("run_results.json")["metadata"]["invocation_id"]
-    with warehouse.connect() as con:
-        con.execute("create schema if not exists quality")
-        con.execute(
-            "create table if not exists quality.dbt_invocations "
-            "(RUN_ID varchar, INVOCATION_ID varchar, FINISHED_AT timestamp)"
-        )
-        con.execute(
-            "insert into quality.dbt_invocations values (?, ?, now()::timestamp)",
-            [context.run.run_id, invocation_id],
-        )
+    return invocation.get_artifact("run_results.json")["metadata"]["invocation_id"]

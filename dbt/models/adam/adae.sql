@@ -1,3 +1,4 @@
+{{ config(sort_by='USUBJID, AESPID') }}
 {#- adam.md, ADAE: one row per adverse event (key USUBJID, AESPID), ADaM names. -#}
 with
 
@@ -48,4 +49,4 @@ from adverse_events
 inner join subjects
     on adverse_events.usubjid = subjects.USUBJID
 -- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
-order by USUBJID, AESPID
+order by {{ config.get('sort_by') }}

@@ -1,3 +1,4 @@
+{{ config(sort_by='USUBJID, EXTRT, APHASE') }}
 {#- adam.md, ADEX: one row per subject x drug x phase, plus per-drug totals with APHASE = ALL, ADaM names. -#}
 with
 
@@ -31,4 +32,4 @@ from exposure
 inner join subjects_in_adsl
     on exposure.usubjid = subjects_in_adsl.USUBJID
 -- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
-order by USUBJID, EXTRT, APHASE
+order by {{ config.get('sort_by') }}

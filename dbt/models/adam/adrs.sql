@@ -1,3 +1,4 @@
+{{ config(sort_by='USUBJID, ASEQ') }}
 {#- adam.md, ADRS: responses and MRD, BDS, one row per subject x parameter x date. Derivations live
     in the intermediate models; this model stacks them, codes AVAL/AVALC and numbers the rows. -#}
 with
@@ -126,4 +127,4 @@ inner join subjects
 inner join parameters
     on stacked.paramcd = parameters.paramcd
 -- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
-order by USUBJID, ASEQ
+order by {{ config.get('sort_by') }}

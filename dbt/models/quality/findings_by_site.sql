@@ -10,7 +10,7 @@ sites as (
 
 subjects as (
     select site_id, count(distinct usubjid) as subjects
-    from {{ ref('stg_enr') }}
+    from {{ ref('int_subjects_enrolled') }}
     group by site_id
 ),
 

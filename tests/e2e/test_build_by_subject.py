@@ -1,0 +1,225 @@
+"""A build by subject equals a full build (docs/incremental_by_subject.md, How to show it is right).
+
+Each case runs `isadex run` on a warehouse built before, which builds by subject (asserted from
+quality.build_state), and a fresh `isadex run` of the same landing zone into a new warehouse,
+which builds in full. Every dbt relation and every endpoint table must then hold the same rows,
+and the tables written in an order (the ADaM datasets, findings) the same order: the export and
+the fingerprints read them by row position.
+
+The cases: a site's real next transfer with the cut-off moving (some subjects outside the scope
+then only have the cut-off restamped), a subject deleted by its site, and a correction under a
+pinned cut-off. The decision itself (what makes a build full) is checked on the warehouse the
+cases leave.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.defs.warehouse.dbt_models import _built_relations
+from dagster_project.defs.warehouse.project import dbt_project
+from dagster_project.lib import build_scope
+from dagster_project.lib.generator.redelivery import hold_back, redeliver, send_held_back
+from dagster_project.lib.transfer_writer import transfer_id_for, write_transfer_chunks
+from tests.conftest import run_isadex
+
+pytestmark = pytest.mark.e2e
+
+# Written in the order of their model (ORDER BY): compared row by row, not as sets.
+ORDERED = {"adsl", "adae", "adex", "adrs", "adtte", "findings", "findings_by_site"}
+
+
+def _manifest_relations() -> list[tuple[str, str]]:
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    return sorted(
+        (node["schema"], node["alias"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "seed")
+    )
+
+
+def _rows(path: Path) -> dict[tuple[str, str], list[tuple]]:
+    """Every dbt relation's and endpoint table's rows, tables in row order."""
+    out = {}
+    with duckdb.connect(str(path), read_only=True) as con:
+        endpoints = con.execute(
+            "select schema_name, table_name from duckdb_tables() where schema_name = 'endpoints'"
+        ).fetchall()
+        tables = {
+            (s, n)
+            for s, n in con.execute(
+                "select schema_name, table_name from duckdb_tables()"
+            ).fetchall()
+        }
+        for schema, name in _manifest_relations() + sorted(endpoints):
+            order = " order by rowid" if (schema, name) in tables else ""
+            out[(schema, name)] = con.execute(f'select * from {schema}."{name}"{order}').fetchall()
+    return out
+
+
+def _assert_same_build(built: Path, fresh: Path) -> None:
+    mine, theirs = _rows(built), _rows(fresh)
+    assert mine.keys() == theirs.keys()
+    assert len(mine) > 60  # every model, seed and endpoint table
+    for key in sorted(mine):
+        a, b = mine[key], theirs[key]
+        if key == ("intermediate", "int_dose_plan_by_age"):
+            # A lookup by AGE, phase and cycle: by subject it keeps keys no subject has any
+            # more (macros/build_by_subject.sql, new_keys); each of the full build's is there.
+            assert set(b) <= set(a), key
+        elif key[1] in ORDERED:
+            assert a == b, key
+        else:
+            assert sorted(a, key=repr) == sorted(b, key=repr), key
+
+
+def _run(landing: Path, warehouse: Path, **settings) -> None:
+    outcome = run_isadex(landing, warehouse, **settings)
+    assert outcome.success, outcome.summary()
+
+
+def _state(warehouse: Path) -> tuple:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(
+            "select DONE, BY_SUBJECT, REASON, SCOPE_SUBJECTS from quality.build_state"
+        ).fetchone()
+
+
+def _fresh(landing: Path, tmp: Path, name: str, **settings) -> Path:
+    warehouse = tmp / name / "warehouse.duckdb"
+    _run(landing, warehouse, **settings)
+    assert _state(warehouse)[1] is False
+    return warehouse
+
+
+def _delete_subject(landing: Path, site: str, after_days: int = 1) -> tuple[str, str]:
+    """The site's newest transfer sent again a day after the newest extract, without one
+    subject (its rows gone from every form, as a site deleting a subject sends it)."""
+    manifests = [
+        json.loads(m.read_text()) | {"dir": m.parent} for m in landing.glob("*/manifest.json")
+    ]
+    newest = max(m["extract_datetime"] for m in manifests)
+    latest = max(
+        (m for m in manifests if m["site_id"] == site), key=lambda m: m["extract_datetime"]
+    )
+    when = datetime.fromisoformat(newest.replace("Z", "+00:00")) + timedelta(days=after_days)
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    dm = list(csv.DictReader(io.StringIO((latest["dir"] / "dm.csv").read_text())))
+    gone = dm[0]["SUBJID"]
+    files = {}
+    for name in latest["files"]:
+        text = (latest["dir"] / name).read_text()
+        lines = text.splitlines(keepends=True)
+        header = next(csv.reader([lines[0]]))
+        at = header.index("SUBJID")
+        kept = [lines[0]] + [ln for ln in lines[1:] if next(csv.reader([ln]))[at] != gone]
+        files[name] = (["".join(kept).encode()], len(kept) - 1)
+    tid = transfer_id_for(site, stamp)
+    write_transfer_chunks(landing, site, stamp, files, tid)
+    return gone, tid
+
+
+@pytest.fixture(scope="module")
+def next_transfer(synthetic_landing, tmp_path_factory):
+    """A warehouse built with one site's newest transfer held back, then by subject once it
+    is sent."""
+    tmp = tmp_path_factory.mktemp("by_subject")
+    landing = tmp / "landing"
+    shutil.copytree(synthetic_landing, landing)
+    hold = hold_back(landing, tmp / "held")
+    warehouse = tmp / "incremental" / "warehouse.duckdb"
+    _run(landing, warehouse)
+    assert _state(warehouse)[:2] == (True, False)
+    sent = send_held_back(landing, tmp / "held", hold)
+    _run(landing, warehouse)
+    return tmp, landing, warehouse, sent
+
+
+def test_a_sites_next_transfer_built_by_subject_equals_a_full_build(next_transfer):
+    tmp, landing, warehouse, sent = next_transfer
+    done, by_subject, reason, scope = _state(warehouse)
+    assert (done, by_subject) == (True, True), reason
+    assert "1 site(s)" in reason and "cut-off" in reason, reason
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        subjects, restamped, cutoff = con.execute(
+            "select count(*), count(*) filter (where USUBJID not in "
+            "(select USUBJID from quality.build_scope)), any_value(CUTOFFDT) from adam.adsl"
+        ).fetchone()
+        (site_subjects,) = con.execute(
+            "select count(*) from adam.adsl where SITEID = ?", [sent["site_id"]]
+        ).fetchone()
+    # Not vacuous: the scope holds the site and fewer than everyone, and the subjects
+    # outside it were only restamped to the new cut-off.
+    assert site_subjects <= scope < subjects
+    assert restamped == subjects - scope > 0
+    assert str(cutoff) == sent["extract_datetime"][:10]
+    _assert_same_build(warehouse, _fresh(landing, tmp, "fresh_next"))
+
+
+def test_a_deleted_subject_is_gone_by_subject_as_in_a_full_build(next_transfer):
+    tmp, landing, warehouse, sent = next_transfer
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        site = con.execute(
+            "select SITEID from adam.adsl where SITEID <> ? order by 1 limit 1", [sent["site_id"]]
+        ).fetchone()[0]
+    gone, _ = _delete_subject(landing, site)
+    _run(landing, warehouse)
+    assert _state(warehouse)[:2] == (True, True)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute(
+            "select count(*) from adam.adsl where USUBJID like ?", [f"%-{gone}"]
+        ).fetchone() == (0,)
+    _assert_same_build(warehouse, _fresh(landing, tmp, "fresh_deleted"))
+
+
+def test_a_correction_under_a_pinned_cutoff_built_by_subject_equals_a_full_build(
+    synthetic_landing, tmp_path
+):
+    landing = tmp_path / "landing"
+    shutil.copytree(synthetic_landing, landing)
+    warehouse = tmp_path / "incremental" / "warehouse.duckdb"
+    pinned = "2026-09-30"
+    _run(landing, warehouse, cutoff=pinned)
+    written = redeliver(landing, change="ae")
+    _run(landing, warehouse, cutoff=pinned)
+    done, by_subject, reason, scope = _state(warehouse)
+    assert (done, by_subject) == (True, True) and "cut-off" not in reason, reason
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        sites = con.execute("select distinct split_part(SUBJID, '-', 1) from quality.build_scope")
+        assert sites.fetchall() == [(written["site_id"],)]
+    assert 0 < scope < 60
+    _assert_same_build(warehouse, _fresh(landing, tmp_path, "fresh", cutoff=pinned))
+
+
+def test_what_makes_a_build_full(next_transfer, tmp_path):
+    """On a copy of the warehouse the cases left: the same inputs build by subject; another
+    project, other vars, a missing table or a build that did not finish build in full."""
+    _, _, warehouse, _ = next_transfer
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse, copy)
+    project = build_scope.project_fingerprint(dbt_project.project_dir)
+    relations = _built_relations()
+    with duckdb.connect(str(copy)) as con:
+
+        def decide(**changed):
+            args = {"project": project, "dbt_vars": {}, "relations": relations} | changed
+            return build_scope.decide(con, **args)
+
+        same = decide()
+        assert same.by_subject and same.scope == () and same.reason.startswith("0 site(s)")
+        assert not decide(project="another").by_subject
+        assert "vars" in decide(dbt_vars={"as_of": "2026-10-01T00:00:00"}).reason
+        assert "vars" in decide(dbt_vars={"cutoff": "2026-10-01"}).reason
+        assert "missing" in decide(relations=[*relations, ("adam", "adxx")]).reason
+        build_scope.start(con, same)  # as a build that then failed
+        assert decide().reason == "the last build did not finish"
+        con.execute("drop table quality.build_state")
+        assert decide().reason == "no earlier build in this warehouse"
