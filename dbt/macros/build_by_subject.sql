@@ -101,11 +101,21 @@
     {%- if build_is_by_subject() -%}
     update {{ this }} as stamped
     set {{ assignments }}
-    from (select cutoff_date as new_cutoff from {{ ref('stg_data_cut') }}) as data_cut
+    from (select cutoff_date as new_cutoff from {{ relation_of('stg_data_cut') }}) as data_cut
     {%- if from_clause %}, {{ from_clause }}{% endif %}
     where ({{ condition }})
         and stamped.usubjid not in (select USUBJID from quality.build_scope)
     {%- endif -%}
+{% endmacro %}
+
+{#- A model's relation without ref(): a ref only in a hook would be a dependency dbt cannot see
+    when it parses (and each unit test of the model would need it as an input). Both models
+    are built before any model whose hook reads them. -#}
+{% macro relation_of(model_name) %}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set node = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+        | selectattr('name', 'equalto', model_name) | first -%}
+    {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }}
 {% endmacro %}
 
 {#- The rows holding the cut-off's value, one macro per rule (adam.md). -#}
@@ -141,5 +151,5 @@
         ~ "stamped.paramcd = 'BOR'"
         ~ " or (stamped.paramcd = 'BORIND' and subject.MELDT is null and subject.EOTDT is null)"
         ~ " or (stamped.paramcd = 'BORASCT' and subject.MNTSDT is null and subject.EOTDT is null))",
-        ref('adsl') ~ ' as subject') -}}
+        relation_of('adsl') ~ ' as subject') -}}
 {% endmacro %}

@@ -17,10 +17,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -139,15 +141,30 @@ def next_transfer(synthetic_landing, tmp_path_factory):
     _run(landing, warehouse)
     assert _state(warehouse)[:2] == (True, False)
     sent = send_held_back(landing, tmp / "held", hold)
-    _run(landing, warehouse)
-    return tmp, landing, warehouse, sent
+    # Recorded in an instance of its own, so the test can read what the UI shows.
+    home = tmp / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        _run(landing, warehouse)
+        with dg.DagsterInstance.get() as instance:
+            event = instance.get_latest_materialization_event(dg.AssetKey(["adam", "adsl"]))
+            metadata = {k: v.value for k, v in event.asset_materialization.metadata.items()}
+    finally:
+        del os.environ["DAGSTER_HOME"]
+    return tmp, landing, warehouse, sent, metadata
 
 
 def test_a_sites_next_transfer_built_by_subject_equals_a_full_build(next_transfer):
-    tmp, landing, warehouse, sent = next_transfer
+    tmp, landing, warehouse, sent, metadata = next_transfer
     done, by_subject, reason, scope = _state(warehouse)
     assert (done, by_subject) == (True, True), reason
     assert "1 site(s)" in reason and "cut-off" in reason, reason
+    # The Dagster UI says so on each model's materialization.
+    assert metadata["dbt_build"] == "by subject"
+    assert metadata["dbt_build_reason"] == reason
+    assert metadata["subjects_rebuilt"] == scope
     with duckdb.connect(str(warehouse), read_only=True) as con:
         subjects, restamped, cutoff = con.execute(
             "select count(*), count(*) filter (where USUBJID not in "
@@ -165,7 +182,7 @@ def test_a_sites_next_transfer_built_by_subject_equals_a_full_build(next_transfe
 
 
 def test_a_deleted_subject_is_gone_by_subject_as_in_a_full_build(next_transfer):
-    tmp, landing, warehouse, sent = next_transfer
+    tmp, landing, warehouse, sent, _ = next_transfer
     with duckdb.connect(str(warehouse), read_only=True) as con:
         site = con.execute(
             "select SITEID from adam.adsl where SITEID <> ? order by 1 limit 1", [sent["site_id"]]
@@ -202,7 +219,7 @@ def test_a_correction_under_a_pinned_cutoff_built_by_subject_equals_a_full_build
 def test_what_makes_a_build_full(next_transfer, tmp_path):
     """On a copy of the warehouse the cases left: the same inputs build by subject; another
     project, other vars, a missing table or a build that did not finish build in full."""
-    _, _, warehouse, _ = next_transfer
+    _, _, warehouse, _, _ = next_transfer
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(warehouse, copy)
     project = build_scope.project_fingerprint(dbt_project.project_dir)

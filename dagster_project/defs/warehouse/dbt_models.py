@@ -94,7 +94,7 @@ def warehouse_dbt_models(
         "resource_type:unit_test",
     ]
     try:
-        invocation_id = yield from _build(context, dbt, warehouse, args)
+        invocation_id = yield from _build(context, dbt, warehouse, args, _build_metadata(decision))
     finally:
         # dbt's on-run-end does this too; here it also holds when dbt did not get that far.
         with warehouse.connect() as con:
@@ -123,14 +123,35 @@ def _built_relations() -> list[tuple[str, str]]:
     ]
 
 
-def _build(context, dbt: DbtCliResource, warehouse: Warehouse, args: list[str]):
-    """dbt's events as they come; returns dbt's invocation id."""
+def _build_metadata(decision: build_scope.Decision) -> dict[str, Any]:
+    """What each model's materialization says about the build that wrote it."""
+    return {
+        "dbt_build": "by subject" if decision.by_subject else "full",
+        "dbt_build_reason": decision.reason,
+        "subjects_rebuilt": len(decision.scope) if decision.by_subject else "all",
+    }
+
+
+def _build(
+    context,
+    dbt: DbtCliResource,
+    warehouse: Warehouse,
+    args: list[str],
+    metadata: dict[str, Any],
+):
+    """dbt's events as they come, each model's with ``metadata``; returns dbt's invocation
+    id."""
     invocation = dbt.cli(args, context=context, target_path=warehouse.settings.dbt_target)
     # dbt builds in its own process; this one only relays its events meanwhile, so it imports
     # what the steps after dbt need (lib/warm_imports.py).
     import_in_background()
     try:
-        yield from invocation.stream()
+        for event in invocation.stream():
+            yield (
+                event.with_metadata({**event.metadata, **metadata})
+                if isinstance(event, dg.Output)
+                else event
+            )
     except BaseException:
         # dagster-dbt's stdout reader swallows GeneratorExit, so when event handling fails the
         # dbt child lives on holding the DuckDB lock; end it so the failure stays contained.

@@ -1,4 +1,5 @@
-{{ config(sort_by='USUBJID, AESPID') }}
+{%- set sort_by = 'USUBJID, AESPID' -%}
+{{ config(sort_by=sort_by) }}
 {#- adam.md, ADAE: one row per adverse event (key USUBJID, AESPID), ADaM names. -#}
 with
 
@@ -49,4 +50,4 @@ from adverse_events
 inner join subjects
     on adverse_events.usubjid = subjects.USUBJID
 -- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
-order by {{ config.get('sort_by') }}
+order by {{ sort_by }}

@@ -1,4 +1,5 @@
-{{ config(sort_by='USUBJID, EXTRT, APHASE') }}
+{%- set sort_by = 'USUBJID, EXTRT, APHASE' -%}
+{{ config(sort_by=sort_by) }}
 {#- adam.md, ADEX: one row per subject x drug x phase, plus per-drug totals with APHASE = ALL, ADaM names. -#}
 with
 
@@ -32,4 +33,4 @@ from exposure
 inner join subjects_in_adsl
     on exposure.usubjid = subjects_in_adsl.USUBJID
 -- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
-order by {{ config.get('sort_by') }}
+order by {{ sort_by }}

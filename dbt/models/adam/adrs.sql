@@ -1,4 +1,5 @@
-{{ config(sort_by='USUBJID, ASEQ') }}
+{%- set sort_by = 'USUBJID, ASEQ' -%}
+{{ config(sort_by=sort_by) }}
 {#- adam.md, ADRS: responses and MRD, BDS, one row per subject x parameter x date. Derivations live
     in the intermediate models; this model stacks them, codes AVAL/AVALC and numbers the rows. -#}
 with
@@ -127,4 +128,4 @@ inner join subjects
 inner join parameters
     on stacked.paramcd = parameters.paramcd
 -- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
-order by {{ config.get('sort_by') }}
+order by {{ sort_by }}

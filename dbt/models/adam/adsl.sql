@@ -1,4 +1,5 @@
-{{ config(sort_by='USUBJID', post_hook="{{ restamp_adsl_cutoff() }}") }}
+{%- set sort_by = 'USUBJID' -%}
+{{ config(sort_by=sort_by, post_hook="{{ restamp_adsl_cutoff() }}") }}
 {#- adam.md, ADSL: one row per screened or enrolled subject, i.e. every enr record with a consent
     (ICFDT) on or before the cut-off (staging drops later consents); screen failures carry an empty
     ITTFL. Each derivation lives in its own int_subject_* model; this model only assembles them. -#}
@@ -131,4 +132,4 @@ left join last_alive on consented_subjects.usubjid = last_alive.usubjid
 left join disease_dates on consented_subjects.usubjid = disease_dates.usubjid
 left join next_therapy on consented_subjects.usubjid = next_therapy.usubjid
 -- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
-order by {{ config.get('sort_by') }}
+order by {{ sort_by }}

@@ -1,5 +1,5 @@
-{{ config(sort_by='USUBJID, PARAMN', post_hook="{{ restamp_adtte_censored_at_cutoff() }}") }}
-{%- do ref('stg_data_cut') -%}{#- the post-hook's restamp reads it (macros/build_by_subject.sql) -#}
+{%- set sort_by = 'USUBJID, PARAMN' -%}
+{{ config(sort_by=sort_by, post_hook="{{ restamp_adtte_censored_at_cutoff() }}") }}
 {#- adam.md, ADTTE: time to event, BDS, one row per subject x parameter. The int_tte_* models pick
     the event or censoring rule; this model applies the shared conventions: a censoring date
     before STARTDT is raised to STARTDT, AVAL = ADT - STARTDT + 1 days, CMPEVFL = Y on competing
@@ -95,4 +95,4 @@ inner join subjects
 inner join parameters
     on censoring_date_raised_to_start.paramcd = parameters.paramcd
 -- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
-order by {{ config.get('sort_by') }}
+order by {{ sort_by }}

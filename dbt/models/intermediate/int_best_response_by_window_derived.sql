@@ -1,5 +1,4 @@
 {{ config(post_hook="{{ restamp_best_response_windows_at_cutoff() }}") }}
-{%- do ref('stg_data_cut') -%}{#- the post-hook's restamp reads it (macros/build_by_subject.sql) -#}
 {#- adam.md, ADRS: BORIND, BORASCT, BOR. One row per ITT subject x parameter: the best response
     (lowest rank) among the counted assessments (on or before the first PD) dated in the
     parameter's window, and the date of the first assessment that reached it; NE with no date when

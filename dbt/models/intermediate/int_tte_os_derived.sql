@@ -1,5 +1,4 @@
 {{ config(post_hook="{{ restamp_tte_censored_at_cutoff() }}") }}
-{%- do ref('stg_data_cut') -%}{#- the post-hook's restamp reads it (macros/build_by_subject.sql) -#}
 {#- adam.md, ADTTE OS: ITT, STARTDT = ICFDT. Event: DTHDT. Censoring, first that applies:
     withdrawal of consent (DCSREAS = WITHDRAWAL BY SUBJECT) at EOSDT (4); LOST TO FOLLOW-UP at
     LSTALVDT (2); otherwise CUTOFFDT (3), also for subjects who left for any other reason. -#}

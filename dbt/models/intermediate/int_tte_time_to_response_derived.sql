@@ -1,5 +1,4 @@
 {{ config(post_hook="{{ restamp_tte_censored_at_cutoff() }}") }}
-{%- do ref('stg_data_cut') -%}{#- the post-hook's restamp reads it (macros/build_by_subject.sql) -#}
 {#- adam.md, ADTTE TTPR / TTVGPR / TTCR / TTSCR: ITT, STARTDT = ICFDT. Event: the first RSDT with a
     response at least PR / VGPR / CR / SCR, among assessments on or before the first PD. Censoring,
     first that applies: LOST TO FOLLOW-UP at LSTALVDT (2); LEFT (EOSDT, any reason but death) or

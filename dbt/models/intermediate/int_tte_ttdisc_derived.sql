@@ -1,5 +1,4 @@
 {{ config(post_hook="{{ restamp_tte_censored_at_cutoff() }}") }}
-{%- do ref('stg_data_cut') -%}{#- the post-hook's restamp reads it (macros/build_by_subject.sql) -#}
 {#- adam.md, ADTTE TTDISC: safety population (SAFFL = Y), STARTDT = TRTSDT.
     With an END OF TREATMENT record (EOTDT present), DCTREAS decides at EOTDT: ADVERSE EVENT, or
     DEATH with DTHCAUS ADVERSE EVENT / SECOND PRIMARY MALIGNANCY, is the event (0); PROGRESSIVE
