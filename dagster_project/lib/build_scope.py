@@ -174,7 +174,7 @@ def decide(
     if previous is None:
         return Decision(False, "no earlier build in this warehouse")
     if not previous["done"]:
-        return Decision(False, "the last build did not finish")
+        return Decision(False, "the last build did not finish, or built only some models")
     if previous["project"] != project:
         return Decision(False, "the dbt project or its engine changed")
     if previous["vars"] != json.dumps(dbt_vars, sort_keys=True):
@@ -227,15 +227,22 @@ def end(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def finish(
-    con: duckdb.DuckDBPyConnection, decision: Decision, *, project: str, dbt_vars: dict[str, str]
+    con: duckdb.DuckDBPyConnection,
+    decision: Decision,
+    *,
+    project: str,
+    dbt_vars: dict[str, str],
+    done: bool = True,
 ) -> None:
-    """After dbt succeeded: the state this build leaves, marked done."""
+    """After dbt succeeded: the state this build leaves, marked done unless ``done`` is false
+    (a build of some models only: the next build is full)."""
     end(con)
     in_force, cutoff = _in_force(con)
     con.execute(f"delete from {STATE}")
     con.execute(
-        f"insert into {STATE} values (true, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
+        f"insert into {STATE} values (?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
         [
+            done,
             project,
             json.dumps(dbt_vars, sort_keys=True),
             json.dumps(in_force, sort_keys=True),

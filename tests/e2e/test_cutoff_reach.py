@@ -23,7 +23,8 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.contract import FORMS, STUDY_ID
+from dagster_project.lib.build_scope import dated_rows_in_force
+from dagster_project.lib.contract import STUDY_ID
 from tests.conftest import bench_module
 
 # C0 is at least this many days before the warehouse's cut-off C1: in the 60-subject trial a
@@ -54,41 +55,14 @@ CUTOFF_VALUED = {
 }
 
 
-def _latest_day(column: str) -> str:
-    """The last day a (partial) date can mean: 'YYYY' -> 31 Dec, 'YYYY-MM' -> the month's last
-    day; NULL when the text is no date (the caller counts it as unknown)."""
-    return (
-        f"case length({column}) "
-        f"when 4 then try_cast({column} || '-12-31' as date) "
-        f"when 7 then cast(try_cast({column} || '-01' as date) + interval 1 month "
-        f"- interval 1 day as date) "
-        f"else try_cast({column} as date) end"
-    )
-
-
 def _last_days(con) -> dict[str, date | None]:
     """USUBJID of each ADSL subject -> the latest day any of its dates in the transfers in force
     can mean (contract types date and partial_date, a partial date at its last possible day);
-    None when it has no date; date.max when a date does not parse (it counts as after any
-    cut-off)."""
-    parts = []
-    for form in FORMS.values():
-        for column in form.columns:
-            if column.type not in ("date", "partial_date"):
-                continue
-            value = f"raw_rows.{column.name}"
-            day = value if column.type == "date" else _latest_day(value)
-            parts.append(
-                f"select raw_rows.SUBJID as subjid, "
-                f"case when {value} is not null and {day} is null then date '9999-12-31' "
-                f"else {day} end as day "
-                f"from raw.{form.name} as raw_rows "
-                "join staging.stg_transfers_in_force as in_force "
-                "on raw_rows.TRANSFER_ID = in_force.transfer_id"
-            )
+    None when it has no date; 9999-12-31 when a date does not parse (it counts as after any
+    cut-off). The same rows as the build by subject's scope (lib/build_scope.py)."""
     rows = con.execute(
         f"""
-        with dated as ({" union all ".join(parts)}),
+        with dated as ({dated_rows_in_force("staging.stg_transfers_in_force")}),
         reach as (
             select '{STUDY_ID}-' || subjid as usubjid, max(day) as last_day
             from dated

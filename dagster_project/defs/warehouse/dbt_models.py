@@ -73,9 +73,16 @@ def warehouse_dbt_models(
     os.environ["ISADEX_DBT_DB"] = str(warehouse.settings.work_db)
     dbt_vars = warehouse.dbt_vars()
     project = build_scope.project_fingerprint(dbt_project.project_dir)
+    # A selection of models (the UI) rebuilds only those: in full, and the state is left not
+    # done, because the models not selected still reflect the earlier transfers.
+    whole_project = set(context.selected_asset_keys) == set(warehouse_dbt_models.keys)
     with warehouse.connect() as con:
-        decision = build_scope.decide(
-            con, project=project, dbt_vars=dbt_vars, relations=_built_relations()
+        decision = (
+            build_scope.decide(
+                con, project=project, dbt_vars=dbt_vars, relations=_built_relations()
+            )
+            if whole_project
+            else build_scope.Decision(False, "a selection of the dbt models")
         )
         build_scope.start(con, decision)
     context.log.info(
@@ -100,7 +107,7 @@ def warehouse_dbt_models(
         with warehouse.connect() as con:
             build_scope.end(con)
     with warehouse.connect() as con:
-        build_scope.finish(con, decision, project=project, dbt_vars=dbt_vars)
+        build_scope.finish(con, decision, project=project, dbt_vars=dbt_vars, done=whole_project)
         # The dbt invocation id ties this run's models to dbt's own logs; quality.runs
         # records it.
         con.execute(
