@@ -7,9 +7,10 @@ and the tables written in an order (the ADaM datasets, findings) the same order:
 the fingerprints read them by row position.
 
 The cases: a site's real next transfer with the cut-off moving (some subjects outside the scope
-then only have the cut-off restamped), a subject deleted by its site, and a correction under a
-pinned cut-off. The decision itself (what makes a build full) is checked on the warehouse the
-cases leave.
+then only have the cut-off restamped), sent with another site's transfer that deletes a
+subject; and a correction under a pinned cut-off. (tests/e2e/test_incremental_reuse.py's second
+run is a build by subject too: a correction, the default cut-off unchanged.) The decision
+itself (what makes a build full) is checked on the warehouse the first case leaves.
 """
 
 from __future__ import annotations
@@ -131,8 +132,8 @@ def _delete_subject(landing: Path, site: str, after_days: int = 1) -> tuple[str,
 
 @pytest.fixture(scope="module")
 def next_transfer(synthetic_landing, tmp_path_factory):
-    """A warehouse built with one site's newest transfer held back, then by subject once it
-    is sent."""
+    """A warehouse built with one site's newest transfer held back; then, by subject, once it
+    is sent together with another site's transfer that deletes a subject."""
     tmp = tmp_path_factory.mktemp("by_subject")
     landing = tmp / "landing"
     shutil.copytree(synthetic_landing, landing)
@@ -140,7 +141,12 @@ def next_transfer(synthetic_landing, tmp_path_factory):
     warehouse = tmp / "incremental" / "warehouse.duckdb"
     _run(landing, warehouse)
     assert _state(warehouse)[:2] == (True, False)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        other_site = con.execute(
+            "select min(SITEID) from adam.adsl where SITEID <> ?", [hold["site_id"]]
+        ).fetchone()[0]
     sent = send_held_back(landing, tmp / "held", hold)
+    gone, _ = _delete_subject(landing, other_site)
     # Recorded in an instance of its own, so the test can read what the UI shows.
     home = tmp / "dagster_home"
     home.mkdir()
@@ -153,48 +159,38 @@ def next_transfer(synthetic_landing, tmp_path_factory):
             metadata = {k: v.value for k, v in event.asset_materialization.metadata.items()}
     finally:
         del os.environ["DAGSTER_HOME"]
-    return tmp, landing, warehouse, sent, metadata
+    return tmp, landing, warehouse, sent | {"deleted": gone, "other_site": other_site}, metadata
 
 
 def test_a_sites_next_transfer_built_by_subject_equals_a_full_build(next_transfer):
     tmp, landing, warehouse, sent, metadata = next_transfer
     done, by_subject, reason, scope = _state(warehouse)
     assert (done, by_subject) == (True, True), reason
-    assert "1 site(s)" in reason and "cut-off" in reason, reason
+    assert "2 site(s)" in reason and "cut-off" in reason, reason
     # The Dagster UI says so on each model's materialization.
     assert metadata["dbt_build"] == "by subject"
     assert metadata["dbt_build_reason"] == reason
     assert metadata["subjects_rebuilt"] == scope
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        subjects, restamped, cutoff = con.execute(
+        subjects, restamped, cutoffs = con.execute(
             "select count(*), count(*) filter (where USUBJID not in "
-            "(select USUBJID from quality.build_scope)), any_value(CUTOFFDT) from adam.adsl"
+            "(select USUBJID from quality.build_scope)), list(distinct CUTOFFDT) from adam.adsl"
         ).fetchone()
         (site_subjects,) = con.execute(
             "select count(*) from adam.adsl where SITEID = ?", [sent["site_id"]]
         ).fetchone()
+        # The subject its site deleted is gone from every table, as in a full build.
+        assert con.execute(
+            "select count(*) from adam.adsl where USUBJID like ?", [f"%-{sent['deleted']}"]
+        ).fetchone() == (0,)
     # Not vacuous: the scope holds the site and fewer than everyone, and the subjects
     # outside it were only restamped to the new cut-off.
-    assert site_subjects <= scope < subjects
-    assert restamped == subjects - scope > 0
-    assert str(cutoff) == sent["extract_datetime"][:10]
+    # (The scope also holds the deleted subject, who has no ADSL row any more.)
+    assert site_subjects <= scope - 1 < subjects
+    assert restamped == subjects - (scope - 1) > 0
+    # Every subject at the new cut-off: the day after the sent transfer's, the deletion's.
+    assert len(cutoffs) == 1 and str(cutoffs[0]) > sent["extract_datetime"][:10]
     _assert_same_build(warehouse, _fresh(landing, tmp, "fresh_next"))
-
-
-def test_a_deleted_subject_is_gone_by_subject_as_in_a_full_build(next_transfer):
-    tmp, landing, warehouse, sent, _ = next_transfer
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        site = con.execute(
-            "select SITEID from adam.adsl where SITEID <> ? order by 1 limit 1", [sent["site_id"]]
-        ).fetchone()[0]
-    gone, _ = _delete_subject(landing, site)
-    _run(landing, warehouse)
-    assert _state(warehouse)[:2] == (True, True)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        assert con.execute(
-            "select count(*) from adam.adsl where USUBJID like ?", [f"%-{gone}"]
-        ).fetchone() == (0,)
-    _assert_same_build(warehouse, _fresh(landing, tmp, "fresh_deleted"))
 
 
 def test_a_correction_under_a_pinned_cutoff_built_by_subject_equals_a_full_build(

@@ -4,7 +4,7 @@
 with
 
 adverse_events as (
-    select * from {{ ref('int_ae_worst_grade_flagged') }}
+    select * from {{ subject_ref('int_ae_worst_grade_flagged') }}
 ),
 
 subjects as (
@@ -13,7 +13,7 @@ subjects as (
         SAFFL,
         TRTSDT,
         TRTEDT
-    from {{ ref('adsl') }}
+    from {{ subject_ref('adsl') }}
 )
 
 select

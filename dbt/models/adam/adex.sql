@@ -4,11 +4,11 @@
 with
 
 exposure as (
-    select * from {{ ref('int_exposure_summarised') }}
+    select * from {{ subject_ref('int_exposure_summarised') }}
 ),
 
 subjects_in_adsl as (
-    select USUBJID from {{ ref('adsl') }}
+    select USUBJID from {{ subject_ref('adsl') }}
 )
 
 select

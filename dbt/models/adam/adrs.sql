@@ -9,7 +9,7 @@ subjects as (
         STUDYID as studyid,
         USUBJID as usubjid,
         ITTFL as ittfl
-    from {{ ref('adsl') }}
+    from {{ subject_ref('adsl') }}
 ),
 
 assessments as (
@@ -25,15 +25,15 @@ counted_assessments as (
     select
         usubjid,
         assessment_date
-    from {{ ref('int_responses_before_progression_filtered') }}
+    from {{ subject_ref('int_responses_before_progression_filtered') }}
 ),
 
 best_responses as (
-    select * from {{ ref('int_best_response_by_window_derived') }}
+    select * from {{ subject_ref('int_best_response_by_window_derived') }}
 ),
 
 mrd_windows as (
-    select * from {{ ref('int_mrd_windows_evaluated') }}
+    select * from {{ subject_ref('int_mrd_windows_evaluated') }}
 ),
 
 parameters as (

@@ -26,39 +26,39 @@ data_cut as (
 ),
 
 age as (
-    select * from {{ ref('int_subject_age_derived') }}
+    select * from {{ subject_ref('int_subject_age_derived') }}
 ),
 
 diagnosis_date as (
-    select * from {{ ref('int_subject_diagnosis_imputed') }}
+    select * from {{ subject_ref('int_subject_diagnosis_imputed') }}
 ),
 
 populations as (
-    select * from {{ ref('int_subject_populations_flagged') }}
+    select * from {{ subject_ref('int_subject_populations_flagged') }}
 ),
 
 treatment_dates as (
-    select * from {{ ref('int_subject_treatment_dates_derived') }}
+    select * from {{ subject_ref('int_subject_treatment_dates_derived') }}
 ),
 
 disposition as (
-    select * from {{ ref('int_subject_disposition_pivoted') }}
+    select * from {{ subject_ref('int_subject_disposition_pivoted') }}
 ),
 
 death as (
-    select * from {{ ref('int_subject_death_imputed') }}
+    select * from {{ subject_ref('int_subject_death_imputed') }}
 ),
 
 last_alive as (
-    select * from {{ ref('int_subject_last_alive_capped') }}
+    select * from {{ subject_ref('int_subject_last_alive_capped') }}
 ),
 
 disease_dates as (
-    select * from {{ ref('int_subject_disease_dates_derived') }}
+    select * from {{ subject_ref('int_subject_disease_dates_derived') }}
 ),
 
 next_therapy as (
-    select * from {{ ref('int_subject_next_therapy_pivoted') }}
+    select * from {{ subject_ref('int_subject_next_therapy_pivoted') }}
 ),
 
 consented_subjects as (

@@ -10,7 +10,7 @@ subjects as (
     select
         STUDYID as studyid,
         USUBJID as usubjid
-    from {{ ref('adsl') }}
+    from {{ subject_ref('adsl') }}
 ),
 
 {%- set tte_models = [

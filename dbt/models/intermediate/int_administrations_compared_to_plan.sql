@@ -10,7 +10,7 @@ subjects as (
     select
         USUBJID as usubjid,
         AGE as age
-    from {{ ref('adsl') }}
+    from {{ subject_ref('adsl') }}
 ),
 
 plan_by_age as (

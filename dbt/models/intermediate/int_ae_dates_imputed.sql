@@ -12,7 +12,7 @@ subjects as (
         TRTSDT as treatment_start_date,
         DTHDT as death_date,
         CUTOFFDT as cutoff_date
-    from {{ ref('adsl') }}
+    from {{ subject_ref('adsl') }}
 ),
 
 end_date_imputed as (

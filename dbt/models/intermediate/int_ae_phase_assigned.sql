@@ -3,7 +3,7 @@
 with
 
 adverse_events as (
-    select * from {{ ref('int_ae_dates_imputed') }}
+    select * from {{ subject_ref('int_ae_dates_imputed') }}
 ),
 
 subjects as (
@@ -14,7 +14,7 @@ subjects as (
         MELDT as melphalan_date,
         MNTSDT as maintenance_start_date,
         CUTOFFDT as cutoff_date
-    from {{ ref('adsl') }}
+    from {{ subject_ref('adsl') }}
 ),
 
 treatment_window as (

@@ -4,7 +4,7 @@
 with
 
 adverse_events as (
-    select * from {{ ref('int_ae_phase_assigned') }}
+    select * from {{ subject_ref('int_ae_phase_assigned') }}
 ),
 
 treatment_emergent_graded as (

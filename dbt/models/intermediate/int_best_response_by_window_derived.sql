@@ -12,7 +12,7 @@ itt_subjects as (
         MNTSDT as maintenance_start_date,
         EOTDT as end_of_treatment_date,
         CUTOFFDT as cutoff_date
-    from {{ ref('adsl') }}
+    from {{ subject_ref('adsl') }}
     where ITTFL = 'Y'
 ),
 
@@ -21,7 +21,7 @@ counted_assessments as (
         usubjid,
         assessment_date,
         response_rank
-    from {{ ref('int_responses_before_progression_filtered') }}
+    from {{ subject_ref('int_responses_before_progression_filtered') }}
     where response_rank is not null
 ),
 

@@ -3,11 +3,11 @@
 with
 
 planned_doses as (
-    select * from {{ ref('int_dose_schedule_expanded') }}
+    select * from {{ subject_ref('int_dose_schedule_expanded') }}
 ),
 
 administrations as (
-    select * from {{ ref('int_administrations_compared_to_plan') }}
+    select * from {{ subject_ref('int_administrations_compared_to_plan') }}
 ),
 
 treated_subjects as (

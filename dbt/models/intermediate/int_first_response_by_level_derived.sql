@@ -9,7 +9,7 @@ counted_assessments as (
         usubjid,
         assessment_date,
         response_rank
-    from {{ ref('int_responses_before_progression_filtered') }}
+    from {{ subject_ref('int_responses_before_progression_filtered') }}
 ),
 
 first_response_by_level as (

@@ -7,7 +7,7 @@ itt_subjects as (
         USUBJID as usubjid,
         ASCTDT as asct_date,
         EOSDT as end_of_study_date
-    from {{ ref('adsl') }}
+    from {{ subject_ref('adsl') }}
     where ITTFL = 'Y'
 ),
 
@@ -15,7 +15,7 @@ negatives as (
     select
         usubjid,
         sample_date
-    from {{ ref('int_mrd_results_classified') }}
+    from {{ subject_ref('int_mrd_results_classified') }}
     where is_negative_at_1e5
 ),
 
@@ -23,7 +23,7 @@ positives as (
     select
         usubjid,
         sample_date
-    from {{ ref('int_mrd_results_classified') }}
+    from {{ subject_ref('int_mrd_results_classified') }}
     where is_positive
 ),
 

@@ -14,7 +14,7 @@ deaths as (
 ),
 
 last_alive as (
-    select * from {{ ref('int_subject_last_alive_derived') }}
+    select * from {{ subject_ref('int_subject_last_alive_derived') }}
 ),
 
 dated_deaths as (

@@ -11,7 +11,7 @@ disposition_events as (
 ),
 
 subjects as (
-    select usubjid, is_itt from {{ ref('int_subject_populations_flagged') }}
+    select usubjid, is_itt from {{ subject_ref('int_subject_populations_flagged') }}
 ),
 
 end_of_treatment as (

@@ -4,11 +4,11 @@
 with
 
 last_alive as (
-    select * from {{ ref('int_subject_last_alive_derived') }}
+    select * from {{ subject_ref('int_subject_last_alive_derived') }}
 ),
 
 deaths as (
-    select * from {{ ref('int_subject_death_imputed') }}
+    select * from {{ subject_ref('int_subject_death_imputed') }}
 ),
 
 capped_at_death as (

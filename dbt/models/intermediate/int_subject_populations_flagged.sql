@@ -13,12 +13,12 @@ enrolment as (
 ),
 
 treatment_dates as (
-    select * from {{ ref('int_subject_treatment_dates_derived') }}
+    select * from {{ subject_ref('int_subject_treatment_dates_derived') }}
 ),
 
 assessments_up_to_first_progression as (
     -- shared with ADRS, so RESPFL and the DOR start date use one definition of "before the first PD".
-    select * from {{ ref('int_responses_before_progression_filtered') }}
+    select * from {{ subject_ref('int_responses_before_progression_filtered') }}
 ),
 
 intention_to_treat as (

@@ -12,10 +12,10 @@ responders as (
         adsl.DTHDT as death_date,
         adsl.DTHCAUS as death_cause,
         adsl.LSTALVDT as last_alive_date
-    from {{ ref('adsl') }} as adsl
+    from {{ subject_ref('adsl') }} as adsl
     -- left join: a responder without a qualifying assessment would show as an empty STARTDT,
     -- which the not_null test on ADTTE.STARTDT reports, instead of vanishing from DOR
-    left join {{ ref('int_first_response_by_level_derived') }} as first_response
+    left join {{ subject_ref('int_first_response_by_level_derived') }} as first_response
         on adsl.USUBJID = first_response.usubjid
     where adsl.RESPFL = 'Y' and adsl.ITTFL = 'Y'
 ),

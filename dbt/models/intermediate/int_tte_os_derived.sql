@@ -13,7 +13,7 @@ itt_subjects as (
         DCSREAS as study_discontinuation_reason,
         LSTALVDT as last_alive_date,
         CUTOFFDT as cutoff_date
-    from {{ ref('adsl') }}
+    from {{ subject_ref('adsl') }}
     where ITTFL = 'Y'
 ),
 

@@ -13,7 +13,7 @@ itt_subjects as (
         PDDT as progression_date,
         LSTASDT as last_assessment_date,
         LSTALVDT as last_alive_date
-    from {{ ref('adsl') }}
+    from {{ subject_ref('adsl') }}
     where ITTFL = 'Y'
 ),
 

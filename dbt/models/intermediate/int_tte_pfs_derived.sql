@@ -9,7 +9,7 @@ itt_subjects as (
         PDDT as progression_date,
         DTHDT as death_date,
         LSTASDT as last_assessment_date
-    from {{ ref('adsl') }}
+    from {{ subject_ref('adsl') }}
     where ITTFL = 'Y'
 ),
 

@@ -21,8 +21,8 @@ itt_subjects as (
         first_response.first_vgpr_or_better_date,
         first_response.first_cr_or_better_date,
         first_response.first_scr_date
-    from {{ ref('adsl') }} as adsl
-    left join {{ ref('int_first_response_by_level_derived') }} as first_response
+    from {{ subject_ref('adsl') }} as adsl
+    left join {{ subject_ref('int_first_response_by_level_derived') }} as first_response
         on adsl.USUBJID = first_response.usubjid
     where adsl.ITTFL = 'Y'
 ),

@@ -11,7 +11,7 @@ itt_subjects as (
         DTHDT as death_date,
         DTHCAUS as death_cause,
         LSTASDT as last_assessment_date
-    from {{ ref('adsl') }}
+    from {{ subject_ref('adsl') }}
     where ITTFL = 'Y'
 ),
 
