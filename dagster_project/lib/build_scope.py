@@ -167,9 +167,11 @@ def decide(
     project: str,
     dbt_vars: dict[str, str],
     relations: Iterable[tuple[str, str]],
+    min_subjects: int = 0,
 ) -> Decision:
     """Full or by subject, and the scope, for the build about to run on ``con``'s warehouse.
-    ``relations``: every (schema, name) the dbt project builds."""
+    ``relations``: every (schema, name) the dbt project builds; ``min_subjects``: below this
+    many subjects in ADSL the build is full (settings.by_subject_min_subjects says why)."""
     previous = _previous_state(con)
     if previous is None:
         return Decision(False, "no earlier build in this warehouse")
@@ -182,6 +184,11 @@ def decide(
     missing = sorted(set(relations) - _existing_relations(con))
     if missing:
         return Decision(False, f"{len(missing)} relation(s) missing, e.g. {'.'.join(missing[0])}")
+    (subjects,) = con.execute("select count(*) from adam.adsl").fetchone()
+    if subjects < min_subjects:
+        return Decision(
+            False, f"{subjects} subjects: under {min_subjects}, a full build costs less"
+        )
     in_force, cutoff = _in_force(con)
     previous_cutoff = previous["cutoff"]
     if cutoff < previous_cutoff:

@@ -23,6 +23,16 @@ def dbt_file_log_level() -> str:
     return os.environ.get("DBT_LOG_LEVEL_FILE") or "info"
 
 
+def by_subject_min_subjects() -> int:
+    """The trial size from which dbt builds by subject (lib/build_scope.py). Below it a full
+    build costs less than the bookkeeping of a build by subject (a temporary table, a schema
+    check, a merge and a few queries per model). `make bench`, 2026-12-03, dbt step of a
+    site's next transfer by subject against the full run's: 1,000 subjects 10.7 / 7.8 s,
+    10,000 12.7 / 11.1 s, 100,000 26.4 / 42.0 s; the line through the last two crosses at
+    ~18,000. ISADEX_BY_SUBJECT_MIN_SUBJECTS overrides it (the tests use 0)."""
+    return int(os.environ.get("ISADEX_BY_SUBJECT_MIN_SUBJECTS") or 20_000)
+
+
 @dataclass(frozen=True)
 class RunSettings:
     landing: Path

@@ -36,6 +36,16 @@ from tests.conftest import run_isadex
 
 pytestmark = pytest.mark.e2e
 
+
+@pytest.fixture(autouse=True, scope="module")
+def by_subject_at_any_size():
+    """A 60-subject trial builds in full by default (settings.by_subject_min_subjects); the
+    code path is the same at every size."""
+    os.environ["ISADEX_BY_SUBJECT_MIN_SUBJECTS"] = "0"
+    yield
+    del os.environ["ISADEX_BY_SUBJECT_MIN_SUBJECTS"]
+
+
 # Written in the order of their model (ORDER BY): compared row by row, not as sets.
 ORDERED = {"adsl", "adae", "adex", "adrs", "adtte", "findings", "findings_by_site"}
 
@@ -232,6 +242,7 @@ def test_what_makes_a_build_full(next_transfer, tmp_path):
         assert "vars" in decide(dbt_vars={"as_of": "2026-10-01T00:00:00"}).reason
         assert "vars" in decide(dbt_vars={"cutoff": "2026-10-01"}).reason
         assert "missing" in decide(relations=[*relations, ("adam", "adxx")]).reason
+        assert "a full build costs less" in decide(min_subjects=1_000).reason
         build_scope.start(con, same)  # as a build that then failed
         assert decide().reason.startswith("the last build did not finish")
         con.execute("drop table quality.build_state")

@@ -16,7 +16,7 @@ from dagster_dbt import (
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.defs.warehouse.project import dbt_project
 from dagster_project.lib import build_scope
-from dagster_project.lib.settings import dbt_file_log_level
+from dagster_project.lib.settings import by_subject_min_subjects, dbt_file_log_level
 from dagster_project.lib.warm_imports import import_in_background
 
 OWNERS_BY_LAYER = {
@@ -79,7 +79,11 @@ def warehouse_dbt_models(
     with warehouse.connect() as con:
         decision = (
             build_scope.decide(
-                con, project=project, dbt_vars=dbt_vars, relations=_built_relations()
+                con,
+                project=project,
+                dbt_vars=dbt_vars,
+                relations=_built_relations(),
+                min_subjects=by_subject_min_subjects(),
             )
             if whole_project
             else build_scope.Decision(False, "a selection of the dbt models")
