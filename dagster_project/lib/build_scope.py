@@ -50,9 +50,6 @@ class Decision:
     by_subject: bool
     reason: str
     scope: tuple[str, ...] = ()  # SUBJID
-    sites_changed: tuple[str, ...] = ()
-    previous_cutoff: date | None = None
-    cutoff: date | None = None
 
 
 def project_fingerprint(project_dir: Path) -> str:
@@ -146,7 +143,7 @@ def _in_force(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], date]:
 
 
 def _previous_state(con: duckdb.DuckDBPyConnection) -> dict | None:
-    if (STATE.split(".")[0], STATE.split(".")[1]) not in _existing_relations(con):
+    if tuple(STATE.split(".")) not in _existing_relations(con):
         return None
     row = con.execute(f"select DONE, PROJECT, VARS, IN_FORCE, CUTOFF from {STATE}").fetchone()
     if row is None:
@@ -202,7 +199,7 @@ def decide(
     reason = f"{len(sites)} site(s) with a new transfer in force" + (
         f", cut-off {previous_cutoff} -> {cutoff}" if cutoff != previous_cutoff else ""
     )
-    return Decision(True, reason, tuple(sorted(scope)), tuple(sites), previous_cutoff, cutoff)
+    return Decision(True, reason, tuple(sorted(scope)))
 
 
 def start(con: duckdb.DuckDBPyConnection, decision: Decision) -> None:
@@ -241,9 +238,8 @@ def finish(
     dbt_vars: dict[str, str],
     done: bool = True,
 ) -> None:
-    """After dbt succeeded: the state this build leaves, marked done unless ``done`` is false
-    (a build of some models only: the next build is full)."""
-    end(con)
+    """After dbt succeeded (and ``end``): the state this build leaves, marked done unless
+    ``done`` is false (a build of some models only: the next build is full)."""
     in_force, cutoff = _in_force(con)
     con.execute(f"delete from {STATE}")
     con.execute(

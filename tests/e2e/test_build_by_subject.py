@@ -50,15 +50,6 @@ def by_subject_at_any_size():
 ORDERED = {"adsl", "adae", "adex", "adrs", "adtte", "findings", "findings_by_site"}
 
 
-def _manifest_relations() -> list[tuple[str, str]]:
-    manifest = json.loads(dbt_project.manifest_path.read_text())
-    return sorted(
-        (node["schema"], node["alias"])
-        for node in manifest["nodes"].values()
-        if node["resource_type"] in ("model", "seed")
-    )
-
-
 def _rows(path: Path) -> dict[tuple[str, str], list[tuple]]:
     """Every dbt relation's and endpoint table's rows, tables in row order."""
     out = {}
@@ -72,7 +63,7 @@ def _rows(path: Path) -> dict[tuple[str, str], list[tuple]]:
                 "select schema_name, table_name from duckdb_tables()"
             ).fetchall()
         }
-        for schema, name in _manifest_relations() + sorted(endpoints):
+        for schema, name in sorted(_built_relations()) + sorted(endpoints):
             order = " order by rowid" if (schema, name) in tables else ""
             out[(schema, name)] = con.execute(f'select * from {schema}."{name}"{order}').fetchall()
     return out
