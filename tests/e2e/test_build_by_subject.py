@@ -158,6 +158,10 @@ def next_transfer(synthetic_landing, tmp_path_factory):
         with dg.DagsterInstance.get() as instance:
             event = instance.get_latest_materialization_event(dg.AssetKey(["adam", "adsl"]))
             metadata = {k: v.value for k, v in event.asset_materialization.metadata.items()}
+            export = instance.get_latest_materialization_event(dg.AssetKey(["export", "adam_xpt"]))
+            metadata["export"] = {
+                k: v.value for k, v in export.asset_materialization.metadata.items()
+            }
     finally:
         del os.environ["DAGSTER_HOME"]
     return tmp, landing, warehouse, sent | {"deleted": gone, "other_site": other_site}, metadata
@@ -191,7 +195,18 @@ def test_a_sites_next_transfer_built_by_subject_equals_a_full_build(next_transfe
     assert restamped == subjects - (scope - 1) > 0
     # Every subject at the new cut-off: the day after the sent transfer's, the deletion's.
     assert len(cutoffs) == 1 and str(cutoffs[0]) > sent["extract_datetime"][:10]
-    _assert_same_build(warehouse, _fresh(landing, tmp, "fresh_next"))
+    fresh = _fresh(landing, tmp, "fresh_next")
+    _assert_same_build(warehouse, fresh)
+    # The .xpt files made from the previous package (lib.export.patch: the changed subjects
+    # encoded, the others' bytes kept) are those the fresh run wrote in full, byte for byte
+    # but for the header's time stamps (its first eight records, see transport_v5).
+    encoded = metadata["export"]["subjects_encoded"]
+    assert {"adrs", "adae", "adex"} <= encoded.keys(), encoded
+    for name in ("adsl", "adrs", "adtte", "adae", "adex"):
+        mine = (warehouse.with_name("report") / "submission" / f"{name}.xpt").read_bytes()
+        theirs = (fresh.with_name("report") / "submission" / f"{name}.xpt").read_bytes()
+        assert len(mine) == len(theirs) and mine[8 * 80 :] == theirs[8 * 80 :], name
+        assert mine[:80] == theirs[:80] and mine[3 * 80 : 5 * 80] == theirs[3 * 80 : 5 * 80]
 
 
 def test_a_correction_under_a_pinned_cutoff_built_by_subject_equals_a_full_build(

@@ -968,7 +968,10 @@ def test_values_written_otherwise_than_checked_before_are_read_back(tmp_path, mo
     from the file (as in test_asset_fails_when_...): its values as written are not those
     checked before, so U3 is read back and the difference fails the run."""
     from dagster_project.defs.export import submission
+    from dagster_project.lib.export import patch
 
+    # the file written in full (a file made from the previous one: test_a_patched_file_...)
+    monkeypatch.setattr(patch, "MAX_CHANGED_SHARE", 0)
     _materialize(tmp_path, monkeypatch, labelled=True)
     _replace_adae(tmp_path, ADAE_ROWS)
     _export_again(tmp_path)
@@ -999,3 +1002,171 @@ def test_new_export_code_reads_every_row_back(tmp_path, monkeypatch):
     _materialize(tmp_path, monkeypatch, labelled=True)
     monkeypatch.setattr(submission, "EXPORT_CODE", "another version")
     assert _export_again(tmp_path)["rows_verified_earlier"].value == {n: 0 for n in ADAM}
+
+
+# --- a file made from the previous one (lib.export.patch) ------------------------------------
+
+
+@pytest.fixture
+def fixed_clocks(monkeypatch):
+    """Both writers (in full and patched) stamp the header with this time."""
+    from datetime import datetime
+
+    from dagster_project.lib.export import patch, xpt
+
+    class Clock:
+        @staticmethod
+        def now():
+            return datetime(2026, 11, 25, 12, 0, 0)
+
+    monkeypatch.setattr(xpt, "datetime", Clock)
+    monkeypatch.setattr(patch, "datetime", Clock)
+
+
+def _export_into(tmp_path, report: str):
+    """The export of the same warehouse into another report folder (nothing to reuse)."""
+    from dagster_project.defs.export import submission
+    from dagster_project.defs.resources import Warehouse
+
+    warehouse = Warehouse(
+        landing=str(tmp_path / "landing"),
+        warehouse=str(tmp_path / "wh.duckdb"),
+        report_dir=str(tmp_path / report),
+    )
+    result = dg.materialize(
+        [submission.adam_xpt], resources={"warehouse": warehouse}, raise_on_error=False
+    )
+    assert result.success
+    return result.get_asset_materialization_events()[0].materialization.metadata
+
+
+# U1's date changes, U2 leaves, U4 arrives between U1 and U3, U5 after U3; U0 and U3 keep
+# their rows (U3, then no longer last, is encoded again all the same: it was the last).
+ADAE_NEXT = [
+    ("U0", "2024-01-01"),
+    ("U0", "2024-01-02"),
+    ("U1", "2024-02-29"),
+    ("U4", "2024-03-01"),
+    ("U4", "2024-03-02"),
+    ("U3", "2024-01-06"),
+    ("U5", "2024-03-03"),
+]
+
+
+def test_a_patched_file_is_byte_for_byte_the_file_written_in_full(
+    tmp_path, monkeypatch, fixed_clocks, read_back_where
+):
+    """ADAE changes in every way a transfer changes it (a value, a subject gone, one new in
+    the middle, one at the end). The file made from the previous one encodes U1, U4 and U5
+    (the last) and copies U0 and U3: it is, byte for byte, the file the export writes in full
+    into an empty folder, and U0's and U3's rows are not read back (read back before). (Four of
+    seven rows change here, more than a file is patched for at scale: MAX_CHANGED_SHARE 1.)"""
+    from dagster_project.lib.export import patch
+
+    monkeypatch.setattr(patch, "MAX_CHANGED_SHARE", 1.0)
+    _materialize(tmp_path, monkeypatch, labelled=True)
+    _replace_adae(tmp_path, ADAE_ROWS)
+    _export_again(tmp_path)
+    _replace_adae(tmp_path, ADAE_NEXT)
+    again = _export_again(tmp_path)
+    assert again["subjects_encoded"].value == {"adae": 3}
+    assert again["rows_verified_earlier"].value == {"adae": 3}
+    fresh = _export_into(tmp_path, "fresh")
+    assert fresh["subjects_encoded"].value == {}
+    patched = (tmp_path / "report" / "submission" / "adae.xpt").read_bytes()
+    assert patched == (tmp_path / "fresh" / "submission" / "adae.xpt").read_bytes()
+    back, _ = pyreadstat.read_xport(str(tmp_path / "report" / "submission" / "adae.xpt"))
+    assert back["USUBJID"].tolist() == [u for u, _ in ADAE_NEXT]
+    assert back["ADT"].tolist() == [date.fromisoformat(d) for _, d in ADAE_NEXT]
+    # and the next file is made from this one: only the last subject is encoded again
+    assert _export_again(tmp_path)["reused"].value == [f"{n}.xpt" for n in ADAM]
+    _replace_adae(tmp_path, [*ADAE_NEXT[:-1], ("U5", "2024-03-04")])
+    assert _export_again(tmp_path)["subjects_encoded"].value == {"adae": 1}
+
+
+def test_a_longer_value_writes_the_file_in_full(tmp_path, monkeypatch, fixed_clocks):
+    """USUBJID U10 is one byte longer than any before: every row's layout changes, so the file
+    is written in full (not patched), and is the file written in full into an empty folder."""
+    _materialize(tmp_path, monkeypatch, labelled=True)
+    _replace_adae(tmp_path, ADAE_ROWS)
+    _export_again(tmp_path)
+    _replace_adae(tmp_path, [*ADAE_ROWS, ("U10", "2024-03-03")])
+    again = _export_again(tmp_path)
+    assert again["subjects_encoded"].value == {}
+    _export_into(tmp_path, "fresh")
+    assert (tmp_path / "report" / "submission" / "adae.xpt").read_bytes() == (
+        tmp_path / "fresh" / "submission" / "adae.xpt"
+    ).read_bytes()
+
+
+def test_a_previous_file_altered_since_it_was_written_is_not_patched(tmp_path, monkeypatch):
+    """The previous ADAE file no longer has its recorded checksum: its bytes are not copied,
+    the file is written in full."""
+    from dagster_project.lib.export import patch
+
+    monkeypatch.setattr(patch, "MAX_CHANGED_SHARE", 1.0)
+    _materialize(tmp_path, monkeypatch, labelled=True)
+    _replace_adae(tmp_path, ADAE_ROWS)
+    _export_again(tmp_path)
+    with (tmp_path / "report" / "submission" / "adae.xpt").open("r+b") as handle:
+        # six 10-byte rows (USUBJID 2, ADT 8) in the last record: U0's first date
+        handle.seek(-80 + 3, 2)
+        handle.write(b"X")
+    _replace_adae(tmp_path, ADAE_NEXT)
+    assert _export_again(tmp_path)["subjects_encoded"].value == {}
+    back, _ = pyreadstat.read_xport(str(tmp_path / "report" / "submission" / "adae.xpt"))
+    assert back["USUBJID"].tolist() == [u for u, _ in ADAE_NEXT]
+    assert back["ADT"].tolist() == [date.fromisoformat(d) for _, d in ADAE_NEXT]
+
+
+def test_a_patched_file_that_does_not_read_back_fails_the_run(
+    tmp_path, monkeypatch, read_back_where
+):
+    """The encoded rows are altered after they are reported as written (U1's date one day
+    later in the bytes): the read-back of the patched file finds it and nothing is published."""
+    from dagster_project.defs.export import submission
+    from dagster_project.lib.export import patch
+
+    monkeypatch.setattr(patch, "MAX_CHANGED_SHARE", 1.0)
+    _materialize(tmp_path, monkeypatch, labelled=True)
+    _replace_adae(tmp_path, ADAE_ROWS)
+    _export_again(tmp_path)
+    before = _package_bytes(tmp_path / "report" / "submission")
+    _replace_adae(tmp_path, ADAE_NEXT)
+    real = patch.encoded_rows
+
+    def encode_then_alter(written, fields):
+        rows = real(written, fields).copy()
+        altered = written.copy()
+        altered.loc[0, "ADT"] += 1
+        rows[0] = real(altered.iloc[:1], fields)[0]
+        return rows
+
+    monkeypatch.setattr(submission.patch, "encoded_rows", encode_then_alter)
+    result = _materialize_again(tmp_path)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "ADAE.ADT: 1 value(s) differ (first row 3" in failure.event_specific_data.error.message
+    assert _package_bytes(tmp_path / "report" / "submission") == before
+
+
+def test_a_changed_row_that_breaks_a_v5_limit_is_named_at_its_row(tmp_path, monkeypatch):
+    """U1's new USUBJID value is not ASCII (same length in bytes): the file is not patched but
+    refused in full, the violation named at its row of the dataset, and nothing published."""
+    from dagster_project.lib.export import patch
+
+    monkeypatch.setattr(patch, "MAX_CHANGED_SHARE", 1.0)
+    _materialize(tmp_path, monkeypatch, labelled=True)
+    _replace_adae(tmp_path, ADAE_ROWS)
+    _export_again(tmp_path)
+    before = _package_bytes(tmp_path / "report" / "submission")
+    changed = list(ADAE_ROWS)
+    changed[2] = ("Ü", "2024-01-03")
+    _replace_adae(tmp_path, changed)
+    result = _materialize_again(tmp_path)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "ADAE.USUBJID: 1 value(s) not ASCII (first row 3: 'Ü')" in (
+        failure.event_specific_data.error.message
+    )
+    assert _package_bytes(tmp_path / "report" / "submission") == before

@@ -18,17 +18,18 @@ import pyreadstat
 from dagster_project.defs.resources import Warehouse
 from dagster_project.defs.warehouse.project import dbt_project
 from dagster_project.lib import export, table_frames
-from dagster_project.lib.export import verified_rows
-from dagster_project.lib.export.transport_v5 import observations_offset
+from dagster_project.lib.export import patch, verified_rows
+from dagster_project.lib.export.transport_v5 import Field, observations_offset
 from dagster_project.lib.export.xpt import (
     READ_BACK_CHUNK_ROWS,
     V5Violation,
     VariableMeta,
     check_v5,
+    checked_transport,
     dataset_label,
     read_back_findings,
+    read_back_gathered,
     read_back_header,
-    read_back_piece,
     variable_metadata,
     write_define,
     write_xpt_mapped,
@@ -55,6 +56,8 @@ READER_PROCESSES_FROM_ROWS = 100_000
 STATE_FILE = Path(".state") / "submission.json"
 # The run digests of the rows each file's read-back checked (lib.export.verified_rows).
 VERIFIED_ROWS_DIR = Path(".state") / "verified_rows"
+# Per dataset, its file's subjects and their row digests (lib.export.patch).
+SUBJECT_RUNS_DIR = Path(".state") / "subject_runs"
 # The bytes of a file depend on the rows, the dbt metadata and this code (this module too).
 EXPORT_CODE = source_version(export, table_frames, sys.modules[__name__])
 
@@ -169,6 +172,32 @@ def _runs_to_check(
     return starts, digests
 
 
+def _expected_rows(
+    written: pd.DataFrame, frame_row: np.ndarray, ranges: list[tuple[int, int]]
+) -> pd.DataFrame:
+    """The rows of the file's ``ranges`` as written, end to end: their rows in ``written``,
+    which must all be there."""
+    rows = np.concatenate([frame_row[start:stop] for start, stop in ranges] or [frame_row[:0]])
+    if (rows < 0).any():
+        raise RuntimeError(f"rows {ranges[0][0]}:{ranges[-1][1]} of the file are not all encoded")
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows) and (np.diff(rows) == 1).all():
+        return written.iloc[rows[0] : rows[-1] + 1]
+    return written.iloc[rows]
+
+
+def _batches(plan: list[tuple[int, int, bool]], rows: int) -> list[list[tuple[int, int, bool]]]:
+    """The read-back plan's chunks in groups of about ``rows`` rows, each read in one call."""
+    batches: list[list[tuple[int, int, bool]]] = []
+    size = rows
+    for chunk in plan:
+        if size >= rows:
+            batches.append([])
+            size = 0
+        batches[-1].append(chunk)
+        size += chunk[1] - chunk[0]
+    return batches
+
+
 def _read_back_failures(checks: list[_ReadBack]) -> list[str]:
     """One entry per file that does not read back as written, naming every difference."""
     failures = []
@@ -180,6 +209,83 @@ def _read_back_failures(checks: list[_ReadBack]) -> list[str]:
                 + "\n".join(f"- {m}" for m in found)
             )
     return failures
+
+
+@dataclass
+class _Patched:
+    """A file made from the previous one (``lib.export.patch``): what the read-back needs."""
+
+    path: Path
+    metas: list
+    runs: patch.SubjectRuns  # the new file's subjects, ``verified`` filled in
+    written: pd.DataFrame  # the encoded subjects' rows as written, end to end
+    frame_row: np.ndarray  # per row of the file: its row in ``written`` (-1: kept bytes)
+    subjects_encoded: int
+
+
+def _patched(
+    con, manifest: dict, name: str, label: str, folder: Path, entry: dict | None,
+    known_dir: Path, runs_dir: Path, new: patch.SubjectRuns | None, staging: Path,
+) -> _Patched | None:  # fmt: skip
+    """The dataset's file made from the previous package's (``lib.export.patch``): its kept
+    subjects' bytes copied, the others read, checked and encoded. None when it cannot be (no
+    previous file as recorded, another layout, rows not known as read back, too many
+    changed, or an encoded row breaks a v5 limit)."""
+    old_path = folder / f"{name}.xpt"
+    if new is None or not entry or not old_path.is_file():
+        return None
+    metas = patch.char_lengths(con, f"adam.{name}", variable_metadata(manifest, name))
+    if metas is None or [asdict(m) for m in metas] != entry.get("variables"):
+        return None
+    layout = verified_rows.layout_key(
+        [asdict(m) for m in metas], EXPORT_CODE, pyreadstat.__version__
+    )
+    old = patch.load_runs(runs_dir, name, patch.runs_key(layout))
+    if old is None or old.n_rows != entry.get("rows"):
+        return None
+    plan = patch.plan_patch(old, new)
+    if plan.encoded_rows > patch.MAX_CHANGED_SHARE * new.n_rows:
+        return None
+    kept = plan.source[~plan.encoded]
+    if not np.isin(old.verified[kept], verified_rows.load_known(known_dir, name, layout)).all():
+        return None  # a kept subject's rows never read back: the read-back needs their values
+    if sha256_file(old_path) != entry.get("sha256"):
+        return None
+    # The encoded subjects' rows, in the table's order, copied once into a temporary table:
+    # reading each column through the filter cost a join per column (3 s for three datasets).
+    con.register("_encoded_subjects", pd.DataFrame({"USUBJID": new.usubjid[plan.encoded]}))
+    try:
+        con.execute(
+            f"create or replace temp table _encoded_rows as select * from adam.{name} "
+            "where USUBJID in (select USUBJID from _encoded_subjects) order by rowid"
+        )
+        frame = read_table(con, "_encoded_rows", text_as_category=True)
+    finally:
+        con.execute("drop table if exists _encoded_rows")
+        con.unregister("_encoded_subjects")
+    if len(frame) != plan.encoded_rows:
+        return None  # changed between the two reads; the full write reads it once
+    found, mapped = checked_transport(frame, metas, label, name.upper(), some_rows=True)
+    if found:
+        return None  # written in full, which names each violation at its row in the dataset
+    written = pd.DataFrame({m.name: mapped[m.name] for m in metas})
+    fields = [Field(m.name, m.label, m.type == "Char", m.length, m.format) for m in metas]
+    encoded = patch.encoded_rows(written, fields)
+    path = patch.write_patched(
+        old_path, old, plan, encoded, fields, staging / f"{name}.xpt", name.upper(), label
+    )
+    # Run digests: a kept subject's from the record, an encoded one's from its rows.
+    lengths = new.rows[plan.encoded]
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    verified = np.empty(len(new.rows), dtype=np.uint64)
+    verified[~plan.encoded] = old.verified[kept]
+    verified[plan.encoded] = verified_rows.run_digests(
+        verified_rows.row_keys(written, encoded), starts
+    )
+    frame_row = np.full(new.n_rows, -1, dtype=np.int64)
+    frame_row[np.repeat(plan.encoded, new.rows)] = np.arange(len(written))
+    runs = patch.SubjectRuns(new.usubjid, new.rows, new.content, verified)
+    return _Patched(path, metas, runs, written, frame_row, int(plan.encoded.sum()))
 
 
 @dg.asset(
@@ -216,6 +322,11 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     # and how many of its rows an earlier read-back had checked.
     runs: dict[str, tuple[str, np.ndarray]] = {}
     not_read: dict[str, int] = {}
+    # Per dataset: its file's subjects and their digests, recorded once it reads back whole;
+    # per file made from the previous one, how many subjects were encoded again.
+    subject_runs: dict[str, tuple[str, patch.SubjectRuns]] = {}
+    encoded: dict[str, int] = {}
+    runs_dir = folder.parent / SUBJECT_RUNS_DIR
     # Reading a file back (pyreadstat parses every value) costs about twice what writing it
     # does, so it runs beside the writing: each file, once written, is read back in chunks of
     # READ_BACK_CHUNK_ROWS rows by two reader processes (a thread would share the GIL), and the
@@ -235,47 +346,85 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
                 rows[name] = entry["rows"]
                 reused.append(name)
                 continue
-            frame = read_table(con, f"adam.{name}", text_as_category=True)
-            rows[name] = len(frame)
-            metas[name] = variable_metadata(manifest, name, frame)
-            if violations:  # already refused: only keep listing what else is wrong
-                violations += check_v5(frame, metas[name], labels[name], name.upper())
-                continue
-            try:
-                path, written = write_xpt_mapped(
-                    frame, staging / f"{name}.xpt", metas[name], name.upper(), labels[name]
+            subjects = patch.subject_digests(con, f"adam.{name}")
+            made = None
+            if not violations:
+                made = _patched(
+                    con, manifest, name, labels[name], folder, previous.get(name),
+                    verified_dir, runs_dir, subjects, staging,
+                )  # fmt: skip
+            if made is not None:
+                # Made from the previous file: only the encoded subjects' rows are in memory.
+                path, written, metas[name] = made.path, made.written, made.metas
+                rows[name] = made.runs.n_rows
+                encoded[name] = made.subjects_encoded
+                layout = verified_rows.layout_key(
+                    [asdict(m) for m in metas[name]], EXPORT_CODE, pyreadstat.__version__
                 )
-            except V5Violation as refused:
-                violations += refused.violations
-                continue
-            del frame
-            # Our own writer made these bytes: an independent reader (pyreadstat) checks them,
-            # all but the subjects whose rows (values and bytes) it checked in an earlier file.
-            layout = verified_rows.layout_key(
-                [asdict(m) for m in metas[name]], EXPORT_CODE, pyreadstat.__version__
-            )
-            starts, digests = _runs_to_check(path, written, metas[name])
+                starts, digests = made.runs.starts, made.runs.verified
+                subject_runs[name] = (patch.runs_key(layout), made.runs)
+                frame_row = made.frame_row
+                merge_gap = 0  # a merged gap would read kept rows, whose values are not here
+            else:
+                frame = read_table(con, f"adam.{name}", text_as_category=True)
+                rows[name] = len(frame)
+                metas[name] = variable_metadata(manifest, name, frame)
+                if violations:  # already refused: only keep listing what else is wrong
+                    violations += check_v5(frame, metas[name], labels[name], name.upper())
+                    continue
+                try:
+                    path, written = write_xpt_mapped(
+                        frame, staging / f"{name}.xpt", metas[name], name.upper(), labels[name]
+                    )
+                except V5Violation as refused:
+                    violations += refused.violations
+                    continue
+                del frame
+                # Our own writer made these bytes: an independent reader (pyreadstat) checks
+                # them, all but the subjects whose rows (values and bytes) it checked in an
+                # earlier file.
+                layout = verified_rows.layout_key(
+                    [asdict(m) for m in metas[name]], EXPORT_CODE, pyreadstat.__version__
+                )
+                starts, digests = _runs_to_check(path, written, metas[name])
+                if subjects is not None and np.array_equal(
+                    np.diff(np.append(starts, len(written))), subjects.rows
+                ):
+                    subject_runs[name] = (
+                        patch.runs_key(layout),
+                        patch.SubjectRuns(
+                            subjects.usubjid, subjects.rows, subjects.content, digests
+                        ),
+                    )
+                frame_row = np.arange(len(written))
+                merge_gap = verified_rows.MERGE_GAP
             runs[name] = (layout, digests)
             ranges = verified_rows.unverified_ranges(
-                digests, starts, len(written), verified_rows.load_known(verified_dir, name, layout)
+                digests, starts, rows[name], verified_rows.load_known(verified_dir, name, layout)
             )
             plan = verified_rows.read_back_plan_of(
-                ranges, len(written), READ_BACK_CHUNK_ROWS, verified_rows.MERGE_GAP
+                ranges, rows[name], READ_BACK_CHUNK_ROWS, merge_gap
             )
-            not_read[name] = len(written) - sum(stop - start for start, stop, _ in plan)
+            not_read[name] = rows[name] - sum(stop - start for start, stop, _ in plan)
             header = reader.submit(read_back_header, path, metas[name], name.upper(), labels[name])
+            # A patched file's changed subjects are many small ranges: read in batches.
             chunks = [
                 reader.submit(
-                    read_back_piece, path, metas[name], start, written.iloc[start:stop], to_end
+                    read_back_gathered,
+                    path,
+                    metas[name],
+                    [(start, stop) for start, stop, _ in batch],
+                    _expected_rows(written, frame_row, [(start, stop) for start, stop, _ in batch]),
+                    batch[-1][2],
                 )
-                for start, stop, to_end in plan
+                for batch in _batches(plan, READ_BACK_CHUNK_ROWS)
             ]
             checks.append(
                 _ReadBack(
-                    path, name.upper(), metas[name], len(written), header, chunks, not_read[name]
+                    path, name.upper(), metas[name], rows[name], header, chunks, not_read[name]
                 )
             )
-            del written
+            del written, frame_row
         if violations:
             reader.shutdown(cancel_futures=True)
             checks = []
@@ -315,6 +464,8 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     state_path.write_text(json.dumps({"datasets": state}, indent=1) + "\n")
     for name, (layout, digests) in runs.items():
         verified_rows.save_known(verified_dir, name, layout, digests)
+    for name, (key, subjects) in subject_runs.items():
+        patch.save_runs(runs_dir, name, key, subjects)
 
     summary = pd.DataFrame(
         [
@@ -338,6 +489,9 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
         # Rows of a rewritten file not read back again: the same values and bytes read back
         # without a difference in an earlier package.
         "rows_verified_earlier": dg.MetadataValue.json(not_read),
+        # Files made from the previous one: the subjects whose rows changed, encoded again
+        # (the others' bytes kept, lib.export.patch).
+        "subjects_encoded": dg.MetadataValue.json(encoded),
     }
     for name, path in files.items():
         stem = path.name.replace(".", "_")

@@ -406,7 +406,11 @@ def _name_violations(what: str, name: str) -> list[str]:
     return found
 
 
-def _value_violations(where: str, meta: VariableMeta, values: pd.Series) -> list[str]:
+def _value_violations(
+    where: str, meta: VariableMeta, values: pd.Series, some_rows: bool = False
+) -> list[str]:
+    """``some_rows``: ``values`` are some of the dataset's rows, so a Char length only has to
+    hold them (the longest value may be in another row)."""
     if meta.type == "Char":
         found = []
         lengths, non_ascii = text_measures(values)
@@ -424,7 +428,7 @@ def _value_violations(where: str, meta: VariableMeta, values: pd.Series) -> list
                 f"(first row {row + 1}: {values.iloc[row]!r})"
             )
         needed = max(1, int(lengths.max())) if len(lengths) else 1
-        if meta.length != needed:
+        if meta.length < needed or (meta.length != needed and not some_rows):
             found.append(f"{where}: length {meta.length} in the metadata, the data need {needed}")
         return found
     size = values.dropna().abs()
@@ -456,17 +460,19 @@ def check_v5(
     numbers finite and within the IBM double range; Num length 8; an all-Char dataset does not
     end in a blank row (readers would drop it).
     """
-    return _checked_transport(df, metas, dataset_label, dataset_name)[0]
+    return checked_transport(df, metas, dataset_label, dataset_name)[0]
 
 
-def _checked_transport(
+def checked_transport(
     df: pd.DataFrame,
     metas: Sequence[VariableMeta],
     dataset_label: str,
     dataset_name: str | None = None,
+    some_rows: bool = False,
 ) -> tuple[list[str], dict[str, pd.Series]]:
     """check_v5, also returning each column as mapped for the file (done once: it is the
-    costly part on a dataset of millions of rows)."""
+    costly part on a dataset of millions of rows). ``some_rows``: ``df`` holds some of the
+    dataset's rows (``lib.export.patch``), so a Char length need only be long enough."""
     datasets = {m.dataset for m in metas}
     name = dataset_name if dataset_name is not None else min(datasets, default="")
     found = _name_violations("dataset", name)
@@ -505,7 +511,7 @@ def _checked_transport(
             found.append(f"{where}: values do not fit {meta.type} ({meta.data_type}): {exc}")
             continue
         mapped[meta.name] = values
-        found += _value_violations(where, meta, values)
+        found += _value_violations(where, meta, values, some_rows)
     found += _trailing_blank_rows(df, metas, name)
     return found, mapped
 
@@ -556,7 +562,7 @@ def write_xpt_mapped(
 ) -> tuple[Path, pd.DataFrame]:
     """``write_xpt``, also returning the frame as written (``transport_frame(df, metas)``), for
     ``read_back_mismatches(expected=...)``: mapping 2 million rows again costs seconds."""
-    violations, mapped = _checked_transport(df, metas, dataset_label, dataset_name)
+    violations, mapped = checked_transport(df, metas, dataset_label, dataset_name)
     if violations:
         raise V5Violation(dataset_name, violations)
     path = Path(path)
@@ -696,26 +702,55 @@ def read_back_piece(
     copy runs to the end of the file, its padding included, so pyreadstat counts any row
     beyond the expected ones as it would in the file; otherwise the copy is padded with
     blanks to a whole record and exactly the expected rows are read."""
+    return read_back_gathered(path, metas, [(offset, offset + len(expected))], expected, to_end)
+
+
+def read_back_gathered(
+    path: Path | str,
+    metas: Sequence[VariableMeta],
+    ranges: Sequence[tuple[int, int]],
+    expected: pd.DataFrame,
+    to_end: bool = False,
+) -> RowsReadBack:
+    """``read_back_piece`` of several (start, stop) row ranges of the file at once, in order:
+    their bytes end to end make the piece, ``expected`` holds their rows end to end, and a
+    difference is reported at its row in the file. One pyreadstat call for many small ranges
+    (a file made from the previous one is read back for its changed subjects only, hundreds of
+    them: a call per subject cost more than the reading). ``to_end``: the last range runs to the
+    end of the file."""
     if not len(expected) and not to_end:
         return RowsReadBack(0, {})
     path = Path(path)
     start = observations_offset(len(metas))
     width = sum(m.length for m in metas)
-    piece = path.with_name(f".{path.stem}.{os.getpid()}.{offset}.piece.xpt")
+    first = ranges[0][0] if ranges else 0
+    piece = path.with_name(f".{path.stem}.{os.getpid()}.{first}.piece.xpt")
     try:
         with path.open("rb") as source, piece.open("wb") as target:
             target.write(source.read(start))
-            source.seek(start + offset * width)
-            if to_end:
-                while block := source.read(1 << 24):
-                    target.write(block)
-            else:
-                rows = source.read(len(expected) * width)
-                target.write(rows + b" " * (-len(rows) % RECORD))
+            written = 0
+            for i, (begin, stop) in enumerate(ranges):
+                source.seek(start + begin * width)
+                if to_end and i == len(ranges) - 1:
+                    while block := source.read(1 << 24):
+                        target.write(block)
+                else:
+                    rows = source.read((stop - begin) * width)
+                    target.write(rows)
+                    written += len(rows)
+            if not to_end:
+                target.write(b" " * (-written % RECORD))
         back = _read_rows(piece, 0, 0 if to_end else len(expected))
     finally:
         piece.unlink(missing_ok=True)
-    return _compared(back, metas, offset, expected)
+    found = _compared(back, metas, 0, expected)
+    if not found.differ:
+        return found
+    file_rows = np.concatenate([np.arange(b, e) for b, e in ranges] or [np.zeros(0, np.int64)])
+    return RowsReadBack(
+        found.rows,
+        {name: [d[0], int(file_rows[d[1]]), *d[2:]] for name, d in found.differ.items()},
+    )
 
 
 def _read_rows(path: Path | str, offset: int, limit: int) -> dict:
