@@ -492,3 +492,24 @@ def test_batches_are_not_fingerprinted():
     batch = _batch_definition(validation_context()).get_batch(batch_parameters={"dataframe": frame})
     assert "pandas_data_fingerprint" not in batch.batch_markers
     assert batch.columns() == ["USUBJID"]
+
+
+def test_adsl_context_is_the_same_for_categorical_and_plain_text():
+    """The export and GX read text as Categorical; the ADSL lookup gives what it gives on plain
+    text: per row the subject's value, empty for a subject ADSL does not have, dates as dates."""
+    adsl = pd.DataFrame(
+        {
+            "USUBJID": ["S1", "S2", "S3"],
+            "CUTOFFDT": pd.to_datetime(["2026-09-30", "2026-09-30", "2026-10-01"]),
+            "ARM": ["A", None, "B"],
+        }
+    )
+    rows = pd.DataFrame({"USUBJID": ["S2", "S1", "S9", "S2", "S3"]})
+    plain, coded = rows.copy(), rows.astype({"USUBJID": "category"})
+    frames.add_adsl_context(plain, adsl, ("CUTOFFDT", "ARM"))
+    frames.add_adsl_context(coded, adsl.astype({"USUBJID": "category"}), ("CUTOFFDT", "ARM"))
+    for column in ("ADSL_CUTOFFDT", "ADSL_ARM"):
+        pd.testing.assert_series_equal(coded[column], plain[column])
+    assert coded["ADSL_ARM"].tolist()[:2] == [None, "A"]
+    assert pd.isna(coded["ADSL_ARM"].iloc[2]) and pd.isna(coded["ADSL_CUTOFFDT"].iloc[2])
+    assert coded["ADSL_CUTOFFDT"].dt.strftime("%Y-%m-%d").tolist()[4] == "2026-10-01"

@@ -97,14 +97,18 @@ def add_adsl_context(frame: pd.DataFrame, adsl: pd.DataFrame, columns: tuple[str
     empty for a USUBJID that ADSL does not have."""
     if not columns:
         return
-    by_subject = adsl.drop_duplicates("USUBJID").set_index("USUBJID", drop=False)
+    subjects = adsl.drop_duplicates("USUBJID")
+    # A plain (object) index: a lookup through a CategoricalIndex (USUBJID read as Categorical)
+    # took ~0.3 s per column on ADRS at 100,000 subjects, against under 0.1 s.
+    by_subject = subjects.set_index(pd.Index(subjects["USUBJID"].astype(object), name="USUBJID"))
     key = frame["USUBJID"]
     for column in columns:
         if isinstance(key.dtype, pd.CategoricalDtype):
             # Looked up once per subject, then spread by code: Series.map on a Categorical
             # would give a Categorical wherever the values are distinct (dates), and GX cannot
             # compare those with plain columns.
-            per_subject = by_subject[column].reindex(key.cat.categories).to_numpy()
+            categories = pd.Index(key.cat.categories, dtype=object)
+            per_subject = by_subject[column].reindex(categories).to_numpy()
             values = pd.api.extensions.take(per_subject, key.cat.codes.to_numpy(), allow_fill=True)
             frame[f"ADSL_{column}"] = pd.Series(values, index=frame.index)
         else:
