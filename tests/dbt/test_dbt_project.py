@@ -93,3 +93,46 @@ def test_grouped_column_tests_fail_on_bad_rows(built, tmp_path):
         "adtte_required_columns_not_null": ("fail", 2),
         "adtte_coded_columns_accepted_values": ("fail", 3),
     }
+
+
+def test_a_build_by_subject_tests_the_scope_rows_and_a_full_build_every_row(built, tmp_path):
+    """dbt_project.yml: in a build by subject the data tests of intermediate and adam models read
+    the scope's subjects only (the other rows are those the last build tested); otherwise every
+    row. Two rows without PARAM, S-1's in the scope and S-2's not; the test's run ends the mode
+    (on-run-end), so the next run tests every row. The protocol-keyed int_dose_plan_by_age
+    is tested whole either way (its own where)."""
+    db, work, result = built
+    assert result.returncode == 0, result.stdout[-6000:]
+    scoped = tmp_path / "scoped.duckdb"
+    shutil.copy(db, scoped)
+    con = duckdb.connect(str(scoped))
+    con.execute(
+        """insert into adam.adtte (STUDYID, USUBJID, PARAMCD, PARAM, PARCAT1, STARTDT, ADT, AVAL,
+                                   AVALU, CNSR, EVNTDESC)
+        values ('S', 'S-1', 'PFS', null, 'SURVIVAL', '2025-01-01', '2025-01-02', 2, 'DAYS', 0, 'x'),
+               ('S', 'S-2', 'PFS', null, 'SURVIVAL', '2025-01-01', '2025-01-02', 2, 'DAYS', 0, 'x')
+        """
+    )
+    con.execute("insert into quality.build_mode values (true)")
+    con.execute("insert into quality.build_scope values ('1', 'S-1')")
+    con.close()
+
+    def failures() -> int:
+        run = _dbt(["test", "--select", "adtte_required_columns_not_null"], scoped, work)
+        assert run.returncode == 1, run.stdout[-3000:]
+        results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+        (test,) = [r for r in results if r["unique_id"].startswith("test.")]
+        return test["failures"]
+
+    assert failures() == 1  # by subject: S-1 only
+    assert failures() == 2  # the mode ended with that run: every row
+    manifest = json.loads((work / "target" / "manifest.json").read_text())
+    wheres = {
+        n["name"]: n["config"].get("where")
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "test"
+    }
+    assert wheres["int_dose_plan_by_age_required_columns_not_null"] == "true"
+    assert "quality.build_scope" in wheres["unique_adrs_USUBJID_cast_ASEQ_as_varchar_"]
+    assert "quality.build_scope" in wheres["unique_int_tte_os_derived_usubjid_paramcd"]
+    assert wheres["stg_ex_required_columns_not_null"] is None
