@@ -276,7 +276,7 @@ def _patched(
     )
     # Run digests: a kept subject's from the record, an encoded one's from its rows.
     lengths = new.rows[plan.encoded]
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    starts = (np.cumsum(lengths) - lengths).astype(np.int64)
     verified = np.empty(len(new.rows), dtype=np.uint64)
     verified[~plan.encoded] = old.verified[kept]
     verified[plan.encoded] = verified_rows.run_digests(

@@ -55,7 +55,7 @@ class SubjectRuns:
 
     @property
     def starts(self) -> np.ndarray:
-        return np.concatenate([[0], np.cumsum(self.rows)[:-1]]).astype(np.int64)
+        return (np.cumsum(self.rows) - self.rows).astype(np.int64)
 
     @property
     def n_rows(self) -> int:
