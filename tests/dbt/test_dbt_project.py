@@ -41,6 +41,16 @@ def _dbt(args: list[str], db: Path, work: Path) -> subprocess.CompletedProcess:
     )
 
 
+def _test_failures(work: Path) -> dict[str, tuple[str, int]]:
+    """Per data test of the last dbt run: its status and failure count (not the hooks)."""
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    return {
+        r["unique_id"].split(".")[2]: (r["status"], r["failures"])
+        for r in results
+        if r["unique_id"].startswith("test.")
+    }
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess]:
     work = tmp_path_factory.mktemp("dbt_build")
@@ -81,12 +91,7 @@ def test_grouped_column_tests_fail_on_bad_rows(built, tmp_path):
     tests = ["adtte_required_columns_not_null", "adtte_coded_columns_accepted_values"]
     run = _dbt(["test", "--select", *tests], broken, work)
     assert run.returncode == 1, run.stdout[-3000:]
-    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
-    failures = {
-        r["unique_id"].split(".")[2]: (r["status"], r["failures"])
-        for r in results
-        if r["unique_id"].startswith("test.")  # not the on-run-end hook
-    }
+    failures = _test_failures(work)
     # NULL PARAM and NULL ADT (S-1); AVALU WEEKS, CNSR 9 and PARAMCD XYZ (S-2, S-3); PARCAT1
     # NULL is accepted.
     assert failures == {
@@ -117,15 +122,14 @@ def test_a_build_by_subject_tests_the_scope_rows_and_a_full_build_every_row(buil
     con.execute("insert into quality.build_scope values ('1', 'S-1')")
     con.close()
 
-    def failures() -> int:
+    def failures() -> dict[str, tuple[str, int]]:
         run = _dbt(["test", "--select", "adtte_required_columns_not_null"], scoped, work)
         assert run.returncode == 1, run.stdout[-3000:]
-        results = json.loads((work / "target" / "run_results.json").read_text())["results"]
-        (test,) = [r for r in results if r["unique_id"].startswith("test.")]
-        return test["failures"]
+        return _test_failures(work)
 
-    assert failures() == 1  # by subject: S-1 only
-    assert failures() == 2  # the mode ended with that run: every row
+    by_subject, full = failures(), failures()
+    assert by_subject == {"adtte_required_columns_not_null": ("fail", 1)}  # S-1 only
+    assert full == {"adtte_required_columns_not_null": ("fail", 2)}  # the mode ended: every row
     manifest = json.loads((work / "target" / "manifest.json").read_text())
     wheres = {
         n["name"]: n["config"].get("where")

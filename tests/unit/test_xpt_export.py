@@ -308,10 +308,11 @@ def _as_categories(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 @pytest.fixture
 def fixed_clock(monkeypatch):
-    """write_xpt stamps the headers with the time: fixed, so two writes can be compared."""
+    """Both writers (write_xpt in full and lib.export.patch) stamp the headers with the time:
+    fixed, so two writes can be compared."""
     from datetime import datetime
 
-    from dagster_project.lib.export import xpt
+    from dagster_project.lib.export import patch, xpt
 
     class Clock:
         @staticmethod
@@ -319,6 +320,7 @@ def fixed_clock(monkeypatch):
             return datetime(2026, 11, 25, 12, 0, 0)
 
     monkeypatch.setattr(xpt, "datetime", Clock)
+    monkeypatch.setattr(patch, "datetime", Clock)
 
 
 def test_categorical_text_writes_the_same_bytes(tmp_path, fixed_clock):
@@ -1007,22 +1009,6 @@ def test_new_export_code_reads_every_row_back(tmp_path, monkeypatch):
 # --- a file made from the previous one (lib.export.patch) ------------------------------------
 
 
-@pytest.fixture
-def fixed_clocks(monkeypatch):
-    """Both writers (in full and patched) stamp the header with this time."""
-    from datetime import datetime
-
-    from dagster_project.lib.export import patch, xpt
-
-    class Clock:
-        @staticmethod
-        def now():
-            return datetime(2026, 11, 25, 12, 0, 0)
-
-    monkeypatch.setattr(xpt, "datetime", Clock)
-    monkeypatch.setattr(patch, "datetime", Clock)
-
-
 def _export_into(tmp_path, report: str):
     """The export of the same warehouse into another report folder (nothing to reuse)."""
     from dagster_project.defs.export import submission
@@ -1054,7 +1040,7 @@ ADAE_NEXT = [
 
 
 def test_a_patched_file_is_byte_for_byte_the_file_written_in_full(
-    tmp_path, monkeypatch, fixed_clocks, read_back_where
+    tmp_path, monkeypatch, fixed_clock, read_back_where
 ):
     """ADAE changes in every way a transfer changes it (a value, a subject gone, one new in
     the middle, one at the end). The file made from the previous one encodes U1, U4 and U5
@@ -1084,7 +1070,7 @@ def test_a_patched_file_is_byte_for_byte_the_file_written_in_full(
     assert _export_again(tmp_path)["subjects_encoded"].value == {"adae": 1}
 
 
-def test_a_longer_value_writes_the_file_in_full(tmp_path, monkeypatch, fixed_clocks):
+def test_a_longer_value_writes_the_file_in_full(tmp_path, monkeypatch, fixed_clock):
     """USUBJID U10 is one byte longer than any before: every row's layout changes, so the file
     is written in full (not patched), and is the file written in full into an empty folder."""
     _materialize(tmp_path, monkeypatch, labelled=True)

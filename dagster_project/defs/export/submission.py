@@ -180,7 +180,7 @@ def _expected_rows(
     rows = np.concatenate([frame_row[start:stop] for start, stop in ranges] or [frame_row[:0]])
     if (rows < 0).any():
         raise RuntimeError(f"rows {ranges[0][0]}:{ranges[-1][1]} of the file are not all encoded")
-    if len(rows) and rows[-1] - rows[0] + 1 == len(rows) and (np.diff(rows) == 1).all():
+    if len(rows) and (np.diff(rows) == 1).all():
         return written.iloc[rows[0] : rows[-1] + 1]
     return written.iloc[rows]
 
@@ -244,7 +244,7 @@ def _patched(
     if old is None or old.n_rows != entry.get("rows"):
         return None
     plan = patch.plan_patch(old, new)
-    if plan.encoded_rows > patch.MAX_CHANGED_SHARE * new.n_rows:
+    if plan.rows_to_encode > patch.MAX_CHANGED_SHARE * new.n_rows:
         return None
     kept = plan.source[~plan.encoded]
     if not np.isin(old.verified[kept], verified_rows.load_known(known_dir, name, layout)).all():
@@ -263,7 +263,7 @@ def _patched(
     finally:
         con.execute("drop table if exists _encoded_rows")
         con.unregister("_encoded_subjects")
-    if len(frame) != plan.encoded_rows:
+    if len(frame) != plan.rows_to_encode:
         return None  # changed between the two reads; the full write reads it once
     found, mapped = checked_transport(frame, metas, label, name.upper(), some_rows=True)
     if found:
@@ -358,11 +358,8 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
                 path, written, metas[name] = made.path, made.written, made.metas
                 rows[name] = made.runs.n_rows
                 encoded[name] = made.subjects_encoded
-                layout = verified_rows.layout_key(
-                    [asdict(m) for m in metas[name]], EXPORT_CODE, pyreadstat.__version__
-                )
                 starts, digests = made.runs.starts, made.runs.verified
-                subject_runs[name] = (patch.runs_key(layout), made.runs)
+                recorded = made.runs
                 frame_row = made.frame_row
                 merge_gap = 0  # a merged gap would read kept rows, whose values are not here
             else:
@@ -380,25 +377,24 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
                     violations += refused.violations
                     continue
                 del frame
-                # Our own writer made these bytes: an independent reader (pyreadstat) checks
-                # them, all but the subjects whose rows (values and bytes) it checked in an
-                # earlier file.
-                layout = verified_rows.layout_key(
-                    [asdict(m) for m in metas[name]], EXPORT_CODE, pyreadstat.__version__
-                )
                 starts, digests = _runs_to_check(path, written, metas[name])
+                recorded = None
                 if subjects is not None and np.array_equal(
                     np.diff(np.append(starts, len(written))), subjects.rows
                 ):
-                    subject_runs[name] = (
-                        patch.runs_key(layout),
-                        patch.SubjectRuns(
-                            subjects.usubjid, subjects.rows, subjects.content, digests
-                        ),
+                    recorded = patch.SubjectRuns(
+                        subjects.usubjid, subjects.rows, subjects.content, digests
                     )
                 frame_row = np.arange(len(written))
                 merge_gap = verified_rows.MERGE_GAP
+            # Our own writer made these bytes: an independent reader (pyreadstat) checks them,
+            # all but the subjects whose rows (values and bytes) it checked in an earlier file.
+            layout = verified_rows.layout_key(
+                [asdict(m) for m in metas[name]], EXPORT_CODE, pyreadstat.__version__
+            )
             runs[name] = (layout, digests)
+            if recorded is not None:
+                subject_runs[name] = (patch.runs_key(layout), recorded)
             ranges = verified_rows.unverified_ranges(
                 digests, starts, rows[name], verified_rows.load_known(verified_dir, name, layout)
             )

@@ -129,7 +129,7 @@ class Patch:
         return self.source < 0
 
     @property
-    def encoded_rows(self) -> int:
+    def rows_to_encode(self) -> int:
         return int(self.new.rows[self.encoded].sum())
 
 
