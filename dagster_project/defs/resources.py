@@ -10,8 +10,10 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
 from packaging import version
+from pydantic import PrivateAttr
 
 from dagster_project.defs.warehouse.project import dbt_project
+from dagster_project.lib.runtime import writer_lock
 from dagster_project.lib.settings import RunSettings
 
 # Every DuckDB writer runs in this pool (limit 1 in the instance config): DuckDB allows one
@@ -29,6 +31,25 @@ class Warehouse(dg.ConfigurableResource):
     report_dir: str = ""
     memory_limit: str = "2GB"
     threads: int = 2
+    _locked_here: bool = PrivateAttr(default=False)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """One writer per warehouse: the run holds the warehouse's lock from start to end,
+        whoever started it (`isadex run`, the UI, the schedule); a second writer is refused
+        at once, naming the first (lib/runtime/writer_lock.py)."""
+        lock = self.settings.layout.lock
+        if writer_lock.held_here(lock):
+            return
+        try:
+            writer_lock.acquire(lock, command=f"Dagster run {context.run_id}")
+        except writer_lock.WarehouseBusy as busy:
+            raise dg.Failure(description=str(busy)) from None
+        self._locked_here = True
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:  # noqa: ARG002
+        if self._locked_here:
+            writer_lock.release(self.settings.layout.lock)
+            self._locked_here = False
 
     @property
     def settings(self) -> RunSettings:

@@ -109,6 +109,25 @@ def record_run(con: duckdb.DuckDBPyConnection, record: RunRecord) -> None:
     )
 
 
+def forget_unpublished(con: duckdb.DuckDBPyConnection, published_run_ids: list[str]) -> int:
+    """Delete the quality.runs rows of runs that never published: not in the ledger, and their
+    file absent (a row from before the ledger names a file that exists). The count deleted."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'quality' and table_name = 'runs'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    rows = con.execute("select distinct RUN_ID, PUBLISHED_FILE from quality.runs").fetchall()
+    never = [
+        run_id
+        for run_id, path in rows
+        if run_id not in published_run_ids and not (path and Path(path).is_file())
+    ]
+    if never:
+        con.execute("delete from quality.runs where list_contains(?::varchar[], RUN_ID)", [never])
+    return len(never)
+
+
 def source_version(*modules) -> str:
     """A short hash of the source files of the given modules or packages.
 

@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from dagster_project.lib.publication.layout import Layout
+
 DEFAULT_DATA = Path("data")
 # The dbt project (models, seeds, tests, profiles.yml) of this checkout.
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt"
@@ -44,7 +46,7 @@ class RunSettings:
     @property
     def work_db(self) -> Path:
         """The writer's file: Dagster builds here; readers never open it."""
-        return self.warehouse.with_name(self.warehouse.stem + ".work.duckdb")
+        return self.layout.work_db
 
     @property
     def dbt_target(self) -> Path:
@@ -61,12 +63,22 @@ class RunSettings:
 
     @property
     def cuts_dir(self) -> Path:
-        """One read-only published file per cut-off, kept for audit."""
-        return self.warehouse.with_name(self.warehouse.stem + ".cuts")
+        """One read-only publication per run, kept for audit until pruned."""
+        return self.layout.cuts
 
     @property
     def report_path(self) -> Path:
+        """The stable name of the published report folder (a link into the publication)."""
         return self.report_dir or self.warehouse.with_name("report")
+
+    @property
+    def work_report(self) -> Path:
+        """Where a run writes its report, figures and transport files before publication."""
+        return self.layout.work_report
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(self.warehouse, self.report_path)
 
     @classmethod
     def from_env(cls) -> RunSettings:

@@ -54,11 +54,11 @@ FIGURE_CODE = source_version(reporting, stats, endpoints, sys.modules[__name__])
 
 
 def figures_dir(warehouse: Warehouse) -> Path:
-    return warehouse.settings.report_path / "figures"
+    return warehouse.settings.work_report / "figures"
 
 
 def _state_path(warehouse: Warehouse, spec: FigureSpec) -> Path:
-    return warehouse.settings.report_path / ".state" / "figures" / f"{spec.name}.json"
+    return warehouse.settings.work_report / ".state" / "figures" / f"{spec.name}.json"
 
 
 def _contents(con, columns: dict[str, list[str]]) -> dict[str, str]:

@@ -157,7 +157,7 @@ def endpoint_report(context: dg.AssetExecutionContext, warehouse: Warehouse):
         findings_by_site=findings_by_site,
         findings=findings,
     )
-    path = write_report(render_report(report), warehouse.settings.report_path, cutoff)
+    path = write_report(render_report(report), warehouse.settings.work_report, cutoff)
     for label in missing_tables + missing_figures:
         context.log.warning(f"report: {label} missing, shown as a note")
     return dg.MaterializeResult(

@@ -303,7 +303,7 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     metadata and export code are those of the previous package keeps its file."""
     manifest = json.loads(Path(dbt_project.manifest_path).read_text())
     labels = {name: dataset_label(manifest, name) for name in DATASETS}
-    folder = warehouse.settings.report_path / "submission"
+    folder = warehouse.settings.work_report / "submission"
     # The package is written beside and swapped in whole: a refused export leaves the previous
     # package (or none) and names every violation of every dataset at once, so the dbt
     # metadata is fixed in one pass. One dataset is read at a time (ADRS has ~2.3 million rows

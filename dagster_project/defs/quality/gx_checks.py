@@ -234,7 +234,7 @@ def refresh_quality_page(warehouse: Warehouse) -> str:
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         gx_version=gx.__version__,
     )
-    return str(write_quality_page(html, warehouse.settings.report_path))
+    return str(write_quality_page(html, warehouse.settings.work_report))
 
 
 def _key(expectation) -> tuple[str, str]:
@@ -492,6 +492,9 @@ def build_findings_check() -> dg.AssetChecksDefinition:
         name="no_open_findings",
         description="Cross-form consistency findings (queries to the sites) in quality.findings: "
         "a warning while any is open; rows load regardless (site_extracts.md, bad input).",
+        # Never fails with ERROR, so it holds nothing back; blocking makes the publication wait
+        # for it, so the published cut and quality.html carry its outcome.
+        blocking=True,
         pool=WRITER_POOL,
     )
     def no_open_findings(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):

@@ -1,18 +1,21 @@
-"""The published warehouse: the file statisticians open, swapped atomically after a good run."""
+"""The publication: the warehouse cut, report, figures, transport files and define metadata of
+one run, switched in together after a good run, read-only, and recorded in the ledger."""
 
 import dagster as dg
+import duckdb
 
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.lib import provenance
-from dagster_project.lib import publish as publish_module
 from dagster_project.lib.provenance import (
     RunRecord,
     code_version,
+    forget_unpublished,
     record_run,
     source_version,
     transfers_in_force,
 )
-from dagster_project.lib.publish import publish
+from dagster_project.lib.publication import ledger, publish
+from dagster_project.lib.publication.publish import publish as publish_run
 
 # Publication waits for everything a reader would read; endpoint and report assets join here.
 PUBLISH_AFTER = [
@@ -27,8 +30,17 @@ PUBLISH_AFTER = [
 ]
 
 
+def fit_to_publish(db) -> None:
+    """Make the published copy of the working file fit for readers (it alone is changed)."""
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("checkpoint")
+    finally:
+        con.close()
+
+
 @dg.asset(
-    code_version=source_version(provenance, publish_module),
+    code_version=source_version(provenance, publish),
     key=["published", "warehouse"],
     deps=PUBLISH_AFTER,
     group_name="publication",
@@ -37,39 +49,63 @@ PUBLISH_AFTER = [
     pool=WRITER_POOL,
 )
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse):
-    """The read-only DuckDB file of one cut-off, published under the stable warehouse name."""
+    """One publication: the read-only warehouse cut with its report, figures, transport files
+    and define metadata, switched in together under the stable names and recorded in the
+    hash-chained ledger beside the warehouse."""
     settings = warehouse.settings
+    layout = settings.layout
+    run_id = context.run.run_id
     with warehouse.connect() as con:
         cutoff, as_of = con.execute(
             "select cutoff_date, as_of from staging.stg_data_cut"
         ).fetchone()
-        cut_name = f"cut_{cutoff:%Y%m%d}_{context.run.run_id[:8]}"
+        cut = f"cut_{cutoff:%Y%m%d}_{run_id[:8]}"
         transfers = transfers_in_force(con)
         invocation = con.execute(
-            "select INVOCATION_ID from quality.dbt_invocations where RUN_ID = ?",
-            [context.run.run_id],
+            "select INVOCATION_ID from quality.dbt_invocations where RUN_ID = ?", [run_id]
         ).fetchone()
+        # quality.runs lists publications: a run that recorded itself and then failed before its
+        # switch never published, so its row goes (the Dagster instance keeps its run).
+        published = ledger.records(layout.ledger) if layout.ledger.exists() else []
+        forget_unpublished(con, [r["run_id"] for r in ledger.publications(published)])
         # The run record goes into the file it describes, before the copy is published.
         record_run(
             con,
             RunRecord(
-                run_id=context.run.run_id,
+                run_id=run_id,
                 cutoff=cutoff,
                 as_of=as_of,
                 transfers=transfers,
                 code_version=code_version(),
                 dbt_invocation_id=invocation[0] if invocation else None,
                 validation=validation_summary(con),
-                published_file=str(settings.cuts_dir / f"{cut_name}.duckdb"),
+                published_file=str(layout.publication(cut) / layout.db_name),
             ),
         )
-    cut_file = publish(settings.work_db, settings.warehouse, settings.cuts_dir, cut_name)
+    publication = publish_run(
+        layout,
+        cut,
+        {
+            "run_id": run_id,
+            "cutoff": str(cutoff),
+            "as_of": str(as_of) if as_of else None,
+            "transfers": transfers,
+            "code_version": code_version(),
+        },
+        prepare_db=fit_to_publish,
+    )
+    files = publication.record["files"]
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(settings.warehouse)),
-            "cut_file": dg.MetadataValue.path(str(cut_file)),
+            "publication": dg.MetadataValue.path(str(publication.folder)),
+            "report": dg.MetadataValue.path(str(settings.report_path)),
+            "ledger": dg.MetadataValue.path(str(layout.ledger)),
+            "ledger_record": publication.record["seq"],
+            "ledger_hash": publication.record["hash"],
             "cutoff": str(cutoff),
-            "bytes": cut_file.stat().st_size,
+            "files": len(files),
+            "bytes": sum((publication.folder / f).stat().st_size for f in files),
             "transfers_in_force": dg.MetadataValue.json(
                 {t["transfer_id"]: t["manifest_sha256"] for t in transfers}
             ),

@@ -1,0 +1,112 @@
+"""`isadex verify` and `isadex prune`: check a warehouse's published history, and thin it.
+
+Verification recomputes, from the ledger alone: the chain of record hashes; for every
+publication not pruned, the SHA-256 of each file its record lists, that each is read-only and
+that its folder holds nothing else; and that the stable names lead to the last publication.
+Each problem is one line naming the record or file.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dagster_project.lib.publication import ledger
+from dagster_project.lib.publication.layout import Layout
+from dagster_project.lib.publication.publish import current_cut, remove_tree
+
+
+def _file_problems(folder: Path, files: dict[str, str], cut: str) -> list[str]:
+    problems = []
+    for relative, expected in sorted(files.items()):
+        path = folder / relative
+        if path.is_symlink() or not path.is_file():
+            problems.append(f"{path}: missing (publication {cut})")
+            continue
+        if ledger.sha256_file(path) != expected:
+            problems.append(f"{path}: SHA-256 differs from the ledger (publication {cut})")
+        if path.stat().st_mode & 0o222:
+            problems.append(f"{path}: writable (mode {path.stat().st_mode & 0o777:o})")
+    listed = set(files)
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if (path.is_file() or path.is_symlink()) and relative not in listed:
+            problems.append(f"{path}: not in the ledger record of publication {cut}")
+    return problems
+
+
+def _resolves_to(name: Path, target: Path) -> bool:
+    try:
+        return name.resolve(strict=True) == target.resolve(strict=True)
+    except OSError:
+        return False
+
+
+def verify(warehouse: Path) -> list[str]:
+    """Every problem with the published history of ``warehouse`` (empty when all holds)."""
+    layout = Layout(warehouse, warehouse)  # the report's stable name is read from the ledger
+    if not layout.ledger.exists():
+        return [f"{layout.ledger}: no ledger (nothing has been published for {warehouse})"]
+    entries = ledger.read(layout.ledger)
+    problems = ledger.chain_problems(entries)
+    records = [e.fields for e in entries if e.fields is not None]
+    pruned = ledger.pruned(records)
+    parent = warehouse.parent
+    kept = []
+    for record in ledger.publications(records):
+        cut = record.get("cut", "?")
+        if cut in pruned:
+            continue
+        folder = parent / record.get("folder", "")
+        if not folder.is_dir():
+            problems.append(f"{folder}: publication {cut} is missing (not pruned)")
+            continue
+        problems += _file_problems(folder, record.get("files", {}), cut)
+        kept.append(record)
+    if not kept:
+        return problems + [f"{layout.ledger}: no publication left to read"]
+    last = kept[-1]
+    if current_cut(layout) != last["cut"]:
+        problems.append(
+            f"{layout.current}: points at {current_cut(layout)!r}, not at the last recorded "
+            f"publication {last['cut']!r} (a run was stopped while switching; the next run "
+            "completes it)"
+        )
+    # The stable names must lead through the one switch (whatever it points at).
+    current = layout.current.resolve()
+    if not _resolves_to(warehouse, current / layout.db_name):
+        problems.append(f"{warehouse}: does not lead to {layout.current / layout.db_name}")
+    report = parent / last.get("report", "")
+    if not _resolves_to(report, current / Layout.REPORT):
+        problems.append(f"{report}: does not lead to {layout.current / Layout.REPORT}")
+    return problems
+
+
+def prune(warehouse: Path, keep: int) -> list[str]:
+    """Remove all but the newest ``keep`` publications (never the current one) and record it
+    in the ledger; the cuts removed. Their ledger records stay."""
+    if keep < 1:
+        raise ValueError("--keep must be at least 1: the current publication is always kept")
+    layout = Layout(warehouse, warehouse)
+    records = ledger.records(layout.ledger)
+    pruned = ledger.pruned(records)
+    alive = [r for r in ledger.publications(records) if r["cut"] not in pruned]
+    current = current_cut(layout)
+    removed = [r["cut"] for r in alive[:-keep] if r["cut"] != current]
+    if not removed:
+        return []
+    for record in alive:
+        if record["cut"] in removed:
+            remove_tree(warehouse.parent / record["folder"])
+    ledger.append(
+        layout.ledger,
+        {
+            "kind": "prune",
+            "removed": removed,
+            "keep": keep,
+            "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "by_pid": os.getpid(),
+        },
+    )
+    return removed
