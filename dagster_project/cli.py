@@ -34,18 +34,32 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from dagster_project.lib.settings import RunSettings
+    from dagster_project.lib.runtime import supervise, writer_lock
+    from dagster_project.lib.settings import RunSettings, stable_path
 
     settings = RunSettings(
         landing=Path(args.landing).resolve(),
-        warehouse=Path(args.warehouse).resolve(),
+        warehouse=stable_path(args.warehouse),
         cutoff=args.cutoff,
         as_of=args.as_of,
-        report_dir=Path(args.report_dir).resolve() if args.report_dir else None,
+        report_dir=stable_path(args.report_dir) if args.report_dir else None,
     )
     if not settings.landing.is_dir():
         print(f"isadex run: landing folder {settings.landing} does not exist", file=sys.stderr)
         return EXIT_FAILED
+    if not supervise.is_worker():
+        # One writer: refused at once, before anything starts; the run itself goes to a worker
+        # process whose whole process group ends with this one (lib/runtime/supervise.py).
+        try:
+            fd = writer_lock.acquire(settings.layout.lock)
+        except writer_lock.WarehouseBusy as busy:
+            print(f"isadex run: {busy}", file=sys.stderr)
+            return EXIT_FAILED
+        try:
+            return supervise.run_worker(args.argv, fd)
+        finally:
+            writer_lock.release(settings.layout.lock)
+    supervise.watch_supervisor()
     # The same definitions the UI loads read their settings from the environment.
     os.environ.update(settings.to_env())
     from dagster_project.runner import run_pipeline
@@ -53,6 +67,43 @@ def _run(args: argparse.Namespace) -> int:
     outcome = run_pipeline(settings)
     print(outcome.summary())
     return outcome.exit_code
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from dagster_project.lib.publication import audit
+    from dagster_project.lib.settings import stable_path
+
+    warehouse = stable_path(args.warehouse)
+    problems = audit.verify(warehouse)
+    for problem in problems:
+        print(f"NOT OK {problem}")
+    if problems:
+        print(f"isadex verify: {len(problems)} problem(s) in the published history of {warehouse}")
+        return EXIT_FAILED
+    print(f"isadex verify: {warehouse}: every publication and ledger record holds")
+    return EXIT_OK
+
+
+def _prune(args: argparse.Namespace) -> int:
+    from dagster_project.lib.publication import audit
+    from dagster_project.lib.publication.layout import Layout
+    from dagster_project.lib.runtime import writer_lock
+    from dagster_project.lib.settings import stable_path
+
+    warehouse = stable_path(args.warehouse)
+    try:
+        with writer_lock.holding(Layout(warehouse, warehouse).lock):
+            removed = audit.prune(warehouse, args.keep)
+    except writer_lock.WarehouseBusy as busy:
+        print(f"isadex prune: {busy}", file=sys.stderr)
+        return EXIT_FAILED
+    except ValueError as exc:
+        print(f"isadex prune: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for cut in removed:
+        print(f"removed {cut} (its ledger record stays)")
+    print(f"isadex prune: {len(removed)} publication(s) removed, the newest {args.keep} kept")
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,11 +126,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", dest="as_of", default=None, help="use transfers extracted <= this")
     run.add_argument("--report-dir", dest="report_dir", default=None)
     run.set_defaults(func=_run)
+
+    verify = sub.add_parser(
+        "verify", help="check the published files and the ledger's chain of a warehouse"
+    )
+    verify.add_argument("--warehouse", required=True)
+    verify.set_defaults(func=_verify)
+
+    prune = sub.add_parser("prune", help="remove all but the newest N publications")
+    prune.add_argument("--warehouse", required=True)
+    prune.add_argument("--keep", type=int, required=True)
+    prune.set_defaults(func=_prune)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
+    args.argv = argv
     return args.func(args)
 
 

@@ -89,21 +89,15 @@ def _instance() -> dg.DagsterInstance:
 
 
 def _refused_in_landing(settings: RunSettings) -> list[tuple[str, str]]:
-    """Deliveries now in the landing folder whose registration is REFUSED."""
-    if not settings.work_db.exists():
-        return []
+    """Deliveries now in the landing folder whose registration is REFUSED, read from the
+    publication this run made (read-only: whoever else has a file open, this never blocks)."""
     folders = {p.name for p in settings.landing.iterdir() if p.is_dir()}
-    try:
-        con = duckdb.connect(str(settings.work_db), read_only=True)
-    except duckdb.Error as exc:
-        return [("?", f"could not read raw.transfers after the run: {exc}")]
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
         rows = con.execute(
             "select DELIVERY, TRANSFER_ID, REASON from raw.transfers where STATUS = 'REFUSED' "
             "order by DELIVERY"
         ).fetchall()
-    except duckdb.Error:
-        return []
     finally:
         con.close()
     return [(tid or delivery, reason) for delivery, tid, reason in rows if delivery in folders]
@@ -155,7 +149,8 @@ def _execute(settings: RunSettings, started: float) -> RunOutcome:
             else:
                 outcome.warned_checks.append(name)
         outcome.step_seconds = _step_seconds(instance, result.run_id)
-    outcome.refused = _refused_in_landing(settings)
+    if outcome.exit_code != EXIT_FAILED:
+        outcome.refused = _refused_in_landing(settings)
     outcome.seconds = time.perf_counter() - started
     return outcome
 

@@ -35,6 +35,13 @@ def by_subject_min_subjects() -> int:
     return int(os.environ.get("ISADEX_BY_SUBJECT_MIN_SUBJECTS") or 20_000)
 
 
+def stable_path(path: str | Path) -> Path:
+    """An absolute path whose last part is kept as named: the stable names of a publication
+    are links (lib/publication/layout.py), and resolving one would name the cut behind it."""
+    path = Path(path).expanduser()
+    return path.parent.resolve() / path.name
+
+
 @dataclass(frozen=True)
 class RunSettings:
     landing: Path
@@ -85,12 +92,12 @@ class RunSettings:
         report = os.environ.get("ISADEX_REPORT_DIR")
         return cls(
             landing=Path(os.environ.get("ISADEX_LANDING", DEFAULT_DATA / "landing")).resolve(),
-            warehouse=Path(
+            warehouse=stable_path(
                 os.environ.get("ISADEX_WAREHOUSE", DEFAULT_DATA / "warehouse.duckdb")
-            ).resolve(),
+            ),
             cutoff=os.environ.get("ISADEX_CUTOFF") or None,
             as_of=os.environ.get("ISADEX_AS_OF") or None,
-            report_dir=Path(report).resolve() if report else None,
+            report_dir=stable_path(report) if report else None,
         )
 
     def to_env(self) -> dict[str, str]:

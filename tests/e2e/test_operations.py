@@ -3,6 +3,8 @@ nothing, and the same cut-off on the same transfers gives the same endpoint tabl
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -42,18 +44,62 @@ def test_reader_holding_the_file_never_blocks_a_run_nor_sees_it_change(
 
 
 def test_failed_run_publishes_nothing(synthetic_landing, synthetic_run):
+    from dagster_project.lib.publication import audit
+    from dagster_project.lib.settings import RunSettings
+
     _, warehouse = synthetic_run
+    report = RunSettings(synthetic_landing, warehouse).report_path
     inode = warehouse.stat().st_ino
+    published = {p: p.read_bytes() for p in report.rglob("*") if p.is_file()}
+    ledger = warehouse.with_name(warehouse.stem + ".ledger.jsonl").read_bytes()
     outcome = run_isadex(synthetic_landing, warehouse, cutoff="2026-02-30")
     assert outcome.exit_code == 1
     assert outcome.failures, outcome.summary()
     assert warehouse.stat().st_ino == inode
+    # the report, figures, transport files and define metadata are those of the publication
+    assert {p: p.read_bytes() for p in report.rglob("*") if p.is_file()} == published
+    assert warehouse.with_name(warehouse.stem + ".ledger.jsonl").read_bytes() == ledger
+    assert audit.verify(warehouse) == []
+
+
+def test_published_files_are_read_only_and_recorded(synthetic_landing, synthetic_run):
+    from dagster_project.lib.publication import audit, ledger
+    from dagster_project.lib.settings import RunSettings
+
+    outcome, warehouse = synthetic_run
+    settings = RunSettings(synthetic_landing, warehouse)
+    assert audit.verify(warehouse) == []
+    records = ledger.records(settings.layout.ledger)
+    first = next(r for r in records if r["run_id"] == outcome.run_id)
+    folder = warehouse.parent / first["folder"]
+    assert sorted(first["files"]) == sorted(
+        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
+    )
+    for name in ("warehouse.duckdb", "report/index.html", "report/quality.html",
+                 "report/submission/adsl.xpt", "report/submission/define.json",
+                 "report/figures/f01_km_pfs.png"):  # fmt: skip
+        assert name in first["files"], name
+        assert (folder / name).stat().st_mode & 0o777 == 0o444, name
+    # the transfers in force, with their checksums, are in the record
+    con = duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True)
+    in_force = con.execute(
+        "select TRANSFER_ID, MANIFEST_SHA256 from raw.transfers t "
+        "join staging.stg_transfers_in_force f on t.TRANSFER_ID = f.transfer_id "
+        "where STATUS = 'LOADED' order by 1"
+    ).fetchall()
+    runs = con.execute("select RUN_ID, PUBLISHED_FILE from quality.runs").fetchall()
+    con.close()
+    assert [(t["transfer_id"], t["manifest_sha256"]) for t in first["transfers"]] == in_force
+    # quality.runs lists only publications whose file exists
+    assert all(Path(path).is_file() for _, path in runs), runs
 
 
 def test_same_cutoff_same_transfers_same_endpoint_tables(synthetic_landing, synthetic_run):
     outcome, warehouse = synthetic_run
     cuts = sorted(
-        warehouse.with_name(warehouse.stem + ".cuts").glob(f"*_{outcome.run_id[:8]}.duckdb")
+        warehouse.with_name(warehouse.stem + ".cuts").glob(
+            f"*_{outcome.run_id[:8]}/{warehouse.name}"
+        )
     )
     assert len(cuts) == 1
     first = duckdb.connect(str(cuts[0]), read_only=True)

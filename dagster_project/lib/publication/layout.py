@@ -4,7 +4,7 @@ For ``--warehouse data/warehouse.duckdb`` and ``--report-dir data/report``::
 
     data/warehouse.cuts/<cut>/          one publication: read-only files, read-only folders
         warehouse.duckdb                  the warehouse cut
-        report/                           index.html, figures/, quality.html, submission/ (.xpt, define)
+        report/                           index.html, figures/, quality.html, submission/
     data/warehouse.current            -> warehouse.cuts/<cut>          the one switch
     data/warehouse.duckdb             -> warehouse.current/warehouse.duckdb
     data/report                       -> warehouse.current/report

@@ -32,7 +32,7 @@ import duckdb
 from dagster_project.lib.publication import ledger
 from dagster_project.lib.publication.layout import Layout
 
-READ_ONLY_DIR = stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH
+READ_ONLY_DIR = 0o555
 # Working files of the report folder that are not part of a publication: the reuse state of the
 # steps that wrote it, and files a step was still writing when it failed.
 UNPUBLISHED = (".state",)

@@ -71,7 +71,7 @@ def acquire(lock: Path, command: str | None = None) -> int:
     except BlockingIOError:
         os.close(fd)
         raise WarehouseBusy(
-            f"{lock.with_suffix('')} is being written by {_holder(lock)}; nothing was changed"
+            f"the warehouse of {lock} is being written by {_holder(lock)}; nothing was changed"
         ) from None
     info = {
         "pid": os.getpid(),

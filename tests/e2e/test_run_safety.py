@@ -1,0 +1,202 @@
+"""A run is safe to stop, and to start twice (README, Operations contract; issue 27).
+
+`isadex run` is started as a user starts it (a subprocess of the console script) on a small
+trial and killed with SIGKILL, the way an operator's `kill -9` or a lost machine ends it, at
+the start of each stage: the moment is read from the run's own event log in the warehouse's
+Dagster instance (the first STEP_START of that stage's step). After each kill the published
+files are still the previous publication, `isadex verify` passes, no process of the run is
+left, and the lock is free; the next run publishes the same tables as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from dagster_project.lib.generator import generate_trial
+from dagster_project.lib.settings import RunSettings
+
+pytestmark = pytest.mark.e2e
+
+ISADEX = Path(sys.executable).with_name("isadex")
+# Stage -> the step whose start marks it (the job's step keys).
+STAGES = {
+    "ingest": "raw_tables",
+    "dbt": "warehouse_dbt_models",
+    "validation": "gx_adsl",
+    "export": "export__adam_xpt",
+    "report": "endpoints__report",
+    "publication": "published__warehouse",
+}
+TABLES = ("adam.adsl", "adam.adrs", "adam.adtte", "adam.adae", "adam.adex", "endpoints.results")
+
+
+def _isadex(*args: object, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [ISADEX, *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **kwargs,
+    )
+
+
+def _run(landing: Path, warehouse: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [ISADEX, "run", "--landing", landing, "--warehouse", warehouse],
+        capture_output=True,
+        text=True,
+    )
+
+
+def _published(warehouse: Path) -> dict[str, str]:
+    """Every file a reader reaches through the stable names, with its SHA-256."""
+    settings = RunSettings(landing=Path("."), warehouse=warehouse)
+    files = {warehouse.name: warehouse, **{
+        f"report/{p.relative_to(settings.report_path)}": p
+        for p in settings.report_path.rglob("*") if p.is_file()
+    }}  # fmt: skip
+    return {name: hashlib.sha256(p.read_bytes()).hexdigest() for name, p in files.items()}
+
+
+def _tables(warehouse: Path) -> dict[str, list]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {t: con.execute(f"select * exclude (CUTOFFDT) from {t}").fetchall()
+                if t == "endpoints.results" else con.execute(f"select * from {t}").fetchall()
+                for t in TABLES}  # fmt: skip
+    finally:
+        con.close()
+
+
+def _processes_in_group(pgid: int) -> list[str]:
+    """Live (not zombie) processes of a process group, from /proc."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        state, group = fields[0], int(fields[2])
+        if group == pgid and state != "Z":
+            alive.append(text[: text.rindex(")") + 1])
+    return alive
+
+
+def _worker_group(supervisor: int) -> int | None:
+    """The process group of the worker `isadex run` started (its child in a session of its own)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        if int(fields[1]) == supervisor:
+            return int(fields[2])
+    return None
+
+
+def _wait_for_step(dagster_home: Path, step_key: str, known_runs: set[str], proc, timeout=300):
+    """Wait until a run not in known_runs has started ``step_key``; that run's id."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"the run ended before {step_key}: {proc.stdout.read()}"
+        if (dagster_home / "dagster.yaml").exists():
+            with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+                for run in instance.get_runs(limit=3):
+                    if run.run_id in known_runs:
+                        continue
+                    starts = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START)
+                    if any(e.step_key == step_key for e in starts):
+                        return run.run_id
+        time.sleep(0.2)
+    raise AssertionError(f"no step {step_key} within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def trial(tmp_path_factory):
+    base = tmp_path_factory.mktemp("safety")
+    landing = base / "landing"
+    generate_trial(landing, subjects=12, sites=2, seed=7)
+    # An uninterrupted run on a warehouse of its own: the tables every other run must give.
+    reference = base / "reference" / "warehouse.duckdb"
+    done = _run(landing, reference)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return landing, base, _tables(reference)
+
+
+def test_a_second_writer_is_refused_at_once_and_changes_nothing(trial):
+    landing, base, _ = trial
+    warehouse = base / "second" / "warehouse.duckdb"
+    first = _isadex("run", "--landing", landing, "--warehouse", warehouse)
+    try:
+        lock = RunSettings(landing, warehouse).layout.lock
+        deadline = time.monotonic() + 60
+        while not (lock.exists() and lock.read_text()):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        before = sorted(p.name for p in warehouse.parent.iterdir())
+        started = time.monotonic()
+        second = _run(landing, warehouse)
+        assert time.monotonic() - started < 15
+        assert second.returncode == 1
+        assert f"process id {first.pid}" in second.stderr, second.stderr
+        assert "started" in second.stderr and "nothing was changed" in second.stderr
+        assert sorted(p.name for p in warehouse.parent.iterdir()) == before
+    finally:
+        out, _ = first.communicate(timeout=600)
+    assert first.returncode == 0, out
+
+
+def test_a_run_killed_at_any_stage_changes_nothing_published(trial):
+    landing, base, reference = trial
+    warehouse = base / "killed" / "warehouse.duckdb"
+    settings = RunSettings(landing, warehouse)
+    first = _run(landing, warehouse)
+    assert first.returncode == 0, first.stdout + first.stderr
+    published = _published(warehouse)
+    ledger = settings.layout.ledger.read_bytes()
+
+    for stage, step in STAGES.items():
+        with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+            known = {r.run_id for r in instance.get_runs()}
+        run = _isadex("run", "--landing", landing, "--warehouse", warehouse)
+        run_id = _wait_for_step(settings.dagster_home, step, known, run)
+        group = _worker_group(run.pid)
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while group and _processes_in_group(group) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert group, stage
+        assert not _processes_in_group(group), (stage, _processes_in_group(group))
+        now = settings.layout.ledger.read_bytes()
+        if stage == "publication" and now != ledger:
+            # Killed after the switch (a small trial publishes in well under a second): the
+            # run published whole, its record last in the ledger.
+            assert now.startswith(ledger) and json.loads(now.splitlines()[-1])["run_id"] == run_id
+            ledger, published = now, _published(warehouse)
+        assert _published(warehouse) == published, stage
+        assert now == ledger, stage
+        verify = subprocess.run([ISADEX, "verify", "--warehouse", warehouse],
+                                capture_output=True, text=True)  # fmt: skip
+        assert verify.returncode == 0, (stage, verify.stdout)
+
+    # The lock is free at once, and the next run gives the uninterrupted run's tables.
+    again = _run(landing, warehouse)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert _tables(warehouse) == reference
+    assert subprocess.run([ISADEX, "verify", "--warehouse", warehouse]).returncode == 0
+    records = [json.loads(line) for line in settings.layout.ledger.read_text().splitlines()]
+    assert records[-1]["run_id"] not in {r["run_id"] for r in records[:-1]}
