@@ -56,7 +56,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"isadex run: {busy}", file=sys.stderr)
             return EXIT_FAILED
         try:
-            return supervise.run_worker(args.argv, fd)
+            return supervise.run_worker(
+                [sys.executable, "-m", "dagster_project.cli", *args.argv], fd
+            )
         finally:
             writer_lock.release(settings.layout.lock)
     supervise.watch_supervisor()

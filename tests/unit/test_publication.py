@@ -248,3 +248,40 @@ def test_an_old_report_folder_is_kept_aside_not_overwritten(layout: Layout):
     assert (layout.report / "index.html").read_text() == "report of cut 1"
     aside = [p for p in layout.report.parent.iterdir() if ".unpublished-" in p.name]
     assert len(aside) == 1 and (aside[0] / "index.html").read_text().startswith("written")
+
+
+def test_isadex_verify_and_prune_exit_codes(layout: Layout, capsys):
+    from dagster_project.cli import main
+
+    _publish(layout, 1, "r1")
+    _publish(layout, 2, "r2")
+    assert main(["verify", "--warehouse", str(layout.warehouse)]) == 0
+    assert "every publication and ledger record holds" in capsys.readouterr().out
+    assert main(["prune", "--warehouse", str(layout.warehouse), "--keep", "1"]) == 0
+    assert "removed cut_r1" in capsys.readouterr().out
+    db = layout.publication("cut_r2") / "warehouse.duckdb"
+    _writable(db)
+    db.write_bytes(db.read_bytes() + b"\0")
+    assert main(["verify", "--warehouse", str(layout.warehouse)]) == 1
+    out = capsys.readouterr().out
+    assert f"NOT OK {db}: SHA-256 differs" in out and f"NOT OK {db}: writable" in out
+    assert "2 problem(s)" in out
+
+
+def test_run_records_of_runs_that_never_published_are_forgotten(tmp_path: Path):
+    from dagster_project.lib.provenance import RUNS_DDL, forget_unpublished
+
+    kept_file = tmp_path / "old_cut.duckdb"
+    kept_file.write_bytes(b"")
+    con = duckdb.connect()
+    con.execute("create schema quality")
+    con.execute(RUNS_DDL)
+    for run_id, path in [("published", "/gone/a"), ("before-ledger", str(kept_file)),
+                         ("failed", str(tmp_path / "never" / "warehouse.duckdb"))]:  # fmt: skip
+        con.execute("insert into quality.runs (RUN_ID, PUBLISHED_FILE) values (?, ?)",
+                    [run_id, path])  # fmt: skip
+    assert forget_unpublished(con, ["published"]) == 1
+    assert sorted(r for (r,) in con.execute("select RUN_ID from quality.runs").fetchall()) == [
+        "before-ledger",
+        "published",
+    ]

@@ -33,13 +33,13 @@ def _end_group(pgid: int) -> None:
         pass
 
 
-def run_worker(argv: list[str], lock_fd: int) -> int:
-    """Run ``python -m dagster_project.cli <argv>`` as the worker and wait for it; its exit
-    status, or 1 when it was interrupted or killed."""
+def run_worker(command: list[str], lock_fd: int) -> int:
+    """Run ``command`` (`isadex run`'s own command line, as the worker) and wait for it; its
+    exit status, or 1 when it was interrupted or killed."""
     read_end, write_end = os.pipe()
     env = {**os.environ, SUPERVISOR_PIPE: str(read_end), INHERITED_FD: str(lock_fd)}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "dagster_project.cli", *argv],
+        command,
         start_new_session=True,
         pass_fds=(read_end, lock_fd),
         env=env,
