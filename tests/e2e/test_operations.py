@@ -83,7 +83,7 @@ def test_published_files_are_read_only_and_recorded(synthetic_landing, synthetic
     # the transfers in force, with their checksums, are in the record
     con = duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True)
     in_force = con.execute(
-        "select TRANSFER_ID, MANIFEST_SHA256 from raw.transfers t "
+        "select t.TRANSFER_ID, MANIFEST_SHA256 from raw.transfers t "
         "join staging.stg_transfers_in_force f on t.TRANSFER_ID = f.transfer_id "
         "where STATUS = 'LOADED' order by 1"
     ).fetchall()
