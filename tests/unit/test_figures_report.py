@@ -526,13 +526,13 @@ def test_assets_write_figures_and_report(tmp_path):
         resources={"warehouse": warehouse},
     )
     assert result.success
-    figures = sorted(p.name for p in (tmp_path / "report" / "figures").glob("*.png"))
+    figures = sorted(p.name for p in (tmp_path / "wh.work.report" / "figures").glob("*.png"))
     assert figures == sorted(
         [f"f01_km_{p}.png" for p in ("pfs", "os", "ttp", "tnt", "pfs2", "dor")]
         + ["f02_cif_discontinuation.png", "f03_swimmer.png"]
     )
-    html = (tmp_path / "report" / "report_20250101.html").read_text()
-    assert html == (tmp_path / "report" / "index.html").read_text()
+    html = (tmp_path / "wh.work.report" / "report_20250101.html").read_text()
+    assert html == (tmp_path / "wh.work.report" / "index.html").read_text()
     assert MANIFEST_SHA in html and "2025-01-01" in html
     assert "validation results not recorded" in html.lower()  # no quality.check_results
     assert "T02 is not available in this report: endpoints.t02 does not exist" in html
@@ -594,7 +594,7 @@ def test_figures_with_unchanged_inputs_are_kept(tmp_path):
 
     warehouse = _figure_warehouse(tmp_path)
     assets = [f01_km, f02_cif_discontinuation, f03_swimmer]
-    folder = tmp_path / "report" / "figures"
+    folder = tmp_path / "wh.work.report" / "figures"
 
     def pngs() -> dict[str, bytes]:
         return {p.name: p.read_bytes() for p in sorted(folder.glob("*.png"))}

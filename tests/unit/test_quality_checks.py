@@ -83,7 +83,7 @@ def test_conformance_failure_blocks_downstream_and_is_recorded(warehouse, tmp_pa
     assert rows[0][:5] == (CONFORMANCE_CHECK, "adam/adtte", False, "ERROR", "fail")
     assert rows[0][5] == "CNSR in its codes 0-8 (1 rows of 1) e.g. 9"
     assert rows[1][:5] == (PLAUSIBILITY_CHECK, "adam/adtte", True, "WARN", "pass")
-    page = (tmp_path / "report" / "quality.html").read_text()
+    page = (tmp_path / "warehouse.work.report" / "quality.html").read_text()
     assert "CNSR in its codes 0-8" in page and "gx_conformance" in page
 
 

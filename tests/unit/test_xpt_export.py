@@ -737,7 +737,7 @@ def _materialize(tmp_path, monkeypatch, labelled: bool):
     result = dg.materialize(
         [submission.adam_xpt], resources={"warehouse": warehouse}, raise_on_error=False
     )
-    return result, tmp_path / "report" / "submission"
+    return result, tmp_path / "wh.work.report" / "submission"
 
 
 @pytest.fixture(params=["reader processes", "in this process"])
@@ -960,7 +960,7 @@ def test_a_rewritten_file_reads_back_only_the_subjects_whose_rows_changed(
     _replace_adae(tmp_path, changed)
     again = _export_again(tmp_path)
     assert again["rows_verified_earlier"].value == {"adae": 4}
-    back, _ = pyreadstat.read_xport(str(tmp_path / "report" / "submission" / "adae.xpt"))
+    back, _ = pyreadstat.read_xport(str(tmp_path / "wh.work.report" / "submission" / "adae.xpt"))
     assert back["ADT"].tolist() == [date.fromisoformat(d) for _, d in changed]
     assert back["USUBJID"].tolist() == [u for u, _ in changed]
 
@@ -1010,14 +1010,18 @@ def test_new_export_code_reads_every_row_back(tmp_path, monkeypatch):
 
 
 def _export_into(tmp_path, report: str):
-    """The export of the same warehouse into another report folder (nothing to reuse)."""
+    """The export of a copy of the same warehouse in another folder (nothing to reuse); it
+    writes into ``tmp_path / report / "wh.work.report"``."""
+    import shutil
+
     from dagster_project.defs.export import submission
     from dagster_project.defs.resources import Warehouse
 
+    (tmp_path / report).mkdir()
+    shutil.copyfile(tmp_path / "wh.work.duckdb", tmp_path / report / "wh.work.duckdb")
     warehouse = Warehouse(
         landing=str(tmp_path / "landing"),
-        warehouse=str(tmp_path / "wh.duckdb"),
-        report_dir=str(tmp_path / report),
+        warehouse=str(tmp_path / report / "wh.duckdb"),
     )
     result = dg.materialize(
         [submission.adam_xpt], resources={"warehouse": warehouse}, raise_on_error=False
@@ -1059,9 +1063,9 @@ def test_a_patched_file_is_byte_for_byte_the_file_written_in_full(
     assert again["rows_verified_earlier"].value == {"adae": 3}
     fresh = _export_into(tmp_path, "fresh")
     assert fresh["subjects_encoded"].value == {}
-    patched = (tmp_path / "report" / "submission" / "adae.xpt").read_bytes()
-    assert patched == (tmp_path / "fresh" / "submission" / "adae.xpt").read_bytes()
-    back, _ = pyreadstat.read_xport(str(tmp_path / "report" / "submission" / "adae.xpt"))
+    patched = (tmp_path / "wh.work.report" / "submission" / "adae.xpt").read_bytes()
+    assert patched == (tmp_path / "fresh" / "wh.work.report" / "submission" / "adae.xpt").read_bytes()
+    back, _ = pyreadstat.read_xport(str(tmp_path / "wh.work.report" / "submission" / "adae.xpt"))
     assert back["USUBJID"].tolist() == [u for u, _ in ADAE_NEXT]
     assert back["ADT"].tolist() == [date.fromisoformat(d) for _, d in ADAE_NEXT]
     # and the next file is made from this one: only the last subject is encoded again
@@ -1080,8 +1084,8 @@ def test_a_longer_value_writes_the_file_in_full(tmp_path, monkeypatch, fixed_clo
     again = _export_again(tmp_path)
     assert again["subjects_encoded"].value == {}
     _export_into(tmp_path, "fresh")
-    assert (tmp_path / "report" / "submission" / "adae.xpt").read_bytes() == (
-        tmp_path / "fresh" / "submission" / "adae.xpt"
+    assert (tmp_path / "wh.work.report" / "submission" / "adae.xpt").read_bytes() == (
+        tmp_path / "fresh" / "wh.work.report" / "submission" / "adae.xpt"
     ).read_bytes()
 
 
@@ -1094,13 +1098,13 @@ def test_a_previous_file_altered_since_it_was_written_is_not_patched(tmp_path, m
     _materialize(tmp_path, monkeypatch, labelled=True)
     _replace_adae(tmp_path, ADAE_ROWS)
     _export_again(tmp_path)
-    with (tmp_path / "report" / "submission" / "adae.xpt").open("r+b") as handle:
+    with (tmp_path / "wh.work.report" / "submission" / "adae.xpt").open("r+b") as handle:
         # six 10-byte rows (USUBJID 2, ADT 8) in the last record: U0's first date
         handle.seek(-80 + 3, 2)
         handle.write(b"X")
     _replace_adae(tmp_path, ADAE_NEXT)
     assert _export_again(tmp_path)["subjects_encoded"].value == {}
-    back, _ = pyreadstat.read_xport(str(tmp_path / "report" / "submission" / "adae.xpt"))
+    back, _ = pyreadstat.read_xport(str(tmp_path / "wh.work.report" / "submission" / "adae.xpt"))
     assert back["USUBJID"].tolist() == [u for u, _ in ADAE_NEXT]
     assert back["ADT"].tolist() == [date.fromisoformat(d) for _, d in ADAE_NEXT]
 
@@ -1117,7 +1121,7 @@ def test_a_patched_file_that_does_not_read_back_fails_the_run(
     _materialize(tmp_path, monkeypatch, labelled=True)
     _replace_adae(tmp_path, ADAE_ROWS)
     _export_again(tmp_path)
-    before = _package_bytes(tmp_path / "report" / "submission")
+    before = _package_bytes(tmp_path / "wh.work.report" / "submission")
     _replace_adae(tmp_path, ADAE_NEXT)
     real = patch.encoded_rows
 
@@ -1133,7 +1137,7 @@ def test_a_patched_file_that_does_not_read_back_fails_the_run(
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "ADAE.ADT: 1 value(s) differ (first row 3" in failure.event_specific_data.error.message
-    assert _package_bytes(tmp_path / "report" / "submission") == before
+    assert _package_bytes(tmp_path / "wh.work.report" / "submission") == before
 
 
 def test_a_changed_row_that_breaks_a_v5_limit_is_named_at_its_row(tmp_path, monkeypatch):
@@ -1145,7 +1149,7 @@ def test_a_changed_row_that_breaks_a_v5_limit_is_named_at_its_row(tmp_path, monk
     _materialize(tmp_path, monkeypatch, labelled=True)
     _replace_adae(tmp_path, ADAE_ROWS)
     _export_again(tmp_path)
-    before = _package_bytes(tmp_path / "report" / "submission")
+    before = _package_bytes(tmp_path / "wh.work.report" / "submission")
     changed = list(ADAE_ROWS)
     changed[2] = ("Ü", "2024-01-03")
     _replace_adae(tmp_path, changed)
@@ -1155,4 +1159,4 @@ def test_a_changed_row_that_breaks_a_v5_limit_is_named_at_its_row(tmp_path, monk
     assert "ADAE.USUBJID: 1 value(s) not ASCII (first row 3: 'Ü')" in (
         failure.event_specific_data.error.message
     )
-    assert _package_bytes(tmp_path / "report" / "submission") == before
+    assert _package_bytes(tmp_path / "wh.work.report" / "submission") == before
