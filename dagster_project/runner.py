@@ -29,6 +29,8 @@ class RunOutcome:
     step_seconds: dict[str, float] = field(default_factory=dict)
     run_id: str = ""
     warehouse: str = ""
+    # (what, path) of the other files a good run publishes, in the order the summary lists them
+    published: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -39,15 +41,29 @@ class RunOutcome:
     def summary(self) -> str:
         state = {EXIT_OK: "OK", EXIT_REFUSED: "OK, with refused transfers", EXIT_FAILED: "FAILED"}
         lines = [f"isadex run {self.run_id[:8]}: {state[self.exit_code]} in {self.seconds:.1f} s"]
-        if self.exit_code != EXIT_FAILED:
-            lines.append(f"  published: {self.warehouse}")
-        else:
+        if self.exit_code == EXIT_FAILED:
             lines.append("  nothing new published; the previous publication stays current")
         lines += [f"  failed: {f}" for f in self.failures]
         lines += [f"  blocking check failed: {c}" for c in self.failed_checks]
         lines += [f"  warning: {c}" for c in self.warned_checks]
         lines += [f"  refused transfer {t}: {why}" for t, why in self.refused]
+        if self.exit_code != EXIT_FAILED:
+            # Last, so the end of a run's output says where to look.
+            lines.append(f"  published: {self.warehouse}")
+            lines += [f"    {what}: {path}" for what, path in self.published]
         return "\n".join(lines)
+
+
+def published_paths(settings: RunSettings) -> list[tuple[str, str]]:
+    """Where a good run publishes besides the warehouse file: the report, the transport files
+    and the define metadata in their folder (defs/endpoints/report.py, defs/export/
+    submission.py)."""
+    submission = settings.report_path / "submission"
+    return [
+        ("report", str(settings.report_path / "index.html")),
+        ("transport files", str(submission)),
+        ("define metadata", f"{submission / 'define.csv'}, {submission / 'define.json'}"),
+    ]
 
 
 def _ensure_manifest() -> None:
@@ -135,6 +151,7 @@ def _execute(settings: RunSettings, started: float) -> RunOutcome:
             seconds=0.0,
             run_id=result.run_id,
             warehouse=str(settings.warehouse),
+            published=published_paths(settings),
         )
         for event in result.all_events:
             if event.event_type_value == "STEP_FAILURE":
