@@ -153,9 +153,17 @@ def _run(args: argparse.Namespace) -> int:
     supervise.watch_supervisor()
     # The same definitions the UI loads read their settings from the environment.
     os.environ.update(settings.to_env())
+    os.environ["ISADEX_DBT_CONSOLE"] = "1" if args.verbose else "0"  # else in dbt.log only
+    from dagster_project.progress import Progress
     from dagster_project.runner import run_pipeline
 
-    outcome = run_pipeline(settings)
+    progress = Progress.for_stream(sys.stdout, verbose=args.verbose, quiet=args.quiet)
+    # Dagster, dbt and the definitions take seconds to load before the first step.
+    progress.note(f"isadex run: {settings.landing} -> {settings.warehouse}")
+    try:
+        outcome = run_pipeline(settings, progress)
+    finally:
+        progress.close()
     print(outcome.summary())
     return outcome.exit_code
 
