@@ -74,7 +74,7 @@ class Progress:
     _finished: int = 0
     _current: str = ""
     _t0: float = field(default_factory=time.monotonic)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
     _bar_shown: bool = False
 
     @classmethod
@@ -135,20 +135,26 @@ class Progress:
                 )
             self._draw()
 
-    def message(self, level: int, step: str, text: str) -> None:
-        # Dagster does not start a step whose upstream failed: it logs an error for that step
-        # (no event), so an error of a step that never started is that step not run.
-        if step and level >= logging.ERROR and step not in self._seen:
-            self._seen.add(step)
-            self.step_ended(step, NOT_RUN)
-            if not self.verbose:
-                return
-        if level < logging.WARNING and not self.verbose:
-            return
-        first, *rest = text.strip().splitlines() or [""]
-        kind = {logging.WARNING: "warning", logging.ERROR: "error"}.get(level, "")
-        where = f"{self._label(step)}: " if step else ""
+    def check_failed(self, check: str, blocking: bool) -> None:
         with self._lock:
+            if not self.quiet or blocking:
+                self._line(f"  check failed: {check} ({'blocking' if blocking else 'warning'})")
+            self._draw()
+
+    def message(self, level: int, step: str, text: str) -> None:
+        with self._lock:
+            # Dagster does not start a step whose upstream failed: it logs an error for that
+            # step (no event), so an error of a step that never started is that step not run.
+            if step and level >= logging.ERROR and step not in self._seen:
+                self._seen.add(step)
+                self.step_ended(step, NOT_RUN)
+                if not self.verbose:
+                    return
+            if level < logging.WARNING and not self.verbose:
+                return
+            first, *rest = text.strip().splitlines() or [""]
+            kind = {logging.WARNING: "warning", logging.ERROR: "error"}.get(level, "")
+            where = f"{self._label(step)}: " if step else ""
             self._line(f"  {kind + ': ' if kind else ''}{where}{first}")
             for more in rest if self.verbose else []:
                 self._line(f"    {more}")
@@ -229,6 +235,14 @@ class _ProgressHandler(logging.Handler):
             self.progress.step_ended(step, SKIPPED)
         elif kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
             self.progress.materialized(step)
+        elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            if isinstance(evaluation, dg.AssetCheckEvaluation) and not evaluation.passed:
+                self.progress.check_failed(
+                    f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}",
+                    blocking=evaluation.blocking
+                    and evaluation.severity == dg.AssetCheckSeverity.ERROR,
+                )
 
 
 def progress_logger(progress: Progress) -> dg.LoggerDefinition:

@@ -111,7 +111,7 @@ def test_for_stream_bar_only_on_a_terminal():
 
 
 def test_logger_sees_steps_materializations_transfers_and_warnings():
-    @dg.asset
+    @dg.asset(group_name="ingest")
     def first(context):
         context.log.info("not shown")
         context.log.log(
@@ -120,19 +120,38 @@ def test_logger_sees_steps_materializations_transfers_and_warnings():
         context.log.warning("look at this")
         return 1
 
-    @dg.asset(deps=[first])
+    @dg.asset_check(asset=first)
+    def plausible():
+        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN)
+
+    @dg.asset(deps=[first], group_name="adam")
     def second():
         raise ValueError("broken")
 
-    @dg.asset(deps=[second])
+    @dg.asset(deps=[second], group_name="reporting")
     def third():
         return 3
 
     out = io.StringIO()
-    progress = Progress(out, stages={"first": "ingest", "second": "dbt build", "third": "report"})
+    stages = {
+        "first": "ingest",
+        "plausible": "validation",
+        "second": "dbt build",
+        "third": "report",
+    }
+    progress = Progress(out, stages=stages)
     defs = dg.Definitions(
-        assets=[first, second, third], loggers={"console": progress_logger(progress)}
+        assets=[first, second, third],
+        asset_checks=[plausible],
+        loggers={"console": progress_logger(progress)},
     )
+    progress.stages = step_stages(defs)
+    assert progress.stages == {
+        "first": "ingest",
+        "first_plausible": "validation",
+        "second": "dbt build",
+        "third": "report",
+    }
     result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
         raise_on_error=False, run_config={"loggers": {"console": {}}}
     )
@@ -143,8 +162,13 @@ def test_logger_sees_steps_materializations_transfers_and_warnings():
         "  transfer T1: LOADED",
         "  warning: ingest: first: look at this",
     ]
-    assert lines[3].startswith("[1/3] ingest: first ok in ")
-    assert lines[4] == "dbt build: second ..."
-    assert lines[5].startswith("[2/3] dbt build: second FAILED in ")
-    assert lines[6:] == ["[3/3] report: third not run (an earlier step failed)"]
+    assert lines[3].startswith("[1/4] ingest: first ok in ")
+    # The check and the failing asset both follow `first`; Dagster picks their order.
+    after = lines[4:]
+    assert "validation: first_plausible ..." in after
+    assert "  check failed: first:plausible (warning)" in after
+    assert any(x.startswith("[") and "validation: first_plausible ok in " in x for x in after)
+    assert "dbt build: second ..." in after
+    assert any(x.startswith("[") and "dbt build: second FAILED in " in x for x in after)
+    assert after[-1] == "[4/4] report: third not run (an earlier step failed)"
     assert "not shown" not in out.getvalue()
