@@ -1064,7 +1064,9 @@ def test_a_patched_file_is_byte_for_byte_the_file_written_in_full(
     fresh = _export_into(tmp_path, "fresh")
     assert fresh["subjects_encoded"].value == {}
     patched = (tmp_path / "wh.work.report" / "submission" / "adae.xpt").read_bytes()
-    assert patched == (tmp_path / "fresh" / "wh.work.report" / "submission" / "adae.xpt").read_bytes()
+    assert (
+        patched == (tmp_path / "fresh" / "wh.work.report" / "submission" / "adae.xpt").read_bytes()
+    )
     back, _ = pyreadstat.read_xport(str(tmp_path / "wh.work.report" / "submission" / "adae.xpt"))
     assert back["USUBJID"].tolist() == [u for u, _ in ADAE_NEXT]
     assert back["ADT"].tolist() == [date.fromisoformat(d) for _, d in ADAE_NEXT]
