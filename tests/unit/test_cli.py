@@ -81,6 +81,37 @@ def test_generate_help_describes_every_option_with_its_default(capsys, monkeypat
     assert "exit status: 0 written 1 a wrong argument or an error" in text
 
 
+@pytest.mark.parametrize(
+    ("command", "options", "codes"),
+    [
+        (
+            "verify",
+            [("--warehouse FILE", "(required)")],
+            "exit status: 0 every publication and ledger record holds 1 a problem, each named",
+        ),
+        (
+            "prune",
+            [("--warehouse FILE", "(required)"), ("--keep N", "at least 1 (required)")],
+            "exit status: 0 pruned (or nothing to prune) 1 the warehouse is busy",
+        ),
+    ],
+)
+def test_verify_and_prune_help(command, options, codes, capsys, monkeypatch):
+    text = _help([command], capsys, monkeypatch)
+    described = text.split(" options: ", 1)[1]
+    for option, default in options:
+        assert default in described.split(f" {option} ", 1)[1].split(" --", 1)[0], option
+    assert codes in text
+
+
+def test_prune_keeps_at_least_one(tmp_path, capsys):
+    code, _, err = _exit(
+        ["prune", "--warehouse", str(tmp_path / "w.duckdb"), "--keep", "0"], capsys
+    )
+    assert code == 1
+    assert err == "isadex prune: argument --keep: must be at least 1: 0 (see isadex prune --help)\n"
+
+
 def test_version_is_the_package_version(capsys):
     code, out, _ = _exit(["--version"], capsys)
     assert code == 0
