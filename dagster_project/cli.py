@@ -1,4 +1,11 @@
-"""`isadex generate | run`: the command-line contract of ../shared/spec/README.md."""
+"""`isadex generate | run | verify | prune`: the command-line contract of
+../shared/spec/README.md.
+
+One function per command (`_run`) and one that declares it and its options (`_add_run`); a
+new command is one more pair and a line in `COMMANDS`.
+Values are checked while the arguments are parsed (lib/arguments.py), so a wrong one exits 1
+with one line naming it before anything starts.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +15,40 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
+from importlib.metadata import version
 from pathlib import Path
 
+from dagster_project.lib import arguments
+
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+
+AddParser = Callable[..., argparse.ArgumentParser]  # the subparsers' add_parser
+Command = Callable[[argparse.Namespace], int]
+
+EXIT_CODES = """\
+exit status:
+  0  all well
+  2  the run completed and published, but a transfer in the landing folder stands
+     refused (that site's earlier transfers stay in force; raw.transfers says why)
+  1  failed (a wrong argument, a blocking check, an error): nothing new is published
+     and the previous publication stays current"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a wrong command line exits 1 with one line: its own exit status 2 would
+    read as "published, with a refused transfer" to a scheduler that follows the contract."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_FAILED, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and the exit-status epilog as written (line breaks kept)."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=30)
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -33,6 +71,60 @@ def _generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_generate(add_parser: AddParser) -> argparse.ArgumentParser:
+    gen = add_parser(
+        "generate",
+        help="write a synthetic landing zone (site_extracts.md)",
+        description=(
+            "Write a synthetic landing zone for a realistic trial: several cumulative transfers\n"
+            "per site, each a folder with its manifest.json and one CSV per form\n"
+            "(../shared/spec/site_extracts.md), and truth.json beside them."
+        ),
+        epilog="exit status:\n  0  written\n  1  a wrong argument or an error",
+    )
+    gen.add_argument(
+        "--out",
+        required=True,
+        type=arguments.output_folder,
+        metavar="DIR",
+        help="the landing folder to write (created when missing; required)",
+    )
+    gen.add_argument(
+        "--subjects",
+        type=arguments.positive_int,
+        default=60,
+        metavar="N",
+        help="subjects screened (default: %(default)s)",
+    )
+    gen.add_argument(
+        "--sites",
+        type=arguments.positive_int,
+        default=6,
+        metavar="K",
+        help="sites, at least one per 900 subjects (default: %(default)s)",
+    )
+    gen.add_argument(
+        "--seed",
+        type=int,
+        default=20261125,
+        metavar="S",
+        help="random seed; the same seed writes the same files (default: %(default)s)",
+    )
+    gen.add_argument(
+        "--cutoff",
+        type=arguments.calendar_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="date of each site's last transfer (default: 2026-10-31)",
+    )
+    gen.add_argument(
+        "--faults",
+        action="store_true",
+        help="also write every kind of bad delivery, for tests (default: off)",
+    )
+    return gen
+
+
 def _run(args: argparse.Namespace) -> int:
     from dagster_project.lib.runtime import supervise, writer_lock
     from dagster_project.lib.settings import RunSettings, stable_path
@@ -44,9 +136,6 @@ def _run(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         report_dir=stable_path(args.report_dir) if args.report_dir else None,
     )
-    if not settings.landing.is_dir():
-        print(f"isadex run: landing folder {settings.landing} does not exist", file=sys.stderr)
-        return EXIT_FAILED
     if not supervise.is_worker():
         # One writer: refused at once, before anything starts; the run itself goes to a worker
         # process whose whole process group ends with this one (lib/runtime/supervise.py).
@@ -64,11 +153,88 @@ def _run(args: argparse.Namespace) -> int:
     supervise.watch_supervisor()
     # The same definitions the UI loads read their settings from the environment.
     os.environ.update(settings.to_env())
+    os.environ["ISADEX_DBT_CONSOLE"] = "1" if args.verbose else "0"  # else in dbt.log only
+    from dagster_project.progress import Progress
     from dagster_project.runner import run_pipeline
 
-    outcome = run_pipeline(settings)
+    progress = Progress.for_stream(sys.stdout, verbose=args.verbose, quiet=args.quiet)
+    # Dagster, dbt and the definitions take seconds to load before the first step.
+    progress.note(f"isadex run: {settings.landing} -> {settings.warehouse}")
+    try:
+        outcome = run_pipeline(settings, progress)
+    finally:
+        progress.close()
     print(outcome.summary())
     return outcome.exit_code
+
+
+def _add_run(add_parser: AddParser) -> argparse.ArgumentParser:
+    run = add_parser(
+        "run",
+        help="materialize every asset through Dagster and publish",
+        description=(
+            "Ingest the new transfers of the landing folder, build ADaM with dbt, validate,\n"
+            "compute the endpoint tables, figures, report and transport files, and publish them\n"
+            "with the warehouse file, through the same Dagster definitions the UI shows. Shows\n"
+            "its progress per stage and ends with a summary naming what was published."
+        ),
+        epilog=EXIT_CODES,
+    )
+    run.add_argument(
+        "--landing",
+        required=True,
+        type=arguments.landing_folder,
+        metavar="DIR",
+        help="landing folder holding one folder per transfer (required)",
+    )
+    run.add_argument(
+        "--warehouse",
+        required=True,
+        type=arguments.output_file,
+        metavar="FILE",
+        help="the published DuckDB file readers open; the working file, cuts and dbt's "
+        "folder go beside it (required)",
+    )
+    run.add_argument(
+        "--cutoff",
+        type=arguments.calendar_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="clinical cut-off (default: the date of the newest extract in force)",
+    )
+    run.add_argument(
+        "--as-of",
+        dest="as_of",
+        type=arguments.utc_datetime,
+        default=None,
+        metavar="DATETIME",
+        help="use only transfers extracted at or before this UTC time, ISO 8601 "
+        "(default: every transfer)",
+    )
+    run.add_argument(
+        "--report-dir",
+        dest="report_dir",
+        type=arguments.published_folder,
+        default=None,
+        metavar="DIR",
+        help="where the report, figures and transport files go (default: report/ beside "
+        "the warehouse)",
+    )
+    shown = run.add_mutually_exclusive_group()
+    shown.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also show dbt's own lines and each step's messages (default: off; dbt's lines "
+        "are always in <warehouse>.dbt/dbt.log)",
+    )
+    shown.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="show only warnings, errors and the summary (default: off)",
+    )
+    return run
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -84,6 +250,27 @@ def _verify(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(f"isadex verify: {warehouse}: every publication and ledger record holds")
     return EXIT_OK
+
+
+def _add_verify(add_parser: AddParser) -> argparse.ArgumentParser:
+    verify = add_parser(
+        "verify",
+        help="check the published files and the ledger's chain of a warehouse",
+        description=(
+            "Recompute the SHA-256 of every published file and the hash chain of the ledger\n"
+            "beside the warehouse (<warehouse>.ledger.jsonl), and check that published files\n"
+            "are read-only. Prints NOT OK and the file or record for each problem."
+        ),
+        epilog="exit status:\n  0  every publication and ledger record holds\n"
+        "  1  a problem, each named (or a wrong argument)",
+    )
+    verify.add_argument(
+        "--warehouse",
+        required=True,
+        metavar="FILE",
+        help="the published DuckDB file (stable name) whose history to check (required)",
+    )
+    return verify
 
 
 def _prune(args: argparse.Namespace) -> int:
@@ -108,37 +295,55 @@ def _prune(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="isadex", description="ISA-DEX-MM trial warehouse")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    gen = sub.add_parser("generate", help="write a synthetic landing zone (site_extracts.md)")
-    gen.add_argument("--out", required=True)
-    gen.add_argument("--subjects", type=int, default=60)
-    gen.add_argument("--sites", type=int, default=6)
-    gen.add_argument("--seed", type=int, default=20261125)
-    gen.add_argument("--cutoff", default=None, help="YYYY-MM-DD: date of the last transfer")
-    gen.add_argument("--faults", action="store_true", help="also write every kind of bad input")
-    gen.set_defaults(func=_generate)
-
-    run = sub.add_parser("run", help="materialize every asset through Dagster and publish")
-    run.add_argument("--landing", required=True)
-    run.add_argument("--warehouse", required=True)
-    run.add_argument("--cutoff", default=None, help="YYYY-MM-DD clinical cut-off")
-    run.add_argument("--as-of", dest="as_of", default=None, help="use transfers extracted <= this")
-    run.add_argument("--report-dir", dest="report_dir", default=None)
-    run.set_defaults(func=_run)
-
-    verify = sub.add_parser(
-        "verify", help="check the published files and the ledger's chain of a warehouse"
+def _add_prune(add_parser: AddParser) -> argparse.ArgumentParser:
+    prune = add_parser(
+        "prune",
+        help="remove all but the newest N publications",
+        description=(
+            "Remove the oldest publications of a warehouse (<warehouse>.cuts/), keeping the\n"
+            "newest N and the one in force; the ledger keeps their records. Takes the writer's\n"
+            "lock, so it never runs beside an `isadex run` on the same warehouse."
+        ),
+        epilog="exit status:\n  0  pruned (or nothing to prune)\n"
+        "  1  the warehouse is busy, a wrong argument or an error",
     )
-    verify.add_argument("--warehouse", required=True)
-    verify.set_defaults(func=_verify)
+    prune.add_argument(
+        "--warehouse",
+        required=True,
+        metavar="FILE",
+        help="the published DuckDB file (stable name) whose publications to prune (required)",
+    )
+    prune.add_argument(
+        "--keep",
+        required=True,
+        type=arguments.positive_int,
+        metavar="N",
+        help="how many of the newest publications to keep, at least 1 (required)",
+    )
+    return prune
 
-    prune = sub.add_parser("prune", help="remove all but the newest N publications")
-    prune.add_argument("--warehouse", required=True)
-    prune.add_argument("--keep", type=int, required=True)
-    prune.set_defaults(func=_prune)
+
+# name -> (declares the command and its options, runs it and returns the exit status)
+COMMANDS: dict[str, tuple[Callable[[AddParser], argparse.ArgumentParser], Command]] = {
+    "generate": (_add_generate, _generate),
+    "run": (_add_run, _run),
+    "verify": (_add_verify, _verify),
+    "prune": (_add_prune, _prune),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="isadex",
+        description="ISA-DEX-MM trial warehouse: site extracts -> DuckDB raw -> dbt ADaM -> "
+        "endpoints,\norchestrated by Dagster. `isadex COMMAND --help` describes each command.",
+        epilog=EXIT_CODES,
+        formatter_class=_Help,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('isadex')}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for declare, command in COMMANDS.values():
+        declare(partial(sub.add_parser, formatter_class=_Help)).set_defaults(func=command)
     return parser
 
 

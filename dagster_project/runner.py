@@ -14,6 +14,7 @@ import duckdb
 from dagster_project.lib import dbt_prestart, run_log_sqlite
 from dagster_project.lib.dbt_prestart_client import real_dbt
 from dagster_project.lib.settings import DBT_PROJECT_DIR, RunSettings
+from dagster_project.progress import Progress, progress_logger, step_stages
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
@@ -29,6 +30,8 @@ class RunOutcome:
     step_seconds: dict[str, float] = field(default_factory=dict)
     run_id: str = ""
     warehouse: str = ""
+    # (what, path) of the other files a good run publishes, in the order the summary lists them
+    published: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -39,15 +42,29 @@ class RunOutcome:
     def summary(self) -> str:
         state = {EXIT_OK: "OK", EXIT_REFUSED: "OK, with refused transfers", EXIT_FAILED: "FAILED"}
         lines = [f"isadex run {self.run_id[:8]}: {state[self.exit_code]} in {self.seconds:.1f} s"]
-        if self.exit_code != EXIT_FAILED:
-            lines.append(f"  published: {self.warehouse}")
-        else:
+        if self.exit_code == EXIT_FAILED:
             lines.append("  nothing new published; the previous publication stays current")
         lines += [f"  failed: {f}" for f in self.failures]
         lines += [f"  blocking check failed: {c}" for c in self.failed_checks]
         lines += [f"  warning: {c}" for c in self.warned_checks]
         lines += [f"  refused transfer {t}: {why}" for t, why in self.refused]
+        if self.exit_code != EXIT_FAILED:
+            # Last, so the end of a run's output says where to look.
+            lines.append(f"  published: {self.warehouse}")
+            lines += [f"    {what}: {path}" for what, path in self.published]
         return "\n".join(lines)
+
+
+def published_paths(settings: RunSettings) -> list[tuple[str, str]]:
+    """Where a good run publishes besides the warehouse file: the report, the transport files
+    and the define metadata in their folder (defs/endpoints/report.py, defs/export/
+    submission.py)."""
+    submission = settings.report_path / "submission"
+    return [
+        ("report", str(settings.report_path / "index.html")),
+        ("transport files", str(submission)),
+        ("define metadata", f"{submission / 'define.csv'}, {submission / 'define.json'}"),
+    ]
 
 
 def _ensure_manifest() -> None:
@@ -103,14 +120,16 @@ def _refused_in_landing(settings: RunSettings) -> list[tuple[str, str]]:
     return [(tid or delivery, reason) for delivery, tid, reason in rows if delivery in folders]
 
 
-def run_pipeline(settings: RunSettings) -> RunOutcome:
+def run_pipeline(settings: RunSettings, progress: Progress | None = None) -> RunOutcome:
+    """Run every asset; ``progress`` (isadex run) shows the steps as they go, in place of
+    Dagster's console logger."""
     started = time.perf_counter()
     # First, so dbt starts and parses on the other core while this process imports and loads the
     # definitions and ingests.
     dbt_prestart.start(DBT_PROJECT_DIR, settings.dbt_target, settings.work_db, settings.dbt_vars())
     try:
         _ensure_manifest()
-        return _execute(settings, started)
+        return _execute(settings, started, progress)
     finally:
         # Ended here if the run ended before dbt; a crash of it is worth a line, not a failure
         # (the dbt step ran plain dbt, or failed and says why).
@@ -119,22 +138,34 @@ def run_pipeline(settings: RunSettings) -> RunOutcome:
             print(f"warning: {trouble}", file=sys.stderr)
 
 
-def _execute(settings: RunSettings, started: float) -> RunOutcome:
+def _execute(settings: RunSettings, started: float, progress: Progress | None) -> RunOutcome:
     from dagster_project.definitions import defs
 
     run_log_sqlite.install()  # fewer disk syncs while the run's events are stored (why: there)
 
     definitions = defs() if callable(defs) else defs
+    # The console shows warnings and errors; every event is in the instance's event log.
+    console: dict = {"config": {"log_level": "WARNING"}}
+    if progress is not None:
+        progress.stages = step_stages(definitions)
+        definitions = dg.Definitions.merge(
+            definitions, dg.Definitions(loggers={"console": progress_logger(progress)})
+        )
+        console = {}
     job = definitions.resolve_implicit_global_asset_job_def()
     with _instance() as instance:
-        # The console shows warnings and errors; every event is in the instance's event log.
-        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            # Dagster starts a job's loggers only when the run config names them.
+            run_config={"loggers": {"console": console}},
+        )
         outcome = RunOutcome(
             success=result.success,
             seconds=0.0,
             run_id=result.run_id,
             warehouse=str(settings.warehouse),
+            published=published_paths(settings),
         )
         for event in result.all_events:
             if event.event_type_value == "STEP_FAILURE":

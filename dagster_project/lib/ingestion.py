@@ -46,6 +46,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -162,9 +163,15 @@ def _order_key(item: tuple[Delivery, str | None]) -> tuple:
 
 
 def ingest_landing(
-    con: duckdb.DuckDBPyConnection, landing: Path, lanes: int = INGEST_LANES
+    con: duckdb.DuckDBPyConnection,
+    landing: Path,
+    lanes: int = INGEST_LANES,
+    on_registered: Callable[[dict], None] | None = None,
 ) -> IngestSummary:
-    """Register and load every new delivery under `landing` (see module docstring)."""
+    """Register and load every new delivery under `landing` (see module docstring).
+
+    `on_registered` is called with each delivery's `registered` row as it is registered,
+    from its lane's thread (progress while ingesting)."""
     t0 = time.perf_counter()
     ensure_raw_schema(con)
     summary = IngestSummary()
@@ -178,14 +185,14 @@ def ingest_landing(
     ordered = sorted(pending, key=_order_key)
     split = split_lanes([d for d, _ in ordered], lanes)
     if len(split) <= 1:
-        rows = _load_lane(con, ordered)
+        rows = _load_lane(con, ordered, on_registered)
     else:
         # Cursors are connections of their own on the same database (own transaction).
         cursors = [con.cursor() for _ in split]
         try:
             with ThreadPoolExecutor(len(split)) as pool:
                 done = pool.map(
-                    lambda lane: _load_lane(lane[0], [ordered[i] for i in lane[1]]),
+                    lambda lane: _load_lane(lane[0], [ordered[i] for i in lane[1]], on_registered),
                     zip(cursors, split, strict=True),
                 )
                 by_index = {
@@ -242,7 +249,9 @@ def split_lanes(deliveries: list[Delivery], lanes: int) -> list[list[int]]:
 
 
 def _load_lane(
-    con: duckdb.DuckDBPyConnection, lane: list[tuple[Delivery, str | None]]
+    con: duckdb.DuckDBPyConnection,
+    lane: list[tuple[Delivery, str | None]],
+    on_registered: Callable[[dict], None] | None = None,
 ) -> list[dict]:
     """Load one lane's deliveries in order, committing every BATCH_ROWS data rows."""
     rows: list[dict] = []
@@ -257,6 +266,8 @@ def _load_lane(
                 prescanned_upto, prescanned = _prescan_next(con, lane, i)
             row = _ingest_delivery(con, delivery, reason, prescanned)
             rows.append(row)
+            if on_registered is not None:
+                on_registered(row)
             batch_rows += row["rows_loaded"] + row["rows_quarantined"]
             if batch_rows >= BATCH_ROWS:
                 con.execute("commit")

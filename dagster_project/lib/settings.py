@@ -25,6 +25,14 @@ def dbt_file_log_level() -> str:
     return os.environ.get("DBT_LOG_LEVEL_FILE") or "info"
 
 
+def dbt_lines_on_console() -> bool:
+    """Whether dbt's own lines, which dagster-dbt prints as it reads them, reach this process's
+    stdout. Yes by default: in the UI stdout is the dbt step's compute log. `isadex run` sets
+    ISADEX_DBT_CONSOLE=0 unless --verbose, as ~400 lines of dbt hid its own progress; dbt
+    writes the same lines to dbt.log in its target folder either way."""
+    return os.environ.get("ISADEX_DBT_CONSOLE", "1") != "0"
+
+
 def by_subject_min_subjects() -> int:
     """The trial size from which dbt builds by subject (lib/build_scope.py). Below it a full
     build costs less than the bookkeeping of a build by subject (a temporary table, a schema

@@ -1,10 +1,200 @@
-"""The `isadex` console script's exit: codes and messages survive the fast exit (cli.entry)."""
+"""The `isadex` command line: help, version, arguments checked before anything starts, and the
+console script's exit (codes and messages survive the fast exit, cli.entry)."""
 
+import re
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
+import pytest
+
+from dagster_project import cli
+from dagster_project.lib.generator import DEFAULT_CUTOFF
+
 ISADEX = Path(sys.executable).with_name("isadex")
+
+
+def _exit(argv, capsys):
+    """(exit status, stdout, stderr) of `isadex ARGV` parsed in this process."""
+    with pytest.raises(SystemExit) as done:
+        cli.main(argv)
+    out, err = capsys.readouterr()
+    return done.value.code, out, err
+
+
+def _help(argv, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")  # argparse wraps to the terminal's width
+    code, out, _ = _exit([*argv, "--help"], capsys)
+    assert code == 0
+    return re.sub(r"\s+", " ", out)  # one line, whatever the wrapping
+
+
+def _assert_exit_codes(text):
+    assert "exit status:" in text
+    assert "0 all well" in text
+    assert "2 the run completed and published, but a transfer" in text
+    assert "1 failed (a wrong argument, a blocking check, an error): nothing new is published" in (
+        text
+    )
+
+
+def test_top_help_lists_commands_and_exit_codes(capsys, monkeypatch):
+    text = _help([], capsys, monkeypatch)
+    for command in cli.COMMANDS:
+        assert f" {command} " in text
+    assert "--version" in text
+    _assert_exit_codes(text)
+
+
+def test_run_help_describes_every_option_with_its_default(capsys, monkeypatch):
+    text = _help(["run"], capsys, monkeypatch)
+    assert "Ingest the new transfers" in text
+    options = text.split(" options: ", 1)[1]
+    for option, default in [
+        ("--landing DIR", "(required)"),
+        ("--warehouse FILE", "(required)"),
+        ("--cutoff YYYY-MM-DD", "(default: the date of the newest extract in force)"),
+        ("--as-of DATETIME", "(default: every transfer)"),
+        ("--report-dir DIR", "(default: report/ beside the warehouse)"),
+        ("-v, --verbose", "(default: off; dbt's lines are always in <warehouse>.dbt/dbt.log)"),
+        ("-q, --quiet", "(default: off)"),
+    ]:
+        after = options.split(f" {option} ", 1)[1]
+        assert default in after.split(" -", 1)[0], option
+    _assert_exit_codes(text)
+
+
+def test_generate_help_describes_every_option_with_its_default(capsys, monkeypatch):
+    text = _help(["generate"], capsys, monkeypatch)
+    options = text.split(" options: ", 1)[1]
+    for option, default in [
+        ("--out DIR", "required"),
+        ("--subjects N", "(default: 60)"),
+        ("--sites K", "(default: 6)"),
+        ("--seed S", "(default: 20261125)"),
+        ("--cutoff YYYY-MM-DD", f"(default: {DEFAULT_CUTOFF})"),
+        ("--faults", "(default: off)"),
+    ]:
+        after = options.split(f" {option} ", 1)[1]
+        assert default in after.split(" --", 1)[0], option
+    assert "exit status: 0 written 1 a wrong argument or an error" in text
+
+
+@pytest.mark.parametrize(
+    ("command", "options", "codes"),
+    [
+        (
+            "verify",
+            [("--warehouse FILE", "(required)")],
+            "exit status: 0 every publication and ledger record holds 1 a problem, each named",
+        ),
+        (
+            "prune",
+            [("--warehouse FILE", "(required)"), ("--keep N", "at least 1 (required)")],
+            "exit status: 0 pruned (or nothing to prune) 1 the warehouse is busy",
+        ),
+    ],
+)
+def test_verify_and_prune_help(command, options, codes, capsys, monkeypatch):
+    text = _help([command], capsys, monkeypatch)
+    described = text.split(" options: ", 1)[1]
+    for option, default in options:
+        assert default in described.split(f" {option} ", 1)[1].split(" --", 1)[0], option
+    assert codes in text
+
+
+def test_prune_keeps_at_least_one(tmp_path, capsys):
+    code, _, err = _exit(
+        ["prune", "--warehouse", str(tmp_path / "w.duckdb"), "--keep", "0"], capsys
+    )
+    assert code == 1
+    assert err == "isadex prune: argument --keep: must be at least 1: 0 (see isadex prune --help)\n"
+
+
+def test_version_is_the_package_version(capsys):
+    code, out, _ = _exit(["--version"], capsys)
+    assert code == 0
+    assert out.strip() == f"isadex {version('isadex')}"
+
+
+@pytest.fixture
+def landing(tmp_path):
+    folder = tmp_path / "landing" / "FR01_20260101T0800"
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text("{}")
+    return folder.parent
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--cutoff", "2026-13-45"], "argument --cutoff: not a calendar date: '2026-13-45'"),
+        (["--cutoff", "2026-02-30"], "argument --cutoff: not a calendar date: '2026-02-30'"),
+        (["--as-of", "last week"], "argument --as-of: not an ISO date-time"),
+        (["--as-of", "2026-03-01T00:00+01:00"], "argument --as-of: give the time in UTC"),
+        (["--verbose", "--quiet"], "argument -q/--quiet: not allowed with argument -v/--verbose"),
+    ],
+)
+def test_run_refuses_a_wrong_value_with_one_line_and_exit_1(
+    extra, message, landing, tmp_path, capsys
+):
+    argv = ["run", "--landing", str(landing), "--warehouse", str(tmp_path / "w.duckdb"), *extra]
+    code, out, err = _exit(argv, capsys)
+    assert code == 1
+    assert out == ""
+    assert err.startswith(f"isadex run: {message}")
+    assert err.count("\n") == 1
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_run_refuses_paths(landing, tmp_path, capsys):
+    warehouse = str(tmp_path / "w.duckdb")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (tmp_path / "plain").write_text("x")
+    for argv, message in [
+        (["--landing", str(empty), "--warehouse", warehouse], f"no transfer in {empty}"),
+        (
+            ["--landing", str(tmp_path / "plain"), "--warehouse", warehouse],
+            f"landing folder {tmp_path / 'plain'} is not a folder",
+        ),
+        (
+            ["--landing", str(landing), "--warehouse", str(tmp_path / "plain" / "w.duckdb")],
+            f"argument --warehouse: {tmp_path / 'plain'} is not a folder",
+        ),
+        (
+            [
+                "--landing",
+                str(landing),
+                "--warehouse",
+                warehouse,
+                "--report-dir",
+                str(tmp_path / "plain"),
+            ],
+            "argument --report-dir:",
+        ),
+        (["--landing", str(landing)], "the following arguments are required: --warehouse"),
+    ]:
+        code, _, err = _exit(["run", *argv], capsys)
+        assert code == 1, argv
+        assert message in err and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--subjects", "0"], "argument --subjects: must be at least 1: 0"),
+        (["--sites", "-1"], "argument --sites: must be at least 1: -1"),
+        (["--subjects", "many"], "argument --subjects: not a whole number: 'many'"),
+        (["--cutoff", "2026-10-32"], "argument --cutoff: not a calendar date"),
+    ],
+)
+def test_generate_refuses_a_wrong_value(extra, message, tmp_path, capsys):
+    code, _, err = _exit(["generate", "--out", str(tmp_path / "l"), *extra], capsys)
+    assert code == 1
+    assert err.startswith(f"isadex generate: {message}")
+    assert not (tmp_path / "l").exists()
 
 
 def test_failed_command_exits_1_with_its_message(tmp_path):
@@ -16,6 +206,23 @@ def test_failed_command_exits_1_with_its_message(tmp_path):
     )
     assert done.returncode == 1
     assert f"landing folder {missing} does not exist" in done.stderr
+
+
+def test_empty_landing_fails_at_once_before_dagster_starts(tmp_path):
+    empty = tmp_path / "landing"
+    empty.mkdir()
+    done = subprocess.run(
+        [ISADEX, "run", "--landing", empty, "--warehouse", tmp_path / "w" / "w.duckdb"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 1
+    assert done.stderr == f"isadex run: argument --landing: no transfer in {empty} " + (
+        "(see isadex run --help)\n"
+    )
+    assert done.stdout == ""
+    assert not (tmp_path / "w").exists()
 
 
 def test_generate_exits_0_and_writes_everything(tmp_path):

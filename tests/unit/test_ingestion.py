@@ -415,3 +415,22 @@ def test_crash_in_one_lane_leaves_nothing_of_its_transfer(tmp_path: Path, monkey
     monkeypatch.undo()
     again = ingest_landing(con, landing, lanes=2)
     assert [(r["site_id"], r["status"]) for r in again.registered] == [("IT01", "LOADED")]
+
+
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_each_delivery_reported_as_it_is_registered(tmp_path, lanes):
+    """`isadex run` prints a line per transfer while ingesting (progress.py): on_registered gets
+    every registered row, from whichever lane loads it."""
+    landing = tmp_path / "landing"
+    for site in ("IT01", "IT02"):
+        for n, when in enumerate(["2026-01-31T08:00:00Z", "2026-03-31T08:00:00Z"], 1):
+            write_transfer(landing, site, when, valid_frames(site), transfer_id=f"{site}_{n}")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    seen: list[dict] = []
+    summary = ingest_landing(con, landing, lanes=lanes, on_registered=seen.append)
+    con.close()
+    assert len(seen) == 4
+    assert sorted(r["transfer_id"] for r in seen) == ["IT01_1", "IT01_2", "IT02_1", "IT02_2"]
+    assert {r["transfer_id"]: r["status"] for r in seen} == {
+        r["transfer_id"]: r["status"] for r in summary.registered
+    }

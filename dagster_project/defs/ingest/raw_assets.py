@@ -1,9 +1,12 @@
 """Landing zone -> raw.*: verify each new delivery, type its rows, quarantine what is malformed."""
 
+import logging
+
 import dagster as dg
 
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.lib import contract, ingestion, landing, raw_load
+from dagster_project.lib.console import TRANSFER_RECORD
 from dagster_project.lib.contract import FORMS
 from dagster_project.lib.ingestion import ensure_raw_schema, ingest_landing
 from dagster_project.lib.provenance import source_version
@@ -54,7 +57,7 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
     landing = warehouse.settings.landing
     with warehouse.connect() as con:
         ensure_raw_schema(con)
-        summary = ingest_landing(con, landing)
+        summary = ingest_landing(con, landing, on_registered=lambda row: _log(context, row))
         counts = {
             table: con.execute(f"select count(*) from raw.{table}").fetchone()[0]
             for table in ["transfers", "quarantine", "deletions", *FORMS]
@@ -65,8 +68,6 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
         ).df()
     registered = summary.registered
     refused = [r for r in registered if r["status"] == "REFUSED"]
-    for r in refused:
-        context.log.warning(f"transfer {r['transfer_id']} refused: {r['reason']}")
     yield dg.MaterializeResult(
         asset_key=["raw", "transfers"],
         metadata={
@@ -87,3 +88,13 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
         yield dg.MaterializeResult(
             asset_key=["raw", name], metadata={"dagster/row_count": counts[name]}
         )
+
+
+def _log(context: dg.AssetExecutionContext, row: dict) -> None:
+    """One line per delivery as it is registered: a warning when refused."""
+    transfer, status, reason = row["transfer_id"], row["status"], row["reason"]
+    context.log.log(
+        logging.WARNING if status == "REFUSED" else logging.INFO,
+        f"transfer {transfer} {status.lower()}" + (f": {reason}" if reason else ""),
+        extra={TRANSFER_RECORD: (transfer, status, reason)},
+    )

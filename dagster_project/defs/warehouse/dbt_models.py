@@ -1,8 +1,10 @@
 """dbt models, seeds and tests as Dagster assets and asset checks (dbt build)."""
 
+import contextlib
 import json
 import os
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
@@ -16,7 +18,12 @@ from dagster_dbt import (
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.defs.warehouse.project import dbt_project
 from dagster_project.lib import build_scope
-from dagster_project.lib.settings import by_subject_min_subjects, dbt_file_log_level
+from dagster_project.lib.console import colour_allowed
+from dagster_project.lib.settings import (
+    by_subject_min_subjects,
+    dbt_file_log_level,
+    dbt_lines_on_console,
+)
 from dagster_project.lib.warm_imports import import_in_background
 
 OWNERS_BY_LAYER = {
@@ -100,6 +107,8 @@ def warehouse_dbt_models(
         *([] if decision.by_subject else ["--full-refresh"]),
         "--log-level-file",
         dbt_file_log_level(),
+        # dbt colours the message text dagster-dbt prints; codes are noise in a file or pipe.
+        *([] if dbt_lines_on_console() and colour_allowed(sys.stdout) else ["--no-use-colors"]),
         *(["--vars", json.dumps(dbt_vars)] if dbt_vars else []),
         "--exclude",
         "resource_type:unit_test",
@@ -157,7 +166,7 @@ def _build(
     # what the steps after dbt need (lib/warm_imports.py).
     import_in_background()
     try:
-        for event in invocation.stream():
+        for event in _printing_dbt_lines(invocation.stream(), dbt_lines_on_console()):
             yield (
                 event.with_metadata({**event.metadata, **metadata})
                 if isinstance(event, dg.Output)
@@ -171,3 +180,21 @@ def _build(
             invocation.process.wait(timeout=60)
         raise
     return invocation.get_artifact("run_results.json")["metadata"]["invocation_id"]
+
+
+def _printing_dbt_lines(events: Iterator, on_console: bool) -> Iterator:
+    """dagster-dbt's events, with the dbt lines it writes to sys.stdout while reading them
+    dropped unless ``on_console`` (dbt.log in the target folder has them). Redirected only
+    while dagster-dbt reads dbt's output, not while Dagster handles the events yielded, so
+    nothing else this process prints meanwhile is lost."""
+    if on_console:
+        yield from events
+        return
+    end = object()
+    with open(os.devnull, "w") as nowhere:
+        while True:
+            with contextlib.redirect_stdout(nowhere):
+                event = next(events, end)
+            if event is end:
+                return
+            yield event

@@ -1,0 +1,127 @@
+"""Checks of the command line's values, made before anything starts (spec README, "Clear
+failures before work"): each takes the text given and returns the value, or raises
+``argparse.ArgumentTypeError`` with one line saying what is wrong, which argparse prefixes with
+the argument's name.
+
+They only read the filesystem: a run that would fail on its arguments must not create a
+folder, a Dagster run or a warehouse first.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from argparse import ArgumentTypeError
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from dagster_project.lib.landing import discover
+
+# date.fromisoformat also takes 20261231 and 2026-W48-1; the contract says YYYY-MM-DD.
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def calendar_date(text: str) -> str:
+    """A real calendar day written YYYY-MM-DD (2026-02-30 is refused here, not inside dbt)."""
+    if not _DATE.fullmatch(text):
+        raise ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}")
+    try:
+        date.fromisoformat(text)
+    except ValueError as exc:
+        raise ArgumentTypeError(f"not a calendar date: {text!r} ({exc})") from None
+    return text
+
+
+def utc_datetime(text: str) -> str:
+    """An ISO 8601 date-time (or date) in UTC, as the manifests' extract_datetime is.
+
+    An offset other than UTC is refused rather than converted: DuckDB's cast to timestamp,
+    which the dbt models apply to this value, drops the offset without converting, so
+    ``2026-03-01T00:00:00+02:00`` would select transfers two hours later than meant.
+    """
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ArgumentTypeError(
+            f"not an ISO date-time (e.g. 2026-03-01T00:00:00): {text!r}"
+        ) from None
+    offset = moment.utcoffset()
+    if offset is not None and offset != timedelta(0):
+        raise ArgumentTypeError(f"give the time in UTC (Z or no offset), as manifests do: {text!r}")
+    return text
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise ArgumentTypeError(f"must be at least 1: {value}")
+    return value
+
+
+def landing_folder(text: str) -> Path:
+    """A folder holding at least one transfer folder: an empty landing zone has nothing to
+    run on, and said so only after Dagster and dbt had started (a dbt test error)."""
+    folder = Path(text)
+    if not folder.exists():
+        raise ArgumentTypeError(f"landing folder {folder} does not exist")
+    if not folder.is_dir():
+        raise ArgumentTypeError(f"landing folder {folder} is not a folder")
+    if not os.access(folder, os.R_OK | os.X_OK):
+        raise ArgumentTypeError(f"landing folder {folder} cannot be read")
+    if not discover(folder):
+        raise ArgumentTypeError(f"no transfer in {folder}")
+    return folder
+
+
+def _creatable_folder(folder: Path) -> str | None:
+    """Why ``folder`` could not be created or written to, or None when it can."""
+    existing = folder
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        verb = "written to" if existing == folder else f"created in {existing}"
+        return f"{folder} cannot be {verb}"
+    return None
+
+
+def output_file(text: str) -> Path:
+    """A file whose folder exists and is writable, or can be created (the warehouse: its
+    stable name is a link replaced by each run, and the working file, the publications and
+    dbt's folder go beside it)."""
+    path = Path(text)
+    if path.is_dir():
+        raise ArgumentTypeError(f"{path} is a folder; give a file name")
+    why = _creatable_folder(path.absolute().parent)
+    if why:
+        raise ArgumentTypeError(why)
+    return path
+
+
+def published_folder(text: str) -> Path:
+    """A folder name whose own folder is writable or can be created (the report: its stable
+    name is a link into the read-only publication, replaced by each run)."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise ArgumentTypeError(f"{path} is not a folder")
+    why = _creatable_folder(path.absolute().parent)
+    if why:
+        raise ArgumentTypeError(why)
+    return path
+
+
+def output_folder(text: str) -> Path:
+    """A folder that is writable or can be created (written into, as `generate --out`)."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise ArgumentTypeError(f"{path} is not a folder")
+    why = _creatable_folder(path.absolute())
+    if why:
+        raise ArgumentTypeError(why)
+    return path
