@@ -23,6 +23,7 @@ from pathlib import Path
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
+from great_expectations.expectations.row_conditions import Column
 
 from dagster_project.lib.validation.datasets import (
     COLUMNS,
@@ -188,8 +189,10 @@ def adsl_expectations() -> list[gxe.Expectation]:
 
 
 def adrs_expectations() -> list[gxe.Expectation]:
-    mrd12_y = 'PARAMCD == "MRD12" and AVALC == "Y"'
-    on_study = f"{mrd12_y} and ADSL_EOSDT != ADSL_EOSDT"  # NaT != NaT: EOSDT empty
+    # MRD12 = Y of a subject still on study (EOSDT empty)
+    on_study = (
+        (Column("PARAMCD") == "MRD12") & (Column("AVALC") == "Y") & Column("ADSL_EOSDT").is_null()
+    )
     return [
         *_catalogue("adrs"),
         *_in_adsl("adrs"),
@@ -199,8 +202,7 @@ def adrs_expectations() -> list[gxe.Expectation]:
         gxe.ExpectColumnValuesToNotBeNull(column="PARAMCD", meta=_conf("PARAMCD present")),
         gxe.ExpectCompoundColumnsToBeUnique(
             column_list=["USUBJID", "PARAMCD"],
-            row_condition='PARAMCD != "OVRLRESP"',
-            condition_parser="pandas",
+            row_condition=Column("PARAMCD") != "OVRLRESP",
             meta=_conf("one row per subject and subject-level parameter"),
         ),
         _not_after_cutoff("ADT"),
@@ -208,11 +210,11 @@ def adrs_expectations() -> list[gxe.Expectation]:
         # precede ASCT, so the rule applies to subjects without EOSDT.
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="ADT", column_B="ADSL_ASCTDT", or_equal=False,
-            ignore_row_if=_NOT_EMPTY_DATE, row_condition=on_study, condition_parser="pandas",
+            ignore_row_if=_NOT_EMPTY_DATE, row_condition=on_study,
             meta=_plaus("MRD12 = Y only after ASCT (subjects still on study)"),
         ),
         gxe.ExpectColumnValuesToNotBeNull(
-            column="ADSL_ASCTDT", row_condition=on_study, condition_parser="pandas",
+            column="ADSL_ASCTDT", row_condition=on_study,
             meta=_plaus("MRD12 = Y only with an ASCT (subjects still on study)"),
         ),
     ]  # fmt: skip
@@ -258,15 +260,13 @@ def adae_expectations() -> list[gxe.Expectation]:
         *_flags("adae"),
         gxe.ExpectColumnValuesToBeUnique(
             column="USUBJID",
-            row_condition='WGRFL == "Y"',
-            condition_parser="pandas",
+            row_condition=Column("WGRFL") == "Y",
             meta=_plaus("one WGRFL per subject"),
         ),
         *(
             gxe.ExpectCompoundColumnsToBeUnique(
                 column_list=keys,
-                row_condition=f'{flag} == "Y"',
-                condition_parser="pandas",
+                row_condition=Column(flag) == "Y",
                 meta=_plaus(rule),
             )
             for flag, keys, rule in worst
