@@ -41,7 +41,7 @@ class Warehouse(dg.ConfigurableResource):
         if writer_lock.held_here(lock):
             return
         try:
-            writer_lock.acquire(lock, command=f"Dagster run {context.run_id}")
+            writer_lock.acquire(lock, command=f"Dagster run {context.run.run_id}")
         except writer_lock.WarehouseBusy as busy:
             raise dg.Failure(description=str(busy)) from None
         self._locked_here = True
