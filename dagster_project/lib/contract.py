@@ -78,6 +78,8 @@ def _form(name: str, label: str, key: tuple[str, ...], *cols: Column) -> Form:
 
 
 YN = ("Y", "N")
+# IMWG categories in adam.md's order, best first: the one definition of the response order in
+# Python (dbt's is macros/response_ranks.sql).
 RESPONSES = ("SCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE")
 
 FORMS: dict[str, Form] = {

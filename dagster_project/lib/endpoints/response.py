@@ -11,6 +11,8 @@ from datetime import date
 
 import pandas as pd
 
+from dagster_project.lib.contract import RESPONSES
+
 from ._adrs import avalc_by_subject
 from .results import Lookup, Row, fmt_ci, fmt_n_pct, population, proportion_rows, to_frame
 
@@ -19,8 +21,8 @@ PHASES = {
     "BORASCT": "After ASCT",
     "BOR": "Best on study",
 }
-# adam.md response order, best first
-CATEGORIES = ["SCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE"]
+# adam.md response order, best first (the contract's codes)
+CATEGORIES = list(RESPONSES)
 CATEGORY_LABELS = {
     "SCR": "sCR",
     "CR": "CR",

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from dagster_project.lib.contract import RESPONSES
+from dagster_project.lib.endpoints.results import DAYS_PER_MONTH
 from dagster_project.lib.stats import (
     cumulative_incidence_at,
     cumulative_incidence_curve,
@@ -40,8 +42,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 DPI = 150
-# adam.md: survival parameters use days / 30.4375.
-DAYS_PER_MONTH = 30.4375
 # Okabe-Ito palette: distinguishable with the common colour-vision deficiencies.
 BLUE, VERMILION, GREEN, PURPLE, ORANGE, SKY, GREY = (
     "#0072B2",
@@ -384,7 +384,7 @@ def cif_figure(
 # --------------------------------------------------------------------------- F03 swimmer
 
 # adam.md response order, best first; only PR or better is a response marker.
-RESPONSE_RANK = {"SCR": 1, "CR": 2, "VGPR": 3, "PR": 4, "MR": 5, "SD": 6, "PD": 7, "NE": 8}
+RESPONSE_RANK = {code: rank for rank, code in enumerate(RESPONSES, start=1)}
 RESPONSE_MARKERS = {  # level -> (label, marker, face colour, edge colour, size)
     "PR": ("First PR", "^", "white", GREEN, 5.5),
     "VGPR": ("First VGPR", "^", GREEN, GREEN, 5.5),
