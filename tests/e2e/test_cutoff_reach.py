@@ -17,7 +17,10 @@ default cut-off (C1), and the same dbt build of a copy at C0 (bench/dbt_by_site.
 """
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -25,7 +28,6 @@ import duckdb
 
 from dagster_project.lib.build_scope import dated_rows_in_force
 from dagster_project.lib.contract import STUDY_ID
-from tests.conftest import bench_module
 
 # C0 is at least this many days before the warehouse's cut-off C1: in the 60-subject trial a
 # good part of the subjects have no date after it, among them subjects censored at the cut-off.
@@ -144,11 +146,26 @@ def _dump(path: Path, cutoffs: tuple[date, date], early: list[str], models, out:
             con.execute(f"copy ({query}) to '{out / f'{schema}.{name}.parquet'}'")
 
 
+def _dbt_build(path: Path, target: Path, cutoff: str) -> None:
+    """The project's dbt build (no unit tests, as `isadex run` builds) on ``path`` at a pinned
+    cut-off."""
+    dbt_dir = Path(__file__).resolve().parents[2] / "dbt"
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "build", "--quiet",
+         "--project-dir", str(dbt_dir), "--profiles-dir", str(dbt_dir),
+         "--target-path", str(target), "--vars", json.dumps({"cutoff": cutoff}),
+         "--exclude", "resource_type:unit_test"],
+        env=dict(os.environ, ISADEX_DBT_DB=str(path)),
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
 def test_the_cutoff_value_reaches_only_the_listed_columns(synthetic_run, tmp_path):
-    by_site = bench_module("dbt_by_site")
     _, warehouse = synthetic_run
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        c1 = date.fromisoformat(by_site.cutoff_of(con))
+        c1 = con.execute("select cutoff_date from staging.stg_data_cut").fetchone()[0]
         last_days = _last_days(con)
     # C0: the latest day, at least MIN_DAYS_BEFORE before C1, that is some subject's last date,
     # so that dates on C0 itself are tested too (comparisons with the cut-off are <=).
@@ -162,7 +179,7 @@ def test_the_cutoff_value_reaches_only_the_listed_columns(synthetic_run, tmp_pat
     copy.parent.mkdir()
     shutil.copyfile(warehouse, copy)
     target = tmp_path / "c0" / "target"
-    by_site.dbt_build(copy, target, c0.isoformat())
+    _dbt_build(copy, target, c0.isoformat())
 
     manifest = json.loads((target / "manifest.json").read_text())
     models = {
