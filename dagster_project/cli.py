@@ -10,10 +10,8 @@ with one line naming it before anything starts.
 from __future__ import annotations
 
 import argparse
-import atexit
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable
 from functools import partial
@@ -355,25 +353,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """The `isadex` console script: :func:`main`, then exit without tearing Python down.
-
-    When a command returns, everything it wrote is closed: DuckDB connections, the Dagster
-    instance, the report files. Tearing the interpreter down after a run (freeing dagster,
-    dbt, pandas, GX and SciPy and their objects, module by module) takes ~2 s here, as long
-    as validating all five datasets of the 60-subject trial. So the exit handlers run
-    (logging flushes, multiprocessing joins its children) and the process leaves; a thread
-    still working (none does today) gets the ordinary exit that waits for it.
-    """
-    code = main()
-    working = [
-        t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon
-    ]
-    if working:
-        sys.exit(code)
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    """The `isadex` console script: :func:`main`, and a normal exit with its status."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":
