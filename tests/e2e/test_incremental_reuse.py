@@ -64,7 +64,7 @@ def reused_and_fresh(synthetic_landing, tmp_path_factory):
 def test_the_redelivery_changed_adae_and_the_rest_was_kept(reused_and_fresh):
     first, second, redelivery, (kept_wh, _), _ = reused_and_fresh
     assert redelivery["change"]["column"] == "AETOXGR"
-    cut = next(kept_wh.with_name("warehouse.cuts").glob(f"*_{first.run_id[:8]}.duckdb"))
+    cut = next(kept_wh.with_name("warehouse.cuts").glob(f"*_{first.run_id[:8]}/warehouse.duckdb"))
     with duckdb.connect(str(cut), read_only=True) as before:
         adae_before = before.execute("select * from adam.adae").fetchall()
     with duckdb.connect(str(kept_wh), read_only=True) as con:

@@ -7,9 +7,9 @@ byte lengths of the longest value as typed here.
 """
 
 import csv
-import hashlib
 import json
 import math
+import shutil
 import types
 from datetime import date
 
@@ -289,9 +289,10 @@ def test_a_piece_read_to_the_end_counts_a_row_too_many(tmp_path):
     metas = variable_metadata(FAKE_MANIFEST, "adts", df)
     path = write_xpt(df, tmp_path / "adts.xpt", metas, "ADTS", "Test Analysis Dataset")
     expected = transport_frame(df.iloc[:3], metas)
+    head = read_back_piece(path, metas, 0, expected.iloc[0:2])
     piece = read_back_piece(path, metas, 2, expected.iloc[2:3], to_end=True)
-    assert piece.rows == 2
-    found = read_back_findings("ADTS", metas, 3, [piece], rows_not_read=2)
+    assert (head.rows, piece.rows) == (2, 2)
+    found = read_back_findings("ADTS", metas, 3, [head, piece])
     assert found == ["4 rows, expected 3"]
 
 
@@ -308,11 +309,10 @@ def _as_categories(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 @pytest.fixture
 def fixed_clock(monkeypatch):
-    """Both writers (write_xpt in full and lib.export.patch) stamp the headers with the time:
-    fixed, so two writes can be compared."""
+    """The writer stamps the headers with the time: fixed, so two writes can be compared."""
     from datetime import datetime
 
-    from dagster_project.lib.export import patch, xpt
+    from dagster_project.lib.export import xpt
 
     class Clock:
         @staticmethod
@@ -320,7 +320,6 @@ def fixed_clock(monkeypatch):
             return datetime(2026, 11, 25, 12, 0, 0)
 
     monkeypatch.setattr(xpt, "datetime", Clock)
-    monkeypatch.setattr(patch, "datetime", Clock)
 
 
 def test_categorical_text_writes_the_same_bytes(tmp_path, fixed_clock):
@@ -807,358 +806,30 @@ def test_asset_fails_when_a_file_does_not_read_back_as_written(
     assert not folder.with_name("submission.partial").exists()
 
 
-def _materialize_again(tmp_path):
-    """The export materialized again on the warehouse and report of ``_materialize``."""
+def test_a_second_export_writes_every_file_whole_again(tmp_path, monkeypatch, fixed_clock):
+    """No file is kept or patched from the previous package: a changed ADAE and an unchanged
+    ADSL are both written whole and read back, and equal what a first export of the same rows
+    writes (issue 28: transport files are written whole)."""
     from dagster_project.defs.export import submission
     from dagster_project.defs.resources import Warehouse
 
-    warehouse = Warehouse(
-        landing=str(tmp_path / "landing"),
-        warehouse=str(tmp_path / "wh.duckdb"),
-        report_dir=str(tmp_path / "report"),
-    )
-    return dg.materialize(
-        [submission.adam_xpt], resources={"warehouse": warehouse}, raise_on_error=False
-    )
-
-
-def _export_again(tmp_path):
-    result = _materialize_again(tmp_path)
-    assert result.success
-    return result.get_asset_materialization_events()[0].materialization.metadata
-
-
-def _package_bytes(folder):
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
-
-
-def test_unchanged_datasets_keep_their_files(tmp_path, monkeypatch):
-    """A second export of the same tables writes nothing new: every .xpt is the previous
-    package's file (same bytes, same checksums, define unchanged)."""
-    result, folder = _materialize(tmp_path, monkeypatch, labelled=True)
-    first = result.get_asset_materialization_events()[0].materialization.metadata
-    assert first["reused"].value == []
-    before = _package_bytes(folder)
-    again = _export_again(tmp_path)
-    assert again["reused"].value == [f"{n}.xpt" for n in ADAM]
-    assert _package_bytes(folder) == before
-    for n in ADAM:
-        assert again[f"{n}_xpt_sha256"].value == first[f"{n}_xpt_sha256"].value
-        assert again[f"{n}_xpt_rows"].value == first[f"{n}_xpt_rows"].value
-
-
-def test_a_changed_dataset_is_written_again_and_only_it(tmp_path, monkeypatch):
-    """One value of ADTTE changes (an update, as a new transfer would make it): ADTTE is
-    written and read back again with the new value, the other four keep their files."""
-    result, folder = _materialize(tmp_path, monkeypatch, labelled=True)
-    before = _package_bytes(folder)
+    _materialize(tmp_path, monkeypatch, labelled=True)
     con = duckdb.connect(str(tmp_path / "wh.work.duckdb"))
-    con.execute("update adam.adtte set ADT = date '2024-02-29' where USUBJID = 'U1'")
+    con.execute("update adam.adae set ADT = date '2024-02-29' where USUBJID = 'U1'")
     con.close()
-    again = _export_again(tmp_path)
-    assert again["reused"].value == [f"{n}.xpt" for n in ADAM if n != "adtte"]
-    after = _package_bytes(folder)
-    assert after["adtte.xpt"] != before["adtte.xpt"]
-    assert {k: v for k, v in after.items() if k != "adtte.xpt"} == {
-        k: v for k, v in before.items() if k != "adtte.xpt"
-    }
-    back, _ = pyreadstat.read_xport(str(folder / "adtte.xpt"))
-    assert back["ADT"].tolist() == [date(2024, 1, 1), date(2024, 2, 29), date(2024, 1, 3)]
-
-
-def test_a_reordered_dataset_is_written_again(tmp_path, monkeypatch):
-    """Same rows in another order: the file's row order would differ, so it is rewritten."""
-    result, folder = _materialize(tmp_path, monkeypatch, labelled=True)
-    con = duckdb.connect(str(tmp_path / "wh.work.duckdb"))
-    con.execute("create or replace table adam.adae as select * from adam.adae order by ADT desc")
-    con.close()
-    again = _export_again(tmp_path)
-    assert "adae.xpt" not in again["reused"].value
-    back, _ = pyreadstat.read_xport(str(folder / "adae.xpt"))
-    assert back["USUBJID"].tolist() == ["U3", "U2", "U1", "U0"]
-
-
-def test_a_file_altered_since_it_was_written_is_not_reused(tmp_path, monkeypatch):
-    """The previous file no longer has the checksum recorded for it: it is written again."""
-    _, folder = _materialize(tmp_path, monkeypatch, labelled=True)
-    with (folder / "adsl.xpt").open("r+b") as handle:
-        handle.seek(0)
-        handle.write(b"X")
-    tampered = hashlib.sha256((folder / "adsl.xpt").read_bytes()).hexdigest()
-    again = _export_again(tmp_path)
-    assert "adsl.xpt" not in again["reused"].value
-    assert again["adsl_xpt_sha256"].value != tampered
-    back, info = pyreadstat.read_xport(str(folder / "adsl.xpt"))
-    assert info.table_name == "ADSL"
-    assert back["USUBJID"].tolist() == ["U0"]
-
-
-def test_changed_dbt_metadata_rewrites_the_dataset(tmp_path, monkeypatch):
-    """A new variable label in the manifest (same rows) changes the file: written again."""
-    result, folder = _materialize(tmp_path, monkeypatch, labelled=True)
-    manifest_path = tmp_path / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    node = next(n for n in manifest["nodes"].values() if n["name"] == "adrs")
-    node["columns"]["ADT"]["meta"]["label"] = "Analysis Date (new)"
-    manifest_path.write_text(json.dumps(manifest))
-    again = _export_again(tmp_path)
-    assert "adrs.xpt" not in again["reused"].value
-    _, info = pyreadstat.read_xport(str(folder / "adrs.xpt"))
-    assert info.column_names_to_labels["ADT"] == "Analysis Date (new)"
-
-
-def test_new_export_code_rewrites_every_file(tmp_path, monkeypatch):
-    """The code's source hash (lib.export, table_frames and the asset's module) is part of each
-    fingerprint: after a code change nothing is kept."""
-    from dagster_project.defs.export import submission
-
-    _materialize(tmp_path, monkeypatch, labelled=True)
-    monkeypatch.setattr(submission, "EXPORT_CODE", "another version")
-    assert _export_again(tmp_path)["reused"].value == []
-
-
-# --- rows read back before -------------------------------------------------------------------
-
-
-def _replace_adae(tmp_path, rows: list[tuple[str, str]]) -> None:
-    con = duckdb.connect(str(tmp_path / "wh.work.duckdb"))
-    con.execute(
-        "create or replace table adam.adae as select * from (values "
-        + ", ".join(f"('{u}', date '{d}')" for u, d in rows)
-        + ") t(USUBJID, ADT)"
+    warehouse = Warehouse(landing=str(tmp_path / "landing"), warehouse=str(tmp_path / "wh.duckdb"))
+    again = dg.materialize([submission.adam_xpt], resources={"warehouse": warehouse})
+    assert again.success
+    folder = tmp_path / "wh.work.report" / "submission"
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    shutil.copyfile(tmp_path / "wh.work.duckdb", fresh / "wh.work.duckdb")
+    first = dg.materialize(
+        [submission.adam_xpt],
+        resources={"warehouse": Warehouse(landing=str(fresh), warehouse=str(fresh / "wh.duckdb"))},
     )
-    con.close()
-
-
-ADAE_ROWS = [
-    ("U0", "2024-01-01"),
-    ("U0", "2024-01-02"),
-    ("U1", "2024-01-03"),
-    ("U2", "2024-01-04"),
-    ("U2", "2024-01-05"),
-    ("U3", "2024-01-06"),
-]
-
-
-def test_a_rewritten_file_reads_back_only_the_subjects_whose_rows_changed(
-    tmp_path, monkeypatch, read_back_where
-):
-    """ADAE with four subjects is exported, then U1's date changes. The new file is read back
-    for U1's row and the file's last row (read to the end, so a row too many would count):
-    2 of 6 rows; the other 4 (U0, U2, and U3's but for the end) were read back, with these
-    values and these bytes, in the previous package. The file holds the new value. (Ranges
-    are read separately however close: MERGE_GAP 1.)"""
-    from dagster_project.lib.export import verified_rows
-
-    monkeypatch.setattr(verified_rows, "MERGE_GAP", 1)
-    _materialize(tmp_path, monkeypatch, labelled=True)
-    _replace_adae(tmp_path, ADAE_ROWS)
-    first = _export_again(tmp_path)
-    assert first["rows_verified_earlier"].value == {"adae": 0}
-    changed = list(ADAE_ROWS)
-    changed[2] = ("U1", "2024-02-29")
-    _replace_adae(tmp_path, changed)
-    again = _export_again(tmp_path)
-    assert again["rows_verified_earlier"].value == {"adae": 4}
-    back, _ = pyreadstat.read_xport(str(tmp_path / "wh.work.report" / "submission" / "adae.xpt"))
-    assert back["ADT"].tolist() == [date.fromisoformat(d) for _, d in changed]
-    assert back["USUBJID"].tolist() == [u for u, _ in changed]
-
-
-def test_values_written_otherwise_than_checked_before_are_read_back(tmp_path, monkeypatch):
-    """U3's rows in the table are as before, but the frame the writer reports for U3 differs
-    from the file (as in test_asset_fails_when_...): its values as written are not those
-    checked before, so U3 is read back and the difference fails the run."""
-    from dagster_project.defs.export import submission
-    from dagster_project.lib.export import patch
-
-    # the file written in full (a file made from the previous one: test_a_patched_file_...)
-    monkeypatch.setattr(patch, "MAX_CHANGED_SHARE", 0)
-    _materialize(tmp_path, monkeypatch, labelled=True)
-    _replace_adae(tmp_path, ADAE_ROWS)
-    _export_again(tmp_path)
-    changed = list(ADAE_ROWS)
-    changed[2] = ("U1", "2024-02-29")
-    _replace_adae(tmp_path, changed)
-    real = submission.write_xpt_mapped
-
-    def write_then_misreport(frame, path, metas, name, label):
-        path, written = real(frame, path, metas, name, label)
-        if name == "ADAE":
-            written = written.copy()
-            written.loc[0, "ADT"] += 1  # U0's first row: unchanged in the table
-        return path, written
-
-    monkeypatch.setattr(submission, "write_xpt_mapped", write_then_misreport)
-    result = _materialize_again(tmp_path)
-    assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert "ADAE.ADT: 1 value(s) differ (first row 1" in failure.event_specific_data.error.message
-
-
-def test_new_export_code_reads_every_row_back(tmp_path, monkeypatch):
-    """The rows checked under other code (or another layout, or pyreadstat version) count for
-    nothing: after a code change every file is read back whole."""
-    from dagster_project.defs.export import submission
-
-    _materialize(tmp_path, monkeypatch, labelled=True)
-    monkeypatch.setattr(submission, "EXPORT_CODE", "another version")
-    assert _export_again(tmp_path)["rows_verified_earlier"].value == {n: 0 for n in ADAM}
-
-
-# --- a file made from the previous one (lib.export.patch) ------------------------------------
-
-
-def _export_into(tmp_path, report: str):
-    """The export of a copy of the same warehouse in another folder (nothing to reuse); it
-    writes into ``tmp_path / report / "wh.work.report"``."""
-    import shutil
-
-    from dagster_project.defs.export import submission
-    from dagster_project.defs.resources import Warehouse
-
-    (tmp_path / report).mkdir()
-    shutil.copyfile(tmp_path / "wh.work.duckdb", tmp_path / report / "wh.work.duckdb")
-    warehouse = Warehouse(
-        landing=str(tmp_path / "landing"),
-        warehouse=str(tmp_path / report / "wh.duckdb"),
-    )
-    result = dg.materialize(
-        [submission.adam_xpt], resources={"warehouse": warehouse}, raise_on_error=False
-    )
-    assert result.success
-    return result.get_asset_materialization_events()[0].materialization.metadata
-
-
-# U1's date changes, U2 leaves, U4 arrives between U1 and U3, U5 after U3; U0 and U3 keep
-# their rows (U3, then no longer last, is encoded again all the same: it was the last).
-ADAE_NEXT = [
-    ("U0", "2024-01-01"),
-    ("U0", "2024-01-02"),
-    ("U1", "2024-02-29"),
-    ("U4", "2024-03-01"),
-    ("U4", "2024-03-02"),
-    ("U3", "2024-01-06"),
-    ("U5", "2024-03-03"),
-]
-
-
-def test_a_patched_file_is_byte_for_byte_the_file_written_in_full(
-    tmp_path, monkeypatch, fixed_clock, read_back_where
-):
-    """ADAE changes in every way a transfer changes it (a value, a subject gone, one new in
-    the middle, one at the end). The file made from the previous one encodes U1, U4 and U5
-    (the last) and copies U0 and U3: it is, byte for byte, the file the export writes in full
-    into an empty folder, and U0's and U3's rows are not read back (read back before). (Four of
-    seven rows change here, more than a file is patched for at scale: MAX_CHANGED_SHARE 1.)"""
-    from dagster_project.lib.export import patch
-
-    monkeypatch.setattr(patch, "MAX_CHANGED_SHARE", 1.0)
-    _materialize(tmp_path, monkeypatch, labelled=True)
-    _replace_adae(tmp_path, ADAE_ROWS)
-    _export_again(tmp_path)
-    _replace_adae(tmp_path, ADAE_NEXT)
-    again = _export_again(tmp_path)
-    assert again["subjects_encoded"].value == {"adae": 3}
-    assert again["rows_verified_earlier"].value == {"adae": 3}
-    fresh = _export_into(tmp_path, "fresh")
-    assert fresh["subjects_encoded"].value == {}
-    patched = (tmp_path / "wh.work.report" / "submission" / "adae.xpt").read_bytes()
-    assert (
-        patched == (tmp_path / "fresh" / "wh.work.report" / "submission" / "adae.xpt").read_bytes()
-    )
-    back, _ = pyreadstat.read_xport(str(tmp_path / "wh.work.report" / "submission" / "adae.xpt"))
-    assert back["USUBJID"].tolist() == [u for u, _ in ADAE_NEXT]
-    assert back["ADT"].tolist() == [date.fromisoformat(d) for _, d in ADAE_NEXT]
-    # and the next file is made from this one: only the last subject is encoded again
-    assert _export_again(tmp_path)["reused"].value == [f"{n}.xpt" for n in ADAM]
-    _replace_adae(tmp_path, [*ADAE_NEXT[:-1], ("U5", "2024-03-04")])
-    assert _export_again(tmp_path)["subjects_encoded"].value == {"adae": 1}
-
-
-def test_a_longer_value_writes_the_file_in_full(tmp_path, monkeypatch, fixed_clock):
-    """USUBJID U10 is one byte longer than any before: every row's layout changes, so the file
-    is written in full (not patched), and is the file written in full into an empty folder."""
-    _materialize(tmp_path, monkeypatch, labelled=True)
-    _replace_adae(tmp_path, ADAE_ROWS)
-    _export_again(tmp_path)
-    _replace_adae(tmp_path, [*ADAE_ROWS, ("U10", "2024-03-03")])
-    again = _export_again(tmp_path)
-    assert again["subjects_encoded"].value == {}
-    _export_into(tmp_path, "fresh")
-    assert (tmp_path / "wh.work.report" / "submission" / "adae.xpt").read_bytes() == (
-        tmp_path / "fresh" / "wh.work.report" / "submission" / "adae.xpt"
-    ).read_bytes()
-
-
-def test_a_previous_file_altered_since_it_was_written_is_not_patched(tmp_path, monkeypatch):
-    """The previous ADAE file no longer has its recorded checksum: its bytes are not copied,
-    the file is written in full."""
-    from dagster_project.lib.export import patch
-
-    monkeypatch.setattr(patch, "MAX_CHANGED_SHARE", 1.0)
-    _materialize(tmp_path, monkeypatch, labelled=True)
-    _replace_adae(tmp_path, ADAE_ROWS)
-    _export_again(tmp_path)
-    with (tmp_path / "wh.work.report" / "submission" / "adae.xpt").open("r+b") as handle:
-        # six 10-byte rows (USUBJID 2, ADT 8) in the last record: U0's first date
-        handle.seek(-80 + 3, 2)
-        handle.write(b"X")
-    _replace_adae(tmp_path, ADAE_NEXT)
-    assert _export_again(tmp_path)["subjects_encoded"].value == {}
-    back, _ = pyreadstat.read_xport(str(tmp_path / "wh.work.report" / "submission" / "adae.xpt"))
-    assert back["USUBJID"].tolist() == [u for u, _ in ADAE_NEXT]
-    assert back["ADT"].tolist() == [date.fromisoformat(d) for _, d in ADAE_NEXT]
-
-
-def test_a_patched_file_that_does_not_read_back_fails_the_run(
-    tmp_path, monkeypatch, read_back_where
-):
-    """The encoded rows are altered after they are reported as written (U1's date one day
-    later in the bytes): the read-back of the patched file finds it and nothing is published."""
-    from dagster_project.defs.export import submission
-    from dagster_project.lib.export import patch
-
-    monkeypatch.setattr(patch, "MAX_CHANGED_SHARE", 1.0)
-    _materialize(tmp_path, monkeypatch, labelled=True)
-    _replace_adae(tmp_path, ADAE_ROWS)
-    _export_again(tmp_path)
-    before = _package_bytes(tmp_path / "wh.work.report" / "submission")
-    _replace_adae(tmp_path, ADAE_NEXT)
-    real = patch.encoded_rows
-
-    def encode_then_alter(written, fields):
-        rows = real(written, fields).copy()
-        altered = written.copy()
-        altered.loc[0, "ADT"] += 1
-        rows[0] = real(altered.iloc[:1], fields)[0]
-        return rows
-
-    monkeypatch.setattr(submission.patch, "encoded_rows", encode_then_alter)
-    result = _materialize_again(tmp_path)
-    assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert "ADAE.ADT: 1 value(s) differ (first row 3" in failure.event_specific_data.error.message
-    assert _package_bytes(tmp_path / "wh.work.report" / "submission") == before
-
-
-def test_a_changed_row_that_breaks_a_v5_limit_is_named_at_its_row(tmp_path, monkeypatch):
-    """U1's new USUBJID value is not ASCII (same length in bytes): the file is not patched but
-    refused in full, the violation named at its row of the dataset, and nothing published."""
-    from dagster_project.lib.export import patch
-
-    monkeypatch.setattr(patch, "MAX_CHANGED_SHARE", 1.0)
-    _materialize(tmp_path, monkeypatch, labelled=True)
-    _replace_adae(tmp_path, ADAE_ROWS)
-    _export_again(tmp_path)
-    before = _package_bytes(tmp_path / "wh.work.report" / "submission")
-    changed = list(ADAE_ROWS)
-    changed[2] = ("Ü", "2024-01-03")
-    _replace_adae(tmp_path, changed)
-    result = _materialize_again(tmp_path)
-    assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert "ADAE.USUBJID: 1 value(s) not ASCII (first row 3: 'Ü')" in (
-        failure.event_specific_data.error.message
-    )
-    assert _package_bytes(tmp_path / "wh.work.report" / "submission") == before
+    assert first.success
+    for name in [*(f"{n}.xpt" for n in ADAM), "define.csv", "define.json"]:
+        assert (folder / name).read_bytes() == (
+            fresh / "wh.work.report" / "submission" / name
+        ).read_bytes(), name

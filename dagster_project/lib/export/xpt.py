@@ -406,11 +406,7 @@ def _name_violations(what: str, name: str) -> list[str]:
     return found
 
 
-def _value_violations(
-    where: str, meta: VariableMeta, values: pd.Series, some_rows: bool = False
-) -> list[str]:
-    """``some_rows``: ``values`` are some of the dataset's rows, so a Char length only has to
-    hold them (the longest value may be in another row)."""
+def _value_violations(where: str, meta: VariableMeta, values: pd.Series) -> list[str]:
     if meta.type == "Char":
         found = []
         lengths, non_ascii = text_measures(values)
@@ -428,7 +424,7 @@ def _value_violations(
                 f"(first row {row + 1}: {values.iloc[row]!r})"
             )
         needed = max(1, int(lengths.max())) if len(lengths) else 1
-        if meta.length < needed or (meta.length != needed and not some_rows):
+        if meta.length != needed:
             found.append(f"{where}: length {meta.length} in the metadata, the data need {needed}")
         return found
     size = values.dropna().abs()
@@ -468,11 +464,9 @@ def checked_transport(
     metas: Sequence[VariableMeta],
     dataset_label: str,
     dataset_name: str | None = None,
-    some_rows: bool = False,
 ) -> tuple[list[str], dict[str, pd.Series]]:
     """check_v5, also returning each column as mapped for the file (done once: it is the
-    costly part on a dataset of millions of rows). ``some_rows``: ``df`` holds some of the
-    dataset's rows (``lib.export.patch``), so a Char length need only be long enough."""
+    costly part on a dataset of millions of rows)."""
     datasets = {m.dataset for m in metas}
     name = dataset_name if dataset_name is not None else min(datasets, default="")
     found = _name_violations("dataset", name)
@@ -511,7 +505,7 @@ def checked_transport(
             found.append(f"{where}: values do not fit {meta.type} ({meta.data_type}): {exc}")
             continue
         mapped[meta.name] = values
-        found += _value_violations(where, meta, values, some_rows)
+        found += _value_violations(where, meta, values)
     found += _trailing_blank_rows(df, metas, name)
     return found, mapped
 
@@ -797,13 +791,11 @@ def read_back_findings(
     metas: Sequence[VariableMeta],
     n_rows: int,
     chunks: Sequence[RowsReadBack],
-    rows_not_read: int = 0,
 ) -> list[str]:
     """The row count and the values that differ, over every chunk of one file (in file
-    order): per variable the count and the first difference. ``rows_not_read``: rows an
-    earlier read-back checked (``verified_rows``), counted without reading them again."""
+    order): per variable the count and the first difference."""
     found = []
-    read = sum(chunk.rows for chunk in chunks) + rows_not_read
+    read = sum(chunk.rows for chunk in chunks)
     if read != n_rows:
         found.append(f"{read} rows, expected {n_rows}")
     for meta in metas:
