@@ -15,6 +15,7 @@ import csv
 import hashlib
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,12 @@ from .contract import FORM_FILES, SITEID_RE, STUDY_ID
 MANIFEST = "manifest.json"
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _BLOCK = 1 << 20
+
+# The csv module refuses a field over 131,072 characters by default: one 10 MB quoted field
+# made every run exit 1 while counting rows, and the delivery was never recorded (issue 27).
+# Counting needs no limit; the DuckDB reader sets such a record aside itself (LINE SIZE OVER
+# MAXIMUM) and it is quarantined. Process-wide, so header reads and the writer share it.
+csv.field_size_limit(sys.maxsize)
 
 
 class ManifestError(ValueError):
@@ -97,12 +104,17 @@ def stream_file(path: Path) -> tuple[str, int]:
     if size == 0:
         return h.hexdigest(), 0
     if has_quote:
-        return h.hexdigest(), _count_csv_rows(path)
+        return h.hexdigest(), count_csv_rows(path)
     records = newlines + (0 if last == b"\n" else 1)
     return h.hexdigest(), max(records - 1, 0)
 
 
-def _count_csv_rows(path: Path) -> int:
+def count_csv_rows(path: Path) -> int:
+    """Data rows of a CSV (header excluded), honouring quoted line breaks.
+
+    Undecodable bytes are replaced, not fatal: such a line is still one record, which the
+    loader quarantines.
+    """
     with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
         return max(sum(1 for _ in csv.reader(f)) - 1, 0)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .contract import CONTRACT_VERSION, FORMS, STUDY_ID
+from .landing import count_csv_rows
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -26,11 +27,8 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 
 def count_data_rows(path: Path) -> int:
-    """Data rows of a CSV (header excluded), honouring quoted line breaks."""
-    import csv
-
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        return max(sum(1 for _ in csv.reader(f)) - 1, 0)
+    """Data rows of a CSV (header excluded), honouring quoted line breaks: as ingestion counts."""
+    return count_csv_rows(path)
 
 
 def transfer_id_for(site_id: str, extract_datetime: str) -> str:

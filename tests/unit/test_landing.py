@@ -126,3 +126,11 @@ def test_checksum_and_row_count_mismatch(folder: Path) -> None:
     d, _ = open_delivery(folder)
     with pytest.raises(ManifestError, match="checksum mismatch for fu.csv"):
         verify_files(d)
+
+
+def test_stream_file_counts_a_row_with_a_field_over_the_csv_reader_limit(tmp_path: Path) -> None:
+    """Issue 27, 3: a 10 MB quoted field made row counting raise `_csv.Error: field larger
+    than field limit (131072)`, and with it the whole run."""
+    big = tmp_path / "ae.csv"
+    big.write_text('A,B\n1,"' + "x, " * 3_500_000 + '"\n2,y\n', "utf-8")
+    assert stream_file(big)[1] == 2
