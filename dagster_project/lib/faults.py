@@ -484,6 +484,206 @@ def same_id_different_content(landing: Path, site: str = "FA16") -> FaultCase:
     )
 
 
+# --------------------------------------------------------------------------- hardening (issue 27)
+
+
+def _copy_transfer(src: Path, dst: Path, **manifest: object) -> Path:
+    """A copy of a written transfer under another folder name, manifest recomputed."""
+    shutil.copytree(src, dst)
+    _rewrite_manifest(dst, **manifest)
+    return dst
+
+
+def glob_folder_name(landing: Path, site: str = "FA17") -> FaultCase:
+    """A folder named like a glob pattern that matches its neighbour: read literally.
+
+    `FA17_2026033[1]T0800` (transfer FA17_GLOB) sits beside `FA17_20260331T0800`, whose name
+    the pattern matches. Only the glob folder's ae row 1 has AETERM GLOBMARKER and AETOXGR 9
+    (above maximum), so its quarantine row exists only when its own file is the one read.
+    """
+    base = _write(landing, site, T2, valid_frames(site)).name
+    frames = valid_frames(site)
+    frames["ae"].loc[0, ["AETERM", "AETOXGR"]] = ["GLOBMARKER", "9"]
+    staged = write_transfer(landing / ".staging", site, "2026-03-31T09:00:00Z", frames)
+    folder = landing / f"{site}_2026033[1]T0800"
+    _copy_transfer(staged, folder, transfer_id=f"{site}_GLOB")
+    shutil.rmtree(landing / ".staging")
+    return _case(
+        "glob_folder_name",
+        "folder names with characters that mean something to a reader",
+        site,
+        "LOADED",
+        ("ae.csv row 1 AETOXGR: value '9' above maximum",),
+        quarantined=(("ae", 1, "AETOXGR"),),
+        baseline=base,
+        delivery=folder.name,
+        transfer_id=f"{site}_GLOB",
+    )
+
+
+def odd_folder_name(landing: Path, site: str = "FA18") -> FaultCase:
+    """Spaces, quotes and braces in a folder name: read literally, one quarantined row."""
+    frames = valid_frames(site)
+    frames["rs"].loc[0, "RSORRES"] = "VGRP"
+    staged = _write(landing / ".staging", site, T2, frames)
+    folder = landing / f"""{site} export "final" O'Brien {{v1,v2}}"""
+    _copy_transfer(staged, folder)
+    shutil.rmtree(landing / ".staging")
+    return _case(
+        "odd_folder_name",
+        "folder names with characters that mean something to a reader",
+        site,
+        "LOADED",
+        ("rs.csv row 1 RSORRES: unknown code 'VGRP'",),
+        quarantined=(("rs", 1, "RSORRES"),),
+        delivery=folder.name,
+    )
+
+
+def nul_byte(landing: Path, site: str = "FA19") -> FaultCase:
+    """ae row 1 AETERM 'Nausea<NUL>': the row is quarantined, the rest loads."""
+    frames = valid_frames(site)
+    frames["ae"].loc[0, "AETERM"] = "Nau\x00sea"
+    _write(landing, site, T2, frames)
+    return _case(
+        "nul_byte",
+        "a NUL byte",
+        site,
+        "LOADED",
+        ("ae.csv row 1 AETERM: NUL byte in value",),
+        quarantined=(("ae", 1, "AETERM"),),
+    )
+
+
+def invalid_utf8(landing: Path, site: str = "FA20") -> FaultCase:
+    """fu.csv gets a line with bytes that are not UTF-8 (Latin-1 'é'): that row is quarantined."""
+    frames = valid_frames(site)
+    folder = _write(landing, site, T2, frames)
+    n_fu = len(frames["fu"])
+    with open(folder / "fu.csv", "ab") as f:
+        f.write(f"{site},{site}-001,2025-12-30,ALIVE".encode() + b"\xe9\n")
+    _rewrite_manifest(folder)
+    return _case(
+        "invalid_utf8",
+        "a line that cannot be decoded as UTF-8",
+        site,
+        "LOADED",
+        (f"fu.csv row {n_fu + 1}: malformed CSV row (invalid encoding)",),
+        quarantined=(("fu", n_fu + 1, None),),
+    )
+
+
+OVERSIZE_FIELD_BYTES = 10 * 1024 * 1024
+
+
+def oversize_field(landing: Path, site: str = "FA21") -> FaultCase:
+    """ae row 1 AETERM is a 10 MB quoted field (over every CSV reader's default limit)."""
+    frames = valid_frames(site)
+    frames["ae"].loc[0, "AETERM"] = "Nausea, " + "x" * OVERSIZE_FIELD_BYTES
+    _write(landing, site, T2, frames)
+    return _case(
+        "oversize_field",
+        "a field the CSV reader cannot hold",
+        site,
+        "LOADED",
+        ("ae.csv row 1: malformed CSV row (line size over maximum)",),
+        quarantined=(("ae", 1, None),),
+    )
+
+
+# Bytes DuckDB's strict CSV state machine cannot parse at all (not a per-row reject).
+UNPARSEABLE_BODY = b'\r\r\r"x"\r"y"zz"\n'
+
+
+def unparseable_file(landing: Path, site: str = "FA22") -> FaultCase:
+    """dth.csv: a valid header, then bytes no CSV reader can parse: the transfer is refused."""
+    base = _baseline(landing, site)
+    folder = _write(landing, site, T2, valid_frames(site))
+    dth = folder / "dth.csv"
+    dth.write_bytes(dth.read_bytes() + UNPARSEABLE_BODY)
+    _rewrite_manifest(folder)
+    return _case(
+        "unparseable_file",
+        "a file that cannot be parsed at all",
+        site,
+        "REFUSED",
+        (folder.name, "dth.csv", "cannot be parsed"),
+        baseline=base,
+    )
+
+
+def implausible_date(landing: Path, site: str = "FA23") -> FaultCase:
+    """ex row 2 EXSTDT 0001-01-01; ae row 1 AESTDT 2027 (partial, after the extract year);
+    fu row 3 FUDT 2026-04-01 (the day after the extract date 2026-03-31)."""
+    frames = valid_frames(site)
+    frames["ex"].loc[1, "EXSTDT"] = "0001-01-01"
+    frames["ae"].loc[0, "AESTDT"] = "2027"
+    frames["fu"].loc[2, "FUDT"] = "2026-04-01"
+    _write(landing, site, T2, frames)
+    return _case(
+        "implausible_date",
+        "a date before 1900-01-01 or after the transfer's extract date",
+        site,
+        "LOADED",
+        (
+            "ex.csv row 2 EXSTDT: implausible date '0001-01-01' (before 1900-01-01)",
+            "ae.csv row 1 AESTDT: implausible date '2027' (after the extract date 2026-03-31)",
+            "fu.csv row 3 FUDT: implausible date '2026-04-01' (after the extract date 2026-03-31)",
+        ),
+        quarantined=(("ae", 1, "AESTDT"), ("ex", 2, "EXSTDT"), ("fu", 3, "FUDT")),
+    )
+
+
+def _outside(landing: Path) -> Path:
+    """A folder beside the landing zone, outside it, for the link faults to point into."""
+    return landing.parent / f"{landing.name}_outside"
+
+
+def symlinked_file(landing: Path, site: str = "FA24") -> FaultCase:
+    """dm.csv is a symbolic link to an identical file outside the landing zone: refused."""
+    base = _baseline(landing, site)
+    folder = _write(landing, site, T2, valid_frames(site))
+    target = _outside(landing) / site / "dm.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(folder / "dm.csv"), str(target))
+    (folder / "dm.csv").symlink_to(target)
+    return _case(
+        "symlinked_file",
+        "a listed file that is a symbolic link",
+        site,
+        "REFUSED",
+        (folder.name, "dm.csv", "symbolic link"),
+        baseline=base,
+    )
+
+
+def symlinked_folder(landing: Path, site: str = "FA25") -> FaultCase:
+    """The transfer folder is a symbolic link to a transfer outside the landing zone: refused."""
+    base = _baseline(landing, site)
+    written = _write(_outside(landing), site, T2, valid_frames(site))
+    folder = landing / written.name
+    folder.symlink_to(written, target_is_directory=True)
+    return _case(
+        "symlinked_folder",
+        "a path that resolves outside the transfer's folder",
+        site,
+        "REFUSED",
+        (folder.name, "symbolic link"),
+        baseline=base,
+    )
+
+
+EXTRA_COLUMN_VALUE = "Jane EXTRAMARKER Doe"
+
+
+def extra_column(landing: Path, site: str = "FA26") -> FaultCase:
+    """ae.csv carries a PATIENT_NAME column: loads (kept in raw EXTRA), raised as a finding."""
+    frames = valid_frames(site)
+    frames["ae"]["PATIENT_NAME"] = EXTRA_COLUMN_VALUE
+    _write(landing, site, T2, frames)
+    return _case("extra_column", "an extra column", site, "LOADED", ())
+
+
 FAULTS: tuple[Callable[[Path], FaultCase], ...] = (
     manifest_missing,
     manifest_unreadable,
@@ -501,6 +701,16 @@ FAULTS: tuple[Callable[[Path], FaultCase], ...] = (
     logically_inconsistent,
     same_transfer_twice,
     same_id_different_content,
+    glob_folder_name,
+    odd_folder_name,
+    nul_byte,
+    invalid_utf8,
+    oversize_field,
+    unparseable_file,
+    implausible_date,
+    symlinked_file,
+    symlinked_folder,
+    extra_column,
 )
 
 

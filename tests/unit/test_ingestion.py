@@ -38,6 +38,16 @@ FAULT_NAMES = [
     "logically_inconsistent",
     "same_transfer_twice",
     "same_id_different_content",
+    "glob_folder_name",
+    "odd_folder_name",
+    "nul_byte",
+    "invalid_utf8",
+    "oversize_field",
+    "unparseable_file",
+    "implausible_date",
+    "symlinked_file",
+    "symlinked_folder",
+    "extra_column",
 ]
 
 
@@ -121,7 +131,10 @@ def test_rows_in_equal_loaded_plus_quarantined_for_every_loaded_form(faults) -> 
         'select "TRANSFER_ID", "DELIVERY", "ROWS_IN", "ROWS_LOADED", "ROWS_QUARANTINED" '
         "from raw.transfers where \"STATUS\" = 'LOADED'"
     ).fetchall()
-    assert len(loaded) == 16  # 7 baselines + 7 row-level faults + 2 first deliveries of re-sent ids
+    # 7 + 5 baselines, 7 + 8 row-level faults (issue 27: glob and odd folder names, NUL byte,
+    # invalid UTF-8, oversize field, implausible dates, extra column... and the glob folder's
+    # neighbour), 2 first deliveries of re-sent ids
+    assert len(loaded) == 27
     for transfer_id, delivery, rows_in, rows_loaded, rows_q in loaded:
         d, _ = open_delivery(landing / delivery)
         total = 0
@@ -187,13 +200,71 @@ def test_malformed_row_keeps_raw_text(faults) -> None:
     ).fetchall() == [(5,)]
 
 
+def test_glob_folder_loads_its_own_file(faults) -> None:
+    """Issue 27, 1: `FA17_2026033[1]T0800` loaded the rows of `FA17_20260331T0800` (DuckDB's
+    read_csv took the name as a glob). Its own ae.csv has GLOBMARKER in row 1."""
+    cases, con, *_ = faults
+    case = cases["glob_folder_name"]
+    (record,) = con.execute(
+        'select "RECORD"->>\'AETERM\' from raw.quarantine where "TRANSFER_ID" = ?',
+        [case.transfer_id],
+    ).fetchone()
+    assert record == "GLOBMARKER"
+    rows = con.execute(
+        'select count(*) from raw.ae where "TRANSFER_ID" = ? and "AETERM" = \'GLOBMARKER\'',
+        [case.baseline_delivery],
+    ).fetchone()[0]
+    assert rows == 0
+
+
+def test_no_nul_byte_reaches_a_raw_table(faults) -> None:
+    """Issue 27, 2: a NUL byte in AETERM loaded and broke the transport-file export later."""
+    _, con, *_ = faults
+    for form in FORMS:
+        text = [
+            c
+            for c, t in con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = 'raw' and table_name = ?",
+                [form],
+            ).fetchall()
+            if t == "VARCHAR"
+        ]
+        hits = con.execute(
+            f"select count(*) from raw.{form} where "
+            + " or ".join(f'contains("{c}", chr(0))' for c in text)
+        ).fetchone()[0]
+        assert hits == 0, form
+
+
+def test_oversize_field_is_kept_whole_in_quarantine(faults) -> None:
+    """Issue 27, 3: the 10 MB field is quarantined, nothing of it is cut (RECORD keeps it)."""
+    from dagster_project.lib.faults import OVERSIZE_FIELD_BYTES
+
+    cases, con, *_ = faults
+    (size,) = con.execute(
+        'select length("RECORD"->>\'CSV_LINE\') from raw.quarantine where "TRANSFER_ID" = ?',
+        [cases["oversize_field"].transfer_id],
+    ).fetchone()
+    assert size > OVERSIZE_FIELD_BYTES
+
+
+def test_extra_column_is_kept_in_raw(faults) -> None:
+    cases, con, *_ = faults
+    extras = con.execute(
+        'select distinct "EXTRA"->>\'PATIENT_NAME\' from raw.ae where "TRANSFER_ID" = ?',
+        [cases["extra_column"].transfer_id],
+    ).fetchall()
+    assert extras == [("Jane EXTRAMARKER Doe",)]
+
+
 def test_rerun_is_a_no_op(faults) -> None:
     _, con, summary, landing = faults
     tables = ["transfers", "quarantine", "deletions", *FORMS]
     before = {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in tables}
     again = ingest_landing(con, landing)
     assert again.registered == []
-    assert len(again.skipped) == len(summary.registered) == 25
+    assert len(again.skipped) == len(summary.registered) == 40
     assert {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in tables} == before
 
 
@@ -395,7 +466,7 @@ def test_two_lanes_load_exactly_what_one_lane_loads(tmp_path: Path) -> None:
         outcomes.append((tables, registered))
         con.close()
     assert outcomes[0] == outcomes[1]
-    assert len(outcomes[0][1]) == 27 and outcomes[0][0]["deletions"]
+    assert len(outcomes[0][1]) == 42 and outcomes[0][0]["deletions"]
 
 
 def test_crash_in_one_lane_leaves_nothing_of_its_transfer(tmp_path: Path, monkeypatch) -> None:

@@ -142,6 +142,26 @@ def test_codes_upper_cased_and_text_trimmed(tmp_path: Path) -> None:
         ("lb", 2, "SUBJID", "IT02-001", "subject 'IT02-001' does not belong to site IT01"),
         ("enr", 1, "ENRLFL", "yes", "unknown code 'yes' (expected one of Y, N)"),
         ("sct", 1, "SITEID", "", "required value missing"),
+        # Issue 27: implausible dates (the extract date is 2026-03-31) and NUL bytes.
+        ("ex", 2, "EXSTDT", "0001-01-01", "implausible date '0001-01-01' (before 1900-01-01)"),
+        (
+            "enr",
+            1,
+            "ICFDT",
+            "2026-04-01",
+            "implausible date '2026-04-01' (after the extract date 2026-03-31)",
+        ),
+        ("dx", 1, "DIAGDT", "1899-12", "implausible date '1899-12' (before 1900-01-01)"),
+        (
+            "ae",
+            1,
+            "AEENDT",
+            "2026-04",
+            "implausible date '2026-04' (after the extract date 2026-03-31)",
+        ),
+        ("ae", 1, "AESTDT", "2027", "implausible date '2027' (after the extract date 2026-03-31)"),
+        ("ae", 1, "AETERM", "Nau\x00sea", "NUL byte in value"),
+        ("ae", 1, "AEDECOD", "\x00", "NUL byte in value"),
     ],
 )
 def test_bad_value_is_quarantined(
@@ -172,6 +192,18 @@ def test_valid_partial_dates_load(tmp_path: Path) -> None:
         "2025-04-30",
         "2025-05",
     )
+
+
+def test_dates_on_the_plausible_bounds_load(tmp_path: Path) -> None:
+    """1900-01-01 and the extract date itself (2026-03-31) are plausible, as are partial dates
+    in the extract's month or year."""
+    frames = valid_frames("IT01")
+    frames["ex"].loc[0, "EXSTDT"] = "1900-01-01"
+    frames["fu"].loc[0, "FUDT"] = "2026-03-31"
+    frames["ae"].loc[0, ["AESTDT", "AEENDT"]] = ["1900", "2026-03"]
+    frames["dx"].loc[0, "DIAGDT"] = "2026"
+    con, row = _load(tmp_path, frames)
+    assert row["rows_quarantined"] == 0
 
 
 def test_several_bad_columns_one_quarantine_row(tmp_path: Path) -> None:
