@@ -58,6 +58,7 @@ from .contract import FORMS, raw_table_ddl
 from .landing import Delivery, ManifestError, discover, open_delivery, sha256_bytes, verify_files
 from .raw_load import FormLoad, TransferRefused, load_transfer
 from .raw_prescan import FormFile, drop_prescan, prescan
+from .reader_links import ReaderLinks
 
 LOADED, DUPLICATE, REFUSED = "LOADED", "DUPLICATE", "REFUSED"
 # Data rows per transaction: large enough that DuckDB writes row groups straight to the file,
@@ -183,6 +184,21 @@ def ingest_landing(
             continue
         pending.append(open_delivery(folder))
     ordered = sorted(pending, key=_order_key)
+    with ReaderLinks() as links:
+        for d, _ in ordered:
+            d.reader_folder = links.link(d.folder)
+        summary.registered = _load_lanes(con, ordered, lanes, on_registered)
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _load_lanes(
+    con: duckdb.DuckDBPyConnection,
+    ordered: list[tuple[Delivery, str | None]],
+    lanes: int,
+    on_registered: Callable[[dict], None] | None,
+) -> list[dict]:
+    """Load the ordered deliveries in `lanes` threads; their rows in the given order."""
     split = split_lanes([d for d, _ in ordered], lanes)
     if len(split) <= 1:
         rows = _load_lane(con, ordered, on_registered)
@@ -204,9 +220,7 @@ def ingest_landing(
             for cur in cursors:
                 cur.close()
         rows = [by_index[i] for i in range(len(ordered))]
-    summary.registered = rows
-    summary.seconds = time.perf_counter() - t0
-    return summary
+    return rows
 
 
 def split_lanes(deliveries: list[Delivery], lanes: int) -> list[list[int]]:
@@ -300,7 +314,7 @@ def _prescan_next(
         for name in FORMS:
             entry = d.files.get(f"{name}.csv")
             if entry is not None and entry.path.is_file():
-                files.append(FormFile(name, entry.path, d.site_id, entry.rows))
+                files.append(FormFile(name, d.reader_path(entry.name), d.site_id, entry.rows))
                 rows += entry.rows
     return end, prescan(con, files)
 
@@ -321,7 +335,7 @@ def _ingest_delivery(
         return _register(con, d, status, reason, t0)
 
     prev = _previous_loaded(con, d)
-    files = {n: (e.path, e.rows) for n, e in d.files.items()}
+    files = {n: (d.reader_path(n), e.rows) for n, e in d.files.items()}
     try:
         loads = load_transfer(con, d.transfer_id, d.site_id, files, prev, prescanned)
     except TransferRefused as exc:

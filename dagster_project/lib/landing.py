@@ -58,6 +58,12 @@ class Delivery:
     extract_datetime: datetime | None = None  # naive UTC
     contract_version: str | None = None
     files: dict[str, FileEntry] = field(default_factory=dict)
+    # The same folder under a plain name for the CSV reader (reader_links.py); None: folder.
+    reader_folder: Path | None = None
+
+    def reader_path(self, name: str) -> Path:
+        """Where the CSV reader reads listed file `name` (never a path it could take as a glob)."""
+        return (self.reader_folder or self.folder) / name
 
     @property
     def name(self) -> str:
