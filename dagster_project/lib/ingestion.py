@@ -56,8 +56,8 @@ import duckdb
 
 from .contract import FORMS, raw_table_ddl
 from .landing import Delivery, ManifestError, discover, open_delivery, sha256_bytes, verify_files
-from .raw_load import FormLoad, TransferRefused, load_transfer
-from .raw_prescan import FormFile, drop_prescan, prescan
+from .raw_load import FormLoad, TransferRefused, UnreadableFile, load_transfer
+from .raw_prescan import FormFile, PrescanFailed, drop_prescan, prescan
 from .reader_links import ReaderLinks
 
 LOADED, DUPLICATE, REFUSED = "LOADED", "DUPLICATE", "REFUSED"
@@ -267,26 +267,53 @@ def _load_lane(
     lane: list[tuple[Delivery, str | None]],
     on_registered: Callable[[dict], None] | None = None,
 ) -> list[dict]:
-    """Load one lane's deliveries in order, committing every BATCH_ROWS data rows."""
+    """Load one lane's deliveries in order, committing every BATCH_ROWS data rows.
+
+    A file DuckDB cannot parse at all aborts the open transaction (DuckDB has no savepoints,
+    and the error comes from inside the read), which would lose every delivery of the batch
+    and stop the run. So the batch is rolled back and loaded again from its first delivery:
+    with that delivery refused (UnreadableFile), or, when the failed read was the prescan's,
+    with the prescanned deliveries loaded file by file, where the failing file is named.
+    Each retry settles one delivery or group, so this ends; a clean lane never retries.
+    `on_registered` hears of the batch's deliveries again after a retry (progress only; the
+    rolled-back registrations are gone from raw.transfers).
+    """
+    lane = list(lane)  # a delivery found unreadable gets its refusal in place
+    plain: set[int] = set()  # deliveries whose prescan failed: loaded file by file
     rows: list[dict] = []
-    batch_rows = 0
+    i = batch_start = batch_rows = 0
     prescanned: dict = {}
     prescanned_upto = 0
     con.execute("begin transaction")
     try:
-        for i, (delivery, reason) in enumerate(lane):
-            if i == prescanned_upto:
-                drop_prescan(con)
-                prescanned_upto, prescanned = _prescan_next(con, lane, i)
-            row = _ingest_delivery(con, delivery, reason, prescanned)
+        while i < len(lane):
+            delivery, reason = lane[i]
+            span = prescanned_upto
+            try:
+                if i == prescanned_upto:
+                    drop_prescan(con)
+                    span, files = _prescan_span(lane, i, plain)
+                    prescanned, prescanned_upto = prescan(con, files), span
+                row = _ingest_delivery(con, delivery, reason, prescanned)
+            except (UnreadableFile, PrescanFailed) as exc:
+                con.execute("rollback")
+                if isinstance(exc, UnreadableFile):
+                    lane[i] = (delivery, str(exc))
+                else:
+                    plain.update(range(i, span))
+                del rows[batch_start:]
+                i, batch_rows, prescanned, prescanned_upto = batch_start, 0, {}, batch_start
+                con.execute("begin transaction")
+                continue
             rows.append(row)
+            i += 1
             if on_registered is not None:
                 on_registered(row)
             batch_rows += row["rows_loaded"] + row["rows_quarantined"]
             if batch_rows >= BATCH_ROWS:
                 con.execute("commit")
                 con.execute("begin transaction")
-                batch_rows = 0
+                batch_start, batch_rows = i, 0
         drop_prescan(con)
         con.execute("commit")
     except BaseException:
@@ -295,13 +322,13 @@ def _load_lane(
     return rows
 
 
-def _prescan_next(
-    con: duckdb.DuckDBPyConnection, lane: list[tuple[Delivery, str | None]], start: int
-) -> tuple[int, dict]:
-    """Prescan the lane's deliveries from `start` up to PRESCAN_ROWS manifest rows.
+def _prescan_span(
+    lane: list[tuple[Delivery, str | None]], start: int, plain: set[int]
+) -> tuple[int, list[FormFile]]:
+    """The lane's deliveries from `start` up to PRESCAN_ROWS manifest rows, and their files.
 
-    Returns (index after the last one prescanned, raw_prescan.prescan's clean files).
-    Deliveries already refused by their manifest are not read.
+    Returns (index after the last one, the form files to prescan). Deliveries already
+    refused, and those in `plain`, are not prescanned.
     """
     files: list[FormFile] = []
     rows = 0
@@ -309,14 +336,14 @@ def _prescan_next(
     while end < len(lane) and (end == start or rows < PRESCAN_ROWS):
         d, reason = lane[end]
         end += 1
-        if reason is not None or not d.site_id or not d.files:
+        if reason is not None or not d.site_id or not d.files or end - 1 in plain:
             continue
         for name in FORMS:
             entry = d.files.get(f"{name}.csv")
             if entry is not None and entry.path.is_file():
                 files.append(FormFile(name, d.reader_path(entry.name), d.site_id, entry.rows))
                 rows += entry.rows
-    return end, prescan(con, files)
+    return end, files
 
 
 def _ingest_delivery(
@@ -338,6 +365,8 @@ def _ingest_delivery(
     files = {n: (d.reader_path(n), e.rows) for n, e in d.files.items()}
     try:
         loads = load_transfer(con, d.transfer_id, d.site_id, files, prev, prescanned)
+    except UnreadableFile:
+        raise  # the transaction is aborted: _load_lane rolls back and retries the batch
     except TransferRefused as exc:
         _discard(con, d.transfer_id)
         return _register(con, d, REFUSED, str(exc), t0)

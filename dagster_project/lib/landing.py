@@ -232,7 +232,13 @@ def verify_files(d: Delivery) -> None:
         if not entry.path.is_file():
             raise ManifestError(f"{d.label}: {name} listed in the manifest but missing")
     for name, entry in sorted(d.files.items()):
-        sha, rows = stream_file(entry.path)
+        try:
+            sha, rows = stream_file(entry.path)
+        except OSError as exc:
+            # Unreadable (permissions, an I/O error): this transfer is refused, the run goes on.
+            raise ManifestError(
+                f"{d.label}: {name} cannot be read ({exc.strerror or exc})"
+            ) from exc
         if sha != entry.sha256:
             raise ManifestError(
                 f"{d.label}: checksum mismatch for {name}: manifest sha256 {entry.sha256[:12]}..., "

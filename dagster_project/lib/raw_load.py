@@ -69,6 +69,20 @@ class TransferRefused(Exception):
     """The transfer cannot be loaded; str(exc) is the reason for raw.transfers."""
 
 
+class UnreadableFile(TransferRefused):
+    """DuckDB's reader cannot parse the file at all (not one bad record: the whole read failed).
+
+    Unlike other refusals, DuckDB has aborted the caller's open transaction (it has no
+    savepoints), so the caller must roll back before it can record the refusal.
+    """
+
+
+def unreadable(transfer_id: str, fname: str, exc: duckdb.Error) -> UnreadableFile:
+    """The refusal for a file whose read failed, with the first line of DuckDB's message."""
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return UnreadableFile(f"{transfer_id}: {fname} refused: it cannot be parsed as CSV ({detail})")
+
+
 @dataclass(frozen=True)
 class FormLoad:
     form: str
@@ -372,8 +386,12 @@ def load_form(
     _drop_temps(con)
 
     # One scan of the file: parse, number and type every good record; the reader sets the
-    # malformed ones aside in the rejects table as it goes.
-    q = _materialise(con, form, _build_sql(form, path, names, site_id))
+    # malformed ones aside in the rejects table as it goes. A file it cannot parse at all
+    # (its state machine gives up) refuses the transfer, never the run.
+    try:
+        q = _materialise(con, form, _build_sql(form, path, names, site_id))
+    except duckdb.InvalidInputException as exc:
+        raise unreadable(transfer_id, fname, exc) from exc
     n_good = con.execute(f"SELECT count(*) FROM {_TYPED}").fetchone()[0]
     # One row per malformed record (the reader may report several errors for one).
     con.execute(

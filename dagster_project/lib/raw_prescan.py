@@ -49,6 +49,11 @@ from .raw_load import (
 _PREFIX = "_prescan_"
 
 
+class PrescanFailed(Exception):
+    """DuckDB could not read one of the files (and so aborted the open transaction): the
+    caller rolls back and loads those deliveries file by file, where the file is named."""
+
+
 @dataclass(frozen=True)
 class FormFile:
     """One form file of a delivery to prescan."""
@@ -72,8 +77,9 @@ class CleanFile:
 def prescan(con: duckdb.DuckDBPyConnection, files: list[FormFile]) -> dict[Path, CleanFile]:
     """Type `files` in one statement per form and header; the clean ones by path.
 
-    The temp tables stay until drop_prescan; a statement DuckDB refuses (a file
-    it cannot open at all, say) only means its files take the per-file path.
+    The temp tables stay until drop_prescan. A statement DuckDB refuses (a file it
+    cannot parse at all, say) raises PrescanFailed: DuckDB has then aborted the open
+    transaction, so the caller rolls back and sends these files the per-file way.
     """
     clean: dict[Path, CleanFile] = {}
     for form in FORMS.values():
@@ -90,8 +96,8 @@ def prescan(con: duckdb.DuckDBPyConnection, files: list[FormFile]) -> dict[Path,
                 clean.update(_prescan_group(con, form, list(header), members, table))
             except (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException):
                 raise  # our SQL is wrong: fail loudly, never fall back silently
-            except duckdb.Error:
-                con.execute(f"DROP TABLE IF EXISTS {table}")
+            except duckdb.Error as exc:
+                raise PrescanFailed(str(exc)) from exc
     return clean
 
 

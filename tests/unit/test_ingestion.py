@@ -505,3 +505,43 @@ def test_each_delivery_reported_as_it_is_registered(tmp_path, lanes):
     assert {r["transfer_id"]: r["status"] for r in seen} == {
         r["transfer_id"]: r["status"] for r in summary.registered
     }
+
+
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_unparseable_file_refuses_only_its_transfer(tmp_path: Path, lanes: int) -> None:
+    """Issue 27, 3: a file DuckDB cannot parse at all aborted the lane's transaction and the
+    run. Now its transfer is REFUSED and every other delivery of the batch loads whole,
+    whether it came before or after it, prescanned or not."""
+    from dagster_project.lib.faults import UNPARSEABLE_BODY
+
+    landing = tmp_path / "landing"
+    write_transfer(landing, "IT01", "2026-01-31T08:00:00Z", valid_frames("IT01"))
+    bad = write_transfer(landing, "IT01", "2026-02-28T08:00:00Z", valid_frames("IT01"))
+    write_transfer(landing, "FR02", "2026-03-31T08:00:00Z", valid_frames("FR02"))
+    write_transfer(landing, "IT01", "2026-03-31T08:00:00Z", valid_frames("IT01"))
+    (bad / "lb.csv").write_bytes((bad / "lb.csv").read_bytes() + UNPARSEABLE_BODY)
+    from dagster_project.lib.transfer_writer import build_manifest, write_manifest
+
+    write_manifest(bad, build_manifest(bad, "IT01", bad.name, "2026-02-28T08:00:00Z"))
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    summary = ingest_landing(con, landing, lanes=lanes)
+    assert [(r["transfer_id"], r["status"]) for r in summary.registered] == [
+        ("IT01_20260131T0800", "LOADED"),
+        ("IT01_20260228T0800", "REFUSED"),
+        ("FR02_20260331T0800", "LOADED"),
+        ("IT01_20260331T0800", "LOADED"),
+    ]
+    assert summary.registered[1]["reason"].startswith(
+        "IT01_20260228T0800: lb.csv refused: it cannot be parsed as CSV"
+    )
+    per_transfer = con.execute(
+        'select "TRANSFER_ID", count(*) from raw.lb group by 1 order by 1'
+    ).fetchall()
+    assert per_transfer == [
+        ("FR02_20260331T0800", 9),
+        ("IT01_20260131T0800", 9),
+        ("IT01_20260331T0800", 9),
+    ]
+    # The March transfer's deletions are judged against January's, the last one LOADED.
+    assert con.execute("select count(*) from raw.deletions").fetchone()[0] == 0
+    assert con.execute("select count(*) from raw.transfers").fetchone()[0] == 4
