@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -226,8 +227,34 @@ def _file_entry(who: str, folder: Path, name: object, entry: object) -> FileEntr
     return FileEntry(name=name, path=folder / name, sha256=sha.lower(), rows=rows)
 
 
+def check_no_links(d: Delivery) -> None:
+    """Refuse a delivery whose folder, manifest or any listed file is a symbolic link or
+    resolves outside the delivery's folder (site_extracts.md, What bad input gets).
+
+    Why refuse rather than follow: a link can make a transfer load files nobody delivered
+    into the landing zone (another site's export, anything the process can read), and the
+    audit trail would name the landing folder as their source.
+    """
+    if d.folder.is_symlink():
+        raise ManifestError(
+            f"{d.label}: the delivery folder {d.name} is a symbolic link "
+            f"(to {os.readlink(d.folder)}); refused"
+        )
+    home = d.folder.resolve()
+    for name in [MANIFEST, *sorted(d.files)]:
+        path = d.folder / name
+        if path.is_symlink():
+            raise ManifestError(
+                f"{d.label}: {name} is a symbolic link (to {os.readlink(path)}); refused"
+            )
+        if path.exists() and path.resolve().parent != home:
+            raise ManifestError(f"{d.label}: {name} resolves outside the transfer folder; refused")
+
+
 def verify_files(d: Delivery) -> None:
-    """Every listed file exists, and its streamed sha256 and data-row count match."""
+    """No link leads out of the folder; every listed file exists, and its streamed sha256 and
+    data-row count match."""
+    check_no_links(d)
     for name, entry in sorted(d.files.items()):
         if not entry.path.is_file():
             raise ManifestError(f"{d.label}: {name} listed in the manifest but missing")

@@ -134,3 +134,23 @@ def test_stream_file_counts_a_row_with_a_field_over_the_csv_reader_limit(tmp_pat
     big = tmp_path / "ae.csv"
     big.write_text('A,B\n1,"' + "x, " * 3_500_000 + '"\n2,y\n', "utf-8")
     assert stream_file(big)[1] == 2
+
+
+def test_a_listed_file_that_is_a_link_refuses_even_inside_the_folder(folder: Path) -> None:
+    """Issue 27, 5: links loaded silently. Same bytes, same checksum: still refused."""
+    (folder / "mrd.csv").rename(folder / "mrd_real.csv")
+    (folder / "mrd.csv").symlink_to("mrd_real.csv")
+    d, reason = open_delivery(folder)
+    assert reason is None
+    with pytest.raises(ManifestError, match="mrd.csv is a symbolic link"):
+        verify_files(d)
+
+
+def test_a_delivery_folder_that_is_a_link_refuses(folder: Path, tmp_path: Path) -> None:
+    link = tmp_path / "landing2" / folder.name
+    link.parent.mkdir()
+    link.symlink_to(folder, target_is_directory=True)
+    d, reason = open_delivery(link)
+    assert reason is None
+    with pytest.raises(ManifestError, match="delivery folder .* is a symbolic link"):
+        verify_files(d)
