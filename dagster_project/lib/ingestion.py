@@ -341,7 +341,9 @@ def _prescan_span(
         for name in FORMS:
             entry = d.files.get(f"{name}.csv")
             if entry is not None and entry.path.is_file():
-                files.append(FormFile(name, d.reader_path(entry.name), d.site_id, entry.rows))
+                files.append(
+                    FormFile(name, d.reader_path(entry.name), d.site_id, entry.rows, d.extract_date)
+                )
                 rows += entry.rows
     return end, files
 
@@ -364,7 +366,9 @@ def _ingest_delivery(
     prev = _previous_loaded(con, d)
     files = {n: (d.reader_path(n), e.rows) for n, e in d.files.items()}
     try:
-        loads = load_transfer(con, d.transfer_id, d.site_id, files, prev, prescanned)
+        loads = load_transfer(
+            con, d.transfer_id, d.site_id, files, prev, prescanned, d.extract_date
+        )
     except UnreadableFile:
         raise  # the transaction is aborted: _load_lane rolls back and retries the batch
     except TransferRefused as exc:

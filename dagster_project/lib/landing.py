@@ -18,7 +18,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from .contract import FORM_FILES, SITEID_RE, STUDY_ID
@@ -57,6 +57,10 @@ class Delivery:
     site_id: str | None = None
     study_id: str | None = None
     extract_datetime: datetime | None = None  # naive UTC
+    # The extract's calendar date where the site is (the manifest's own offset): records
+    # dated after it are implausible. UTC would wrongly reject a site east of Greenwich
+    # extracting shortly after its midnight.
+    extract_date: date | None = None
     contract_version: str | None = None
     files: dict[str, FileEntry] = field(default_factory=dict)
     # The same folder under a plain name for the CSV reader (reader_links.py); None: folder.
@@ -196,6 +200,7 @@ def _read_manifest_into(d: Delivery) -> None:
         )
     try:
         d.extract_datetime = parse_extract_datetime(m.get("extract_datetime"))
+        d.extract_date = datetime.fromisoformat(m["extract_datetime"]).date()
     except ValueError as exc:
         raise ManifestError(f"{who}: manifest invalid ({exc})") from exc
     files = m.get("files")

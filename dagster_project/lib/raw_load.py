@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,6 +58,10 @@ _NUM_RE = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
 _DATE_RE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _PARTIAL_RE = "[0-9]{4}(-[0-9]{2})?"
 _YM_RE = "[0-9]{4}-(0[1-9]|1[0-2])"
+# Dates before this are implausible in this trial (site_extracts.md, What bad input gets).
+EARLIEST_DATE = "1900-01-01"
+# A NUL byte passes DuckDB's reader as a character and broke the transport-file export later.
+_NUL = "chr(0)"
 
 # Temp tables one form load uses; dropped after each form.
 _REJ, _REJSCAN = "_ingest_rej", "_ingest_rejscan"
@@ -140,11 +145,18 @@ def parse_expr(col: Column, v: str) -> str:
     raise ValueError(f"unknown column type {col.type}")
 
 
-def _rules(col: Column, v: str, site: str) -> list[tuple[str, str]]:
-    """(condition on the parsed value p, message) pairs a parsed value must pass."""
+def _rules(col: Column, v: str, site: str, extract: str | None) -> list[tuple[str, str]]:
+    """(condition on the parsed value p, message) pairs a parsed value must pass.
+
+    `extract`: SQL DATE of the transfer's extract date, or None (no upper date bound).
+    """
     p = parse_expr(col, v)
     q = _quoted(v)
     rules = []
+    if col.type == "text":
+        # Other types cannot parse with a NUL in them; text would load it.
+        rules.append((f"NOT contains({v}, {_NUL})", "'NUL byte in value'"))
+    rules += _plausible_date_rules(col, p, q, extract)
     if col.min_value is not None:
         rules.append(
             (f"{p} >= {col.min_value}", f"'value ' || {q} || ' below minimum {col.min_value:g}'")
@@ -176,7 +188,35 @@ def _rules(col: Column, v: str, site: str) -> list[tuple[str, str]]:
     return rules
 
 
-def typed_expr(col: Column, v: str, site: str) -> str:
+def _plausible_date_rules(
+    col: Column, p: str, q: str, extract: str | None
+) -> list[tuple[str, str]]:
+    """A date before EARLIEST_DATE or after the extract date is implausible.
+
+    A partial date is judged by what it can mean: a year before 1900, or a year (year and
+    month) after the extract's. ISO text compares in date order, so the partial value is
+    compared with the extract date cut to its own length.
+    """
+    if col.type == "date":
+        low, high = f"{p} >= DATE '{EARLIEST_DATE}'", f"{p} <= {extract}"
+    elif col.type == "partial_date":
+        low = f"left({p}, 4) >= '{EARLIEST_DATE[:4]}'"
+        high = f"{p} <= left(({extract})::VARCHAR, length({p}))"
+    else:
+        return []
+    rules = [(low, f"'implausible date ' || {q} || ' (before {EARLIEST_DATE})'")]
+    if extract is not None:
+        rules.append(
+            (
+                high,
+                f"'implausible date ' || {q} || ' (after the extract date ' "
+                f"|| ({extract})::VARCHAR || ')'",
+            )
+        )
+    return rules
+
+
+def typed_expr(col: Column, v: str, site: str, extract: str | None = None) -> str:
     """SQL for the stored value of `col`: NULL exactly when `v` is missing or invalid.
 
     So a row is clean iff every required column's typed value is non-NULL and
@@ -184,13 +224,13 @@ def typed_expr(col: Column, v: str, site: str) -> str:
     stored columns, leaving the (costlier) messages to the few bad rows.
     """
     p = parse_expr(col, v)
-    rules = _rules(col, v, site)
+    rules = _rules(col, v, site, extract)
     if not rules:
         return p
     return f"CASE WHEN {' AND '.join(f'({c})' for c, _ in rules)} THEN {p} END"
 
 
-def error_expr(col: Column, v: str, site: str) -> str:
+def error_expr(col: Column, v: str, site: str, extract: str | None = None) -> str:
     """SQL for the error message of `col` (NULL when acceptable); evaluated on bad rows only.
 
     `v` is the trimmed raw value or NULL; `site` the manifest's site_id literal
@@ -198,7 +238,8 @@ def error_expr(col: Column, v: str, site: str) -> str:
     """
     p = parse_expr(col, v)
     q = _quoted(v)
-    whens: list[tuple[str, str]] = []
+    # First, so no message quotes a NUL byte (the row's RECORD keeps the value, escaped).
+    whens: list[tuple[str, str]] = [(f"contains({v}, {_NUL})", "'NUL byte in value'")]
     if col.required:
         whens.append((f"{v} IS NULL", "'required value missing'"))
     match col.type:
@@ -231,9 +272,11 @@ def error_expr(col: Column, v: str, site: str) -> str:
                     f"'not a date (YYYY, YYYY-MM or YYYY-MM-DD) ' || {q}",
                 ),
             ]
-    whens += [(f"{v} IS NOT NULL AND NOT ({c})", m) for c, m in _rules(col, v, site)]
-    if not whens:
-        return "NULL"
+    whens += [
+        (f"{v} IS NOT NULL AND NOT ({c})", m)
+        for c, m in _rules(col, v, site, extract)
+        if m != "'NUL byte in value'"
+    ]
     return "CASE " + " ".join(f"WHEN {c} THEN {m}" for c, m in whens) + " END"
 
 
@@ -296,18 +339,30 @@ class _Sql:
     raw: dict[str, str]  # header name -> raw column expression
     val: dict[str, str]  # contract column -> trimmed value or NULL
     typed: dict[str, str]  # contract column -> typed value (NULL when missing or invalid)
-    clean: str  # predicate: every contract column acceptable
+    clean: str  # predicate: every contract column acceptable, no NUL in an extra column
     errors: dict[str, str]  # contract column -> error message or NULL (for bad rows only)
+    extras: list[str]  # header names the contract does not name, file order
 
 
-def clean_sql(form: Form, val: dict[str, str], typed: dict[str, str]) -> str:
-    """Predicate: every required column typed non-NULL, every optional one empty or typed."""
+def clean_sql(
+    form: Form, val: dict[str, str], typed: dict[str, str], extra_raw: list[str] = ()
+) -> str:
+    """Predicate: every required column typed non-NULL, every optional one empty or typed,
+    and no NUL byte in an extra column (`extra_raw`: their raw expressions)."""
     return " AND ".join(
-        f"({typed[c.name]}) IS NOT NULL"
-        if c.required
-        else f"({val[c.name]} IS NULL OR ({typed[c.name]}) IS NOT NULL)"
-        for c in form.columns
+        [
+            f"({typed[c.name]}) IS NOT NULL"
+            if c.required
+            else f"({val[c.name]} IS NULL OR ({typed[c.name]}) IS NOT NULL)"
+            for c in form.columns
+        ]
+        + [f"NOT coalesce(contains({r}, {_NUL}), false)" for r in extra_raw]
     )
+
+
+def extra_names(form: Form, names: list[str]) -> list[str]:
+    """Header names the contract does not name (kept in EXTRA), in file order."""
+    return [n for n in names if n not in form.column_names]
 
 
 def _materialise(con: duckdb.DuckDBPyConnection, form: Form, q: _Sql) -> _Sql:
@@ -323,9 +378,8 @@ def _materialise(con: duckdb.DuckDBPyConnection, form: Form, q: _Sql) -> _Sql:
         f"CREATE TEMP TABLE {_TYPED} AS SELECT s._rownum, {raw_cols}, {typed_sql} FROM {q.source}"
     )
     typed = {c.name: f"s.{typed_col[c.name]}" for c in form.columns}
-    return _Sql(
-        f"{_TYPED} s", q.names, q.raw, q.val, typed, clean_sql(form, q.val, typed), q.errors
-    )
+    clean = clean_sql(form, q.val, typed, [q.raw[n] for n in q.extras])
+    return _Sql(f"{_TYPED} s", q.names, q.raw, q.val, typed, clean, q.errors, q.extras)
 
 
 def value_sql(form: Form, names: list[str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -336,16 +390,20 @@ def value_sql(form: Form, names: list[str]) -> tuple[dict[str, str], dict[str, s
     return raw, val
 
 
-def _build_sql(form: Form, path: Path, names: list[str], site_id: str) -> _Sql:
+def _build_sql(
+    form: Form, path: Path, names: list[str], site_id: str, extract_date: date | None
+) -> _Sql:
     raw, val = value_sql(form, names)
     site = sql_str(site_id)
-    typed = {c.name: typed_expr(c, val[c.name], site) for c in form.columns}
-    clean = clean_sql(form, val, typed)
+    extract = None if extract_date is None else f"DATE '{extract_date.isoformat()}'"
+    typed = {c.name: typed_expr(c, val[c.name], site, extract) for c in form.columns}
+    extras = extra_names(form, names)
+    clean = clean_sql(form, val, typed, [raw[n] for n in extras])
     # Good records numbered in file order; _renumber turns these ordinals into record numbers
     # when the reader set records aside.
     numbered = f"(SELECT row_number() OVER () AS _rownum, * FROM {_read_csv_sql(path, len(names))})"
-    errors = {c.name: error_expr(c, val[c.name], site) for c in form.columns}
-    return _Sql(f"{numbered} s", names, raw, val, typed, clean, errors)
+    errors = {c.name: error_expr(c, val[c.name], site, extract) for c in form.columns}
+    return _Sql(f"{numbered} s", names, raw, val, typed, clean, errors, extras)
 
 
 def _renumber(con: duckdb.DuckDBPyConnection) -> None:
@@ -368,8 +426,12 @@ def load_form(
     site_id: str,
     manifest_rows: int,
     prev_transfer_id: str | None = None,
+    extract_date: date | None = None,
 ) -> FormLoad:
     """Load one form file of a transfer (see module docstring). Raises TransferRefused.
+
+    `extract_date`: the transfer's extract date; a date after it is implausible (None: no
+    upper bound, for callers without a manifest).
 
     Passes: one scan of the file parsing every row into a temp table of raw +
     typed columns while the reader collects structural rejects (parsing is the
@@ -389,7 +451,7 @@ def load_form(
     # malformed ones aside in the rejects table as it goes. A file it cannot parse at all
     # (its state machine gives up) refuses the transfer, never the run.
     try:
-        q = _materialise(con, form, _build_sql(form, path, names, site_id))
+        q = _materialise(con, form, _build_sql(form, path, names, site_id, extract_date))
     except duckdb.InvalidInputException as exc:
         raise unreadable(transfer_id, fname, exc) from exc
     n_good = con.execute(f"SELECT count(*) FROM {_TYPED}").fetchone()[0]
@@ -398,9 +460,12 @@ def load_form(
         f"CREATE TEMP TABLE {_BADREC} AS SELECT line - 1 AS rownum, "
         "string_agg(DISTINCT lower(error_type::VARCHAR), ', ') AS kinds, "
         "first(trim(csv_line, chr(10) || chr(13))) AS csv_line, "
+        "min(line_byte_position) AS byte_position, NULL::VARCHAR AS whole_line, "
         f"first(error_message) AS msg FROM {_REJ} GROUP BY line"
     )
     n_rej = con.execute(f"SELECT count(*) FROM {_BADREC}").fetchone()[0]
+    if n_rej:
+        _keep_whole_oversize_records(con, path)
     if n_good + n_rej != manifest_rows:
         raise TransferRefused(
             f"{transfer_id}: {fname} refused: the CSV reader found {n_good + n_rej} records "
@@ -475,10 +540,11 @@ def load_form(
         con.execute(
             f"""
             INSERT INTO raw.quarantine
-            SELECT {sql_str(transfer_id)}, {sql_str(form.name)}, rownum, NULL, csv_line,
+            SELECT {sql_str(transfer_id)}, {sql_str(form.name)}, rownum, NULL,
+                   {_visible("csv_line")},
                    {sql_str(prefix)} || rownum || ': malformed CSV row (' || kinds || '): '
                      || coalesce(msg, ''),
-                   json_object('CSV_LINE', csv_line)
+                   json_object('CSV_LINE', coalesce(whole_line, csv_line))
             FROM {_BADREC}
             """
         )
@@ -498,15 +564,90 @@ def load_form(
     )
 
 
+# DuckDB's rejects table cuts a record's csv_line at 10,000 characters: an oversize record
+# is read again from the file for RECORD, up to this many bytes (the rest is marked cut).
+WHOLE_RECORD_MAX_BYTES = 256 << 20
+
+
+def _keep_whole_oversize_records(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Set whole_line of each record set aside as over the reader's line size: the record as
+    the file has it, so RECORD keeps what the reader could not hold (nothing is lost)."""
+    rows = con.execute(
+        f"SELECT rownum, byte_position FROM {_BADREC} "
+        "WHERE kinds LIKE '%line size%' AND byte_position IS NOT NULL"
+    ).fetchall()
+    for rownum, offset in rows:
+        con.execute(
+            f"UPDATE {_BADREC} SET whole_line = ? WHERE rownum = ?",
+            [read_record(path, offset), rownum],
+        )
+
+
+def read_record(path: Path, offset: int, limit: int = WHOLE_RECORD_MAX_BYTES) -> str:
+    """The CSV record starting at byte `offset`: up to its first line break outside quotes.
+
+    `offset` is DuckDB's line_byte_position (see _record_start). A streamed byte scan
+    (quotes toggle; a doubled quote toggles twice), so a record of any size costs one read
+    of itself and no more than `limit` bytes of memory.
+    """
+    out = bytearray()
+    quoted = False
+    with open(path, "rb") as f:
+        f.seek(_record_start(f, offset))
+        while len(out) < limit and (block := f.read(1 << 20)):
+            end = _record_end(block, quoted)
+            if end >= 0:
+                out += block[:end]
+                break
+            quoted ^= block.count(b'"') % 2 == 1
+            out += block
+    text = bytes(out[:limit]).rstrip(b"\r").decode("utf-8", errors="replace")
+    return text if len(out) <= limit else text + " [cut at {limit} bytes]"
+
+
+def _record_start(f, offset: int) -> int:
+    """Where the record DuckDB places at `offset` (its line_byte_position) starts.
+
+    DuckDB 1.5.6 gives the record's first byte after a CRLF but the byte after it when lines
+    end in LF alone (measured), so the record starts after the last line break before
+    `offset`; the header line guarantees there is one.
+    """
+    low = max(0, offset - 8)
+    f.seek(low)
+    window = f.read(offset - low)
+    nl = window.rfind(b"\n")
+    return offset if nl < 0 else low + nl + 1
+
+
+def _record_end(block: bytes, quoted: bool) -> int:
+    """Index of the first line break outside quotes in `block`, or -1 (state `quoted` on entry)."""
+    pos = 0
+    while True:
+        nl = block.find(b"\n", pos)
+        if nl < 0:
+            return -1
+        quoted ^= block.count(b'"', pos, nl) % 2 == 1
+        if not quoted:
+            return nl
+        pos = nl + 1
+
+
 def _build_quarantine(con: duckdb.DuckDBPyConnection, form: Form, q: _Sql, dups: bool) -> int:
     """_Q: one row per bad record: its raw columns and its error list, in contract order.
 
     Messages are computed here only, on the few bad rows, never on the whole file.
     """
     err_items = ", ".join(
-        f"CASE WHEN NOT ({_clean_one(c, q)}) THEN {{'col': {sql_str(c.name)}, "
-        f"'val': {q.val[c.name]}, 'msg': {q.errors[c.name]}}} END"
-        for c in form.columns
+        [
+            f"CASE WHEN NOT ({_clean_one(c, q)}) THEN {{'col': {sql_str(c.name)}, "
+            f"'val': {_visible(q.val[c.name])}, 'msg': {q.errors[c.name]}}} END"
+            for c in form.columns
+        ]
+        + [
+            f"CASE WHEN contains({q.raw[n]}, {_NUL}) THEN {{'col': {sql_str(n)}, "
+            f"'val': {_visible(q.raw[n])}, 'msg': 'NUL byte in value'}} END"
+            for n in q.extras
+        ]
     )
     key_names = ", ".join(form.key)
     key_value = " || ' | ' || ".join(f"d.k{i}::VARCHAR" for i in range(len(form.key)))
@@ -529,6 +670,12 @@ def _build_quarantine(con: duckdb.DuckDBPyConnection, form: Form, q: _Sql, dups:
         """
     )
     return con.execute(f"SELECT count(*) FROM {_Q}").fetchone()[0]
+
+
+def _visible(expr: str) -> str:
+    """SQL: the value with any NUL byte shown as the two characters \\0 (for VALUE; RECORD
+    keeps the raw value, JSON-escaped)."""
+    return f"replace({expr}, {_NUL}, '\\0')"
 
 
 def _clean_one(c: Column, q: _Sql) -> str:
@@ -645,6 +792,7 @@ def load_transfer(
     files: dict[str, tuple[Path, int]],
     prev_transfer_id: str | None = None,
     prescanned: dict[Path, CleanFile] | None = None,
+    extract_date: date | None = None,
 ) -> list[FormLoad]:
     """Load every form of one transfer; `files` maps 'dm.csv' -> (path, manifest rows).
 
@@ -661,5 +809,9 @@ def load_transfer(
         if clean is not None and clean.rows == rows:
             loads.append(load_prescanned(con, form, clean, transfer_id, site_id, prev_transfer_id))
         else:
-            loads.append(load_form(con, form, path, transfer_id, site_id, rows, prev_transfer_id))
+            loads.append(
+                load_form(
+                    con, form, path, transfer_id, site_id, rows, prev_transfer_id, extract_date
+                )
+            )
     return loads

@@ -29,6 +29,7 @@ clean.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -38,6 +39,7 @@ from .raw_load import (
     clean_sql,
     column_names,
     extra_json_sql,
+    extra_names,
     header_problems,
     ident,
     read_header,
@@ -62,6 +64,7 @@ class FormFile:
     path: Path
     site_id: str
     manifest_rows: int
+    extract_date: date | None = None  # None: no upper date bound (raw_load.load_form)
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,14 @@ def drop_prescan(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE {t}")
 
 
+def _per_file_date(dates: list[date | None]) -> str | None:
+    """SQL: each row's file's extract date, like the site list (None when no file has one)."""
+    if all(d is None for d in dates):
+        return None
+    items = ", ".join("NULL::DATE" if d is None else f"DATE '{d.isoformat()}'" for d in dates)
+    return f"([{items}])[s.file_index::BIGINT + 1]"
+
+
 def _prescan_group(
     con: duckdb.DuckDBPyConnection,
     form: Form,
@@ -124,8 +135,10 @@ def _prescan_group(
     # (a projection, so the rows keep their order; a join would not).
     sites = "[" + ", ".join(sql_str(m.site_id) for m in members) + "]"
     site = f"({sites})[s.file_index::BIGINT + 1]"
-    typed = {c.name: typed_expr(c, val[c.name], site) for c in form.columns}
-    ok = f"coalesce(({clean_sql(form, val, typed)}) AND {val['SITEID']} = {site}, false)"
+    extract = _per_file_date([m.extract_date for m in members])
+    typed = {c.name: typed_expr(c, val[c.name], site, extract) for c in form.columns}
+    extras = [raw[n] for n in extra_names(form, names)]
+    ok = f"coalesce(({clean_sql(form, val, typed, extras)}) AND {val['SITEID']} = {site}, false)"
     extra = extra_json_sql(form, names, raw)
     paths = "[" + ", ".join(sql_str(str(m.path)) for m in members) + "]"
     cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names)))

@@ -172,7 +172,13 @@ def test_bad_value_is_quarantined(
     con, summary = _load(tmp_path, frames)
     assert summary["status"] == "LOADED"
     assert _quarantine(con, form) == [
-        (row, column, value or None, f"{TID} {form}.csv row {row} {column}: {message}")
+        # VALUE shows a NUL byte as \0 (RECORD keeps it, JSON-escaped).
+        (
+            row,
+            column,
+            value.replace("\x00", "\\0") or None,
+            f"{TID} {form}.csv row {row} {column}: {message}",
+        )
     ]
     in_raw = [r for (r,) in con.execute(f'select "ROWNUM" from raw.{form}').fetchall()]
     assert row not in in_raw and len(in_raw) == len(frames[form]) - 1
@@ -192,6 +198,16 @@ def test_valid_partial_dates_load(tmp_path: Path) -> None:
         "2025-04-30",
         "2025-05",
     )
+
+
+def test_nul_byte_in_an_extra_column_quarantines_the_row(tmp_path: Path) -> None:
+    frames = valid_frames("IT01")
+    frames["dm"]["COMMENT"] = ["a", "b\x00", "c"]
+    con, row = _load(tmp_path, frames)
+    assert row["rows_quarantined"] == 1
+    assert _quarantine(con, "dm") == [
+        (2, "COMMENT", "b\\0", f"{TID} dm.csv row 2 COMMENT: NUL byte in value")
+    ]
 
 
 def test_dates_on_the_plausible_bounds_load(tmp_path: Path) -> None:
@@ -314,3 +330,22 @@ def test_rownum_follows_file_order_on_a_large_file(tmp_path: Path) -> None:
     assert mismatched == 0
     assert [r[0] for r in _quarantine(con, "lb")] == sorted(bad)
     assert [r[1] for r in _quarantine(con, "lb")] == [None] * len(bad)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_read_record_finds_a_quoted_record_from_duckdbs_offset(tmp_path: Path, newline) -> None:
+    """DuckDB's line_byte_position is one byte into the record with LF line ends, at its start
+    with CRLF; either way the whole record, quoted line breaks included, comes back."""
+    from dagster_project.lib.raw_load import read_record
+
+    path = tmp_path / "x.csv"
+    lines = ["A,B,C", "1,2,3", '4,"x ""y""' + newline + 'z",6', "7,8,9", ""]
+    path.write_bytes(newline.join(lines).encode())
+    con = duckdb.connect()
+    con.execute(
+        f"select * from read_csv('{path}', columns={{'a': 'VARCHAR', 'b': 'VARCHAR', "
+        "'c': 'VARCHAR'}, header=true, auto_detect=false, quote='\"', escape='\"', "
+        "max_line_size=10, store_rejects=true)"
+    ).fetchall()
+    (offset,) = con.execute("select line_byte_position from reject_errors").fetchone()
+    assert read_record(path, offset) == '4,"x ""y""' + newline + 'z",6'
