@@ -100,6 +100,16 @@ create table if not exists raw.quarantine (
     "RECORD" JSON
 )"""
 
+# Columns a site sent that the contract does not name, per loaded file (names only; the
+# values are in raw.<form>.EXTRA). Read by quality.findings_extra_columns and by
+# raw_scrub.scrub_extra_columns.
+RAW_EXTRA_COLUMNS_DDL = """
+create table if not exists raw.extra_columns (
+    "TRANSFER_ID" VARCHAR NOT NULL,
+    "FORM" VARCHAR NOT NULL,
+    "COLUMN" VARCHAR NOT NULL
+)"""
+
 RAW_DELETIONS_DDL = """
 create table if not exists raw.deletions (
     "SITEID" VARCHAR NOT NULL,
@@ -142,6 +152,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(RAW_TRANSFERS_DDL)
     con.execute(RAW_QUARANTINE_DDL)
     con.execute(RAW_DELETIONS_DDL)
+    con.execute(RAW_EXTRA_COLUMNS_DDL)
 
 
 def _manifest_sha(folder: Path) -> str | None:
@@ -382,7 +393,7 @@ def _discard(con: duckdb.DuckDBPyConnection, transfer_id: str) -> None:
 
     Only its own rows carry its transfer_id: one already LOADED is refused before loading.
     """
-    for table in [*FORMS, "quarantine", "deletions"]:
+    for table in [*FORMS, "quarantine", "deletions", "extra_columns"]:
         con.execute(f'delete from raw.{table} where "TRANSFER_ID" = ?', [transfer_id])
 
 

@@ -40,6 +40,7 @@ path above, so each refusal and quarantine message has one implementation.
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -548,6 +549,7 @@ def load_form(
             FROM {_BADREC}
             """
         )
+    record_extra_columns(con, transfer_id, form.name, q.extras)
     deletions = 0
     if prev_transfer_id is not None:
         deletions = _record_deletions(
@@ -630,6 +632,21 @@ def _record_end(block: bytes, quoted: bool) -> int:
         if not quoted:
             return nl
         pos = nl + 1
+
+
+def record_extra_columns(
+    con: duckdb.DuckDBPyConnection, transfer_id: str, form: str, extras: Sequence[str]
+) -> None:
+    """One raw.extra_columns row per column of the file the contract does not name.
+
+    Names only, never values: the data-quality finding reads it (site, form, column), and
+    so does the scrub of a published copy (a malformed line of such a file holds values).
+    """
+    if extras:
+        con.executemany(
+            "INSERT INTO raw.extra_columns VALUES (?, ?, ?)",
+            [[transfer_id, form, name] for name in extras],
+        )
 
 
 def _build_quarantine(con: duckdb.DuckDBPyConnection, form: Form, q: _Sql, dups: bool) -> int:
@@ -777,6 +794,7 @@ def load_prescanned(
         f"SELECT ?, _n - ? + 1, {cols}, _extra FROM {clean.table} WHERE _file = ?",
         [transfer_id, clean.first_row, clean.file_index],
     )
+    record_extra_columns(con, transfer_id, form.name, clean.extras)
     deletions = 0
     if prev_transfer_id is not None:
         deletions = _record_deletions(

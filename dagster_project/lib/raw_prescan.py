@@ -75,6 +75,7 @@ class CleanFile:
     file_index: int
     first_row: int
     rows: int
+    extras: tuple[str, ...] = ()  # header names the contract does not name (raw.extra_columns)
 
 
 def prescan(con: duckdb.DuckDBPyConnection, files: list[FormFile]) -> dict[Path, CleanFile]:
@@ -196,5 +197,5 @@ def _prescan_group(
             and bad == 0
             and dups == 0
         ):
-            clean[m.path] = CleanFile(table, fi, first, n)
+            clean[m.path] = CleanFile(table, fi, first, n, tuple(extra_names(form, names)))
     return clean

@@ -262,11 +262,15 @@ def test_extra_column_is_kept_in_raw(faults) -> None:
         [cases["extra_column"].transfer_id],
     ).fetchall()
     assert extras == [("Jane EXTRAMARKER Doe",)]
+    # The column's name (never its value) is listed for the finding and the scrub.
+    assert con.execute(
+        'select "TRANSFER_ID", "FORM", "COLUMN" from raw.extra_columns order by all'
+    ).fetchall() == [(cases["extra_column"].transfer_id, "ae", "PATIENT_NAME")]
 
 
 def test_rerun_is_a_no_op(faults) -> None:
     _, con, summary, landing = faults
-    tables = ["transfers", "quarantine", "deletions", *FORMS]
+    tables = ["transfers", "quarantine", "deletions", "extra_columns", *FORMS]
     before = {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in tables}
     again = ingest_landing(con, landing)
     assert again.registered == []
@@ -466,7 +470,7 @@ def test_two_lanes_load_exactly_what_one_lane_loads(tmp_path: Path) -> None:
             t: con.execute(f"select * exclude (REGISTERED_AT) from raw.{t} order by all").fetchall()
             if t == "transfers"
             else con.execute(f"select * from raw.{t} order by all").fetchall()
-            for t in ["transfers", "quarantine", "deletions", *FORMS]
+            for t in ["transfers", "quarantine", "deletions", "extra_columns", *FORMS]
         }
         registered = [{k: v for k, v in r.items() if k != "seconds"} for r in summary.registered]
         outcomes.append((tables, registered))

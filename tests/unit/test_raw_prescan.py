@@ -122,7 +122,7 @@ def _landing_with_everything(root: Path, synthetic_landing: Path) -> Path:
 
 
 def _dump(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
-    tables = [*FORMS, "quarantine", "deletions"]
+    tables = [*FORMS, "quarantine", "deletions", "extra_columns"]
     out = {t: sorted(con.execute(f"select * from raw.{t}").fetchall(), key=repr) for t in tables}
     out["transfers"] = sorted(
         con.execute('select * exclude ("REGISTERED_AT") from raw.transfers').fetchall(),

@@ -28,6 +28,11 @@ _AUDIT_SPECS = (
         "column, value, reason and the whole raw record.",
     ),
     dg.AssetSpec(
+        ["raw", "extra_columns"],
+        description="One row per column a loaded file carried that the contract does not name "
+        "(transfer, form, column; names only): kept for audit, raised as a data-quality finding.",
+    ),
+    dg.AssetSpec(
         ["raw", "deletions"],
         description="Records present in a site's previous loaded transfer and absent from the "
         "next: "
@@ -60,7 +65,7 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
         summary = ingest_landing(con, landing, on_registered=lambda row: _log(context, row))
         counts = {
             table: con.execute(f"select count(*) from raw.{table}").fetchone()[0]
-            for table in ["transfers", "quarantine", "deletions", *FORMS]
+            for table in ["transfers", "quarantine", "deletions", "extra_columns", *FORMS]
         }
         in_force_preview = con.execute(
             "select TRANSFER_ID, SITEID, EXTRACT_DATETIME, STATUS, REASON from raw.transfers "
@@ -83,6 +88,10 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
     )
     yield dg.MaterializeResult(
         asset_key=["raw", "deletions"], metadata={"dagster/row_count": counts["deletions"]}
+    )
+    yield dg.MaterializeResult(
+        asset_key=["raw", "extra_columns"],
+        metadata={"dagster/row_count": counts["extra_columns"]},
     )
     for name in FORMS:
         yield dg.MaterializeResult(
