@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 {#- Every cross-form consistency finding: one row per query to raise with a site. The rows
     behind a finding still load (site_extracts.md, bad input); this table is what the quality
-    page and the per-site summary show. -#}
+    page and the per-site summary show. Site-level findings (EXTRA_COLUMN) have no USUBJID. -#}
 with
 
 findings_by_family as (
@@ -14,6 +14,8 @@ findings_by_family as (
     select * from {{ ref('findings_dosing') }}
     union all
     select * from {{ ref('findings_transplant') }}
+    union all
+    select * from {{ ref('findings_extra_columns') }}
 )
 
 select
