@@ -111,6 +111,23 @@ def unaccounted_rows(con, landing: Path) -> list[tuple]:
     return broken
 
 
+def text_hits(con, needle: str) -> list[tuple[str, str, str]]:
+    """(schema, table or view, column) of every value containing `needle`: every column of
+    every table and view of the database, whatever its type (cast to text)."""
+    columns = con.execute(
+        "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+        "WHERE table_catalog = current_database()"
+    ).fetchall()
+    return [
+        (schema, table, column)
+        for schema, table, column in columns
+        if con.execute(
+            f'SELECT count(*) FROM "{schema}"."{table}" WHERE contains("{column}"::VARCHAR, ?)',
+            [needle],
+        ).fetchone()[0]
+    ]
+
+
 def write_numbered_lb(path: Path, site: str, n: int, header: bool = True) -> None:
     """An lb.csv of `n` valid rows of `site` whose LBORRES is the row's own number in the file
     (1..n), so a test can check that ROWNUM follows file order."""

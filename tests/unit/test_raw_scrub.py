@@ -13,7 +13,7 @@ from dagster_project.lib.faults import valid_frames
 from dagster_project.lib.ingestion import ingest_landing
 from dagster_project.lib.raw_scrub import scrub_extra_columns
 from dagster_project.lib.transfer_writer import build_manifest, write_manifest, write_transfer
-from tests.conftest import unaccounted_rows
+from tests.conftest import text_hits, unaccounted_rows
 
 MARKER = "EXTRAMARKER"
 WHEN = "2026-03-31T08:00:00Z"
@@ -37,22 +37,6 @@ def _landing_with_a_patient_name(root: Path) -> Path:
     return landing
 
 
-def _hits(con: duckdb.DuckDBPyConnection, needle: str) -> list[tuple[str, str, str]]:
-    """(schema, table or view, column) of every value containing `needle`, any column type."""
-    columns = con.execute(
-        "SELECT table_schema, table_name, column_name FROM information_schema.columns "
-        "WHERE table_catalog = current_database()"
-    ).fetchall()
-    return [
-        (schema, table, column)
-        for schema, table, column in columns
-        if con.execute(
-            f'SELECT count(*) FROM "{schema}"."{table}" WHERE contains("{column}"::VARCHAR, ?)',
-            [needle],
-        ).fetchone()[0]
-    ]
-
-
 def test_scrub_removes_every_extra_value_and_nothing_else(tmp_path: Path) -> None:
     landing = _landing_with_a_patient_name(tmp_path)
     working = tmp_path / "warehouse.work.duckdb"
@@ -61,7 +45,7 @@ def test_scrub_removes_every_extra_value_and_nothing_else(tmp_path: Path) -> Non
     # Something downstream reading raw the way staging does, to be searched as well.
     con.execute("CREATE SCHEMA staging")
     con.execute('CREATE VIEW staging.stg_dm AS SELECT "SITEID", "SUBJID", "SEX" FROM raw.dm')
-    assert {(s, t) for s, t, _ in _hits(con, MARKER)} == {
+    assert {(s, t) for s, t, _ in text_hits(con, MARKER)} == {
         ("raw", "dm"),
         ("raw", "ae"),
         ("raw", "fu"),
@@ -79,7 +63,7 @@ def test_scrub_removes_every_extra_value_and_nothing_else(tmp_path: Path) -> Non
     # dm: row 1's EXTRA, row 2's RECORD key, row 3's RECORD key and VALUE (the NUL is in the
     # name); ae: 1 EXTRA; fu: 3 EXTRA and the unsplittable line (VALUE and CSV_LINE).
     assert scrub_extra_columns(con) == 4 + 1 + 4
-    assert _hits(con, MARKER) == []
+    assert text_hits(con, MARKER) == []
     assert scrub_extra_columns(con) == 0
     after = {t: con.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0] for t in before}
     assert after == before
@@ -108,5 +92,5 @@ def test_scrub_removes_every_extra_value_and_nothing_else(tmp_path: Path) -> Non
 
     # The working file keeps them for audit.
     con = duckdb.connect(str(working), read_only=True)
-    assert _hits(con, MARKER)
+    assert text_hits(con, MARKER)
     con.close()
