@@ -166,6 +166,9 @@ def open_delivery(folder: Path) -> tuple[Delivery, str | None]:
 def _read_manifest_into(d: Delivery) -> None:
     path = d.folder / MANIFEST
     who = d.folder.name
+    if path.is_symlink():
+        # Not read at all: it could name any file the process can read (check_no_links).
+        raise ManifestError(f"{who}: {MANIFEST} is a symbolic link; refused")
     if not path.is_file():
         raise ManifestError(f"{who}: manifest missing ({MANIFEST} not found)")
     raw = path.read_bytes()

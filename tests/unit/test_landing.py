@@ -154,3 +154,12 @@ def test_a_delivery_folder_that_is_a_link_refuses(folder: Path, tmp_path: Path) 
     assert reason is None
     with pytest.raises(ManifestError, match="delivery folder .* is a symbolic link"):
         verify_files(d)
+
+
+def test_a_linked_manifest_is_refused_unread(folder: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.json"
+    (folder / "manifest.json").rename(outside)
+    (folder / "manifest.json").symlink_to(outside)
+    d, reason = open_delivery(folder)
+    assert reason == f"{folder.name}: manifest.json is a symbolic link; refused"
+    assert d.manifest_sha256 is None
