@@ -1,6 +1,9 @@
 """The publication: the warehouse cut, report, figures, transport files and define metadata of
 one run, switched in together after a good run, read-only, and recorded in the ledger."""
 
+import os
+from pathlib import Path
+
 import dagster as dg
 import duckdb
 
@@ -16,6 +19,7 @@ from dagster_project.lib.provenance import (
 )
 from dagster_project.lib.publication import ledger, publish
 from dagster_project.lib.publication.publish import publish as publish_run
+from dagster_project.lib.raw_scrub import scrub_extra_columns
 
 # Publication waits for everything a reader would read; endpoint and report assets join here.
 PUBLISH_AFTER = [
@@ -30,13 +34,29 @@ PUBLISH_AFTER = [
 ]
 
 
-def fit_to_publish(db) -> None:
-    """Make the published copy of the working file fit for readers (it alone is changed)."""
+def fit_to_publish(db: Path) -> int:
+    """Make the staged copy of the working file fit for readers: no value of a column the
+    contract does not name (site_extracts.md: kept in the working file for audit, never
+    published). When any was removed, the copy is written again as a new file (COPY FROM
+    DATABASE), because DuckDB leaves a removed value's old bytes in the file's free blocks
+    (lib/raw_scrub.py). Returns how many values were removed."""
     con = duckdb.connect(str(db))
     try:
+        removed = scrub_extra_columns(con)
         con.execute("checkpoint")
     finally:
         con.close()
+    if removed:
+        fresh = db.with_name(db.name + ".fresh")
+        con = duckdb.connect()
+        try:
+            con.execute(f"attach '{db}' as scrubbed (read_only)")
+            con.execute(f"attach '{fresh}' as fresh")
+            con.execute("copy from database scrubbed to fresh")
+        finally:
+            con.close()
+        os.replace(fresh, db)
+    return removed
 
 
 @dg.asset(
@@ -82,6 +102,7 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse)
                 published_file=str(layout.publication(cut) / layout.db_name),
             ),
         )
+    removed: list[int] = []
     publication = publish_run(
         layout,
         cut,
@@ -92,7 +113,7 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse)
             "transfers": transfers,
             "code_version": code_version(),
         },
-        prepare_db=fit_to_publish,
+        prepare_db=lambda db: removed.append(fit_to_publish(db)),
     )
     files = publication.record["files"]
     return dg.MaterializeResult(
@@ -105,6 +126,8 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse)
             "ledger_hash": publication.record["hash"],
             "cutoff": str(cutoff),
             "files": len(files),
+            # values of columns the contract does not name, kept in the working file only
+            "extra_values_not_published": sum(removed),
             "bytes": sum((publication.folder / f).stat().st_size for f in files),
             "transfers_in_force": dg.MetadataValue.json(
                 {t["transfer_id"]: t["manifest_sha256"] for t in transfers}
