@@ -7,6 +7,7 @@ end up here, so the UI and the CLI run the same definitions against the same fil
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,12 @@ from dagster_project.lib.publication.layout import Layout
 DEFAULT_DATA = Path("data")
 # The dbt project (models, seeds, tests, profiles.yml) of this checkout.
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt"
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this interpreter, by absolute path: `isadex run`, `dagster dev`,
+    the schedule and cron find it without the virtual environment on PATH."""
+    return str(Path(sys.executable).parent / "dbt")
 
 
 def dbt_file_log_level() -> str:

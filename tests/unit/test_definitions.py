@@ -86,11 +86,15 @@ def test_dbt_resource_knows_the_dbt_it_runs_without_asking_it(definitions):
     subprocess: both must name the same dbt, or dagster-dbt would pick the wrong code path."""
     import re
     import subprocess
+    import sys
+    from pathlib import Path
 
     from dagster_project.defs.resources import WarehouseDbtCli
 
     dbt = definitions.resources["dbt"]
     assert isinstance(dbt, WarehouseDbtCli)
+    # The venv's dbt by absolute path: found by the UI and cron without the venv on PATH.
+    assert dbt.dbt_executable == str(Path(sys.executable).parent / "dbt")
     printed = subprocess.run(
         [dbt.dbt_executable, "--version"], capture_output=True, text=True, check=True
     ).stdout
