@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 
 import dagster as dg
 import duckdb
 
-from dagster_project.lib import run_log_sqlite
+from dagster_project.lib import dagster_home, run_log_sqlite
 from dagster_project.lib.settings import RunSettings
 from dagster_project.progress import Progress, progress_logger, step_stages
 
@@ -64,14 +63,13 @@ def published_paths(settings: RunSettings) -> list[tuple[str, str]]:
     ]
 
 
-
-def _instance() -> dg.DagsterInstance:
-    # With DAGSTER_HOME set the run is recorded where `dagster dev` shows it.
-    return (
-        dg.DagsterInstance.get()
-        if os.environ.get("DAGSTER_HOME")
-        else dg.DagsterInstance.ephemeral()
-    )
+def _instance(settings: RunSettings) -> dg.DagsterInstance:
+    """The warehouse's persistent instance, where `dagster dev` shows the run afterwards."""
+    home = dagster_home.prepare(settings.dagster_home)
+    # local_temp is Dagster's public constructor of a persistent instance in a given folder
+    # (its dagster.yaml read as with DAGSTER_HOME); "temp" only because it makes one when
+    # given no folder.
+    return dg.DagsterInstance.local_temp(tempdir=str(home))
 
 
 def _refused_in_landing(settings: RunSettings) -> list[tuple[str, str]]:
@@ -114,7 +112,12 @@ def _execute(settings: RunSettings, started: float, progress: Progress | None) -
         )
         console = {}
     job = definitions.resolve_implicit_global_asset_job_def()
-    with _instance() as instance:
+    where = f"Dagster instance: {settings.dagster_home}"
+    if progress is not None:
+        progress.note(where)
+    else:
+        print(where)
+    with _instance(settings) as instance:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,

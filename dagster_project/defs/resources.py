@@ -15,8 +15,9 @@ from dagster_project.defs.warehouse.project import dbt_project
 from dagster_project.lib.runtime import writer_lock
 from dagster_project.lib.settings import RunSettings, dbt_executable
 
-# Every DuckDB writer runs in this pool (limit 1 in the instance config): DuckDB allows one
-# writing process per file.
+# Every DuckDB writer runs in this pool, which names them in the UI. DuckDB allows one writing
+# process per file: a run's steps execute one at a time (the in-process executor below); the
+# instance sets no limit on the pool (lib/dagster_home.py says why).
 WRITER_POOL = "duckdb_writer"
 
 

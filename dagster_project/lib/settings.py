@@ -84,6 +84,18 @@ class RunSettings:
         return {k: v for k, v in {"cutoff": self.cutoff, "as_of": self.as_of}.items() if v}
 
     @property
+    def dagster_home(self) -> Path:
+        """The warehouse's Dagster instance: every run on it, with its events, check results
+        and compute logs, for `isadex run` and the UI alike. DAGSTER_HOME, when set, overrides
+        it (read when asked, as Dagster reads it)."""
+        override = os.environ.get("DAGSTER_HOME")
+        if override:
+            return Path(override).expanduser().absolute()
+        # absolute(), not resolve(): the warehouse's name may be a link to a cut, whose stem is
+        # not the warehouse's.
+        return self.warehouse.absolute().with_name(self.warehouse.stem + ".dagster")
+
+    @property
     def cuts_dir(self) -> Path:
         """One read-only publication per run, kept for audit until pruned."""
         return self.layout.cuts

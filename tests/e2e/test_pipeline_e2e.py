@@ -20,6 +20,28 @@ def test_run_succeeds_and_publishes(synthetic_run):
     assert "published/warehouse" in " ".join(outcome.step_seconds) or outcome.step_seconds
 
 
+def test_the_run_is_in_the_warehouses_dagster_instance(synthetic_run):
+    """The run, its materializations and its compute logs are in the instance RunSettings
+    names for this warehouse, where `make ui` shows them (spec README, "One Dagster instance
+    per warehouse"); the dbt step's failure message sends readers to those logs. Other tests
+    run again on this warehouse, so the first run is looked up by its id."""
+    import dagster as dg
+
+    from dagster_project.lib.settings import RunSettings
+
+    outcome, warehouse = synthetic_run
+    home = RunSettings(landing=warehouse.parent, warehouse=warehouse).dagster_home
+    with dg.DagsterInstance.local_temp(tempdir=str(home)) as instance:
+        run = instance.get_run_by_id(outcome.run_id)
+        assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
+        for key in (["raw", "transfers"], ["adam", "adsl"], ["published", "warehouse"]):
+            records = instance.fetch_materializations(dg.AssetKey(key), limit=100).records
+            assert outcome.run_id in {r.run_id for r in records}, key
+    # Compute logs: the process's output during the run, dbt's lines among it.
+    logs = list((home / "storage" / outcome.run_id / "compute_logs").glob("*.out"))
+    assert logs and any("Running with dbt=" in log.read_text() for log in logs)
+
+
 def test_every_transfer_loaded_and_nothing_lost(synthetic_landing, synthetic_run):
     """rows in file (the manifest's count) = rows loaded + rows quarantined, for every file."""
     _, warehouse = synthetic_run
