@@ -48,6 +48,14 @@ def test_schedule_and_sensor_present(definitions):
     assert definitions.resolve_sensor_def("new_transfer_sensor")
 
 
+def test_the_schedule_is_on_and_the_sensor_off_by_default(definitions):
+    """README: daily_refresh runs at 06:00 from the start; the sensor waits to be switched on."""
+    schedule = definitions.resolve_schedule_def("daily_refresh")
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    sensor = definitions.resolve_sensor_def("new_transfer_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+
+
 def test_publication_waits_for_every_other_asset(definitions):
     """A run publishes only when everything a reader would read has been built."""
     graph = definitions.resolve_asset_graph()
