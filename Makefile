@@ -27,12 +27,15 @@ $(STAMP): requirements.lock pyproject.toml
 manifest: $(STAMP)
 	cd $(DBT_DIR) && ../$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
 
+# The command that shows this run in the UI: `make ui`, with DATA when it is not the default.
+UI_COMMAND := make ui$(if $(filter-out data,$(DATA)), DATA=$(DATA))
+
 demo: manifest
 	rm -rf $(DATA)/landing
 	$(BIN)/isadex generate --out $(DATA)/landing --subjects 60 --sites 6 --seed 20261125
 	$(BIN)/isadex run --landing $(DATA)/landing --warehouse $(DATA)/warehouse.duckdb --report-dir $(DATA)/report; \
 	  status=$$?; echo; echo "warehouse: $(DATA)/warehouse.duckdb"; echo "report:    $(DATA)/report/"; \
-	  echo "UI:        $(BIN)/dagster dev -w workspace.yaml"; test $$status -ne 1
+	  echo "UI:        $(UI_COMMAND)"; test $$status -ne 1
 
 test: manifest
 	$(BIN)/python -m pytest -q
@@ -43,8 +46,14 @@ lint: $(STAMP)
 bench: manifest
 	$(BIN)/python bench/run_bench.py
 
+# The UI on the warehouse's own Dagster instance (DAGSTER_HOME, when set, overrides it, as for
+# `isadex run`), so it shows every run made on it. Nothing needs activating: the dbt the code
+# location runs is found beside the venv's python. UI_ARGS go to `dagster dev` (e.g. -p 3001).
 ui: manifest
-	ISADEX_LANDING=$(DATA)/landing ISADEX_WAREHOUSE=$(DATA)/warehouse.duckdb $(BIN)/dagster dev -w workspace.yaml
+	@export ISADEX_LANDING="$(abspath $(DATA)/landing)" ISADEX_WAREHOUSE="$(abspath $(DATA)/warehouse.duckdb)" && \
+	  home=$$($(BIN)/python -m dagster_project.lib.dagster_home) && \
+	  echo "Dagster instance: $$home" && \
+	  DAGSTER_HOME="$$home" exec $(BIN)/dagster dev -w workspace.yaml $(UI_ARGS)
 
 # The UI in headless Chromium (also part of `make test`); screenshots land in $(DATA)/ui-screenshots.
 ui-test: manifest

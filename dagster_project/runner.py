@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 
 import dagster as dg
 import duckdb
 
-from dagster_project.lib import dbt_prestart, run_log_sqlite
-from dagster_project.lib.dbt_prestart_client import real_dbt
-from dagster_project.lib.settings import DBT_PROJECT_DIR, RunSettings
+from dagster_project.lib import dagster_home, run_log_sqlite
+from dagster_project.lib.settings import RunSettings
 from dagster_project.progress import Progress, progress_logger, step_stages
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
@@ -67,42 +63,13 @@ def published_paths(settings: RunSettings) -> list[tuple[str, str]]:
     ]
 
 
-def _ensure_manifest() -> None:
-    """Parse the dbt project when its manifest is missing or older than any project file.
-
-    Dagster maps dbt's events through this manifest; one older than the models would make
-    the run fail on a node it does not know.
-    """
-    from dagster_project.defs.warehouse.project import dbt_project
-
-    manifest = dbt_project.manifest_path
-    if manifest.exists():
-        built = manifest.stat().st_mtime
-        project = dbt_project.project_dir
-        sources = [
-            p
-            for folder in ("models", "seeds", "macros", "tests")
-            for p in (project / folder).rglob("*")
-            if p.is_file()
-        ]
-        sources.append(project / "dbt_project.yml")
-        if all(p.stat().st_mtime <= built for p in sources):
-            return
-    # The dbt beside this interpreter (dagster-dbt's preparer looks on PATH only).
-    subprocess.run(
-        [real_dbt(), "parse", "--quiet", "--profiles-dir", ".", "--project-dir", "."],
-        cwd=dbt_project.project_dir,
-        check=True,
-    )
-
-
-def _instance() -> dg.DagsterInstance:
-    # With DAGSTER_HOME set the run is recorded where `dagster dev` shows it.
-    return (
-        dg.DagsterInstance.get()
-        if os.environ.get("DAGSTER_HOME")
-        else dg.DagsterInstance.ephemeral()
-    )
+def _instance(settings: RunSettings) -> dg.DagsterInstance:
+    """The warehouse's persistent instance, where `dagster dev` shows the run afterwards."""
+    home = dagster_home.prepare(settings.dagster_home)
+    # local_temp is Dagster's public constructor of a persistent instance in a given folder
+    # (its dagster.yaml read as with DAGSTER_HOME); "temp" only because it makes one when
+    # given no folder.
+    return dg.DagsterInstance.local_temp(tempdir=str(home))
 
 
 def _refused_in_landing(settings: RunSettings) -> list[tuple[str, str]]:
@@ -123,19 +90,11 @@ def _refused_in_landing(settings: RunSettings) -> list[tuple[str, str]]:
 def run_pipeline(settings: RunSettings, progress: Progress | None = None) -> RunOutcome:
     """Run every asset; ``progress`` (isadex run) shows the steps as they go, in place of
     Dagster's console logger."""
+    from dagster_project.defs.warehouse.project import prepare_manifest
+
     started = time.perf_counter()
-    # First, so dbt starts and parses on the other core while this process imports and loads the
-    # definitions and ingests.
-    dbt_prestart.start(DBT_PROJECT_DIR, settings.dbt_target, settings.work_db, settings.dbt_vars())
-    try:
-        _ensure_manifest()
-        return _execute(settings, started, progress)
-    finally:
-        # Ended here if the run ended before dbt; a crash of it is worth a line, not a failure
-        # (the dbt step ran plain dbt, or failed and says why).
-        trouble = dbt_prestart.stop(settings.dbt_target)
-        if trouble:
-            print(f"warning: {trouble}", file=sys.stderr)
+    prepare_manifest()
+    return _execute(settings, started, progress)
 
 
 def _execute(settings: RunSettings, started: float, progress: Progress | None) -> RunOutcome:
@@ -153,7 +112,12 @@ def _execute(settings: RunSettings, started: float, progress: Progress | None) -
         )
         console = {}
     job = definitions.resolve_implicit_global_asset_job_def()
-    with _instance() as instance:
+    where = f"Dagster instance: {settings.dagster_home}"
+    if progress is not None:
+        progress.note(where)
+    else:
+        print(where)
+    with _instance(settings) as instance:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,

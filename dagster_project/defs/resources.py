@@ -1,6 +1,5 @@
 """Resources shared by every asset: the DuckDB warehouse (one writer) and the dbt CLI."""
 
-import sys
 from contextlib import contextmanager
 from functools import cached_property
 from importlib.metadata import version as package_version
@@ -14,10 +13,11 @@ from pydantic import PrivateAttr
 
 from dagster_project.defs.warehouse.project import dbt_project
 from dagster_project.lib.runtime import writer_lock
-from dagster_project.lib.settings import RunSettings
+from dagster_project.lib.settings import RunSettings, dbt_executable
 
-# Every DuckDB writer runs in this pool (limit 1 in the instance config): DuckDB allows one
-# writing process per file.
+# Every DuckDB writer runs in this pool, which names them in the UI. DuckDB allows one writing
+# process per file: a run's steps execute one at a time (the in-process executor below); the
+# instance sets no limit on the pool (lib/dagster_home.py says why).
 WRITER_POOL = "duckdb_writer"
 
 
@@ -119,13 +119,7 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             "warehouse": warehouse_from_env(),
-            # The dbt beside this interpreter (the venv need not be on PATH: cron, the UI, CI),
-            # through isadex-dbt, which builds in the dbt `isadex run` prestarted when there is
-            # one (lib/dbt_prestart.py) and is plain dbt otherwise.
-            "dbt": WarehouseDbtCli(
-                project_dir=dbt_project,
-                dbt_executable=str(Path(sys.executable).parent / "isadex-dbt"),
-            ),
+            "dbt": WarehouseDbtCli(project_dir=dbt_project, dbt_executable=dbt_executable()),
         },
         executor=dg.in_process_executor,
     )

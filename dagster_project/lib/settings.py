@@ -7,6 +7,7 @@ end up here, so the UI and the CLI run the same definitions against the same fil
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,12 @@ from dagster_project.lib.publication.layout import Layout
 DEFAULT_DATA = Path("data")
 # The dbt project (models, seeds, tests, profiles.yml) of this checkout.
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt"
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this interpreter, by absolute path: `isadex run`, `dagster dev`,
+    the schedule and cron find it without the virtual environment on PATH."""
+    return str(Path(sys.executable).parent / "dbt")
 
 
 def dbt_file_log_level() -> str:
@@ -75,6 +82,18 @@ class RunSettings:
         """Only the dbt vars that are set: dbt_project.yml's defaults mean "not set", and a
         default run then parses with the same vars as the prepared manifest."""
         return {k: v for k, v in {"cutoff": self.cutoff, "as_of": self.as_of}.items() if v}
+
+    @property
+    def dagster_home(self) -> Path:
+        """The warehouse's Dagster instance: every run on it, with its events, check results
+        and compute logs, for `isadex run` and the UI alike. DAGSTER_HOME, when set, overrides
+        it (read when asked, as Dagster reads it)."""
+        override = os.environ.get("DAGSTER_HOME")
+        if override:
+            return Path(override).expanduser().absolute()
+        # absolute(), not resolve(): the warehouse's name may be a link to a cut, whose stem is
+        # not the warehouse's.
+        return self.warehouse.absolute().with_name(self.warehouse.stem + ".dagster")
 
     @property
     def cuts_dir(self) -> Path:

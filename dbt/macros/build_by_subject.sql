@@ -7,9 +7,9 @@
     - quality.build_mode: one row, BY_SUBJECT true for a build by subject;
     - quality.build_scope: the subjects to rebuild (SUBJID, USUBJID).
 
-    A var would not do: a var is compiled into the staging views, and the prestarted dbt
-    (lib/dbt_prestart.py) parses before the scope is known. With no row, or BY_SUBJECT false,
-    every rule below is the full build's. -#}
+    A var would not do: a var is compiled into the staging views, and other vars make dbt
+    parse the whole project again, so every new scope would. With no row, or BY_SUBJECT
+    false, every rule below is the full build's. -#}
 
 {#- on-run-start: the tables exist before any view that reads them is created (a plain `dbt
     build` outside Dagster, the unit tests). -#}

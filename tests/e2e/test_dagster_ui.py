@@ -8,6 +8,11 @@ client already in the lock file (no Selenium, no browser download): navigate, po
 DOM until the expected text is there, then capture a PNG. Screenshots go to tmp_path and, when
 ISADEX_SCREENSHOT_DIR is set, are copied there too.
 
+After `isadex run` (the last tests): a 20-subject trial is run by the `isadex` command, and
+the UI is started the documented way, `make ui DATA=<its folder>` from a shell without the
+virtual environment on PATH (`dagster dev` on the warehouse's own instance); the browser then
+finds the run on the Runs page, its materialization of adam/adsl and a passed check of it.
+
 Expected values are read off the sources, not off the UI: the lineage from raw/dm to adam/adsl
 follows the dbt refs (adsl.sql refs stg_dm and int_subject_age_derived; that model refs stg_dm;
 stg_dm reads source raw.dm); descriptions come from dbt/models/adam/_adsl.yml and the contract.
@@ -29,9 +34,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pytest
 import yaml
 from websockets.sync.client import ClientConnection, connect
@@ -330,8 +337,77 @@ def webserver(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         _stop_group(proc, grace_s=3)
 
 
+def _fresh_clone_env() -> dict[str, str]:
+    """The environment of a newcomer's shell: the virtual environment not activated (its bin
+    folder not on PATH), no DAGSTER_HOME, no run settings."""
+    venv_bin = str(Path(sys.executable).parent)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ISADEX_", "DAGSTER_")) and k not in {"VIRTUAL_ENV", "PYTHONHOME"}
+    }
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep) if p and p != venv_bin
+    )
+    return env
+
+
+@dataclass(frozen=True)
+class UiAfterRun:
+    base_url: str
+    run_id: str
+    log: Path
+
+
 @pytest.fixture(scope="module")
-def page(chromium: str, webserver: str, tmp_path_factory) -> Iterator[DevToolsPage]:
+def ui_after_run(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiAfterRun]:
+    """A 20-subject trial through `isadex run`, then the UI started the documented way:
+    `make ui DATA=<that data folder>` from a shell without the virtual environment."""
+    data = tmp_path_factory.mktemp("ui_after_run") / "data"
+    env = _fresh_clone_env()
+    isadex = Path(sys.executable).with_name("isadex")
+    subprocess.run(
+        [isadex, "generate", "--out", data / "landing", "--subjects", "20", "--sites", "2"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    run = subprocess.run(
+        [isadex, "run", "--landing", data / "landing", "--warehouse", data / "warehouse.duckdb"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, f"{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+    home = data / "warehouse.dagster"  # beside the warehouse, named after it
+    assert f"Dagster instance: {home}" in run.stdout
+    with dg.DagsterInstance.local_temp(tempdir=str(home)) as instance:
+        run_ids = [r.dagster_run.run_id for r in instance.get_run_records()]
+    assert len(run_ids) == 1, run_ids
+
+    port = _free_port()
+    log = data.parent / "make_ui.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            ["make", "ui", f"DATA={data}", f"UI_ARGS=-h 127.0.0.1 -p {port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # make, dagster dev, its webserver, daemon and code server
+            preexec_fn=_die_with_parent,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_webserver(base_url, proc, log)
+        yield UiAfterRun(base_url, run_ids[0], log)
+    finally:
+        _stop_group(proc, grace_s=15)
+
+
+@pytest.fixture(scope="module")
+def page(chromium: str, tmp_path_factory) -> Iterator[DevToolsPage]:
     work = tmp_path_factory.mktemp("chromium")
     proc, websocket_url = _launch_chromium(chromium, work / "profile", work / "chromium.log")
     try:
@@ -461,3 +537,69 @@ def test_asset_page_shows_key_and_description(page, webserver, shoot, asset_path
     assert LOCATION in lines, "the Definition panel does not name the code location"
     assert "not found in any of your definitions" not in text
     assert _png_size(shot) == VIEWPORT
+
+
+# ----------------------------------------------------------------------------- after `isadex run`
+
+
+def test_make_ui_loads_the_code_location_quietly(ui_after_run):
+    """`make ui` from a shell without the virtual environment: the code location loaded (the
+    fixture waited for it), dbt was found, and the location name matches the project's."""
+    said = ui_after_run.log.read_text(errors="replace")
+    assert f"Dagster instance: {ui_after_run.log.parent / 'data' / 'warehouse.dagster'}" in said
+    assert "not found on PATH" not in said
+    assert "does not match the name" not in said
+
+
+def test_runs_page_shows_the_isadex_run(page, ui_after_run, shoot):
+    """The run `isadex run` made is on the Runs page (the UI shows run ids by their first eight
+    characters), and its own page shows it succeeded."""
+    short_id = ui_after_run.run_id[:8]
+    page.navigate(f"{ui_after_run.base_url}/runs")
+    text = page.wait_until(JS_BODY_TEXT, lambda t: short_id in t) or ""
+    shoot("04_runs_after_isadex_run")
+    assert short_id in text, f"run {short_id} not on the Runs page: {text[:800]!r}"
+
+    page.navigate(f"{ui_after_run.base_url}/runs/{ui_after_run.run_id}")
+    text = page.wait_until(JS_BODY_TEXT, lambda t: "RUN_SUCCESS" in t) or ""
+    shoot("05_run_page")
+    assert "RUN_SUCCESS" in text, f"no RUN_SUCCESS in the run's log: {text[:800]!r}"
+
+
+def test_adsl_events_show_the_materialization_of_that_run(page, ui_after_run, shoot):
+    """adam/adsl's event list names the run that materialized it (the UI's own wording)."""
+    said = f"Materialized in run {ui_after_run.run_id[:8]}"
+    page.navigate(f"{ui_after_run.base_url}/assets/adam/adsl?view=events")
+    text = page.wait_until(JS_BODY_TEXT, lambda t: said in t) or ""
+    shoot("06_adsl_materialized")
+    assert said in text, f"{said!r} not on adam/adsl's events: {text[:800]!r}"
+
+
+def _rows_linking_to_run(run_id: str) -> str:
+    """JS: the text of each table row with a link to the run's page."""
+    return (
+        "[...document.querySelectorAll('tr')]"
+        f".filter(r => [...r.querySelectorAll('a')].some(a => "
+        f"(a.getAttribute('href') || '').startsWith('/runs/{run_id}')))"
+        ".map(r => r.innerText)"
+    )
+
+
+def test_adsl_check_passed_in_that_run(page, ui_after_run, shoot):
+    """dbt names a generic test <test>_<model>_<column>: `unique` on USUBJID in _adsl.yml is
+    the asset check unique_adsl_USUBJID; the 20-subject trial has one row per subject, so its
+    execution history shows a passed evaluation linked to the run."""
+    check = "unique_adsl_USUBJID"
+    page.navigate(f"{ui_after_run.base_url}/assets/adam/adsl?view=checks&checkDetail={check}")
+    page.wait_until(JS_BODY_TEXT, lambda t: check in t and "Execution history" in t)
+    page.evaluate(
+        "[...document.querySelectorAll('[role=tab]')]"
+        ".find(e => e.innerText.trim() === 'Execution history').click()"
+    )
+
+    def passed(rows: list[str]) -> bool:
+        return any(row.split()[:1] == ["Passed"] for row in rows)
+
+    rows = page.wait_until(_rows_linking_to_run(ui_after_run.run_id), passed) or []
+    shoot("07_adsl_check_passed")
+    assert passed(rows), f"{check}: no passed evaluation of the run; rows {rows!r}"

@@ -48,6 +48,14 @@ def test_schedule_and_sensor_present(definitions):
     assert definitions.resolve_sensor_def("new_transfer_sensor")
 
 
+def test_the_schedule_is_on_and_the_sensor_off_by_default(definitions):
+    """README: daily_refresh runs at 06:00 from the start; the sensor waits to be switched on."""
+    schedule = definitions.resolve_schedule_def("daily_refresh")
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    sensor = definitions.resolve_sensor_def("new_transfer_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+
+
 def test_publication_waits_for_every_other_asset(definitions):
     """A run publishes only when everything a reader would read has been built."""
     graph = definitions.resolve_asset_graph()
@@ -86,11 +94,15 @@ def test_dbt_resource_knows_the_dbt_it_runs_without_asking_it(definitions):
     subprocess: both must name the same dbt, or dagster-dbt would pick the wrong code path."""
     import re
     import subprocess
+    import sys
+    from pathlib import Path
 
     from dagster_project.defs.resources import WarehouseDbtCli
 
     dbt = definitions.resources["dbt"]
     assert isinstance(dbt, WarehouseDbtCli)
+    # The venv's dbt by absolute path: found by the UI and cron without the venv on PATH.
+    assert dbt.dbt_executable == str(Path(sys.executable).parent / "dbt")
     printed = subprocess.run(
         [dbt.dbt_executable, "--version"], capture_output=True, text=True, check=True
     ).stdout

@@ -20,6 +20,8 @@ daily_refresh = dg.ScheduleDefinition(
     cron_schedule="0 6 * * *",
     execution_timezone="UTC",
     description="Every morning at 06:00 UTC, after the sites' nightly EDC exports.",
+    # On from the start, as README promises; it runs while `dagster dev` (its daemon) is up.
+    default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 
 
@@ -39,6 +41,8 @@ def delivery_fingerprints(landing: Path) -> dict[str, float]:
     minimum_interval_seconds=60,
     description="Starts a run when a new (or re-delivered) transfer folder appears in the "
     "landing zone.",
+    # Off until an operator switches it on in the UI: a landing zone being filled by hand (a
+    # test delivery, a re-delivery in progress) must not start runs on its own.
     default_status=dg.DefaultSensorStatus.STOPPED,
 )
 def new_transfer_sensor(context: dg.SensorEvaluationContext):
