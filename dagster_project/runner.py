@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 import duckdb
 
-from dagster_project.lib import dagster_home, run_log_sqlite
+from dagster_project.lib import dagster_home
 from dagster_project.lib.settings import RunSettings
 from dagster_project.progress import Progress, progress_logger, step_stages
 
@@ -99,8 +99,6 @@ def run_pipeline(settings: RunSettings, progress: Progress | None = None) -> Run
 
 def _execute(settings: RunSettings, started: float, progress: Progress | None) -> RunOutcome:
     from dagster_project.definitions import defs
-
-    run_log_sqlite.install()  # fewer disk syncs while the run's events are stored (why: there)
 
     definitions = defs() if callable(defs) else defs
     # The console shows warnings and errors; every event is in the instance's event log.

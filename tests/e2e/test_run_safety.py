@@ -113,7 +113,7 @@ def _wait_for_step(dagster_home: Path, step_key: str, known_runs: set[str], proc
     while time.monotonic() < deadline:
         assert proc.poll() is None, f"the run ended before {step_key}: {proc.stdout.read()}"
         if (dagster_home / "dagster.yaml").exists():
-            with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+            with dg.DagsterInstance.local_temp(tempdir=str(dagster_home)) as instance:
                 for run in instance.get_runs(limit=3):
                     if run.run_id in known_runs:
                         continue
@@ -169,7 +169,7 @@ def test_a_run_killed_at_any_stage_changes_nothing_published(trial):
     ledger = settings.layout.ledger.read_bytes()
 
     for stage, step in STAGES.items():
-        with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        with dg.DagsterInstance.local_temp(tempdir=str(settings.dagster_home)) as instance:
             known = {r.run_id for r in instance.get_runs()}
         run = _isadex("run", "--landing", landing, "--warehouse", warehouse)
         run_id = _wait_for_step(settings.dagster_home, step, known, run)
