@@ -12,6 +12,7 @@ import pytest
 from dagster_project.lib.faults import EXTRA_COLUMN_VALUE, write_all_faults
 from dagster_project.lib.generator import generate_trial
 from dagster_project.lib.raw_scrub import scrub_extra_columns
+from dagster_project.lib.settings import RunSettings
 from tests.conftest import run_isadex, text_hits, unaccounted_rows
 
 pytestmark = pytest.mark.e2e
@@ -135,15 +136,30 @@ def test_extra_column_is_a_finding_naming_site_form_and_column(faulty_run):
     assert "EXTRA_COLUMN" in (report / "quality.html").read_text()
 
 
-def test_scrubbed_copy_of_the_published_warehouse_has_no_extra_value(faulty_run, tmp_path):
-    """scrub_extra_columns on a copy of the whole published warehouse (raw, staging, every
-    dbt model, quality and run tables): no value of the extra column is left anywhere."""
-    _, _, con, landing, _ = faulty_run
-    (published,) = con.execute(
-        "select path from duckdb_databases() where database_name = current_database()"
-    ).fetchone()
+def test_the_published_warehouse_holds_no_extra_value_and_the_working_file_keeps_it(
+    faulty_run,
+):
+    """site_extracts.md: an extra column is kept in the raw layer of the writer's working file
+    for audit, never in a published file. The published file has no value of FA26's extra
+    column in any table or view, nor anywhere in its bytes (published/warehouse writes a
+    scrubbed copy again as a new file); the working file still has it."""
+    outcome, _, con, landing, report = faulty_run
+    assert text_hits(con, "EXTRAMARKER") == []
+    assert unaccounted_rows(con, landing) == []
+    published = landing.parent / "warehouse.duckdb"  # the stable name, as faulty_run opens it
+    assert b"EXTRAMARKER" not in published.read_bytes()
+    work = RunSettings(landing, published, report_dir=report).work_db
+    with duckdb.connect(str(work), read_only=True) as working:
+        assert text_hits(working, "EXTRAMARKER") != []
+
+
+def test_scrub_of_a_copy_of_the_working_file_leaves_no_extra_value(faulty_run, tmp_path):
+    """scrub_extra_columns on a copy of the whole working file (raw, staging, every dbt model,
+    quality and run tables): no value of the extra column is left anywhere."""
+    _, _, con, landing, report = faulty_run
+    published = landing.parent / "warehouse.duckdb"  # the stable name, as faulty_run opens it
     copy = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(published, copy)
+    shutil.copyfile(RunSettings(landing, published, report_dir=report).work_db, copy)
     scrubbed = duckdb.connect(str(copy))
     assert scrub_extra_columns(scrubbed) >= 1  # FA26: its one ae row's EXTRA
     assert text_hits(scrubbed, "EXTRAMARKER") == []
