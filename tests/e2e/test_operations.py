@@ -125,3 +125,32 @@ def test_same_cutoff_same_transfers_same_endpoint_tables(synthetic_landing, synt
     assert {r[0] for r in runs} >= {outcome.run_id, again.run_id}
     by_run = {r[0]: (r[1], r[2]) for r in runs}
     assert by_run[outcome.run_id] == by_run[again.run_id]
+
+
+def test_a_process_holding_the_working_file_does_not_turn_a_good_run_into_refused(
+    synthetic_landing, synthetic_run
+):
+    """Issue 27 item 5: the run's refused transfers were read from the working file after the
+    run, so anything holding it (a leftover dbt, an engineer's read-write session) turned exit
+    0 into 2 ("refused transfer ?: could not read raw.transfers"). They are read from the
+    publication, which any number of readers can open."""
+    import subprocess
+    import sys
+
+    from dagster_project.lib.settings import RunSettings
+    from dagster_project.runner import _refused_in_landing
+
+    _, warehouse = synthetic_run
+    settings = RunSettings(synthetic_landing, warehouse)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+         " time.sleep(60)", str(settings.work_db)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert _refused_in_landing(settings) == []
+    finally:
+        holder.kill()
+        holder.wait()
