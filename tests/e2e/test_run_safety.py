@@ -79,32 +79,27 @@ def _tables(warehouse: Path) -> dict[str, list]:
         con.close()
 
 
-def _processes_in_group(pgid: int) -> list[str]:
-    """Live (not zombie) processes of a process group, from /proc."""
-    alive = []
+def _processes() -> list[tuple[str, str, int, int]]:
+    """(name, state, parent pid, process group) of every process, from /proc/<pid>/stat."""
+    found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:
             continue
-        fields = text[text.rindex(")") + 2 :].split()
-        state, group = fields[0], int(fields[2])
-        if group == pgid and state != "Z":
-            alive.append(text[: text.rindex(")") + 1])
-    return alive
+        name, rest = text[: text.rindex(")") + 1], text[text.rindex(")") + 2 :].split()
+        found.append((name, rest[0], int(rest[1]), int(rest[2])))
+    return found
+
+
+def _processes_in_group(pgid: int) -> list[str]:
+    """Live (not zombie) processes of a process group."""
+    return [name for name, state, _, group in _processes() if group == pgid and state != "Z"]
 
 
 def _worker_group(supervisor: int) -> int | None:
     """The process group of the worker `isadex run` started (its child in a session of its own)."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        fields = text[text.rindex(")") + 2 :].split()
-        if int(fields[1]) == supervisor:
-            return int(fields[2])
-    return None
+    return next((group for _, _, parent, group in _processes() if parent == supervisor), None)
 
 
 def _wait_for_step(dagster_home: Path, step_key: str, known_runs: set[str], proc, timeout=300):

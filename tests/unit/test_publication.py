@@ -163,30 +163,30 @@ def test_verify_names_an_added_file_and_a_missing_one(layout: Layout):
     assert any("f1.png" in p and "missing" in p for p in problems)
 
 
-def test_verify_names_an_edited_ledger_record(layout: Layout):
+def _forge_first_record(layout: Layout, rehash: bool) -> None:
+    """Two publications, then the first record's cut-off changed in place (and its own hash
+    recomputed, as a careful forger would, when ``rehash``)."""
     _publish(layout, 1, "r1")
     _publish(layout, 2, "r2")
     os.chmod(layout.ledger, 0o644)
     lines = layout.ledger.read_text().splitlines()
     first = json.loads(lines[0])
     first["cutoff"] = "2025-12-31"
+    if rehash:
+        first["hash"] = ledger.record_hash(first)
     lines[0] = ledger.canonical(first)
     layout.ledger.write_text("\n".join(lines) + "\n")
+
+
+def test_verify_names_an_edited_ledger_record(layout: Layout):
+    _forge_first_record(layout, rehash=False)
     problems = audit.verify(layout.warehouse)
     assert problems == ["ledger record 1: its content does not match its hash (altered)"]
 
 
 def test_verify_names_a_record_rehashed_after_an_edit(layout: Layout):
-    _publish(layout, 1, "r1")
-    _publish(layout, 2, "r2")
-    os.chmod(layout.ledger, 0o644)
-    lines = layout.ledger.read_text().splitlines()
-    first = json.loads(lines[0])
-    first["cutoff"] = "2025-12-31"
-    first["hash"] = ledger.record_hash(first)  # a careful forger recomputes the hash ...
-    lines[0] = ledger.canonical(first)
-    layout.ledger.write_text("\n".join(lines) + "\n")
-    # ... and the next record's link gives it away
+    _forge_first_record(layout, rehash=True)
+    # the first record's own hash holds; the next record's link gives it away
     assert audit.verify(layout.warehouse) == [
         "ledger record 2: prev does not match the hash of record 1"
     ]
