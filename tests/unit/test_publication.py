@@ -17,6 +17,7 @@ import pytest
 from dagster_project.lib.publication import audit, ledger
 from dagster_project.lib.publication.layout import Layout
 from dagster_project.lib.publication.publish import complete_interrupted, publish, switch
+from dagster_project.lib.transfer_writer import sha256_file
 
 
 def _work(layout: Layout, value: int, report_text: str) -> None:
@@ -91,7 +92,7 @@ def test_the_ledger_chains_every_publication(layout: Layout):
     assert (r1["seq"], r2["seq"]) == (1, 2)
     assert r1["prev"] == "" and r2["prev"] == r1["hash"]
     assert r2["hash"] == ledger.record_hash(r2)
-    assert r2["files"]["warehouse.duckdb"] == ledger.sha256_file(layout.warehouse)
+    assert r2["files"]["warehouse.duckdb"] == sha256_file(layout.warehouse)
     assert audit.verify(layout.warehouse) == []
 
 

@@ -75,6 +75,7 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse)
     settings = warehouse.settings
     layout = settings.layout
     run_id = context.run.run_id
+    code = code_version()  # a `git describe`: once for the run record and the ledger
     with warehouse.connect() as con:
         cutoff, as_of = con.execute(
             "select cutoff_date, as_of from staging.stg_data_cut"
@@ -96,7 +97,7 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse)
                 cutoff=cutoff,
                 as_of=as_of,
                 transfers=transfers,
-                code_version=code_version(),
+                code_version=code,
                 dbt_invocation_id=invocation[0] if invocation else None,
                 validation=validation_summary(con),
                 published_file=str(layout.publication(cut) / layout.db_name),
@@ -111,7 +112,7 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse)
             "cutoff": str(cutoff),
             "as_of": str(as_of) if as_of else None,
             "transfers": transfers,
-            "code_version": code_version(),
+            "code_version": code,
         },
         prepare_db=lambda db: removed.append(fit_to_publish(db)),
     )

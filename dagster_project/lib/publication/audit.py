@@ -15,6 +15,7 @@ from pathlib import Path
 from dagster_project.lib.publication import ledger
 from dagster_project.lib.publication.layout import Layout
 from dagster_project.lib.publication.publish import current_cut, remove_tree
+from dagster_project.lib.transfer_writer import sha256_file
 
 
 def _file_problems(folder: Path, files: dict[str, str], cut: str) -> list[str]:
@@ -24,7 +25,7 @@ def _file_problems(folder: Path, files: dict[str, str], cut: str) -> list[str]:
         if path.is_symlink() or not path.is_file():
             problems.append(f"{path}: missing (publication {cut})")
             continue
-        if ledger.sha256_file(path) != expected:
+        if sha256_file(path) != expected:
             problems.append(f"{path}: SHA-256 differs from the ledger (publication {cut})")
         if path.stat().st_mode & 0o222:
             problems.append(f"{path}: writable (mode {path.stat().st_mode & 0o777:o})")

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH  # 0444
-CHUNK = 1 << 20
 
 
 def canonical(fields: dict) -> str:
@@ -30,14 +29,6 @@ def record_hash(fields: dict) -> str:
     """SHA-256 of the record without its own ``hash``."""
     body = {k: v for k, v in fields.items() if k != "hash"}
     return hashlib.sha256(canonical(body).encode()).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -31,12 +31,14 @@ import duckdb
 
 from dagster_project.lib.publication import ledger
 from dagster_project.lib.publication.layout import Layout
+from dagster_project.lib.transfer_writer import sha256_file
 
 READ_ONLY_DIR = 0o555
 # Working files of the report folder that are not part of a publication: the reuse state of the
 # steps that wrote it, and files a step was still writing when it failed.
 UNPUBLISHED = (".state",)
 UNPUBLISHED_SUFFIXES = (".partial", ".tmp")
+CHUNK = 1 << 20  # bytes read at a time while copying and hashing
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ def checkpoint(db: Path) -> None:
 def _copy_hashed(source: Path, target: Path) -> str:
     digest = hashlib.sha256()
     with open(source, "rb") as src, open(target, "xb") as dst:
-        while block := src.read(ledger.CHUNK):
+        while block := src.read(CHUNK):
             digest.update(block)
             dst.write(block)
         dst.flush()
@@ -127,7 +129,7 @@ def stage(layout: Layout, cut: str, prepare_db: Callable[[Path], None] | None) -
         prepare_db(db)
         checkpoint(db)
     Path(str(db) + ".wal").unlink(missing_ok=True)
-    files = {layout.db_name: ledger.sha256_file(db)}
+    files = {layout.db_name: sha256_file(db)}
     for source in _published_report_files(layout.work_report):
         relative = Path(Layout.REPORT) / source.relative_to(layout.work_report)
         (folder / relative).parent.mkdir(parents=True, exist_ok=True)
