@@ -162,9 +162,7 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
                               written.iloc[start:stop], to_end)
                 for start, stop, to_end in read_back_plan(len(written), READ_BACK_CHUNK_ROWS)
             ]  # fmt: skip
-            checks.append(
-                _ReadBack(path, name.upper(), metas[name], rows[name], header, chunks)
-            )
+            checks.append(_ReadBack(path, name.upper(), metas[name], rows[name], header, chunks))
             del written
         if violations:
             reader.shutdown(cancel_futures=True)
