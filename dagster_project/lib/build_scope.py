@@ -158,6 +158,13 @@ def _previous_state(con: duckdb.DuckDBPyConnection) -> dict | None:
     }
 
 
+def last_build_done(con: duckdb.DuckDBPyConnection, relations: Iterable[tuple[str, str]]) -> bool:
+    """Whether the working file holds a whole, finished build: the state marked done and every
+    relation the project builds in place."""
+    previous = _previous_state(con)
+    return bool(previous and previous["done"]) and not set(relations) - _existing_relations(con)
+
+
 def decide(
     con: duckdb.DuckDBPyConnection,
     *,

@@ -80,3 +80,20 @@ def fingerprint_of(value: object) -> str:
     output depends on (table fingerprints, metadata, code version)."""
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def transfers_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """SHA-256 (hex) of what a raw table holds, for a table that only ever gains whole
+    transfers (raw.<form>, raw.quarantine, raw.deletions, raw.extra_columns): its transfers,
+    each with its row count and the SHA-256 of the manifest it was loaded from.
+
+    Loading is append-only and a transfer's rows are a function of its checksummed files, so
+    this changes exactly when the table's content does, without hashing millions of rows."""
+    rows = con.execute(
+        f"with counted as (select TRANSFER_ID, count(*) as n from {table} group by TRANSFER_ID), "
+        "loaded as (select TRANSFER_ID, max(MANIFEST_SHA256) as sha from raw.transfers "
+        "where STATUS = 'LOADED' group by TRANSFER_ID) "
+        "select counted.TRANSFER_ID, counted.n, loaded.sha from counted "
+        "left join loaded using (TRANSFER_ID) order by counted.TRANSFER_ID"
+    ).fetchall()
+    return fingerprint_of({"table": table, "transfers": rows})

@@ -1,18 +1,28 @@
-"""Reuse on unchanged inputs never changes a number: a warehouse that kept what it could after
-a site's corrected re-delivery equals a warehouse built from scratch on the same landing zone,
-table for table, check for check, file for file (docs/architecture.md, "Reuse on unchanged
-inputs")."""
+"""One reuse mechanism, Dagster's data versions (defs/reuse.py), end to end on the 60-subject
+trial:
+
+- a re-run with nothing new recomputes nothing after ingestion, and each asset's
+  materialization says why (``not_recomputed``), which is what the UI shows on its page;
+- a site's corrected re-delivery recomputes what depends on the data that changed and nothing
+  else: each asset recomputed had an input whose data version changed, each asset kept had
+  none;
+- what was kept equals a fresh computation: a warehouse built from scratch on the same landing
+  zone, table for table, check for check, file for file.
+"""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pyreadstat
 import pytest
 
 from dagster_project.lib.generator.redelivery import redeliver
+from dagster_project.lib.publication import ledger
+from dagster_project.lib.settings import RunSettings
 from tests.conftest import run_isadex
 
 pytestmark = pytest.mark.e2e
@@ -21,6 +31,7 @@ CHECK_COLUMNS = "ASSET, CHECK_NAME, PASSED, OUTCOME, OBSERVED, DETAILS"
 EXPECTATION_COLUMNS = (
     "ASSET, CHECK_NAME, RULE, SUCCESS, ELEMENT_COUNT, UNEXPECTED_COUNT, SAMPLE, ERROR"
 )
+INPUT_VERSION_TAG = "dagster/input_data_version/"
 
 
 def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, list[tuple]]:
@@ -47,46 +58,118 @@ def _run(landing: Path, warehouse: Path, report: Path):
     return outcome
 
 
+def _materializations(warehouse: Path, run_id: str) -> dict[dg.AssetKey, dg.AssetMaterialization]:
+    """Every asset materialization of one run, from the warehouse's Dagster instance."""
+    from dagster_project.definitions import defs
+
+    settings = RunSettings(landing=warehouse.parent, warehouse=warehouse)
+    found = {}
+    with dg.DagsterInstance.local_temp(tempdir=str(settings.dagster_home)) as instance:
+        for key in defs().resolve_all_asset_keys():
+            records = instance.fetch_materializations(key, limit=10).records
+            for record in records:
+                if record.run_id == run_id:
+                    found[key] = record.asset_materialization
+    return found
+
+
+def _inputs(materialization: dg.AssetMaterialization) -> dict[str, str]:
+    return {
+        k[len(INPUT_VERSION_TAG) :]: v
+        for k, v in materialization.tags.items()
+        if k.startswith(INPUT_VERSION_TAG)
+    }
+
+
+def _publications(warehouse: Path) -> list[dict]:
+    layout = RunSettings(landing=warehouse.parent, warehouse=warehouse).layout
+    return list(ledger.publications(ledger.records(layout.ledger)))
+
+
 @pytest.fixture(scope="module")
-def reused_and_fresh(synthetic_landing, tmp_path_factory):
+def runs(synthetic_landing, tmp_path_factory):
     base = tmp_path_factory.mktemp("reuse")
     landing = base / "landing"
     shutil.copytree(synthetic_landing, landing)
     kept_wh, kept_report = base / "kept" / "warehouse.duckdb", base / "kept_report"
     first = _run(landing, kept_wh, kept_report)
+    published_after_first = _publications(kept_wh)
+    again = _run(landing, kept_wh, kept_report)
+    published_after_again = _publications(kept_wh)
     redelivery = redeliver(landing, change="ae")
-    second = _run(landing, kept_wh, kept_report)
+    third = _run(landing, kept_wh, kept_report)
     fresh_wh, fresh_report = base / "fresh" / "warehouse.duckdb", base / "fresh_report"
     _run(landing, fresh_wh, fresh_report)
-    return first, second, redelivery, (kept_wh, kept_report), (fresh_wh, fresh_report)
+    return {
+        "first": first,
+        "again": again,
+        "third": third,
+        "redelivery": redelivery,
+        "published": (published_after_first, published_after_again),
+        "kept": (kept_wh, kept_report),
+        "fresh": (fresh_wh, fresh_report),
+    }
 
 
-def test_the_redelivery_changed_adae_and_the_rest_was_kept(reused_and_fresh):
-    first, second, redelivery, (kept_wh, _), _ = reused_and_fresh
-    assert redelivery["change"]["column"] == "AETOXGR"
-    cut = next(kept_wh.with_name("warehouse.cuts").glob(f"*_{first.run_id[:8]}/warehouse.duckdb"))
-    with duckdb.connect(str(cut), read_only=True) as before:
-        adae_before = before.execute("select * from adam.adae").fetchall()
+def test_a_rerun_with_nothing_new_recomputes_nothing_after_ingestion(runs):
+    kept_wh, _ = runs["kept"]
+    first, again = runs["first"], runs["again"]
+    materialized = _materializations(kept_wh, again.run_id)
+    recomputed = sorted(
+        k.to_user_string()
+        for k, m in materialized.items()
+        if k.path[0] != "raw" and "not_recomputed" not in m.metadata
+    )
+    assert recomputed == []
+    # every asset was materialized (none skipped), each saying why it was kept
+    assert len(materialized) == len(_materializations(kept_wh, first.run_id))
+    adsl = materialized[dg.AssetKey(["adam", "adsl"])].metadata
+    assert adsl["reused_from_run"].value == first.run_id
+    assert "input data versions" in adsl["not_recomputed"].value
+    # dbt did not run, and nothing new was published
     with duckdb.connect(str(kept_wh), read_only=True) as con:
-        assert con.execute("select * from adam.adae").fetchall() != adae_before
-        endpoint_runs = dict(
-            con.execute("select ASSET, RUN_ID from quality.reuse_fingerprints").fetchall()
-        )
-        check_runs = dict(
+        invocations = con.execute(
+            "select count(*) from quality.dbt_invocations where RUN_ID = ?", [again.run_id]
+        ).fetchone()[0]
+    assert invocations == 0
+    before, after = runs["published"]
+    assert after == before
+
+
+def test_a_new_transfer_recomputes_what_depends_on_it_and_nothing_else(runs):
+    kept_wh, _ = runs["kept"]
+    assert runs["redelivery"]["change"]["column"] == "AETOXGR"
+    before = _materializations(kept_wh, runs["again"].run_id)
+    after = _materializations(kept_wh, runs["third"].run_id)
+    assert before.keys() == after.keys()
+    recomputed = set()
+    for key, materialization in after.items():
+        if key.path[0] == "raw":
+            continue
+        changed_inputs = {
+            k for k, v in _inputs(materialization).items() if _inputs(before[key]).get(k) != v
+        }
+        kept = "not_recomputed" in materialization.metadata
+        # kept exactly when none of its inputs changed
+        assert kept == (not changed_inputs), (key.to_user_string(), changed_inputs)
+        if not kept:
+            recomputed.add(key.to_user_string())
+    # the AE change reached ADAE and what reads it; tables not reading ADAE were kept
+    assert {"adam/adae", "endpoints/t07", "published/warehouse"} <= recomputed
+    assert not {"endpoints/t01", "endpoints/t03", "endpoints/f01_km_pfs"} & recomputed
+    with duckdb.connect(str(kept_wh), read_only=True) as con:
+        runs_by_asset = dict(
             con.execute(
                 "select ASSET, any_value(RUN_ID) from quality.check_results "
                 "where CHECK_NAME = 'gx_conformance' group by ASSET"
             ).fetchall()
         )
-    # the tables that do not read ADAE were kept from the first run; T07 was computed again
-    assert endpoint_runs["endpoints/t01"] == first.run_id
-    assert endpoint_runs["endpoints/t03"] == first.run_id
-    assert endpoint_runs["endpoints/t07"] == second.run_id
-    assert check_runs["adam/adsl"] == first.run_id
+    assert runs_by_asset["adam/adae"] == runs["third"].run_id
+    assert runs_by_asset["adam/adtte"] == runs["first"].run_id
 
 
-def test_kept_warehouse_equals_a_fresh_one(reused_and_fresh):
-    *_, (kept_wh, _), (fresh_wh, _) = reused_and_fresh
+def test_kept_warehouse_equals_a_fresh_one(runs):
+    (kept_wh, _), (fresh_wh, _) = runs["kept"], runs["fresh"]
     with (
         duckdb.connect(str(kept_wh), read_only=True) as kept,
         duckdb.connect(str(fresh_wh), read_only=True) as fresh,
@@ -99,8 +182,8 @@ def test_kept_warehouse_equals_a_fresh_one(reused_and_fresh):
         assert _quality(kept) == _quality(fresh)
 
 
-def test_kept_files_equal_fresh_ones(reused_and_fresh):
-    *_, (_, kept_report), (_, fresh_report) = reused_and_fresh
+def test_kept_files_equal_fresh_ones(runs):
+    (_, kept_report), (_, fresh_report) = runs["kept"], runs["fresh"]
     for name in ("adsl", "adrs", "adtte", "adae", "adex"):
         kept, kept_meta = pyreadstat.read_xport(str(kept_report / "submission" / f"{name}.xpt"))
         fresh, fresh_meta = pyreadstat.read_xport(str(fresh_report / "submission" / f"{name}.xpt"))

@@ -748,49 +748,82 @@ def _comments(warehouse) -> dict[str, str]:
         )
 
 
-def test_tables_with_unchanged_inputs_are_kept_and_changed_ones_computed(tmp_path):
-    """Second run on the same ADaM tables: every table kept (metadata names the run that
-    computed it, the rows are those of that run). Then one ADEX row changes: the tables reading
-    ADEX (T08, T10) are computed again, with the new value; the others are kept."""
+def _adam_as_found():
+    """A stand-in for the dbt models: materializes each adam.* table as it is in the file,
+    with its content fingerprint as data version (what the dbt asset reports)."""
+    import dagster as dg
+
+    from dagster_project.defs.resources import Warehouse
+    from dagster_project.lib.fingerprint import table_fingerprint
+
+    names = ("adsl", "adrs", "adtte", "adae", "adex")
+
+    @dg.multi_asset(specs=[dg.AssetSpec(["adam", n]) for n in names])
+    def adam(warehouse: Warehouse):
+        with warehouse.connect(read_only=True) as con:
+            for n in names:
+                yield dg.MaterializeResult(
+                    asset_key=["adam", n],
+                    data_version=dg.DataVersion(table_fingerprint(con, f"adam.{n}")),
+                )
+
+    return adam
+
+
+def _materialize_on(instance, warehouse):
+    """Materialize the ADaM stand-in and the endpoint tables on one Dagster instance (the
+    provenance a run compares lives there)."""
     import dagster as dg
 
     from dagster_project.defs.endpoints import tables
+
+    assets = [_adam_as_found(), tables.endpoint_tables, tables.endpoint_results]
+    return dg.materialize(assets, resources={"warehouse": warehouse}, instance=instance)
+
+
+def test_tables_with_unchanged_inputs_are_kept_and_changed_ones_computed(tmp_path):
+    """Second run on the same ADaM tables: every table kept (metadata names the run that
+    computed it and why, the rows are those of that run). Then one ADEX row changes: the
+    tables reading ADEX (T08, T10) are computed again, with the new value; the others are
+    kept (defs/reuse.py)."""
+    import dagster as dg
+
     from dagster_project.lib.endpoints import TABLES
 
+    instance = dg.DagsterInstance.ephemeral()
     warehouse = _endpoint_warehouse(tmp_path)
-    assets = [tables.endpoint_tables, tables.endpoint_results]
-    first = dg.materialize(assets, resources={"warehouse": warehouse})
+    first = _materialize_on(instance, warehouse)
     written = _endpoint_tables(warehouse)
-    again = dg.materialize(assets, resources={"warehouse": warehouse})
+    again = _materialize_on(instance, warehouse)
     before, after = _materializations(first), _materializations(again)
     for spec in TABLES:
         name = spec.tableid.lower()
-        assert "computed_in_run" not in before[name]
-        assert after[name]["computed_in_run"].value == first.run_id
+        assert "reused_from_run" not in before[name]
+        assert after[name]["reused_from_run"].value == first.run_id
+        assert "adam/adsl" in after[name]["not_recomputed"].value
         assert after[name]["dagster/row_count"] == before[name]["dagster/row_count"]
         assert after[name]["not_estimable_values"] == before[name]["not_estimable_values"]
+    assert after["results"]["reused_from_run"].value == first.run_id
     kept = _endpoint_tables(warehouse)
     assert kept.keys() == written.keys()
     for name in written:
         pd.testing.assert_frame_equal(kept[name], written[name])
-    # Each table's comment names the run that computed it (still the first: kept);
-    # endpoints.results was assembled again.
+    # Each table's comment names the run that computed it (still the first: kept).
     comments = _comments(warehouse)
     assert comments["t08_results"] == (
         f"T08 {TABLES[7].title}; CUTOFFDT {CUTOFF}; computed in Dagster run {first.run_id}"
     )
-    assert all(first.run_id in c for n, c in comments.items() if n != "results"), comments
-    assert again.run_id in comments["results"]
+    assert all(first.run_id in c for c in comments.values()), comments
 
     with duckdb.connect(str(warehouse.settings.work_db)) as con:
         con.execute(DROP_ONE_ADEX_SUBJECT)
-    third = dg.materialize(assets, resources={"warehouse": warehouse})
+    third = _materialize_on(instance, warehouse)
     changed = _materializations(third)
     reading_adex = {s.tableid.lower() for s in TABLES if "adex" in s.inputs}
     assert reading_adex == {"t08", "t10"}
     for spec in TABLES:
         name = spec.tableid.lower()
-        assert ("computed_in_run" in changed[name]) == (name not in reading_adex), name
+        assert ("reused_from_run" in changed[name]) == (name not in reading_adex), name
     comments = _comments(warehouse)
     for name, comment in comments.items():
         computed_now = name.startswith(("t08", "t10", "results"))
@@ -801,27 +834,28 @@ def test_tables_with_unchanged_inputs_are_kept_and_changed_ones_computed(tmp_pat
     fresh = _endpoint_warehouse(fresh_dir)
     with duckdb.connect(str(fresh.settings.work_db)) as con:
         con.execute(DROP_ONE_ADEX_SUBJECT)
-    dg.materialize(assets, resources={"warehouse": fresh})
+    _materialize_on(dg.DagsterInstance.ephemeral(), fresh)
     recomputed, expected = _endpoint_tables(warehouse), _endpoint_tables(fresh)
     assert not recomputed["t08_results"].equals(written["t08_results"])
     for name in expected:
         pd.testing.assert_frame_equal(recomputed[name], expected[name])
 
 
-def test_a_missing_display_table_is_computed_again(tmp_path):
+def test_a_missing_or_altered_table_is_computed_again(tmp_path):
+    """Inputs unchanged, but the output in place is not what was recorded (a display table
+    dropped, a value altered): computed again, not reused."""
     import dagster as dg
 
-    from dagster_project.defs.endpoints import tables
-
+    instance = dg.DagsterInstance.ephemeral()
     warehouse = _endpoint_warehouse(tmp_path)
-    dg.materialize([tables.endpoint_tables], resources={"warehouse": warehouse})
+    _materialize_on(instance, warehouse)
     with duckdb.connect(str(warehouse.settings.work_db)) as con:
         con.execute("drop table endpoints.t07")
-    again = _materializations(
-        dg.materialize([tables.endpoint_tables], resources={"warehouse": warehouse})
-    )
-    assert "computed_in_run" not in again["t07"]
-    assert "computed_in_run" in again["t01"]
+        con.execute("update endpoints.t01_results set VALUE = VALUE + 1")
+    again = _materializations(_materialize_on(instance, warehouse))
+    assert "reused_from_run" not in again["t07"]
+    assert "reused_from_run" not in again["t01"]
+    assert "reused_from_run" in again["t03"]
     assert "t07" in _endpoint_tables(warehouse)
 
 
@@ -830,90 +864,34 @@ def test_new_endpoint_code_recomputes_every_table(tmp_path, monkeypatch):
 
     from dagster_project.defs.endpoints import tables
 
+    instance = dg.DagsterInstance.ephemeral()
     warehouse = _endpoint_warehouse(tmp_path)
-    dg.materialize([tables.endpoint_tables], resources={"warehouse": warehouse})
+    _materialize_on(instance, warehouse)
     monkeypatch.setattr(tables, "ENDPOINT_CODE", "another version")
-    again = _materializations(
-        dg.materialize([tables.endpoint_tables], resources={"warehouse": warehouse})
-    )
-    assert not [name for name, metadata in again.items() if "computed_in_run" in metadata]
-
-
-def test_builders_use_the_cutoff_only_to_stamp_their_rows():
-    """What lets a moved cut-off keep the statistics (defs/endpoints/tables.py, _restamped):
-    each table built at another cut-off, from an ADSL with another CUTOFFDT (or none), has the
-    same rows but for CUTOFFDT, which is the cut-off it was given."""
-    later = date(2026, 6, 30)
-    moved = adsl().assign(CUTOFFDT=pd.Timestamp(later))
-    frames = all_frames()
-    before = all_results()
-    for spec in TABLES:
-        inputs = [frames[i] for i in spec.inputs]
-        for subjects in (moved, adsl().drop(columns="CUTOFFDT")):
-            after = spec.build(subjects, *inputs, later)
-            assert set(after["CUTOFFDT"]) == ({later} if len(after) else set()), spec.tableid
-            pd.testing.assert_frame_equal(
-                after.drop(columns="CUTOFFDT"), before[spec.tableid].drop(columns="CUTOFFDT")
-            )
+    again = _materializations(_materialize_on(instance, warehouse))
+    assert not [name for name, metadata in again.items() if "reused_from_run" in metadata]
 
 
 MOVE_CUTOFF = "update adam.adsl set CUTOFFDT = CUTOFFDT + interval 31 day"
 
 
-def test_a_moved_cutoff_restamps_kept_statistics_and_computes_changed_ones(tmp_path):
-    """The cut-off moves (ADSL's CUTOFFDT, nothing else): every table keeps its statistics,
-    written again with the new CUTOFFDT (metadata names the run that computed them and the
-    cut-off they had), and every endpoints.* table equals a fresh computation at the new
-    cut-off. Then the cut-off moves again and ADEX changes: T08 and T10 are computed, the
-    others restamped; a run with nothing changed keeps all as they are."""
+def test_a_moved_cutoff_computes_every_table_again_as_a_fresh_run_would(tmp_path):
+    """The cut-off moves (ADSL's CUTOFFDT, nothing else): ADSL's data version changes, so
+    every table is computed again and equals a fresh computation at the new cut-off."""
     import dagster as dg
 
-    from dagster_project.defs.endpoints import tables
-
+    instance = dg.DagsterInstance.ephemeral()
     warehouse = _endpoint_warehouse(tmp_path)
-    assets = [tables.endpoint_tables, tables.endpoint_results]
-    first = dg.materialize(assets, resources={"warehouse": warehouse})
+    _materialize_on(instance, warehouse)
     with duckdb.connect(str(warehouse.settings.work_db)) as con:
         con.execute(MOVE_CUTOFF)
-    moved = dg.materialize(assets, resources={"warehouse": warehouse})
-    for spec in TABLES:
-        metadata = _materializations(moved)[spec.tableid.lower()]
-        assert metadata["computed_in_run"].value == first.run_id, spec.tableid
-        assert metadata["cutoff_restamped_from"].value == str(CUTOFF), spec.tableid
-        assert metadata["CUTOFFDT"].value == "2026-05-01"
-    comments = _comments(warehouse)
-    assert comments["t08_results"] == (
-        f"T08 {TABLES[7].title}; CUTOFFDT 2026-05-01; computed in Dagster run {first.run_id} "
-        f"from the same inputs; CUTOFFDT set in Dagster run {moved.run_id}"
-    )
-
-    def fresh(name: str, *statements: str) -> dict[str, pd.DataFrame]:
-        (tmp_path / name).mkdir()
-        other = _endpoint_warehouse(tmp_path / name)
-        with duckdb.connect(str(other.settings.work_db)) as con:
-            for statement in statements:
-                con.execute(statement)
-        dg.materialize(assets, resources={"warehouse": other})
-        return _endpoint_tables(other)
-
-    restamped, expected = _endpoint_tables(warehouse), fresh("fresh", MOVE_CUTOFF)
-    assert restamped.keys() == expected.keys()
-    for name in expected:
-        pd.testing.assert_frame_equal(restamped[name], expected[name], obj=name)
-
-    with duckdb.connect(str(warehouse.settings.work_db)) as con:
+    moved = _materializations(_materialize_on(instance, warehouse))
+    assert not [n for n, m in moved.items() if "reused_from_run" in m]
+    (tmp_path / "fresh").mkdir()
+    other = _endpoint_warehouse(tmp_path / "fresh")
+    with duckdb.connect(str(other.settings.work_db)) as con:
         con.execute(MOVE_CUTOFF)
-        con.execute(DROP_ONE_ADEX_SUBJECT)
-    third = _materializations(dg.materialize(assets, resources={"warehouse": warehouse}))
-    reading_adex = {s.tableid.lower() for s in TABLES if "adex" in s.inputs}
-    for spec in TABLES:
-        name = spec.tableid.lower()
-        assert ("computed_in_run" in third[name]) == (name not in reading_adex), name
-        assert ("cutoff_restamped_from" in third[name]) == (name not in reading_adex), name
-    expected = fresh("fresh2", MOVE_CUTOFF, MOVE_CUTOFF, DROP_ONE_ADEX_SUBJECT)
+    _materialize_on(dg.DagsterInstance.ephemeral(), other)
+    expected = _endpoint_tables(other)
     for name, table in _endpoint_tables(warehouse).items():
         pd.testing.assert_frame_equal(table, expected[name], obj=name)
-
-    unchanged = _materializations(dg.materialize(assets, resources={"warehouse": warehouse}))
-    assert all("computed_in_run" in unchanged[s.tableid.lower()] for s in TABLES)
-    assert not [n for n, m in unchanged.items() if "cutoff_restamped_from" in m]

@@ -11,6 +11,7 @@ from dagster_project.defs.quality.gx_checks import (
     build_dataset_checks,
 )
 from dagster_project.defs.resources import Warehouse
+from dagster_project.lib.fingerprint import table_fingerprint
 from dagster_project.lib.validation.suites import REQUIRED_VARIABLES
 
 S1 = "ISA-DEX-MM-IT01-001"
@@ -35,19 +36,27 @@ def _adtte_sql(aval: int, adt: str, cnsr: int = 3) -> list[str]:
 
 
 def _graph(aval: int, adt: str, downstream_ran: list[str], cnsr: int = 3):
-    @dg.asset(key=["adam", "adtte"])
-    def adtte(warehouse: Warehouse) -> None:
+    """ADSL and ADTTE written as given, each with its content fingerprint as data version (as
+    the dbt asset reports them), an endpoint reading ADTTE, and ADTTE's GX checks."""
+
+    @dg.multi_asset(specs=[dg.AssetSpec(["adam", "adsl"]), dg.AssetSpec(["adam", "adtte"])])
+    def adam(warehouse: Warehouse):
         with warehouse.connect() as con:
             con.execute("create schema if not exists adam")
             con.execute(ADSL_SQL)
             for statement in _adtte_sql(aval, adt, cnsr):
                 con.execute(statement)
+            for name in ("adsl", "adtte"):
+                yield dg.MaterializeResult(
+                    asset_key=["adam", name],
+                    data_version=dg.DataVersion(table_fingerprint(con, f"adam.{name}")),
+                )
 
-    @dg.asset(key=["endpoints", "t03"], deps=[adtte])
+    @dg.asset(key=["endpoints", "t03"], deps=[dg.AssetKey(["adam", "adtte"])])
     def t03() -> None:
         downstream_ran.append("t03")
 
-    return [adtte, t03], build_dataset_checks("adtte")
+    return [adam, t03], build_dataset_checks("adtte")
 
 
 @pytest.fixture
@@ -102,17 +111,22 @@ def test_plausibility_failure_warns_without_blocking(warehouse):
 
 
 def test_same_inputs_reuse_the_stored_outcome_and_still_block(warehouse):
-    """The second run validates the same rows: the stored outcome is its result (metadata names
-    the run that computed it), the failure still blocks, and quality.check_results keeps the
-    rows of that run. Fixed rows are validated again."""
+    """The second run validates the same rows (same data versions): the stored outcome is its
+    result (metadata names the run that computed it), the failure still blocks, and
+    quality.check_results keeps the rows of that run. Fixed rows are validated again."""
     ran: list[str] = []
+    instance = dg.DagsterInstance.ephemeral()
     assets, checks = _graph(aval=1, adt="2026-01-05", downstream_ran=ran, cnsr=9)
-    first = dg.materialize(
-        [*assets, checks], resources={"warehouse": warehouse}, raise_on_error=False
-    )
-    again = dg.materialize(
-        [*assets, checks], resources={"warehouse": warehouse}, raise_on_error=False
-    )
+
+    def run():
+        return dg.materialize(
+            [*assets, checks],
+            resources={"warehouse": warehouse},
+            raise_on_error=False,
+            instance=instance,
+        )
+
+    first, again = run(), run()
     before, after = _evaluations(first), _evaluations(again)
     for name in (CONFORMANCE_CHECK, PLAUSIBILITY_CHECK):
         assert "validated_in_run" not in before[name].metadata
@@ -131,80 +145,62 @@ def test_same_inputs_reuse_the_stored_outcome_and_still_block(warehouse):
     con.close()
 
     assets, checks = _graph(aval=1, adt="2026-01-05", downstream_ran=ran, cnsr=3)
-    fixed = dg.materialize(
-        [*assets, checks], resources={"warehouse": warehouse}, raise_on_error=False
-    )
-    evaluations = _evaluations(fixed)
+    evaluations = _evaluations(run())
     assert evaluations[CONFORMANCE_CHECK].passed
     assert "validated_in_run" not in evaluations[CONFORMANCE_CHECK].metadata
     assert ran == ["t03"]
 
 
 def test_a_changed_column_catalogue_is_validated_again(warehouse, monkeypatch):
-    """The column catalogue is an input too: same rows of the columns the expectations read,
-    one more column in the table, validated again."""
+    """The column catalogue is part of the dataset's data version: same rows of the columns
+    the expectations read, one more column in the table, validated again."""
     ran: list[str] = []
+    instance = dg.DagsterInstance.ephemeral()
     assets, checks = _graph(aval=1, adt="2026-01-05", downstream_ran=ran)
-    dg.materialize([*assets, checks], resources={"warehouse": warehouse})
+    dg.materialize([*assets, checks], resources={"warehouse": warehouse}, instance=instance)
     widen = "alter table adam.adtte add column AVALC2 varchar"
     original = _adtte_sql
     monkeypatch.setitem(globals(), "_adtte_sql", lambda *a, **k: [*original(*a, **k), widen])
     assets, checks = _graph(aval=1, adt="2026-01-05", downstream_ran=ran)
     result = dg.materialize(
-        [*assets, checks], resources={"warehouse": warehouse}, raise_on_error=False
+        [*assets, checks],
+        resources={"warehouse": warehouse},
+        instance=instance,
+        raise_on_error=False,
     )
     assert "validated_in_run" not in _evaluations(result)[CONFORMANCE_CHECK].metadata
     again = dg.materialize(
-        [*assets, checks], resources={"warehouse": warehouse}, raise_on_error=False
+        [*assets, checks],
+        resources={"warehouse": warehouse},
+        instance=instance,
+        raise_on_error=False,
     )
     assert _evaluations(again)[CONFORMANCE_CHECK].metadata["validated_in_run"].value == (
         result.run_id
     )
 
 
-def _expectation_runs(warehouse) -> dict[tuple[str, str], str]:
-    with duckdb.connect(str(warehouse.settings.work_db), read_only=True) as con:
-        rows = con.execute(
-            "select CHECK_NAME, RULE, RUN_ID from quality.expectation_results "
-            "where ASSET = 'adam/adtte'"
-        ).fetchall()
-    return {(check, rule): run for check, rule, run in rows}
-
-
-def test_a_moved_cutoff_validates_only_the_expectations_that_read_it(
+def test_a_moved_cutoff_validates_again_as_a_fresh_validation_would(
     warehouse, tmp_path, monkeypatch
 ):
-    """ADSL's CUTOFFDT moves, ADTTE stays: GX runs only the rules reading ADSL_CUTOFFDT
-    (plausibility's 'not after the cut-off'); conformance is taken whole from the first run.
-    The outcome equals a fresh validation, also when the earlier cut-off makes ADT late."""
+    """ADSL's CUTOFFDT moves, ADTTE stays: ADSL's data version changed (ADTTE's context), so
+    ADTTE is validated again; the outcome equals a fresh validation, also when the earlier
+    cut-off makes ADT late."""
     ran: list[str] = []
+    instance = dg.DagsterInstance.ephemeral()
     assets, checks = _graph(aval=1, adt="2026-01-05", downstream_ran=ran)
-    first = dg.materialize([*assets, checks], resources={"warehouse": warehouse})
-    first_runs = _expectation_runs(warehouse)
-    assert set(first_runs.values()) == {first.run_id}
+    dg.materialize([*assets, checks], resources={"warehouse": warehouse}, instance=instance)
 
     outcomes, original = {}, ADSL_SQL
     for cutoff in ("2026-11-30", "2025-12-31"):
         monkeypatch.setitem(globals(), "ADSL_SQL", original.replace("2026-10-31", cutoff))
         assets, checks = _graph(aval=1, adt="2026-01-05", downstream_ran=ran)
-        moved = dg.materialize([*assets, checks], resources={"warehouse": warehouse})
+        moved = dg.materialize(
+            [*assets, checks], resources={"warehouse": warehouse}, instance=instance
+        )
         evaluations = _evaluations(moved)
-        conformance, plausibility = (
-            evaluations[CONFORMANCE_CHECK].metadata,
-            evaluations[PLAUSIBILITY_CHECK].metadata,
-        )
-        assert conformance["validated_in_run"].value == first.run_id
-        assert conformance["reused_expectations"].value == len(
-            [k for k in first_runs if k[0] == CONFORMANCE_CHECK]
-        )
-        assert "validated_in_run" not in plausibility
-        runs = _expectation_runs(warehouse)
-        validated_now = {k for k, run in runs.items() if run == moved.run_id}
-        assert validated_now == {(PLAUSIBILITY_CHECK, "ADT not after the cut-off")}, runs
-        assert plausibility["reused_expectations"].value == (
-            len([k for k in first_runs if k[0] == PLAUSIBILITY_CHECK]) - 1
-        )
-
+        for name in (CONFORMANCE_CHECK, PLAUSIBILITY_CHECK):
+            assert "validated_in_run" not in evaluations[name].metadata
         fresh_dir = tmp_path / f"fresh{cutoff}"
         fresh_dir.mkdir()
         fresh_warehouse = Warehouse(

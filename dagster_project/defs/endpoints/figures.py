@@ -1,27 +1,26 @@
 """Figures F01-F03 as assets: read ADaM, call lib.reporting.figures, write PNGs to the report
 directory's figures/ folder.
 
-A figure is a function of the ADaM columns it reads and the code. Their fingerprint, the PNG's
-SHA-256 and the figure's metadata are kept in ``<report>/.state/figures/<name>.json``; a run
-that finds the same fingerprint and the PNG unaltered keeps the file instead of drawing it
-again (metadata ``kept``). The PNG itself carries no metadata (same figure, same bytes).
+A figure is a function of its ADaM inputs and the code: its code version is the code's version,
+its data version the PNG's SHA-256, and a run whose inputs and code are those of the figure's
+last materialization, with that PNG still in place, keeps it (defs/reuse.py). The PNG itself
+carries no metadata (same figure, same bytes).
 """
 
 import base64
 import io
-import json
 import sys
 from pathlib import Path
 
 import dagster as dg
 from PIL import Image
 
+from dagster_project.defs import reuse
 from dagster_project.defs.resources import Warehouse
 from dagster_project.lib import endpoints, reporting, stats
 from dagster_project.lib.endpoints.discontinuation import ttdisc
 from dagster_project.lib.endpoints.results import DAYS_PER_MONTH, population, time_to_event
 from dagster_project.lib.endpoints.time_to_event import T03_PARAMS
-from dagster_project.lib.fingerprint import fingerprint_of, table_fingerprint
 from dagster_project.lib.provenance import source_version
 from dagster_project.lib.reporting.figures import (
     FIGURES,
@@ -57,31 +56,17 @@ def figures_dir(warehouse: Warehouse) -> Path:
     return warehouse.settings.work_report / "figures"
 
 
-def _state_path(warehouse: Warehouse, spec: FigureSpec) -> Path:
-    return warehouse.settings.work_report / ".state" / "figures" / f"{spec.name}.json"
-
-
-def _contents(con, columns: dict[str, list[str]]) -> dict[str, str]:
-    """Content fingerprints of those columns of those ADaM tables (whole tables)."""
-    return {t: table_fingerprint(con, f"adam.{t}", c) for t, c in columns.items()}
-
-
-def _inputs_fingerprint(spec: FigureSpec, contents: dict[str, str]) -> str:
-    """The figure's inputs: the contents it reads (``_contents``) and the code."""
-    return fingerprint_of({"figure": spec.name, "inputs": contents, "code": FIGURE_CODE})
-
-
-def _kept(warehouse: Warehouse, spec: FigureSpec, fingerprint: str) -> dg.MaterializeResult | None:
-    """The result of the PNG in place when it was drawn from inputs of this fingerprint and is
-    unaltered since (same SHA-256); else None."""
+def _kept(
+    context, warehouse: Warehouse, spec: FigureSpec, found: reuse.Reusable | None = None
+) -> dg.MaterializeResult | None:
+    """The figure materialized again without drawing it, when its code and inputs are those of
+    its last materialization (``found``, else looked up) and that PNG is in place unaltered;
+    else None."""
     path = figures_dir(warehouse) / spec.filename
-    try:
-        state = json.loads(_state_path(warehouse, spec).read_text())
-        if state["fingerprint"] != fingerprint or sha256_file(path) != state["png_sha256"]:
-            return None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return _described(spec, path, kept=True, **state["metadata"])
+    if found is None:
+        found = reuse.reusable(context, figure_key(spec), FIGURE_CODE)
+    kept = reuse.still_in_place(found, lambda: sha256_file(path))
+    return None if kept is None else reuse.reused_result(kept)
 
 
 def _cutoff(con) -> str:
@@ -99,22 +84,13 @@ def _thumbnail(path: Path, width: int = PREVIEW_WIDTH) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _result(
-    warehouse: Warehouse, spec: FigureSpec, fig, fingerprint: str, **metadata
-) -> dg.MaterializeResult:
-    """Write the PNG, then its state (a crash between leaves a state that does not match)."""
+def _result(warehouse: Warehouse, spec: FigureSpec, fig, **metadata) -> dg.MaterializeResult:
+    """Write the PNG; its SHA-256 is the figure's data version."""
     path = save_png(fig, figures_dir(warehouse) / spec.filename)
-    state_path = _state_path(warehouse, spec)
-    state_path.parent.mkdir(parents=True, exist_ok=True)
-    state = {"fingerprint": fingerprint, "png_sha256": sha256_file(path), "metadata": metadata}
-    state_path.write_text(json.dumps(state, indent=1) + "\n")
-    return _described(spec, path, **metadata)
-
-
-def _described(spec: FigureSpec, path: Path, **metadata) -> dg.MaterializeResult:
-    return dg.MaterializeResult(
-        asset_key=figure_key(spec),
-        metadata={
+    return reuse.versioned(
+        figure_key(spec),
+        sha256_file(path),
+        {
             "path": dg.MetadataValue.path(str(path)),
             "bytes": path.stat().st_size,
             "preview": dg.MetadataValue.md(
@@ -126,7 +102,7 @@ def _described(spec: FigureSpec, path: Path, **metadata) -> dg.MaterializeResult
 
 
 @dg.multi_asset(
-    code_version=source_version(reporting, stats),
+    code_version=FIGURE_CODE,
     specs=[
         dg.AssetSpec(
             figure_key(SPECS[f"f01_km_{p.lower()}"]),
@@ -149,18 +125,9 @@ def f01_km(context: dg.AssetExecutionContext, warehouse: Warehouse):
         if figure_key(SPECS[f"f01_km_{p.lower()}"]) in context.selected_asset_keys
     ]
     with warehouse.connect(read_only=True) as con:
-        # Every KM figure reads the same columns: their contents are fingerprinted once.
-        contents = _contents(
-            con,
-            {
-                "adsl": ["USUBJID", "ITTFL", "RESPFL", "CUTOFFDT"],
-                "adtte": ["USUBJID", "PARAMCD", "AVAL", "CNSR"],
-            },
-        )
-        fingerprints = {
-            p: _inputs_fingerprint(SPECS[f"f01_km_{p.lower()}"], contents) for p in wanted
-        }
-        kept = {p: _kept(warehouse, SPECS[f"f01_km_{p.lower()}"], fingerprints[p]) for p in wanted}
+        specs = {p: SPECS[f"f01_km_{p.lower()}"] for p in wanted}
+        found = reuse.reusable_many(context, {figure_key(s): FIGURE_CODE for s in specs.values()})
+        kept = {p: _kept(context, warehouse, s, found[figure_key(s)]) for p, s in specs.items()}
         wanted = [p for p in wanted if kept[p] is None]
         adsl = con.execute("select USUBJID, ITTFL, RESPFL from adam.adsl").df()
         adtte = (
@@ -187,7 +154,6 @@ def f01_km(context: dg.AssetExecutionContext, warehouse: Warehouse):
             warehouse,
             spec,
             fig,
-            fingerprints[p],
             N=len(tte),
             events=int(tte["event"].sum()),
             median_months=float(median.estimate) if median.estimate is not None else "not reached",
@@ -200,28 +166,20 @@ F03 = SPECS["f03_swimmer"]
 
 
 @dg.asset(
-    code_version=source_version(reporting, stats),
+    code_version=FIGURE_CODE,
     key=figure_key(F02),
     deps=[ADSL, ADTTE],
     group_name="endpoints",
     owners=OWNERS,
     kinds=KINDS,
 )
-def f02_cif_discontinuation(warehouse: Warehouse) -> dg.MaterializeResult:
+def f02_cif_discontinuation(
+    context: dg.AssetExecutionContext, warehouse: Warehouse
+) -> dg.MaterializeResult:
     """F02: cumulative incidence of discontinuation due to AE (ADTTE TTDISC, safety population)
     with the competing events' curve; one PNG."""
     with warehouse.connect(read_only=True) as con:
-        fingerprint = _inputs_fingerprint(
-            F02,
-            _contents(
-                con,
-                {
-                    "adsl": ["USUBJID", "SAFFL", "CUTOFFDT"],
-                    "adtte": ["USUBJID", "PARAMCD", "AVAL", "CNSR", "CMPEVFL"],
-                },
-            ),
-        )
-        kept = _kept(warehouse, F02, fingerprint)
+        kept = _kept(context, warehouse, F02)
         if kept is not None:
             return kept
         adsl = con.execute("select USUBJID, SAFFL from adam.adsl").df()
@@ -237,7 +195,6 @@ def f02_cif_discontinuation(warehouse: Warehouse) -> dg.MaterializeResult:
         warehouse,
         F02,
         fig,
-        fingerprint,
         N=len(d),
         events=int((d["cause"] == 1).sum()),
         competing=int((d["cause"] == 2).sum()),
@@ -246,14 +203,14 @@ def f02_cif_discontinuation(warehouse: Warehouse) -> dg.MaterializeResult:
 
 
 @dg.asset(
-    code_version=source_version(reporting, stats),
+    code_version=FIGURE_CODE,
     key=figure_key(F03),
     deps=[ADSL, ADRS],
     group_name="endpoints",
     owners=OWNERS,
     kinds=KINDS,
 )
-def f03_swimmer(warehouse: Warehouse) -> dg.MaterializeResult:
+def f03_swimmer(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """F03: swimmer plot, one bar per ITT subject from consent with phases, responses,
     MRD-negative results, progression and death; one PNG."""
     adsl_columns = [
@@ -261,11 +218,7 @@ def f03_swimmer(warehouse: Warehouse) -> dg.MaterializeResult:
         "DTHDT", "PDDT", "LSTALVDT", "CUTOFFDT",
     ]  # fmt: skip
     with warehouse.connect(read_only=True) as con:
-        fingerprint = _inputs_fingerprint(
-            F03,
-            _contents(con, {"adsl": adsl_columns, "adrs": ["USUBJID", "PARAMCD", "AVALC", "ADT"]}),
-        )
-        kept = _kept(warehouse, F03, fingerprint)
+        kept = _kept(context, warehouse, F03)
         if kept is not None:
             return kept
         adsl = con.execute(f"select {', '.join(adsl_columns)} from adam.adsl").df()
@@ -278,4 +231,4 @@ def f03_swimmer(warehouse: Warehouse) -> dg.MaterializeResult:
         cutoff = _cutoff(con)
     fig = swimmer_figure(adsl, adrs, f"{F03.title}, cut-off {cutoff}")
     n_itt = int((adsl["ITTFL"] == "Y").sum()) if not adsl.empty else 0
-    return _result(warehouse, F03, fig, fingerprint, itt_subjects=n_itt, cutoff=cutoff)
+    return _result(warehouse, F03, fig, itt_subjects=n_itt, cutoff=cutoff)

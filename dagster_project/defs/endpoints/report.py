@@ -7,6 +7,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from dagster_project.defs import reuse
 from dagster_project.defs.endpoints.figures import figure_key, figures_dir
 from dagster_project.defs.resources import Warehouse
 from dagster_project.lib import reporting
@@ -23,9 +24,14 @@ from dagster_project.lib.reporting.report import (
     transfers_from_frames,
     write_report,
 )
+from dagster_project.lib.transfer_writer import sha256_file
 
 TABLE_KEYS = [dg.AssetKey(["endpoints", spec.tableid.lower()]) for spec in TABLES]
+REPORT_KEY = dg.AssetKey(["endpoints", "report"])
+REPORT_CODE = source_version(reporting)
+# The ADaM datasets too: the report shows their validation, whose outcome is a function of them.
 DEPS = [
+    *(dg.AssetKey(["adam", name]) for name in ("adsl", "adrs", "adtte", "adae", "adex")),
     *TABLE_KEYS,
     dg.AssetKey(["endpoints", "results"]),
     *(figure_key(f) for f in FIGURES),
@@ -108,8 +114,8 @@ def _cutoff(con) -> date:
 
 
 @dg.asset(
-    code_version=source_version(reporting),
-    key=["endpoints", "report"],
+    code_version=REPORT_CODE,
+    key=REPORT_KEY,
     deps=DEPS,
     group_name="reporting",
     owners=["team:biostatistics"],
@@ -118,6 +124,12 @@ def _cutoff(con) -> date:
 def endpoint_report(context: dg.AssetExecutionContext, warehouse: Warehouse):
     """The self-contained HTML report of one cut-off (report_<YYYYMMDD>.html and index.html):
     transfers in force with checksums, code version, validation outcome, T01-T10, F01-F03."""
+    index = warehouse.settings.work_report / "index.html"
+    kept = reuse.still_in_place(
+        reuse.reusable(context, REPORT_KEY, REPORT_CODE), lambda: sha256_file(index)
+    )
+    if kept is not None:
+        return reuse.reused_result(kept)
     with warehouse.connect(read_only=True) as con:
         cutoff = _cutoff(con)
         study = con.execute("select min(STUDYID) from adam.adsl").fetchone()[0] or STUDY_ID
@@ -160,8 +172,10 @@ def endpoint_report(context: dg.AssetExecutionContext, warehouse: Warehouse):
     path = write_report(render_report(report), warehouse.settings.work_report, cutoff)
     for label in missing_tables + missing_figures:
         context.log.warning(f"report: {label} missing, shown as a note")
-    return dg.MaterializeResult(
-        metadata={
+    return reuse.versioned(
+        REPORT_KEY,
+        sha256_file(path.with_name("index.html")),
+        {
             "path": dg.MetadataValue.path(str(path)),
             "index": dg.MetadataValue.path(str(path.with_name("index.html"))),
             "bytes": path.stat().st_size,
@@ -172,5 +186,5 @@ def endpoint_report(context: dg.AssetExecutionContext, warehouse: Warehouse):
             if checks is None
             else f"{sum(c.outcome == 'fail' for c in checks)} failed, "
             f"{sum(c.outcome == 'warn' for c in checks)} warnings, {len(checks)} checks",
-        }
+        },
     )

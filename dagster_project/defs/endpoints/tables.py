@@ -1,23 +1,18 @@
 """Endpoint tables T01-T10: read adam.*, call lib.endpoints, write endpoints.tNN_results
 (tidy) and endpoints.tNN (display), and the union endpoints.results.
 
-A table's statistics are a function of the ADaM columns its builder is given and the
-statistics code; the cut-off only stamps CUTOFFDT on its rows (``to_frame``; a unit test builds
-every table at two cut-offs). The fingerprint of those inputs is recorded with the table
-(quality.reuse_fingerprints); a run that finds the same fingerprint and the table in place keeps
-it instead of computing it again (metadata ``computed_in_run``), and when only the cut-off
-moved (a later extract moves the default cut-off; ADRS and ADEX rows do not change with it)
-writes the kept rows again with the new CUTOFFDT (metadata ``cutoff_restamped_from``). A new
-transfer of one site usually leaves most ADaM datasets unchanged (README, Performance:
-incremental run).
+A table's statistics are a function of its ADaM inputs and the statistics code: each table
+asset's code version is that code's version, its data version the content fingerprint of the
+tables it wrote, and a run whose inputs and code are those of the table's last materialization
+keeps the table (defs/reuse.py: the one reuse mechanism, Dagster's data versions).
 """
 
 import sys
-from datetime import UTC, datetime
 
 import dagster as dg
 import pandas as pd
 
+from dagster_project.defs import reuse
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.lib import endpoints, stats, table_frames
 from dagster_project.lib.endpoints import ADAM_COLUMNS, COLUMNS, TABLES, TableSpec
@@ -106,114 +101,15 @@ def _write(con, name: str, frame: pd.DataFrame, tidy: bool) -> None:
         con.unregister("_endpoint_frame")
 
 
-# The statistics, the reads and this module (which writes the tables): part of every
-# table's fingerprint.
+# The statistics, the reads and this module (which writes the tables): each table's code
+# version.
 ENDPOINT_CODE = source_version(endpoints, stats, table_frames, sys.modules[__name__])
-FINGERPRINTS_DDL = """
-create schema if not exists quality;
-create table if not exists quality.reuse_fingerprints (
-    ASSET varchar, FINGERPRINT varchar, RUN_ID varchar, RECORDED_AT timestamp
-)
-"""
 
 
-def _input_fingerprints(con, specs: list[TableSpec]) -> dict[str, str]:
-    """TABLEID -> fingerprint of what the table's statistics are computed from: the columns
-    of ADSL and of its other ADaM inputs that the builder is given (all their rows), and the
-    endpoint code. Not the cut-off: it only stamps the rows (``_restamped``)."""
-    tables = {"adsl", *(t for spec in specs for t in spec.inputs)}
-    content = {
-        t: table_fingerprint(con, f"adam.{t}", _builder_columns(con, t)) for t in sorted(tables)
-    }
-    return {
-        spec.tableid: fingerprint_of(
-            {
-                "tableid": spec.tableid,
-                "inputs": {t: content[t] for t in ("adsl", *spec.inputs)},
-                "params": {t: list(p) for t, p in spec.params.items() if p is not None},
-                "code": ENDPOINT_CODE,
-            }
-        )
-        for spec in specs
-    }
-
-
-def _stamped_cutoffs(con, spec: TableSpec) -> set:
-    """The CUTOFFDT values on a kept table's rows (none for a table without rows)."""
-    name = spec.tableid.lower()
-    found = con.execute(f"select distinct CUTOFFDT from endpoints.{name}_results").fetchall()
-    return {d for (d,) in found}
-
-
-def _restamped(con, spec: TableSpec, cutoff) -> pd.DataFrame:
-    """A kept table's rows, in their order, with CUTOFFDT the run's cut-off: the table the
-    builder gives for the same inputs at this cut-off (same types as ``to_frame``'s)."""
-    name = spec.tableid.lower()
-    results = con.execute(f"select * from endpoints.{name}_results order by rowid").df()
-    results["CUTOFFDT"] = pd.Series([cutoff] * len(results), dtype=object)
-    return results
-
-
-def _kept_tables(con, specs: list[TableSpec], fingerprints: dict[str, str]) -> dict[str, str]:
-    """TABLEID -> run id, for the tables whose recorded fingerprint is this one and whose
-    tidy and display tables are all in place."""
-    present = {
-        name
-        for (name,) in con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'endpoints'"
-        ).fetchall()
-    }
-    recorded = {
-        asset: (fingerprint, run_id)
-        for asset, fingerprint, run_id in con.execute(
-            "select ASSET, FINGERPRINT, RUN_ID from quality.reuse_fingerprints"
-        ).fetchall()
-    }
-    kept = {}
-    for spec in specs:
-        fingerprint, run_id = recorded.get(_table_key(spec).to_user_string(), (None, None))
-        names = {f"{spec.tableid.lower()}_results", *spec.displays}
-        if fingerprint == fingerprints[spec.tableid] and names <= present:
-            kept[spec.tableid] = run_id
-    return kept
-
-
-def _kept_metadata(con, spec: TableSpec) -> dict:
-    """The metadata ``_write_table`` gives, read from the tables in place."""
-    name = spec.tableid.lower()
-    rows, missing = con.execute(
-        f"select count(*), count(*) - count(VALUE) from endpoints.{name}_results"
-    ).fetchone()
-    metadata: dict = {
-        "dagster/row_count": rows,
-        "title": spec.title,
-        "not_estimable_values": missing,
-    }
-    for display_name in spec.displays:
-        table = con.execute(f"select * from endpoints.{display_name}").df()
-        metadata[f"preview_{display_name}"] = dg.MetadataValue.md(table.to_markdown(index=False))
-    return metadata
-
-
-def _forget_fingerprint(con, spec: TableSpec) -> None:
-    """Before a table is written: a crash while writing must not leave the old fingerprint
-    beside the new rows."""
-    con.execute(
-        "delete from quality.reuse_fingerprints where ASSET = ?",
-        [_table_key(spec).to_user_string()],
-    )
-
-
-def _record_fingerprint(con, spec: TableSpec, fingerprint: str, run_id: str) -> None:
-    con.execute(
-        "insert into quality.reuse_fingerprints values (?, ?, ?, ?)",
-        [
-            _table_key(spec).to_user_string(),
-            fingerprint,
-            run_id,
-            datetime.now(UTC).replace(tzinfo=None),
-        ],
-    )
+def _written_version(con, spec: TableSpec) -> str:
+    """The table's data version: the content fingerprint of its tidy and display tables."""
+    names = [f"{spec.tableid.lower()}_results", *spec.displays]
+    return fingerprint_of([table_fingerprint(con, f"endpoints.{n}") for n in names])
 
 
 def _table_key(spec: TableSpec) -> dg.AssetKey:
@@ -256,18 +152,13 @@ def _comment(con, table: str, text: str) -> None:
     con.execute(f"comment on table endpoints.{table} is {sql_str(text)}")
 
 
-def _write_table(
-    con, spec: TableSpec, results: pd.DataFrame, cutoff, run_id: str, stamped_in: str | None = None
-) -> dict:
+def _write_table(con, spec: TableSpec, results: pd.DataFrame, cutoff, run_id: str) -> dict:
     """endpoints.tNN_results and its displays, each commented with the table, the cut-off and
     the Dagster run that computed it (endpoints.md: the tables carry CUTOFFDT and the run
-    that produced them; a kept table keeps its comment) and, for kept statistics written again
-    with a new cut-off, the run that did (``stamped_in``); the asset's metadata."""
+    that produced them; a kept table keeps its comment); the asset's metadata."""
     name = spec.tableid.lower()
     _write(con, f"{name}_results", results, tidy=True)
     provenance = f"{spec.tableid} {spec.title}; CUTOFFDT {cutoff}; computed in Dagster run {run_id}"
-    if stamped_in:
-        provenance += f" from the same inputs; CUTOFFDT set in Dagster run {stamped_in}"
     _comment(con, f"{name}_results", provenance)
     metadata: dict = {
         "dagster/row_count": len(results),
@@ -282,29 +173,11 @@ def _write_table(
     return metadata
 
 
-def _replace_table(
-    con,
-    spec: TableSpec,
-    results: pd.DataFrame,
-    cutoff,
-    fingerprint: str,
-    computed_in: str,
-    stamped_in: str | None = None,
-) -> dict:
-    """Write the table (``_write_table``) and record the fingerprint of its inputs with the run
-    that computed its statistics; the old record goes first, so a crash while writing never
-    leaves it beside new rows. Returns the asset's metadata."""
-    _forget_fingerprint(con, spec)
-    metadata = _write_table(con, spec, results, cutoff, computed_in, stamped_in=stamped_in)
-    _record_fingerprint(con, spec, fingerprint, computed_in)
-    return metadata
-
-
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
             _table_key(spec),
-            code_version=source_version(endpoints, stats),
+            code_version=ENDPOINT_CODE,
             description=DESCRIPTIONS[spec.tableid],
             deps=[dg.AssetKey(["adam", table]) for table in ("adsl", *spec.inputs)],
             group_name=GROUP,
@@ -324,35 +197,25 @@ def endpoint_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
     tables, not only those reading that dataset (such a run publishes nothing anyway)."""
     selected = [spec for spec in TABLES if _table_key(spec) in context.selected_asset_keys]
     with warehouse.connect() as con:
-        con.execute(FINGERPRINTS_DDL)
         con.execute("create schema if not exists endpoints")
-        cutoff = _cutoff(read_table(con, "adam.adsl", ["CUTOFFDT"]), con)
-        fingerprints = _input_fingerprints(con, selected)
-        kept = _kept_tables(con, selected, fingerprints)
+        specs = []
+        candidates = reuse.reusable_many(context, {_table_key(s): ENDPOINT_CODE for s in selected})
         for spec in selected:
-            if spec.tableid not in kept:
-                continue
-            computed_in = kept[spec.tableid]
-            stamped = _stamped_cutoffs(con, spec)
-            if stamped <= {cutoff}:
-                metadata = _kept_metadata(con, spec)
-            else:
-                # Same statistics, another cut-off: the rows again with this run's CUTOFFDT.
-                metadata = _replace_table(
-                    con, spec, _restamped(con, spec, cutoff), cutoff,
-                    fingerprints[spec.tableid], computed_in, stamped_in=context.run.run_id,
-                )  # fmt: skip
-                metadata["cutoff_restamped_from"] = ", ".join(sorted(map(str, stamped)))
-            metadata["computed_in_run"] = computed_in
-            yield dg.MaterializeResult(
-                asset_key=_table_key(spec), metadata={**metadata, "CUTOFFDT": str(cutoff)}
+            kept = reuse.still_in_place(
+                candidates[_table_key(spec)], lambda spec=spec: _written_version(con, spec)
             )
-        specs = [spec for spec in selected if spec.tableid not in kept]
+            if kept is None:
+                specs.append(spec)
+            else:
+                yield reuse.reused_result(kept)
+        if not specs:
+            return
+        cutoff = _cutoff(read_table(con, "adam.adsl", ["CUTOFFDT"]), con)
         plan = _read_plan(specs)
         last_use = {
             t: max(i for i, s in enumerate(specs) if t in s.inputs) for t in plan if t != "adsl"
         }
-        frames = {"adsl": _read(con, "adsl")} if specs else {}
+        frames = {"adsl": _read(con, "adsl")}
         for i, spec in enumerate(specs):
             for table in spec.inputs:
                 if table not in frames:
@@ -360,13 +223,13 @@ def endpoint_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
             inputs = [_rows_of(frames[t], spec.params.get(t)) for t in spec.inputs]
             results = spec.build(frames["adsl"], *inputs, cutoff)
             del inputs
-            metadata = _replace_table(
-                con, spec, results, cutoff, fingerprints[spec.tableid], context.run.run_id
-            )
+            metadata = _write_table(con, spec, results, cutoff, context.run.run_id)
             for table in [t for t in frames if last_use.get(t) == i]:
                 del frames[table]
-            yield dg.MaterializeResult(
-                asset_key=_table_key(spec), metadata={**metadata, "CUTOFFDT": str(cutoff)}
+            yield reuse.versioned(
+                _table_key(spec),
+                _written_version(con, spec),
+                {**metadata, "CUTOFFDT": str(cutoff)},
             )
 
 
@@ -381,9 +244,12 @@ def _union_sql(tableids: list[str]) -> str:
     return f"select {cols} from ({' union all '.join(parts)}) order by _table, _row"
 
 
+RESULTS_KEY = dg.AssetKey(["endpoints", "results"])
+
+
 @dg.asset(
-    code_version=source_version(endpoints, stats),
-    key=["endpoints", "results"],
+    code_version=ENDPOINT_CODE,
+    key=RESULTS_KEY,
     deps=[dg.AssetKey(["endpoints", spec.tableid.lower()]) for spec in TABLES],
     group_name=GROUP,
     owners=OWNERS,
@@ -397,6 +263,12 @@ def endpoint_results(
     sub-row x statistic (TABLEID, PARAMCD, GROUP1, GROUP2, STAT, VALUE, CUTOFFDT)."""
     tableids = [spec.tableid for spec in TABLES]
     with warehouse.connect() as con:
+        kept = reuse.still_in_place(
+            reuse.reusable(context, RESULTS_KEY, ENDPOINT_CODE),
+            lambda: table_fingerprint(con, "endpoints.results"),
+        )
+        if kept is not None:
+            return reuse.reused_result(kept)
         con.execute(f"create or replace table endpoints.results as {_union_sql(tableids)}")
         _comment(
             con,
@@ -409,10 +281,13 @@ def endpoint_results(
             "from endpoints.results group by TABLEID order by TABLEID"
         ).df()
         cutoffs = con.execute("select distinct CUTOFFDT from endpoints.results").fetchall()
-    return dg.MaterializeResult(
-        metadata={
+        version = table_fingerprint(con, "endpoints.results")
+    return reuse.versioned(
+        RESULTS_KEY,
+        version,
+        {
             "dagster/row_count": int(counts["rows"].sum()),
             "CUTOFFDT": ", ".join(str(c[0]) for c in cutoffs),
             "rows_per_table": dg.MetadataValue.md(counts.to_markdown(index=False)),
-        }
+        },
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from dagster_project.defs import reuse
 from dagster_project.defs.resources import Warehouse
 from dagster_project.defs.warehouse.project import dbt_project
 from dagster_project.lib import export, table_frames
@@ -29,6 +30,7 @@ from dagster_project.lib.export.xpt import (
     write_define,
     write_xpt_mapped,
 )
+from dagster_project.lib.fingerprint import fingerprint_of
 from dagster_project.lib.provenance import source_version
 from dagster_project.lib.table_frames import read_table
 from dagster_project.lib.transfer_writer import sha256_file
@@ -109,9 +111,19 @@ def _read_back_failures(checks: list[_ReadBack]) -> list[str]:
     return failures
 
 
+XPT_KEY = dg.AssetKey(["export", "adam_xpt"])
+EXPORT_CODE = source_version(export, table_frames)
+PACKAGE_FILES = (*(f"{name}.xpt" for name in DATASETS), "define.csv", "define.json")
+
+
+def package_version(folder: Path) -> str:
+    """The package's data version: the SHA-256 of each of its files."""
+    return fingerprint_of({name: sha256_file(folder / name) for name in PACKAGE_FILES})
+
+
 @dg.asset(
-    code_version=source_version(export, table_frames),
-    key=["export", "adam_xpt"],
+    code_version=EXPORT_CODE,
+    key=XPT_KEY,
     deps=[dg.AssetKey(["adam", name]) for name in DATASETS],
     group_name=GROUP,
     owners=OWNERS,
@@ -122,9 +134,14 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     adex.xpt, dataset and variable labels) and define.csv / define.json, one row per dataset x
     variable with label, type, length, format, origin and derivation. Every file is written
     whole and read back whole before the package replaces the previous one."""
+    folder = warehouse.settings.work_report / "submission"
+    kept = reuse.still_in_place(
+        reuse.reusable(context, XPT_KEY, EXPORT_CODE), lambda: package_version(folder)
+    )
+    if kept is not None:
+        return reuse.reused_result(kept)
     manifest = json.loads(Path(dbt_project.manifest_path).read_text())
     labels = {name: dataset_label(manifest, name) for name in DATASETS}
-    folder = warehouse.settings.work_report / "submission"
     # The package is written beside and swapped in whole: a refused export leaves the previous
     # package (or none) and names every violation of every dataset at once, so the dbt
     # metadata is fixed in one pass. One dataset is read at a time (ADRS has ~2.3 million rows
@@ -210,4 +227,4 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
         metadata[f"{stem}_sha256"] = checksums[name]
         if name in rows:
             metadata[f"{stem}_rows"] = rows[name]
-    return dg.MaterializeResult(metadata=metadata)
+    return reuse.versioned(XPT_KEY, package_version(folder), metadata)

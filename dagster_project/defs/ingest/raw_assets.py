@@ -8,6 +8,7 @@ from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.lib import contract, ingestion, landing, raw_load
 from dagster_project.lib.console import TRANSFER_RECORD
 from dagster_project.lib.contract import FORMS
+from dagster_project.lib.fingerprint import table_fingerprint, transfers_fingerprint
 from dagster_project.lib.ingestion import ensure_raw_schema, ingest_landing
 from dagster_project.lib.provenance import source_version
 
@@ -67,35 +68,31 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
             table: con.execute(f"select count(*) from raw.{table}").fetchone()[0]
             for table in ["transfers", "quarantine", "deletions", "extra_columns", *FORMS]
         }
+        # Each table's data version (defs/reuse.py): what the dbt build and everything after
+        # it compare to decide whether anything changed.
+        versions = {"transfers": table_fingerprint(con, "raw.transfers")} | {
+            table: transfers_fingerprint(con, f"raw.{table}")
+            for table in ["quarantine", "deletions", "extra_columns", *FORMS]
+        }
         in_force_preview = con.execute(
             "select TRANSFER_ID, SITEID, EXTRACT_DATETIME, STATUS, REASON from raw.transfers "
             "order by EXTRACT_DATETIME desc, TRANSFER_ID limit 20"
         ).df()
     registered = summary.registered
     refused = [r for r in registered if r["status"] == "REFUSED"]
-    yield dg.MaterializeResult(
-        asset_key=["raw", "transfers"],
-        metadata={
-            "dagster/row_count": counts["transfers"],
+    metadata = {
+        "transfers": {
             "landing": str(landing),
             "new_deliveries": len(registered),
             "refused_now": len(refused),
             "preview": dg.MetadataValue.md(in_force_preview.to_markdown(index=False)),
-        },
-    )
-    yield dg.MaterializeResult(
-        asset_key=["raw", "quarantine"], metadata={"dagster/row_count": counts["quarantine"]}
-    )
-    yield dg.MaterializeResult(
-        asset_key=["raw", "deletions"], metadata={"dagster/row_count": counts["deletions"]}
-    )
-    yield dg.MaterializeResult(
-        asset_key=["raw", "extra_columns"],
-        metadata={"dagster/row_count": counts["extra_columns"]},
-    )
-    for name in FORMS:
+        }
+    }
+    for table, version in versions.items():
         yield dg.MaterializeResult(
-            asset_key=["raw", name], metadata={"dagster/row_count": counts[name]}
+            asset_key=["raw", table],
+            data_version=dg.DataVersion(version),
+            metadata={"dagster/row_count": counts[table], **metadata.get(table, {})},
         )
 
 

@@ -1,6 +1,7 @@
 """dbt models, seeds and tests as Dagster assets and asset checks (dbt build)."""
 
 import contextlib
+import graphlib
 import json
 import os
 import sys
@@ -15,16 +16,26 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from dagster_project.defs import reuse
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.defs.warehouse.project import dbt_project
 from dagster_project.lib import build_scope
 from dagster_project.lib.console import colour_allowed
+from dagster_project.lib.fingerprint import table_fingerprint
 from dagster_project.lib.settings import (
     by_subject_min_subjects,
     dbt_file_log_level,
     dbt_lines_on_console,
 )
 from dagster_project.lib.warm_imports import import_in_background
+
+# What makes a model the same: its own SQL (dbt's checksum) and everything around it that dbt
+# compiles it with (macros, seeds, dbt_project.yml, the engine's versions).
+PROJECT_VERSION = build_scope.project_fingerprint(dbt_project.project_dir)
+# The models whose content a consumer outside dbt reads: their data version is the content
+# fingerprint of the table, so a rebuild that changes nothing in them leaves what reads them
+# alone. The others take the version Dagster derives from their code and inputs.
+FINGERPRINTED_LAYERS = ("adam", "quality")
 
 OWNERS_BY_LAYER = {
     "staging": ["team:clinical-data-engineering"],
@@ -51,6 +62,10 @@ class WarehouseTranslator(DagsterDbtTranslator):
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         schema = dbt_resource_props["config"].get("schema") or "staging"
         return OWNERS_BY_LAYER.get(schema, ["team:clinical-data-engineering"])
+
+    def get_code_version(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        checksum = (dbt_resource_props.get("checksum") or {}).get("checksum", "")
+        return f"{PROJECT_VERSION[:16]}-{checksum[:16]}"
 
     def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
         return {
@@ -79,10 +94,18 @@ def warehouse_dbt_models(
     subject when only some subjects can have changed, in full otherwise (lib/build_scope.py)."""
     os.environ["ISADEX_DBT_DB"] = str(warehouse.settings.work_db)
     dbt_vars = warehouse.dbt_vars()
-    project = build_scope.project_fingerprint(dbt_project.project_dir)
+    project = PROJECT_VERSION
     # A selection of models (the UI) rebuilds only those: in full, and the state is left not
     # done, because the models not selected still reflect the earlier transfers.
     whole_project = set(context.selected_asset_keys) == set(warehouse_dbt_models.keys)
+    unchanged = _unchanged_build(context, warehouse, dbt_vars) if whole_project else None
+    if unchanged is not None:
+        context.log.info(
+            "dbt build not run: every model's code version and inputs' data versions are "
+            "those of its last build, and the working file holds that build"
+        )
+        yield from unchanged
+        return
     with warehouse.connect() as con:
         decision = (
             build_scope.decide(
@@ -114,7 +137,9 @@ def warehouse_dbt_models(
         "resource_type:unit_test",
     ]
     try:
-        invocation_id = yield from _build(context, dbt, warehouse, args, _build_metadata(decision))
+        invocation_id = yield from _build(
+            context, dbt, warehouse, args, _build_metadata(decision, dbt_vars)
+        )
     finally:
         # dbt's on-run-end does this too; here it also holds when dbt did not get that far.
         with warehouse.connect() as con:
@@ -143,9 +168,11 @@ def _built_relations() -> list[tuple[str, str]]:
     ]
 
 
-def _build_metadata(decision: build_scope.Decision) -> dict[str, Any]:
-    """What each model's materialization says about the build that wrote it."""
+def _build_metadata(decision: build_scope.Decision, dbt_vars: dict[str, str]) -> dict[str, Any]:
+    """What each model's materialization says about the build that wrote it (``dbt_vars``:
+    part of what a later run compares before it reuses the build)."""
     return {
+        "dbt_vars": json.dumps(dbt_vars, sort_keys=True),
         "dbt_build": "by subject" if decision.by_subject else "full",
         "dbt_build_reason": decision.reason,
         "subjects_rebuilt": len(decision.scope) if decision.by_subject else "all",
@@ -165,13 +192,20 @@ def _build(
     # dbt builds in its own process; this one only relays its events meanwhile, so it imports
     # what the steps after dbt need (lib/warm_imports.py).
     import_in_background()
+    # From the first fingerprinted model on, events are held until dbt lets go of the file
+    # (their data versions are fingerprints of the tables); Dagster wants a multi-asset's
+    # outputs in topological order, so everything after that one is held too.
+    held: list = []
     try:
         for event in _printing_dbt_lines(invocation.stream(), dbt_lines_on_console()):
-            yield (
-                event.with_metadata({**event.metadata, **metadata})
-                if isinstance(event, dg.Output)
-                else event
-            )
+            if isinstance(event, dg.Output):
+                event = event.with_metadata({**event.metadata, **metadata})
+            if held or _event_key(context, event)[:1] in [
+                (layer,) for layer in FINGERPRINTED_LAYERS
+            ]:
+                held.append(event)
+            else:
+                yield event
     except BaseException:
         # dagster-dbt's stdout reader swallows GeneratorExit, so when event handling fails the
         # dbt child lives on holding the DuckDB lock; end it so the failure stays contained.
@@ -179,7 +213,133 @@ def _build(
             invocation.process.terminate()
             invocation.process.wait(timeout=60)
         raise
+    with warehouse.connect() as con:
+        for event in held:
+            key = _event_key(context, event)
+            if isinstance(event, dg.Output) and key[0] in FINGERPRINTED_LAYERS:
+                event = dg.Output(
+                    value=event.value,
+                    output_name=event.output_name,
+                    metadata=event.metadata,
+                    data_version=dg.DataVersion(
+                        table_fingerprint(con, _relation(dg.AssetKey(list(key))))
+                    ),
+                )
+            yield event
     return invocation.get_artifact("run_results.json")["metadata"]["invocation_id"]
+
+
+def _event_key(context, event) -> tuple[str, ...]:
+    """The asset key path an event of dagster-dbt is about (() for other events)."""
+    if isinstance(event, dg.Output):
+        return tuple(context.asset_key_for_output(event.output_name).path)
+    key = getattr(event, "asset_key", None)
+    return tuple(key.path) if key is not None else ()
+
+
+def _relation(key: dg.AssetKey) -> str:
+    schema, name = key.path
+    return f'"{schema}"."{name}"'
+
+
+def _built_nodes() -> dict[str, Mapping[str, Any]]:
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    return {
+        unique_id: node
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "seed")
+    }
+
+
+# {asset key: code version} of the project's models and seeds, as the translator gives them,
+# in the order dbt builds them (Dagster wants a multi-asset's outputs in topological order).
+def _code_versions() -> dict[dg.AssetKey, str | None]:
+    nodes = _built_nodes()
+    order = graphlib.TopologicalSorter(
+        {u: set(n.get("depends_on", {}).get("nodes", ())) for u, n in nodes.items()}
+    ).static_order()
+    return {
+        translator.get_asset_key(nodes[u]): translator.get_code_version(nodes[u])
+        for u in order
+        if u in nodes
+    }
+
+
+CODE_VERSIONS = _code_versions()
+
+
+def _unchanged_build(context, warehouse: Warehouse, dbt_vars: dict[str, str]) -> list | None:
+    """The events of a build that need not run: every model reusable (defs/reuse.py) with the
+    same dbt vars, the working file holding that finished build, the fingerprinted models as
+    they were, and the last build's test results at hand (reported again, not re-run: same
+    relations, same tests). None when anything differs."""
+    vars_text = json.dumps(dbt_vars, sort_keys=True)
+    kept = []
+    candidates = reuse.reusable_many(
+        context, {k: v for k, v in CODE_VERSIONS.items() if k in context.selected_asset_keys}
+    )
+    for found in candidates.values():
+        previous_vars = found.metadata.get("dbt_vars") if found else None
+        if found is None or getattr(previous_vars, "value", previous_vars) != vars_text:
+            return None
+        kept.append(found)
+    with warehouse.connect() as con:
+        if not build_scope.last_build_done(con, _built_relations()):
+            return None
+        for found in kept:
+            if found.key.path[0] in FINGERPRINTED_LAYERS and not reuse.still_in_place(
+                found, lambda key=found.key: table_fingerprint(con, _relation(key))
+            ):
+                return None
+        invocation = con.execute(
+            "select INVOCATION_ID from quality.dbt_invocations order by FINISHED_AT desc limit 1"
+        ).fetchone()
+    checks = _last_test_results(context, warehouse, invocation[0] if invocation else None)
+    if checks is None:
+        return None
+    return [reuse.reused_result(found) for found in kept] + checks
+
+
+def _last_test_results(context, warehouse: Warehouse, invocation_id: str | None) -> list | None:
+    """The dbt tests' outcomes of the last build (its run_results.json, when it is the build
+    recorded last in quality.dbt_invocations) as this step's check results; None when that
+    build's results are not at hand."""
+    path = warehouse.settings.dbt_target / "run_results.json"
+    try:
+        results = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if invocation_id is None or results["metadata"]["invocation_id"] != invocation_id:
+        return None
+    manifest = json.loads(dbt_project.manifest_path.read_text())["nodes"]
+    status = {
+        manifest[r["unique_id"]]["name"]: r["status"]
+        for r in results["results"]
+        if r["unique_id"] in manifest and manifest[r["unique_id"]]["resource_type"] == "test"
+    }
+    checks = []
+    for spec in context.assets_def.check_specs:
+        if spec.key not in context.selected_asset_check_keys:
+            continue
+        outcome = status.get(spec.name)
+        if outcome is None:
+            return None
+        checks.append(
+            dg.AssetCheckResult(
+                asset_key=spec.asset_key,
+                check_name=spec.name,
+                passed=outcome == "pass",
+                severity=dg.AssetCheckSeverity.WARN
+                if outcome == "warn"
+                else dg.AssetCheckSeverity.ERROR,
+                metadata={
+                    "status": outcome,
+                    "not_recomputed": "the test ran on these same relations in dbt invocation "
+                    f"{invocation_id}, the build the working file holds",
+                },
+            )
+        )
+    return checks
 
 
 def _printing_dbt_lines(events: Iterator, on_console: bool) -> Iterator:

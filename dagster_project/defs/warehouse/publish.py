@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from dagster_project.defs import reuse
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.lib import provenance
 from dagster_project.lib.provenance import (
@@ -59,9 +60,23 @@ def fit_to_publish(db: Path) -> int:
     return removed
 
 
+PUBLISHED_KEY = dg.AssetKey(["published", "warehouse"])
+PUBLISH_CODE = source_version(provenance, publish)
+
+
+def _current_publication(layout) -> str | None:
+    """The ledger hash of the publication the stable names lead to now (None: none yet)."""
+    if not layout.ledger.exists():
+        return None
+    last = list(ledger.publications(ledger.records(layout.ledger)))
+    if not last or layout.current.resolve() != layout.publication(last[-1]["cut"]).resolve():
+        return None
+    return last[-1]["hash"]
+
+
 @dg.asset(
-    code_version=source_version(provenance, publish),
-    key=["published", "warehouse"],
+    code_version=PUBLISH_CODE,
+    key=PUBLISHED_KEY,
     deps=PUBLISH_AFTER,
     group_name="publication",
     owners=["team:clinical-data-engineering"],
@@ -74,6 +89,13 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse)
     hash-chained ledger beside the warehouse."""
     settings = warehouse.settings
     layout = settings.layout
+    # Nothing a reader reads changed since the current publication: it stays current, and the
+    # ledger gains no record.
+    kept = reuse.still_in_place(
+        reuse.reusable(context, PUBLISHED_KEY, PUBLISH_CODE), lambda: _current_publication(layout)
+    )
+    if kept is not None:
+        return reuse.reused_result(kept)
     run_id = context.run.run_id
     code = code_version()  # a `git describe`: once for the run record and the ledger
     with warehouse.connect() as con:
@@ -117,8 +139,10 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse)
         prepare_db=lambda db: removed.append(fit_to_publish(db)),
     )
     files = publication.record["files"]
-    return dg.MaterializeResult(
-        metadata={
+    return reuse.versioned(
+        PUBLISHED_KEY,
+        publication.record["hash"],
+        {
             "path": dg.MetadataValue.path(str(settings.warehouse)),
             "publication": dg.MetadataValue.path(str(publication.folder)),
             "report": dg.MetadataValue.path(str(settings.report_path)),
@@ -133,7 +157,7 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse)
             "transfers_in_force": dg.MetadataValue.json(
                 {t["transfer_id"]: t["manifest_sha256"] for t in transfers}
             ),
-        }
+        },
     )
 
 
