@@ -79,8 +79,9 @@ class RunSettings:
         return self.warehouse.with_name(self.warehouse.stem + ".dbt")
 
     def dbt_vars(self) -> dict[str, str]:
-        """Only the dbt vars that are set: dbt_project.yml's defaults mean "not set", and a
-        default run then parses with the same vars as the prepared manifest."""
+        """Only the dbt vars that are set (dbt_project.yml's defaults mean "not set"): the data
+        cut, which the build-by-subject state records and compares (lib/build_scope.py). The
+        dbt step adds the working file's path for profiles.yml."""
         return {k: v for k, v in {"cutoff": self.cutoff, "as_of": self.as_of}.items() if v}
 
     @property

@@ -77,7 +77,6 @@ def warehouse_dbt_models(
 ):
     """dbt build (models, seeds, data tests) on the working warehouse at the run's cut-off: by
     subject when only some subjects can have changed, in full otherwise (lib/build_scope.py)."""
-    os.environ["ISADEX_DBT_DB"] = str(warehouse.settings.work_db)
     dbt_vars = warehouse.dbt_vars()
     project = build_scope.project_fingerprint(dbt_project.project_dir)
     # A selection of models (the UI) rebuilds only those: in full, and the state is left not
@@ -109,7 +108,14 @@ def warehouse_dbt_models(
         dbt_file_log_level(),
         # dbt colours the message text dagster-dbt prints; codes are noise in a file or pipe.
         *([] if dbt_lines_on_console() and colour_allowed(sys.stdout) else ["--no-use-colors"]),
-        *(["--vars", json.dumps(dbt_vars)] if dbt_vars else []),
+        # The working file goes to profiles.yml as a var: dbt's documented way to hand a
+        # profile a value (var() there sees --vars only), and the adapter dagster-dbt opens in
+        # this process reads the same --vars. Not an environment variable: DbtCliResource.cli
+        # takes no env for its child (it copies this process's), so one set here outlived the
+        # run (issue 28). Nor a profiles.yml written per warehouse: a second copy of the
+        # profile. Kept out of dbt_vars, which the build-by-subject state compares.
+        "--vars",
+        json.dumps({**dbt_vars, "duckdb_path": str(warehouse.settings.work_db)}),
         "--exclude",
         "resource_type:unit_test",
     ]
