@@ -19,11 +19,7 @@ from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.defs.warehouse.project import dbt_project
 from dagster_project.lib import build_scope
 from dagster_project.lib.console import colour_allowed
-from dagster_project.lib.settings import (
-    by_subject_min_subjects,
-    dbt_file_log_level,
-    dbt_lines_on_console,
-)
+from dagster_project.lib.settings import by_subject_min_subjects, dbt_file_log_level
 from dagster_project.lib.warm_imports import import_in_background
 
 OWNERS_BY_LAYER = {
@@ -107,7 +103,7 @@ def warehouse_dbt_models(
         "--log-level-file",
         dbt_file_log_level(),
         # dbt colours the message text dagster-dbt prints; codes are noise in a file or pipe.
-        *([] if dbt_lines_on_console() and colour_allowed(sys.stdout) else ["--no-use-colors"]),
+        *([] if warehouse.dbt_console and colour_allowed(sys.stdout) else ["--no-use-colors"]),
         # The working file goes to profiles.yml as a var: dbt's documented way to hand a
         # profile a value (var() there sees --vars only), and the adapter dagster-dbt opens in
         # this process reads the same --vars. Not an environment variable: DbtCliResource.cli
@@ -172,7 +168,7 @@ def _build(
     # what the steps after dbt need (lib/warm_imports.py).
     import_in_background()
     try:
-        for event in _printing_dbt_lines(invocation.stream(), dbt_lines_on_console()):
+        for event in _printing_dbt_lines(invocation.stream(), warehouse.dbt_console):
             yield (
                 event.with_metadata({**event.metadata, **metadata})
                 if isinstance(event, dg.Output)
