@@ -10,7 +10,6 @@ with one line naming it before anything starts.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -149,9 +148,6 @@ def _run(args: argparse.Namespace) -> int:
         finally:
             writer_lock.release(settings.layout.lock)
     supervise.watch_supervisor()
-    # The same definitions the UI loads read their settings from the environment.
-    os.environ.update(settings.to_env())
-    os.environ["ISADEX_DBT_CONSOLE"] = "1" if args.verbose else "0"  # else in dbt.log only
     from dagster_project.progress import Progress
     from dagster_project.runner import run_pipeline
 
@@ -159,7 +155,9 @@ def _run(args: argparse.Namespace) -> int:
     # Dagster, dbt and the definitions take seconds to load before the first step.
     progress.note(f"isadex run: {settings.landing} -> {settings.warehouse}")
     try:
-        outcome = run_pipeline(settings, progress)
+        # The definitions the UI loads, bound to this run's settings (definitions.build_defs);
+        # dbt's own lines only with --verbose (dbt.log has them always).
+        outcome = run_pipeline(settings, progress, dbt_console=args.verbose)
     finally:
         progress.close()
     print(outcome.summary())

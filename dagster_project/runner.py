@@ -87,20 +87,25 @@ def _refused_in_landing(settings: RunSettings) -> list[tuple[str, str]]:
     return [(tid or delivery, reason) for delivery, tid, reason in rows if delivery in folders]
 
 
-def run_pipeline(settings: RunSettings, progress: Progress | None = None) -> RunOutcome:
-    """Run every asset; ``progress`` (isadex run) shows the steps as they go, in place of
-    Dagster's console logger."""
+def run_pipeline(
+    settings: RunSettings, progress: Progress | None = None, *, dbt_console: bool = True
+) -> RunOutcome:
+    """Run every asset on ``settings``' warehouse; ``progress`` (isadex run) shows the steps as
+    they go, in place of Dagster's console logger; ``dbt_console``: whether dbt's own lines
+    reach stdout too (`isadex run --verbose`)."""
     from dagster_project.defs.warehouse.project import prepare_manifest
 
     started = time.perf_counter()
     prepare_manifest()
-    return _execute(settings, started, progress)
+    return _execute(settings, started, progress, dbt_console)
 
 
-def _execute(settings: RunSettings, started: float, progress: Progress | None) -> RunOutcome:
-    from dagster_project.definitions import defs
+def _execute(
+    settings: RunSettings, started: float, progress: Progress | None, dbt_console: bool
+) -> RunOutcome:
+    from dagster_project.definitions import build_defs
 
-    definitions = defs() if callable(defs) else defs
+    definitions = build_defs(settings, dbt_console=dbt_console)
     # The console shows warnings and errors; every event is in the instance's event log.
     console: dict = {"config": {"log_level": "WARNING"}}
     if progress is not None:

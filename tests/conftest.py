@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -24,17 +23,7 @@ def run_isadex(landing: Path, warehouse: Path, **kwargs):
     from dagster_project.lib.settings import RunSettings
     from dagster_project.runner import run_pipeline
 
-    settings = RunSettings(landing=landing, warehouse=warehouse, **kwargs)
-    saved = dict(os.environ)
-    os.environ.update(settings.to_env())
-    for key in ("ISADEX_CUTOFF", "ISADEX_AS_OF", "ISADEX_REPORT_DIR"):
-        if key not in settings.to_env():
-            os.environ.pop(key, None)
-    try:
-        return run_pipeline(settings)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    return run_pipeline(RunSettings(landing=landing, warehouse=warehouse, **kwargs))
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""Resources shared by every asset: the DuckDB warehouse (one writer) and the dbt CLI."""
+"""Resources shared by every asset: the DuckDB warehouse (one writer) and the dbt CLI, made
+from a run's settings (definitions.build_defs binds them)."""
 
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,8 +14,8 @@ from dagster_project.lib.runtime import writer_lock
 from dagster_project.lib.settings import RunSettings, dbt_executable
 
 # Every DuckDB writer runs in this pool, which names them in the UI. DuckDB allows one writing
-# process per file: a run's steps execute one at a time (the in-process executor below); the
-# instance sets no limit on the pool (lib/dagster_home.py says why).
+# process per file: a run's steps execute one at a time (the in-process executor,
+# definitions.build_defs); the instance sets no limit on the pool (lib/dagster_home.py says why).
 WRITER_POOL = "duckdb_writer"
 
 
@@ -28,7 +29,21 @@ class Warehouse(dg.ConfigurableResource):
     report_dir: str = ""
     memory_limit: str = "2GB"
     threads: int = 2
+    # Whether dbt's own lines reach this process's stdout (settings.dbt_lines_on_console):
+    # the UI's step log shows them, `isadex run` only with --verbose.
+    dbt_console: bool = True
     _locked_here: bool = PrivateAttr(default=False)
+
+    @classmethod
+    def for_run(cls, settings: RunSettings, *, dbt_console: bool = True) -> "Warehouse":
+        return cls(
+            landing=str(settings.landing),
+            warehouse=str(settings.warehouse),
+            cutoff=settings.cutoff or "",
+            as_of=settings.as_of or "",
+            report_dir=str(settings.report_dir) if settings.report_dir else "",
+            dbt_console=dbt_console,
+        )
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """One writer per warehouse: the run holds the warehouse's lock from start to end,
@@ -76,26 +91,12 @@ class Warehouse(dg.ConfigurableResource):
         return self.settings.dbt_vars()
 
 
-def warehouse_from_env() -> Warehouse:
-    s = RunSettings.from_env()
-    return Warehouse(
-        landing=str(s.landing),
-        warehouse=str(s.warehouse),
-        cutoff=s.cutoff or "",
-        as_of=s.as_of or "",
-        report_dir=str(s.report_dir) if s.report_dir else "",
-    )
-
-
-@dg.definitions
-def resources() -> dg.Definitions:
-    return dg.Definitions(
-        resources={
-            "warehouse": warehouse_from_env(),
-            # dagster-dbt's own resource, as documented. (A subclass that skipped its
-            # `dbt --version` and its adapter set-up, ~2.6 s per dbt command, overrode private
-            # members; issue 28.)
-            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
-        },
-        executor=dg.in_process_executor,
-    )
+def run_resources(settings: RunSettings, *, dbt_console: bool = True) -> dict[str, object]:
+    """The resources of a run on ``settings``' warehouse, by the keys the assets name."""
+    return {
+        "warehouse": Warehouse.for_run(settings, dbt_console=dbt_console),
+        # dagster-dbt's own resource, as documented. (A subclass that skipped its
+        # `dbt --version` and its adapter set-up, ~2.6 s per dbt command, overrode private
+        # members; issue 28.)
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+    }

@@ -1,7 +1,9 @@
 """Run settings: where the landing zone, the warehouse and the report are, and the data cut.
 
 `isadex run` passes them on the command line; `dagster dev` reads ISADEX_* variables. Both
-end up here, so the UI and the CLI run the same definitions against the same files.
+end up here, and definitions.build_defs makes the run's resources from them, so the UI and the
+CLI run the same definitions against the same files. The environment is read here, as the
+UI's configuration, and written by no module of ours (issue 28).
 """
 
 from __future__ import annotations
@@ -33,10 +35,10 @@ def dbt_file_log_level() -> str:
 
 
 def dbt_lines_on_console() -> bool:
-    """Whether dbt's own lines, which dagster-dbt prints as it reads them, reach this process's
-    stdout. Yes by default: in the UI stdout is the dbt step's compute log. `isadex run` sets
-    ISADEX_DBT_CONSOLE=0 unless --verbose, as ~400 lines of dbt hid its own progress; dbt
-    writes the same lines to dbt.log in its target folder either way."""
+    """The UI's choice of whether dbt's own lines, which dagster-dbt prints as it reads them,
+    reach stdout: yes unless ISADEX_DBT_CONSOLE=0, as in the UI stdout is the dbt step's compute
+    log. `isadex run` passes its own (only with --verbose: ~400 lines of dbt hid its progress).
+    dbt writes the same lines to dbt.log in its target folder either way."""
     return os.environ.get("ISADEX_DBT_CONSOLE", "1") != "0"
 
 
@@ -79,8 +81,9 @@ class RunSettings:
         return self.warehouse.with_name(self.warehouse.stem + ".dbt")
 
     def dbt_vars(self) -> dict[str, str]:
-        """Only the dbt vars that are set: dbt_project.yml's defaults mean "not set", and a
-        default run then parses with the same vars as the prepared manifest."""
+        """Only the dbt vars that are set (dbt_project.yml's defaults mean "not set"): the data
+        cut, which the build-by-subject state records and compares (lib/build_scope.py). The
+        dbt step adds the working file's path for profiles.yml."""
         return {k: v for k, v in {"cutoff": self.cutoff, "as_of": self.as_of}.items() if v}
 
     @property
@@ -116,6 +119,7 @@ class RunSettings:
 
     @classmethod
     def from_env(cls) -> RunSettings:
+        """The settings of the UI and its schedule: the ISADEX_* variables `make ui` exports."""
         report = os.environ.get("ISADEX_REPORT_DIR")
         return cls(
             landing=Path(os.environ.get("ISADEX_LANDING", DEFAULT_DATA / "landing")).resolve(),
@@ -126,13 +130,3 @@ class RunSettings:
             as_of=os.environ.get("ISADEX_AS_OF") or None,
             report_dir=stable_path(report) if report else None,
         )
-
-    def to_env(self) -> dict[str, str]:
-        env = {"ISADEX_LANDING": str(self.landing), "ISADEX_WAREHOUSE": str(self.warehouse)}
-        if self.cutoff:
-            env["ISADEX_CUTOFF"] = self.cutoff
-        if self.as_of:
-            env["ISADEX_AS_OF"] = self.as_of
-        if self.report_dir:
-            env["ISADEX_REPORT_DIR"] = str(self.report_dir)
-        return env

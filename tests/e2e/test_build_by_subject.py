@@ -255,20 +255,17 @@ def test_what_makes_a_build_full(next_transfer, tmp_path):
 def test_a_selection_of_models_builds_in_full_and_the_next_build_too(next_transfer, tmp_path):
     """Materializing some dbt models from the UI: those are built in full, and the state is left
     not done, because the others still reflect earlier transfers."""
-    from dagster_project.defs.resources import Warehouse, resources
+    from dagster_project.defs.resources import run_resources
     from dagster_project.defs.warehouse.dbt_models import warehouse_dbt_models
+    from dagster_project.lib.settings import RunSettings
 
     _, landing, warehouse, _, _ = next_transfer
     copy = tmp_path / "warehouse.work.duckdb"
     shutil.copy(warehouse, copy)
-    resources = {
-        "warehouse": Warehouse(landing=str(landing), warehouse=str(tmp_path / "warehouse.duckdb")),
-        "dbt": resources().resources["dbt"],
-    }
     result = dg.materialize(
         [warehouse_dbt_models],
         selection=[dg.AssetKey(["adam", "adsl"])],
-        resources=resources,
+        resources=run_resources(RunSettings(landing, tmp_path / "warehouse.duckdb")),
         raise_on_error=False,
     )
     assert result.success

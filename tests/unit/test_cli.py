@@ -1,6 +1,7 @@
 """The `isadex` command line: help, version, arguments checked before anything starts, and the
 console script's exit (codes and messages survive the fast exit, cli.entry)."""
 
+import os
 import re
 import subprocess
 import sys
@@ -179,6 +180,46 @@ def test_run_refuses_paths(landing, tmp_path, capsys):
         code, _, err = _exit(["run", *argv], capsys)
         assert code == 1, argv
         assert message in err and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("shown", [[], ["--verbose"]])
+def test_run_gives_the_pipeline_its_settings_as_arguments_not_in_the_environment(
+    shown, landing, tmp_path, monkeypatch, capsys
+):
+    """Issue 28: the worker exported the run's settings (ISADEX_*) and whether dbt's lines are
+    shown (ISADEX_DBT_CONSOLE) for the definitions to read back. They go to run_pipeline as
+    arguments, and the process's environment is left as it was."""
+    from dagster_project import runner
+    from dagster_project.lib.runtime import supervise
+    from dagster_project.lib.settings import RunSettings, stable_path
+
+    monkeypatch.setattr(supervise, "is_worker", lambda: True)
+    monkeypatch.setattr(supervise, "watch_supervisor", lambda: None)
+    given = {}
+
+    def run_pipeline(settings, progress=None, **options):
+        given.update(settings=settings, **options)
+        return runner.RunOutcome(success=True, seconds=0.0, warehouse=str(settings.warehouse))
+
+    monkeypatch.setattr(runner, "run_pipeline", run_pipeline)
+    warehouse = tmp_path / "w.duckdb"
+    argv = ["run", "--landing", str(landing), "--warehouse", str(warehouse)]
+    before = dict(os.environ)
+    try:
+        code = cli.main([*argv, "--cutoff", "2026-06-30", *shown])
+        after = dict(os.environ)
+    finally:  # keeps the fault, where it is present, out of the tests that follow
+        os.environ.clear()
+        os.environ.update(before)
+    capsys.readouterr()
+    assert code == 0
+    assert after == before
+    assert given == {
+        "settings": RunSettings(
+            landing=landing.resolve(), warehouse=stable_path(warehouse), cutoff="2026-06-30"
+        ),
+        "dbt_console": bool(shown),
+    }
 
 
 @pytest.mark.parametrize(

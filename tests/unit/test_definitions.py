@@ -125,3 +125,35 @@ def test_definitions_load_without_the_libraries_imported_while_dbt_builds():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ok"
+
+
+def test_the_definitions_bind_the_settings_they_are_given(tmp_path):
+    """`isadex run` binds its command line's settings as the resources (issue 28: it exported
+    them for the definitions to read back from the environment)."""
+    from dagster_project.definitions import build_defs
+    from dagster_project.lib.settings import RunSettings
+
+    settings = RunSettings(
+        landing=tmp_path / "landing",
+        warehouse=tmp_path / "w.duckdb",
+        cutoff="2026-06-30",
+        as_of="2026-07-01T00:00:00",
+        report_dir=tmp_path / "report",
+    )
+    warehouse = build_defs(settings, dbt_console=False).resources["warehouse"]
+    assert warehouse.settings == settings
+    assert warehouse.dbt_console is False
+
+
+def test_the_ui_binds_the_settings_make_ui_exports(tmp_path, monkeypatch):
+    from dagster_project.lib.settings import RunSettings
+
+    monkeypatch.setenv("ISADEX_LANDING", str(tmp_path / "landing"))
+    monkeypatch.setenv("ISADEX_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv("ISADEX_CUTOFF", "2026-06-30")
+    monkeypatch.setenv("ISADEX_DBT_CONSOLE", "0")
+    warehouse = defs().resources["warehouse"]
+    assert warehouse.settings == RunSettings(
+        landing=tmp_path / "landing", warehouse=tmp_path / "w.duckdb", cutoff="2026-06-30"
+    )
+    assert warehouse.dbt_console is False

@@ -22,11 +22,7 @@ from dagster_project.defs.warehouse.project import dbt_project
 from dagster_project.lib import build_scope
 from dagster_project.lib.console import colour_allowed
 from dagster_project.lib.fingerprint import table_fingerprint
-from dagster_project.lib.settings import (
-    by_subject_min_subjects,
-    dbt_file_log_level,
-    dbt_lines_on_console,
-)
+from dagster_project.lib.settings import by_subject_min_subjects, dbt_file_log_level
 from dagster_project.lib.warm_imports import import_in_background
 
 # What makes a model the same: its own SQL (dbt's checksum) and everything around it that dbt
@@ -92,7 +88,6 @@ def warehouse_dbt_models(
 ):
     """dbt build (models, seeds, data tests) on the working warehouse at the run's cut-off: by
     subject when only some subjects can have changed, in full otherwise (lib/build_scope.py)."""
-    os.environ["ISADEX_DBT_DB"] = str(warehouse.settings.work_db)
     dbt_vars = warehouse.dbt_vars()
     project = PROJECT_VERSION
     # A selection of models (the UI) rebuilds only those: in full, and the state is left not
@@ -131,8 +126,15 @@ def warehouse_dbt_models(
         "--log-level-file",
         dbt_file_log_level(),
         # dbt colours the message text dagster-dbt prints; codes are noise in a file or pipe.
-        *([] if dbt_lines_on_console() and colour_allowed(sys.stdout) else ["--no-use-colors"]),
-        *(["--vars", json.dumps(dbt_vars)] if dbt_vars else []),
+        *([] if warehouse.dbt_console and colour_allowed(sys.stdout) else ["--no-use-colors"]),
+        # The working file goes to profiles.yml as a var: dbt's documented way to hand a
+        # profile a value (var() there sees --vars only), and the adapter dagster-dbt opens in
+        # this process reads the same --vars. Not an environment variable: DbtCliResource.cli
+        # takes no env for its child (it copies this process's), so one set here outlived the
+        # run (issue 28). Nor a profiles.yml written per warehouse: a second copy of the
+        # profile. Kept out of dbt_vars, which the build-by-subject state compares.
+        "--vars",
+        json.dumps({**dbt_vars, "duckdb_path": str(warehouse.settings.work_db)}),
         "--exclude",
         "resource_type:unit_test",
     ]
@@ -197,7 +199,7 @@ def _build(
     # outputs in topological order, so everything after that one is held too.
     held: list = []
     try:
-        for event in _printing_dbt_lines(invocation.stream(), dbt_lines_on_console()):
+        for event in _printing_dbt_lines(invocation.stream(), warehouse.dbt_console):
             if isinstance(event, dg.Output):
                 event = event.with_metadata({**event.metadata, **metadata})
             if held or _event_key(context, event)[:1] in [
