@@ -355,14 +355,16 @@ def _fresh_clone_env() -> dict[str, str]:
 @dataclass(frozen=True)
 class UiAfterRun:
     base_url: str
-    run_id: str
+    run_id: str  # the first run, which computed everything
     log: Path
+    rerun_id: str = ""  # the second, with nothing new: everything after ingestion kept
 
 
 @pytest.fixture(scope="module")
 def ui_after_run(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiAfterRun]:
-    """A 20-subject trial through `isadex run`, then the UI started the documented way:
-    `make ui DATA=<that data folder>` from a shell without the virtual environment."""
+    """A 20-subject trial through `isadex run`, run a second time with nothing new, then the UI
+    started the documented way: `make ui DATA=<that data folder>` from a shell without the
+    virtual environment."""
     data = tmp_path_factory.mktemp("ui_after_run") / "data"
     env = _fresh_clone_env()
     isadex = Path(sys.executable).with_name("isadex")
@@ -372,18 +374,26 @@ def ui_after_run(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         check=True,
         capture_output=True,
     )
-    run = subprocess.run(
-        [isadex, "run", "--landing", data / "landing", "--warehouse", data / "warehouse.duckdb"],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert run.returncode == 0, f"{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+    for _ in range(2):
+        run = subprocess.run(
+            [
+                isadex,
+                "run",
+                "--landing",
+                data / "landing",
+                "--warehouse",
+                data / "warehouse.duckdb",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert run.returncode == 0, f"{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
     home = data / "warehouse.dagster"  # beside the warehouse, named after it
     assert f"Dagster instance: {home}" in run.stdout
     with dg.DagsterInstance.local_temp(tempdir=str(home)) as instance:
-        run_ids = [r.dagster_run.run_id for r in instance.get_run_records()]
-    assert len(run_ids) == 1, run_ids
+        run_ids = [r.dagster_run.run_id for r in instance.get_run_records()]  # newest first
+    assert len(run_ids) == 2, run_ids
 
     port = _free_port()
     log = data.parent / "make_ui.log"
@@ -401,7 +411,7 @@ def ui_after_run(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_webserver(base_url, proc, log)
-        yield UiAfterRun(base_url, run_ids[0], log)
+        yield UiAfterRun(base_url, run_ids[1], log, rerun_id=run_ids[0])
     finally:
         _stop_group(proc, grace_s=15)
 
@@ -603,3 +613,18 @@ def test_adsl_check_passed_in_that_run(page, ui_after_run, shoot):
     rows = page.wait_until(_rows_linking_to_run(ui_after_run.run_id), passed) or []
     shoot("07_adsl_check_passed")
     assert passed(rows), f"{check}: no passed evaluation of the run; rows {rows!r}"
+
+
+def test_the_asset_page_says_why_it_was_not_recomputed(page, ui_after_run, shoot):
+    """After the re-run with nothing new, T01's latest materialization is the re-run's, and its
+    metadata, on the asset's events page, says it was not recomputed and from which run it was
+    kept (defs/reuse.py)."""
+    page.navigate(f"{ui_after_run.base_url}/assets/endpoints/t01?view=events")
+    kept_from = ui_after_run.run_id
+
+    def says_why(text: str) -> bool:
+        return "not_recomputed" in text and kept_from in text
+
+    text = page.wait_until(JS_BODY_TEXT, says_why) or ""
+    shoot("08_t01_not_recomputed")
+    assert says_why(text), f"no not_recomputed / {kept_from} on T01's events: {text[:1500]!r}"
