@@ -16,7 +16,7 @@ import pandas as pd
 from dagster_project.defs import reuse
 from dagster_project.defs.resources import Warehouse
 from dagster_project.defs.warehouse.project import dbt_project
-from dagster_project.lib import export, table_frames
+from dagster_project.lib import export
 from dagster_project.lib.export.xpt import (
     READ_BACK_CHUNK_ROWS,
     V5Violation,
@@ -30,10 +30,11 @@ from dagster_project.lib.export.xpt import (
     write_define,
     write_xpt_mapped,
 )
-from dagster_project.lib.fingerprint import fingerprint_of
-from dagster_project.lib.provenance import source_version
-from dagster_project.lib.table_frames import read_table
-from dagster_project.lib.transfer_writer import sha256_file
+from dagster_project.lib.synthetic.transfer_writer import sha256_file
+from dagster_project.lib.warehouse import table_frames
+from dagster_project.lib.warehouse.fingerprint import fingerprint_of
+from dagster_project.lib.warehouse.provenance import source_version
+from dagster_project.lib.warehouse.table_frames import read_table
 
 OWNERS = ["team:biostatistics"]
 KINDS = {"sas", "python"}

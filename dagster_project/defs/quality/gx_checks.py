@@ -30,8 +30,6 @@ from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.defs.warehouse.dbt_models import warehouse_dbt_models
 from dagster_project.defs.warehouse.project import dbt_project
 from dagster_project.lib import validation
-from dagster_project.lib.fingerprint import fingerprint_of
-from dagster_project.lib.provenance import source_version
 from dagster_project.lib.validation import frames
 from dagster_project.lib.validation.datasets import (
     ADSL_CONTEXT,
@@ -42,6 +40,8 @@ from dagster_project.lib.validation.datasets import (
     ROWS,
 )
 from dagster_project.lib.validation.quality_page import render_quality_page, write_quality_page
+from dagster_project.lib.warehouse.fingerprint import fingerprint_of
+from dagster_project.lib.warehouse.provenance import source_version
 
 CONFORMANCE_CHECK, PLAUSIBILITY_CHECK = "gx_conformance", "gx_plausibility"
 # Each Dagster check runs the suite's expectations of one kind (meta.check).

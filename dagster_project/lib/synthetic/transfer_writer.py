@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .contract import CONTRACT_VERSION, FORMS, STUDY_ID
-from .landing import count_csv_rows
+from dagster_project.lib.ingest.contract import CONTRACT_VERSION, FORMS, STUDY_ID
+from dagster_project.lib.ingest.landing import count_csv_rows
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
