@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.lib.synthetic.transfer_writer import sha256_file
 from dagster_project.lib.warehouse import audit, ledger
+from dagster_project.lib.warehouse.fingerprint import sha256_file
 from dagster_project.lib.warehouse.layout import Layout
 from dagster_project.lib.warehouse.publish import complete_interrupted, publish, switch
 

@@ -32,7 +32,7 @@ from dagster_project.lib.reporting.figures import (
     swimmer_figure,
 )
 from dagster_project.lib.stats import km_summary
-from dagster_project.lib.synthetic.transfer_writer import sha256_file
+from dagster_project.lib.warehouse.fingerprint import sha256_file
 from dagster_project.lib.warehouse.provenance import source_version
 
 OWNERS = ["team:biostatistics"]

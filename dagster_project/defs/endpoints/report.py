@@ -23,7 +23,7 @@ from dagster_project.lib.reporting.report import (
     transfers_from_frames,
     write_report,
 )
-from dagster_project.lib.synthetic.transfer_writer import sha256_file
+from dagster_project.lib.warehouse.fingerprint import sha256_file
 from dagster_project.lib.warehouse.provenance import code_version, source_version
 
 TABLE_KEYS = [dg.AssetKey(["endpoints", spec.tableid.lower()]) for spec in TABLES]

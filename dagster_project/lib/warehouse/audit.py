@@ -12,8 +12,8 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dagster_project.lib.synthetic.transfer_writer import sha256_file
 from dagster_project.lib.warehouse import ledger
+from dagster_project.lib.warehouse.fingerprint import sha256_file
 from dagster_project.lib.warehouse.layout import Layout
 from dagster_project.lib.warehouse.publish import current_cut, remove_tree
 

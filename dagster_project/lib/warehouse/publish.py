@@ -29,8 +29,8 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.synthetic.transfer_writer import sha256_file
 from dagster_project.lib.warehouse import ledger
+from dagster_project.lib.warehouse.fingerprint import sha256_file
 from dagster_project.lib.warehouse.layout import Layout
 
 READ_ONLY_DIR = 0o555
