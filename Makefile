@@ -51,7 +51,7 @@ bench: manifest
 # location runs is found beside the venv's python. UI_ARGS go to `dagster dev` (e.g. -p 3001).
 ui: manifest
 	@export ISADEX_LANDING="$(abspath $(DATA)/landing)" ISADEX_WAREHOUSE="$(abspath $(DATA)/warehouse.duckdb)" && \
-	  home=$$($(BIN)/python -m dagster_project.lib.dagster_home) && \
+	  home=$$($(BIN)/python -m dagster_project.lib.runtime.dagster_home) && \
 	  echo "Dagster instance: $$home" && \
 	  DAGSTER_HOME="$$home" exec $(BIN)/dagster dev -w workspace.yaml $(UI_ARGS)
 

@@ -311,10 +311,10 @@ def isadex_run(landing: Path, warehouse: Path, report: Path, dagster_home: Path)
 def add_transfer(
     landing: Path, change: str = "dm", after: dict | None = None, next_day: bool = False
 ) -> dict:
-    """One site sends one new transfer (``lib.generator.redelivery``: its latest transfer
+    """One site sends one new transfer (``lib.synthetic.redelivery``: its latest transfer
     again, an hour or a day later, one value changed)."""
     sys.path.insert(0, str(ROOT))
-    from dagster_project.lib.generator.redelivery import redeliver
+    from dagster_project.lib.synthetic.redelivery import redeliver
 
     return redeliver(landing, change=change, after=after, next_day=next_day)
 
@@ -322,7 +322,7 @@ def add_transfer(
 def hold_back(landing: Path, held: Path) -> dict:
     """One site's newest transfer out of the landing zone until ``send_held_back``."""
     sys.path.insert(0, str(ROOT))
-    from dagster_project.lib.generator import redelivery
+    from dagster_project.lib.synthetic import redelivery
 
     return redelivery.hold_back(landing, held)
 
@@ -330,7 +330,7 @@ def hold_back(landing: Path, held: Path) -> dict:
 def send_held_back(landing: Path, held: Path, hold: dict) -> dict:
     """The held-back transfer sent as the site's next one, a day after the newest extract."""
     sys.path.insert(0, str(ROOT))
-    from dagster_project.lib.generator import redelivery
+    from dagster_project.lib.synthetic import redelivery
 
     return redelivery.send_held_back(landing, held, hold)
 

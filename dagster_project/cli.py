@@ -3,7 +3,7 @@
 
 One function per command (`_run`) and one that declares it and its options (`_add_run`); a
 new command is one more pair and a line in `COMMANDS`.
-Values are checked while the arguments are parsed (lib/arguments.py), so a wrong one exits 1
+Values are checked while the arguments are parsed (lib/runtime/arguments.py), so a wrong one exits 1
 with one line naming it before anything starts.
 """
 
@@ -17,7 +17,7 @@ from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 
-from dagster_project.lib import arguments
+from dagster_project.lib.runtime import arguments
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
@@ -49,14 +49,14 @@ class _Help(argparse.RawDescriptionHelpFormatter):
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from dagster_project.lib.generator import generate_trial
+    from dagster_project.lib.synthetic import generate_trial
 
     started = time.perf_counter()
     truth = generate_trial(
         Path(args.out), subjects=args.subjects, sites=args.sites, seed=args.seed, cutoff=args.cutoff
     )
     if args.faults:
-        from dagster_project.lib.faults import write_all_faults
+        from dagster_project.lib.synthetic.faults import write_all_faults
 
         cases = write_all_faults(Path(args.out))
         print(f"wrote {len(cases)} faulty deliveries for tests")
@@ -124,7 +124,7 @@ def _add_generate(add_parser: AddParser) -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from dagster_project.lib.runtime import supervise, writer_lock
-    from dagster_project.lib.settings import RunSettings, stable_path
+    from dagster_project.lib.runtime.settings import RunSettings, stable_path
 
     settings = RunSettings(
         landing=Path(args.landing).resolve(),
@@ -234,8 +234,8 @@ def _add_run(add_parser: AddParser) -> argparse.ArgumentParser:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from dagster_project.lib.publication import audit
-    from dagster_project.lib.settings import stable_path
+    from dagster_project.lib.runtime.settings import stable_path
+    from dagster_project.lib.warehouse import audit
 
     warehouse = stable_path(args.warehouse)
     problems = audit.verify(warehouse)
@@ -270,10 +270,10 @@ def _add_verify(add_parser: AddParser) -> argparse.ArgumentParser:
 
 
 def _prune(args: argparse.Namespace) -> int:
-    from dagster_project.lib.publication import audit
-    from dagster_project.lib.publication.layout import Layout
     from dagster_project.lib.runtime import writer_lock
-    from dagster_project.lib.settings import stable_path
+    from dagster_project.lib.runtime.settings import stable_path
+    from dagster_project.lib.warehouse import audit
+    from dagster_project.lib.warehouse.layout import Layout
 
     warehouse = stable_path(args.warehouse)
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.defs.resources import run_resources
-from dagster_project.lib.settings import RunSettings, dbt_lines_on_console
+from dagster_project.lib.runtime.settings import RunSettings, dbt_lines_on_console
 
 
 def build_defs(settings: RunSettings, *, dbt_console: bool = True) -> dg.Definitions:

@@ -6,7 +6,7 @@ The lines come from a Dagster logger given to the job (:func:`progress_logger`):
 every logger of a run each of its events (STEP_START, STEP_SUCCESS, ASSET_MATERIALIZATION ...)
 as a log record whose ``dagster_meta`` holds the event and its step (the fields
 ``dg.json_console_logger`` prints), and each ``context.log`` message with its step. The ingest
-step tags its line per delivery with ``lib.console.TRANSFER_RECORD``.
+step tags its line per delivery with ``lib.runtime.console.TRANSFER_RECORD``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import TextIO
 
 import dagster as dg
 
-from dagster_project.lib.console import TRANSFER_RECORD, is_terminal
+from dagster_project.lib.runtime.console import TRANSFER_RECORD, is_terminal
 
 # The stages in the order a run reaches them, and the asset groups each is made of.
 STAGES = ("ingest", "dbt build", "validation", "endpoints", "report", "export", "publication")

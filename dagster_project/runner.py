@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import dagster as dg
 import duckdb
 
-from dagster_project.lib import dagster_home
-from dagster_project.lib.settings import RunSettings
+from dagster_project.lib.runtime import dagster_home
+from dagster_project.lib.runtime.settings import RunSettings
 from dagster_project.progress import Progress, progress_logger, step_stages
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def synthetic_landing(tmp_path_factory) -> Path:
-    from dagster_project.lib.generator import generate_trial
+    from dagster_project.lib.synthetic import generate_trial
 
     out = tmp_path_factory.mktemp("landing")
     generate_trial(out, subjects=60, sites=6, seed=20261125)
@@ -20,7 +20,7 @@ def synthetic_landing(tmp_path_factory) -> Path:
 
 def run_isadex(landing: Path, warehouse: Path, **kwargs):
     """`isadex run` in-process: the same definitions, settings passed as the CLI passes them."""
-    from dagster_project.lib.settings import RunSettings
+    from dagster_project.lib.runtime.settings import RunSettings
     from dagster_project.runner import run_pipeline
 
     return run_pipeline(RunSettings(landing=landing, warehouse=warehouse, **kwargs))
@@ -71,7 +71,7 @@ def unaccounted_rows(con, landing: Path) -> list[tuple]:
     (transfer, form, rows in, loaded, quarantined) that break it; empty when nothing is lost."""
     import json
 
-    from dagster_project.lib.contract import FORMS
+    from dagster_project.lib.ingest.contract import FORMS
 
     loaded = {
         (transfer, form): n

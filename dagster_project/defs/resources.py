@@ -11,11 +11,12 @@ from pydantic import PrivateAttr
 
 from dagster_project.defs.warehouse.project import dbt_project
 from dagster_project.lib.runtime import writer_lock
-from dagster_project.lib.settings import RunSettings, dbt_executable
+from dagster_project.lib.runtime.settings import RunSettings, dbt_executable
 
 # Every DuckDB writer runs in this pool, which names them in the UI. DuckDB allows one writing
 # process per file: a run's steps execute one at a time (the in-process executor,
-# definitions.build_defs); the instance sets no limit on the pool (lib/dagster_home.py says why).
+# definitions.build_defs); the instance sets no limit on the pool
+# (lib/runtime/dagster_home.py says why).
 WRITER_POOL = "duckdb_writer"
 
 

@@ -1,7 +1,7 @@
 {#- A build by subject (docs/incremental_by_subject.md). When one site sends its next
     transfer, only some subjects can change: the subjects of the sites whose transfer in force
     changed, and those with a date after the previous cut-off. The dbt asset
-    (lib/build_scope.py) decides before dbt starts whether this build may be by subject, and
+    (lib/warehouse/build_scope.py) decides before dbt starts whether this build may be by subject, and
     writes that decision and those subjects to two small tables read here at run time:
 
     - quality.build_mode: one row, BY_SUBJECT true for a build by subject;

@@ -9,10 +9,10 @@ import shutil
 import duckdb
 import pytest
 
-from dagster_project.lib.faults import EXTRA_COLUMN_VALUE, write_all_faults
-from dagster_project.lib.generator import generate_trial
-from dagster_project.lib.raw_scrub import scrub_extra_columns
-from dagster_project.lib.settings import RunSettings
+from dagster_project.lib.runtime.settings import RunSettings
+from dagster_project.lib.synthetic import generate_trial
+from dagster_project.lib.synthetic.faults import EXTRA_COLUMN_VALUE, write_all_faults
+from dagster_project.lib.warehouse.raw_scrub import scrub_extra_columns
 from tests.conftest import run_isadex, text_hits, unaccounted_rows
 
 pytestmark = pytest.mark.e2e

@@ -29,9 +29,9 @@ import pytest
 
 from dagster_project.defs.warehouse.dbt_models import _built_relations
 from dagster_project.defs.warehouse.project import dbt_project
-from dagster_project.lib import build_scope
-from dagster_project.lib.generator.redelivery import hold_back, redeliver, send_held_back
-from dagster_project.lib.transfer_writer import transfer_id_for, write_transfer_chunks
+from dagster_project.lib.synthetic.redelivery import hold_back, redeliver, send_held_back
+from dagster_project.lib.synthetic.transfer_writer import transfer_id_for, write_transfer_chunks
+from dagster_project.lib.warehouse import build_scope
 from tests.conftest import run_isadex
 
 pytestmark = pytest.mark.e2e
@@ -257,7 +257,7 @@ def test_a_selection_of_models_builds_in_full_and_the_next_build_too(next_transf
     not done, because the others still reflect earlier transfers."""
     from dagster_project.defs.resources import run_resources
     from dagster_project.defs.warehouse.dbt_models import warehouse_dbt_models
-    from dagster_project.lib.settings import RunSettings
+    from dagster_project.lib.runtime.settings import RunSettings
 
     _, landing, warehouse, _, _ = next_transfer
     copy = tmp_path / "warehouse.work.duckdb"

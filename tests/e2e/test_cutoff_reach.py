@@ -26,8 +26,8 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.build_scope import dated_rows_in_force
-from dagster_project.lib.contract import STUDY_ID
+from dagster_project.lib.ingest.contract import STUDY_ID
+from dagster_project.lib.warehouse.build_scope import dated_rows_in_force
 
 # C0 is at least this many days before the warehouse's cut-off C1: in the 60-subject trial a
 # good part of the subjects have no date after it, among them subjects censored at the cut-off.
@@ -61,7 +61,7 @@ def _last_days(con) -> dict[str, date | None]:
     """USUBJID of each ADSL subject -> the latest day any of its dates in the transfers in force
     can mean (contract types date and partial_date, a partial date at its last possible day);
     None when it has no date; 9999-12-31 when a date does not parse (it counts as after any
-    cut-off). The same rows as the build by subject's scope (lib/build_scope.py)."""
+    cut-off). The same rows as the build by subject's scope (lib/warehouse/build_scope.py)."""
     rows = con.execute(
         f"""
         with dated as ({dated_rows_in_force("staging.stg_transfers_in_force")}),

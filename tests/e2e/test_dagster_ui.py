@@ -43,7 +43,7 @@ import pytest
 import yaml
 from websockets.sync.client import ClientConnection, connect
 
-from dagster_project.lib.contract import FORMS
+from dagster_project.lib.ingest.contract import FORMS
 
 pytestmark = pytest.mark.e2e
 

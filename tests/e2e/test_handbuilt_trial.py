@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.lib.contract import FORMS
+from dagster_project.lib.ingest.contract import FORMS
 from tests.fixtures.handbuilt import subjects as S
 from tests.fixtures.handbuilt.build import build_landing
 

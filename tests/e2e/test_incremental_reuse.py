@@ -20,9 +20,9 @@ import duckdb
 import pyreadstat
 import pytest
 
-from dagster_project.lib.generator.redelivery import redeliver
-from dagster_project.lib.publication import ledger
-from dagster_project.lib.settings import RunSettings
+from dagster_project.lib.runtime.settings import RunSettings
+from dagster_project.lib.synthetic.redelivery import redeliver
+from dagster_project.lib.warehouse import ledger
 from tests.conftest import run_isadex
 
 pytestmark = pytest.mark.e2e

@@ -44,8 +44,8 @@ def test_reader_holding_the_file_never_blocks_a_run_nor_sees_it_change(
 
 
 def test_failed_run_publishes_nothing(synthetic_landing, synthetic_run):
-    from dagster_project.lib.publication import audit
-    from dagster_project.lib.settings import RunSettings
+    from dagster_project.lib.runtime.settings import RunSettings
+    from dagster_project.lib.warehouse import audit
 
     _, warehouse = synthetic_run
     report = RunSettings(synthetic_landing, warehouse).report_path
@@ -63,8 +63,8 @@ def test_failed_run_publishes_nothing(synthetic_landing, synthetic_run):
 
 
 def test_published_files_are_read_only_and_recorded(synthetic_landing, synthetic_run):
-    from dagster_project.lib.publication import audit, ledger
-    from dagster_project.lib.settings import RunSettings
+    from dagster_project.lib.runtime.settings import RunSettings
+    from dagster_project.lib.warehouse import audit, ledger
 
     outcome, warehouse = synthetic_run
     settings = RunSettings(synthetic_landing, warehouse)
@@ -137,7 +137,7 @@ def test_a_process_holding_the_working_file_does_not_turn_a_good_run_into_refuse
     import subprocess
     import sys
 
-    from dagster_project.lib.settings import RunSettings
+    from dagster_project.lib.runtime.settings import RunSettings
     from dagster_project.runner import _refused_in_landing
 
     _, warehouse = synthetic_run
@@ -165,7 +165,7 @@ def test_a_run_takes_its_settings_as_arguments_and_leaves_the_environment_alone(
     warehouse it is given, and the environment afterwards is the one before."""
     import os
 
-    from dagster_project.lib.settings import RunSettings
+    from dagster_project.lib.runtime.settings import RunSettings
     from dagster_project.runner import run_pipeline
 
     for key in [k for k in os.environ if k.startswith("ISADEX_")]:

@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.lib.contract import FORMS
+from dagster_project.lib.ingest.contract import FORMS
 from tests.conftest import unaccounted_rows
 
 pytestmark = pytest.mark.e2e
@@ -27,7 +27,7 @@ def test_the_run_is_in_the_warehouses_dagster_instance(synthetic_run):
     run again on this warehouse, so the first run is looked up by its id."""
     import dagster as dg
 
-    from dagster_project.lib.settings import RunSettings
+    from dagster_project.lib.runtime.settings import RunSettings
 
     outcome, warehouse = synthetic_run
     home = RunSettings(landing=warehouse.parent, warehouse=warehouse).dagster_home
@@ -68,7 +68,7 @@ def test_endpoint_tables_read_only_the_parameters_and_columns_they_use(synthetic
     and column; the filter drops rows and the projection columns."""
     from dagster_project.defs.endpoints.tables import _cutoff, _read
     from dagster_project.lib.endpoints import TABLES
-    from dagster_project.lib.table_frames import read_table
+    from dagster_project.lib.warehouse.table_frames import read_table
 
     _, warehouse = synthetic_run
     con = duckdb.connect(str(warehouse), read_only=True)

@@ -23,8 +23,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project.lib.generator import generate_trial
-from dagster_project.lib.settings import RunSettings
+from dagster_project.lib.runtime.settings import RunSettings
+from dagster_project.lib.synthetic import generate_trial
 
 pytestmark = pytest.mark.e2e
 

@@ -1,4 +1,5 @@
-"""The command line's value checks (lib/arguments.py): each wrong value is refused with one line
+"""The command line's value checks (lib/runtime/arguments.py): each wrong value is refused
+with one line
 saying why, before anything starts."""
 
 import json
@@ -6,7 +7,7 @@ from argparse import ArgumentTypeError
 
 import pytest
 
-from dagster_project.lib import arguments
+from dagster_project.lib.runtime import arguments
 
 
 @pytest.mark.parametrize("text", ["2026-10-31", "2024-02-29"])

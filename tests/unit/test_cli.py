@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dagster_project import cli
-from dagster_project.lib.generator import DEFAULT_CUTOFF
+from dagster_project.lib.synthetic import DEFAULT_CUTOFF
 
 ISADEX = Path(sys.executable).with_name("isadex")
 
@@ -191,7 +191,7 @@ def test_run_gives_the_pipeline_its_settings_as_arguments_not_in_the_environment
     arguments, and the process's environment is left as it was."""
     from dagster_project import runner
     from dagster_project.lib.runtime import supervise
-    from dagster_project.lib.settings import RunSettings, stable_path
+    from dagster_project.lib.runtime.settings import RunSettings, stable_path
 
     monkeypatch.setattr(supervise, "is_worker", lambda: True)
     monkeypatch.setattr(supervise, "watch_supervisor", lambda: None)

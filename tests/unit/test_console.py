@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from dagster_project.defs.warehouse.dbt_models import _printing_dbt_lines
-from dagster_project.lib.console import colour_allowed, is_terminal
+from dagster_project.lib.runtime.console import colour_allowed, is_terminal
 
 
 class _Terminal(io.StringIO):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.lib import dagster_home
-from dagster_project.lib.settings import RunSettings
+from dagster_project.lib.runtime import dagster_home
+from dagster_project.lib.runtime.settings import RunSettings
 from dagster_project.runner import _instance
 
 
@@ -86,7 +86,7 @@ def test_make_ui_gets_the_same_folder(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     env["ISADEX_WAREHOUSE"] = str(tmp_path / "data" / "warehouse.duckdb")
     printed = subprocess.run(
-        [sys.executable, "-m", "dagster_project.lib.dagster_home"],
+        [sys.executable, "-m", "dagster_project.lib.runtime.dagster_home"],
         env=env,
         capture_output=True,
         text=True,

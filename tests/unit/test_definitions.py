@@ -104,7 +104,8 @@ def test_dbt_resource_is_dagster_dbts_own_running_the_venvs_dbt(definitions):
 
 def test_definitions_load_without_the_libraries_imported_while_dbt_builds():
     """In a fresh interpreter: loading the definitions imports none of GX, SciPy, lifelines,
-    scikit-survival or matplotlib (lib/warm_imports.py); the thread the dbt step starts imports
+    scikit-survival or matplotlib (lib/runtime/warm_imports.py); the thread the dbt step
+    starts imports
     all of them, and finishes."""
     import subprocess
     import sys
@@ -113,7 +114,7 @@ def test_definitions_load_without_the_libraries_imported_while_dbt_builds():
         "import sys\n"
         "from dagster_project.definitions import defs\n"
         "d = defs() if callable(defs) else defs\n"
-        "from dagster_project.lib.warm_imports import AFTER_DBT, import_in_background\n"
+        "from dagster_project.lib.runtime.warm_imports import AFTER_DBT, import_in_background\n"
         "early = sorted(m for m in AFTER_DBT if m.split('.')[0] in sys.modules)\n"
         "assert not early, f'imported while loading the definitions: {early}'\n"
         "thread = import_in_background()\n"
@@ -131,7 +132,7 @@ def test_the_definitions_bind_the_settings_they_are_given(tmp_path):
     """`isadex run` binds its command line's settings as the resources (issue 28: it exported
     them for the definitions to read back from the environment)."""
     from dagster_project.definitions import build_defs
-    from dagster_project.lib.settings import RunSettings
+    from dagster_project.lib.runtime.settings import RunSettings
 
     settings = RunSettings(
         landing=tmp_path / "landing",
@@ -146,7 +147,7 @@ def test_the_definitions_bind_the_settings_they_are_given(tmp_path):
 
 
 def test_the_ui_binds_the_settings_make_ui_exports(tmp_path, monkeypatch):
-    from dagster_project.lib.settings import RunSettings
+    from dagster_project.lib.runtime.settings import RunSettings
 
     monkeypatch.setenv("ISADEX_LANDING", str(tmp_path / "landing"))
     monkeypatch.setenv("ISADEX_WAREHOUSE", str(tmp_path / "w.duckdb"))

@@ -754,7 +754,7 @@ def _adam_as_found():
     import dagster as dg
 
     from dagster_project.defs.resources import Warehouse
-    from dagster_project.lib.fingerprint import table_fingerprint
+    from dagster_project.lib.warehouse.fingerprint import table_fingerprint
 
     names = ("adsl", "adrs", "adtte", "adae", "adex")
 

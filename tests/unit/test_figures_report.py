@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dagster_project.lib.provenance import code_version
 from dagster_project.lib.reporting.figures import (
     DAYS_PER_MONTH,
     RISK_AXES_LABEL,
@@ -41,6 +40,7 @@ from dagster_project.lib.reporting.report import (
     write_report,
 )
 from dagster_project.lib.stats import numbers_at_risk
+from dagster_project.lib.warehouse.provenance import code_version
 
 # 10 subjects, months; events at 1, 2, 4, 5, 7, 8; censored at 3, 6, 9, 10.
 # KM: S(1) = 9/10 = .9, S(2) = .9 * 8/9 = .8, S(4) = .8 * 6/7 = .6857, S(5) = * 5/6 = .5714,

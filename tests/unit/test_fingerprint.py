@@ -1,9 +1,14 @@
-"""Content fingerprints (lib/fingerprint.py): what decides that a step may reuse its output."""
+"""Content fingerprints (lib/warehouse/fingerprint.py): what decides that a step may reuse
+its output."""
 
 import duckdb
 import pytest
 
-from dagster_project.lib.fingerprint import column_fingerprints, fingerprint_of, table_fingerprint
+from dagster_project.lib.warehouse.fingerprint import (
+    column_fingerprints,
+    fingerprint_of,
+    table_fingerprint,
+)
 
 
 @pytest.fixture

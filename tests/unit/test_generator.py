@@ -16,10 +16,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dagster_project.lib.contract import FORMS, STUDY_ID
-from dagster_project.lib.generator import generate_trial
-from dagster_project.lib.generator.cohort import n_sites_for, site_ids
-from dagster_project.lib.transfer_writer import count_data_rows, sha256_file
+from dagster_project.lib.ingest.contract import FORMS, STUDY_ID
+from dagster_project.lib.synthetic import generate_trial
+from dagster_project.lib.synthetic.cohort import n_sites_for, site_ids
+from dagster_project.lib.synthetic.transfer_writer import count_data_rows
+from dagster_project.lib.warehouse.fingerprint import sha256_file
 
 FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")

@@ -1,6 +1,6 @@
 """Every row of site_extracts.md's "What bad input gets" table, end to end through ingest_landing.
 
-The fault writers (lib/faults.py) build each bad input from valid frames and
+The fault writers (lib/synthetic/faults.py) build each bad input from valid frames and
 state the outcome the contract prescribes; here each is ingested into a real
 DuckDB file and the outcome, the reasons and `rows in file = rows loaded + rows
 quarantined` (per transfer and form) are checked.
@@ -14,12 +14,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.lib import raw_load
-from dagster_project.lib.contract import FORMS
-from dagster_project.lib.faults import FaultCase, valid_frames, write_all_faults
-from dagster_project.lib.ingestion import ingest_landing
-from dagster_project.lib.landing import open_delivery
-from dagster_project.lib.transfer_writer import write_transfer
+from dagster_project.lib.ingest import raw_load
+from dagster_project.lib.ingest.contract import FORMS
+from dagster_project.lib.ingest.ingestion import ingest_landing
+from dagster_project.lib.ingest.landing import open_delivery
+from dagster_project.lib.synthetic.faults import FaultCase, valid_frames, write_all_faults
+from dagster_project.lib.synthetic.transfer_writer import write_transfer
 
 FAULT_NAMES = [
     "manifest_missing",
@@ -239,7 +239,7 @@ def test_no_nul_byte_reaches_a_raw_table(faults) -> None:
 
 def test_oversize_field_is_kept_whole_in_quarantine(faults) -> None:
     """Issue 27, 3: the 10 MB field is quarantined, nothing of it is cut (RECORD keeps it)."""
-    from dagster_project.lib.faults import OVERSIZE_FIELD_BYTES
+    from dagster_project.lib.synthetic.faults import OVERSIZE_FIELD_BYTES
 
     cases, con, *_ = faults
     (line,) = con.execute(
@@ -428,14 +428,14 @@ def test_refused_transfer_keeps_earlier_forms_out(tmp_path: Path) -> None:
 
 
 def _delivery(folder: str, site: str | None, tid: str | None, rows: int):
-    from dagster_project.lib.landing import Delivery, FileEntry
+    from dagster_project.lib.ingest.landing import Delivery, FileEntry
 
     files = {"dm.csv": FileEntry("dm.csv", Path(folder) / "dm.csv", "0" * 64, rows)}
     return Delivery(Path(folder), transfer_id=tid, site_id=site, files=files)
 
 
 def test_lanes_keep_sites_and_transfer_ids_together_in_order() -> None:
-    from dagster_project.lib.ingestion import split_lanes
+    from dagster_project.lib.ingest.ingestion import split_lanes
 
     ds = [
         _delivery("IT01_a", "IT01", "IT01_a", 100),  # 0
@@ -522,7 +522,7 @@ def test_unparseable_file_refuses_only_its_transfer(tmp_path: Path, lanes: int) 
     """Issue 27, 3: a file DuckDB cannot parse at all aborted the lane's transaction and the
     run. Now its transfer is REFUSED and every other delivery of the batch loads whole,
     whether it came before or after it, prescanned or not."""
-    from dagster_project.lib.faults import UNPARSEABLE_BODY
+    from dagster_project.lib.synthetic.faults import UNPARSEABLE_BODY
 
     landing = tmp_path / "landing"
     write_transfer(landing, "IT01", "2026-01-31T08:00:00Z", valid_frames("IT01"))
@@ -530,7 +530,7 @@ def test_unparseable_file_refuses_only_its_transfer(tmp_path: Path, lanes: int) 
     write_transfer(landing, "FR02", "2026-03-31T08:00:00Z", valid_frames("FR02"))
     write_transfer(landing, "IT01", "2026-03-31T08:00:00Z", valid_frames("IT01"))
     (bad / "lb.csv").write_bytes((bad / "lb.csv").read_bytes() + UNPARSEABLE_BODY)
-    from dagster_project.lib.transfer_writer import build_manifest, write_manifest
+    from dagster_project.lib.synthetic.transfer_writer import build_manifest, write_manifest
 
     write_manifest(bad, build_manifest(bad, "IT01", bad.name, "2026-02-28T08:00:00Z"))
     con = duckdb.connect(str(tmp_path / "w.duckdb"))

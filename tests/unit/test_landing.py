@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.lib.faults import valid_frames
-from dagster_project.lib.landing import (
+from dagster_project.lib.ingest.landing import (
     ManifestError,
     discover,
     open_delivery,
@@ -18,7 +17,8 @@ from dagster_project.lib.landing import (
     stream_file,
     verify_files,
 )
-from dagster_project.lib.transfer_writer import count_data_rows, write_transfer
+from dagster_project.lib.synthetic.faults import valid_frames
+from dagster_project.lib.synthetic.transfer_writer import count_data_rows, write_transfer
 
 WHEN = "2026-03-31T08:00:00Z"
 

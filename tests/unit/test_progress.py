@@ -9,7 +9,7 @@ import logging
 import dagster as dg
 import pytest
 
-from dagster_project.lib.console import TRANSFER_RECORD
+from dagster_project.lib.runtime.console import TRANSFER_RECORD
 from dagster_project.progress import STAGES, Progress, progress_logger, step_stages
 
 

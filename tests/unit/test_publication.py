@@ -14,10 +14,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.lib.publication import audit, ledger
-from dagster_project.lib.publication.layout import Layout
-from dagster_project.lib.publication.publish import complete_interrupted, publish, switch
-from dagster_project.lib.transfer_writer import sha256_file
+from dagster_project.lib.warehouse import audit, ledger
+from dagster_project.lib.warehouse.fingerprint import sha256_file
+from dagster_project.lib.warehouse.layout import Layout
+from dagster_project.lib.warehouse.publish import complete_interrupted, publish, switch
 
 
 def _work(layout: Layout, value: int, report_text: str) -> None:
@@ -233,7 +233,7 @@ def test_prune_never_removes_the_current_publication(layout: Layout):
 
 
 def test_a_folder_deleted_without_prune_is_named(layout: Layout):
-    from dagster_project.lib.publication.publish import remove_tree
+    from dagster_project.lib.warehouse.publish import remove_tree
 
     _publish(layout, 1, "r1")
     _publish(layout, 2, "r2")
@@ -270,7 +270,7 @@ def test_isadex_verify_and_prune_exit_codes(layout: Layout, capsys):
 
 
 def test_run_records_of_runs_that_never_published_are_forgotten(tmp_path: Path):
-    from dagster_project.lib.provenance import RUNS_DDL, forget_unpublished
+    from dagster_project.lib.warehouse.provenance import RUNS_DDL, forget_unpublished
 
     kept_file = tmp_path / "old_cut.duckdb"
     kept_file.write_bytes(b"")

@@ -11,8 +11,8 @@ from dagster_project.defs.quality.gx_checks import (
     build_dataset_checks,
 )
 from dagster_project.defs.resources import Warehouse
-from dagster_project.lib.fingerprint import table_fingerprint
 from dagster_project.lib.validation.suites import REQUIRED_VARIABLES
+from dagster_project.lib.warehouse.fingerprint import table_fingerprint
 
 S1 = "ISA-DEX-MM-IT01-001"
 ADSL_SQL = (

@@ -11,10 +11,14 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.lib.contract import FORMS
-from dagster_project.lib.faults import valid_frames
-from dagster_project.lib.ingestion import ingest_landing
-from dagster_project.lib.transfer_writer import build_manifest, write_manifest, write_transfer
+from dagster_project.lib.ingest.contract import FORMS
+from dagster_project.lib.ingest.ingestion import ingest_landing
+from dagster_project.lib.synthetic.faults import valid_frames
+from dagster_project.lib.synthetic.transfer_writer import (
+    build_manifest,
+    write_manifest,
+    write_transfer,
+)
 from tests.conftest import write_numbered_lb
 
 WHEN = "2026-03-31T08:00:00Z"
@@ -336,7 +340,7 @@ def test_rownum_follows_file_order_on_a_large_file(tmp_path: Path) -> None:
 def test_read_record_finds_a_quoted_record_from_duckdbs_offset(tmp_path: Path, newline) -> None:
     """DuckDB's line_byte_position is one byte into the record with LF line ends, at its start
     with CRLF; either way the whole record, quoted line breaks included, comes back."""
-    from dagster_project.lib.raw_load import read_record
+    from dagster_project.lib.ingest.raw_load import read_record
 
     path = tmp_path / "x.csv"
     lines = ["A,B,C", "1,2,3", '4,"x ""y""' + newline + 'z",6', "7,8,9", ""]

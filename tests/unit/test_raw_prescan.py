@@ -15,12 +15,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.lib import ingestion
-from dagster_project.lib.contract import FORMS
-from dagster_project.lib.faults import valid_frames, write_all_faults
-from dagster_project.lib.ingestion import ingest_landing
-from dagster_project.lib.raw_prescan import FormFile, drop_prescan, prescan
-from dagster_project.lib.transfer_writer import write_transfer
+from dagster_project.lib.ingest import ingestion
+from dagster_project.lib.ingest.contract import FORMS
+from dagster_project.lib.ingest.ingestion import ingest_landing
+from dagster_project.lib.ingest.raw_prescan import FormFile, drop_prescan, prescan
+from dagster_project.lib.synthetic.faults import valid_frames, write_all_faults
+from dagster_project.lib.synthetic.transfer_writer import write_transfer
 from tests.conftest import write_numbered_lb
 
 WHEN = "2026-03-31T08:00:00Z"
@@ -93,7 +93,7 @@ def test_row_order_across_many_large_files_read_by_several_threads(tmp_path: Pat
     ingestion.ensure_raw_schema(con)
     clean = prescan(con, files)
     assert len(clean) == len(files)
-    from dagster_project.lib.raw_load import load_prescanned
+    from dagster_project.lib.ingest.raw_load import load_prescanned
 
     for k, f in enumerate(files):
         load_prescanned(con, FORMS["lb"], clean[f.path], f"T{k}", "IT01")
@@ -115,7 +115,7 @@ def _landing_with_everything(root: Path, synthetic_landing: Path) -> Path:
     dm_csv = folder / "dm.csv"
     dm_csv.write_bytes(b"\xef\xbb\xbf" + dm_csv.read_bytes())
     # The manifest's checksum is of the file as written; recompute it for the BOM.
-    from dagster_project.lib.transfer_writer import build_manifest, write_manifest
+    from dagster_project.lib.synthetic.transfer_writer import build_manifest, write_manifest
 
     write_manifest(folder, build_manifest(folder, "IT01", folder.name, WHEN))
     return landing

@@ -9,10 +9,14 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.faults import valid_frames
-from dagster_project.lib.ingestion import ingest_landing
-from dagster_project.lib.raw_scrub import scrub_extra_columns
-from dagster_project.lib.transfer_writer import build_manifest, write_manifest, write_transfer
+from dagster_project.lib.ingest.ingestion import ingest_landing
+from dagster_project.lib.synthetic.faults import valid_frames
+from dagster_project.lib.synthetic.transfer_writer import (
+    build_manifest,
+    write_manifest,
+    write_transfer,
+)
+from dagster_project.lib.warehouse.raw_scrub import scrub_extra_columns
 from tests.conftest import text_hits, unaccounted_rows
 
 MARKER = "EXTRAMARKER"

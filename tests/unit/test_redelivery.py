@@ -4,8 +4,8 @@ zone, then sent a day after the newest extract, bytes unchanged, with a new mani
 import hashlib
 import json
 
-from dagster_project.lib.generator import generate_trial
-from dagster_project.lib.generator.redelivery import hold_back, send_held_back
+from dagster_project.lib.synthetic import generate_trial
+from dagster_project.lib.synthetic.redelivery import hold_back, send_held_back
 
 
 def _rows(folder) -> dict[str, int]:

@@ -3,7 +3,7 @@ run's says nothing new was published and names the failure."""
 
 from pathlib import Path
 
-from dagster_project.lib.settings import RunSettings
+from dagster_project.lib.runtime.settings import RunSettings
 from dagster_project.runner import RunOutcome, published_paths
 
 SETTINGS = RunSettings(landing=Path("/data/landing"), warehouse=Path("/data/w/warehouse.duckdb"))

@@ -4,7 +4,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.lib.table_frames import read_table
+from dagster_project.lib.warehouse.table_frames import read_table
 
 
 @pytest.fixture
@@ -123,7 +123,7 @@ def test_codes_of_hashes_by_hand():
     """Each row's code is its hash's position among the distinct values' hashes; NULL -1."""
     import numpy as np
 
-    from dagster_project.lib.table_frames import codes_of_hashes
+    from dagster_project.lib.warehouse.table_frames import codes_of_hashes
 
     unique = np.array([900, 5, 70], dtype=np.uint64)  # codes 0, 1, 2 in order of first sight
     rows = np.array([900, 70, 5, 900, 123, 70], dtype=np.uint64)
@@ -140,7 +140,7 @@ def test_codes_of_hashes_by_hand():
 
 def test_hash_collision_falls_back_to_the_join(con, monkeypatch):
     """With the hashed codes refused, the join gives the same frame."""
-    from dagster_project.lib import table_frames
+    from dagster_project.lib.warehouse import table_frames
 
     monkeypatch.setattr(table_frames, "codes_of_hashes", lambda *args: None)
     got = read_table(con, "adam.t")

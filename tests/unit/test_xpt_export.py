@@ -743,13 +743,13 @@ def _materialize(tmp_path, monkeypatch, labelled: bool):
 def read_back_where(request, monkeypatch):
     """The export's read-back both ways: by the spawned reader processes (a large package)
     and in the exporting process (a small one, READER_PROCESSES_FROM_ROWS)."""
-    from dagster_project.defs.export import submission
+    from dagster_project.lib.export import package
 
     if request.param == "reader processes":
-        monkeypatch.setattr(submission, "READER_PROCESSES_FROM_ROWS", 0)
+        monkeypatch.setattr(package, "READER_PROCESSES_FROM_ROWS", 0)
     else:
-        monkeypatch.setattr(submission, "READER_PROCESSES_FROM_ROWS", 10**12)
-        monkeypatch.setattr(submission, "ProcessPoolExecutor", None)  # never started
+        monkeypatch.setattr(package, "READER_PROCESSES_FROM_ROWS", 10**12)
+        monkeypatch.setattr(package, "ProcessPoolExecutor", None)  # never started
     return request.param
 
 
@@ -784,9 +784,9 @@ def test_asset_fails_when_a_file_does_not_read_back_as_written(
     """Wherever the read-back runs (reader processes or this one), a difference fails the
     run and publishes nothing. The frame the writer reports for ADTTE is altered after the
     file is written, so the file read back differs from it in one value."""
-    from dagster_project.defs.export import submission
+    from dagster_project.lib.export import package
 
-    real = submission.write_xpt_mapped
+    real = package.write_xpt_mapped
 
     def write_then_misreport(frame, path, metas, name, label):
         path, written = real(frame, path, metas, name, label)
@@ -795,7 +795,7 @@ def test_asset_fails_when_a_file_does_not_read_back_as_written(
             written.loc[1, "ADT"] += 1
         return path, written
 
-    monkeypatch.setattr(submission, "write_xpt_mapped", write_then_misreport)
+    monkeypatch.setattr(package, "write_xpt_mapped", write_then_misreport)
     result, folder = _materialize(tmp_path, monkeypatch, labelled=True)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")

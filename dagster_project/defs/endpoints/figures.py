@@ -21,7 +21,6 @@ from dagster_project.lib import endpoints, reporting, stats
 from dagster_project.lib.endpoints.discontinuation import ttdisc
 from dagster_project.lib.endpoints.results import DAYS_PER_MONTH, population, time_to_event
 from dagster_project.lib.endpoints.time_to_event import T03_PARAMS
-from dagster_project.lib.provenance import source_version
 from dagster_project.lib.reporting.figures import (
     FIGURES,
     KM_AXES,
@@ -33,7 +32,8 @@ from dagster_project.lib.reporting.figures import (
     swimmer_figure,
 )
 from dagster_project.lib.stats import km_summary
-from dagster_project.lib.transfer_writer import sha256_file
+from dagster_project.lib.warehouse.fingerprint import sha256_file
+from dagster_project.lib.warehouse.provenance import source_version
 
 OWNERS = ["team:biostatistics"]
 KINDS = {"python", "matplotlib"}

@@ -11,9 +11,8 @@ from dagster_project.defs import reuse
 from dagster_project.defs.endpoints.figures import figure_key, figures_dir
 from dagster_project.defs.resources import Warehouse
 from dagster_project.lib import reporting
-from dagster_project.lib.contract import STUDY_ID
 from dagster_project.lib.endpoints import TABLES
-from dagster_project.lib.provenance import code_version, source_version
+from dagster_project.lib.ingest.contract import STUDY_ID
 from dagster_project.lib.reporting.figures import FIGURES
 from dagster_project.lib.reporting.report import (
     FigureImage,
@@ -24,7 +23,8 @@ from dagster_project.lib.reporting.report import (
     transfers_from_frames,
     write_report,
 )
-from dagster_project.lib.transfer_writer import sha256_file
+from dagster_project.lib.warehouse.fingerprint import sha256_file
+from dagster_project.lib.warehouse.provenance import code_version, source_version
 
 TABLE_KEYS = [dg.AssetKey(["endpoints", spec.tableid.lower()]) for spec in TABLES]
 REPORT_KEY = dg.AssetKey(["endpoints", "report"])

@@ -14,12 +14,13 @@ import pandas as pd
 
 from dagster_project.defs import reuse
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
-from dagster_project.lib import endpoints, stats, table_frames
+from dagster_project.lib import endpoints, stats
 from dagster_project.lib.endpoints import ADAM_COLUMNS, COLUMNS, TABLES, TableSpec
-from dagster_project.lib.fingerprint import fingerprint_of, table_fingerprint
-from dagster_project.lib.provenance import source_version
-from dagster_project.lib.raw_load import sql_str
-from dagster_project.lib.table_frames import read_table
+from dagster_project.lib.ingest.raw_load import sql_str
+from dagster_project.lib.warehouse import table_frames
+from dagster_project.lib.warehouse.fingerprint import fingerprint_of, table_fingerprint
+from dagster_project.lib.warehouse.provenance import source_version
+from dagster_project.lib.warehouse.table_frames import read_table
 
 OWNERS = ["team:biostatistics"]
 KINDS = {"python", "duckdb"}

@@ -5,12 +5,12 @@ import logging
 import dagster as dg
 
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
-from dagster_project.lib import contract, ingestion, landing, raw_load
-from dagster_project.lib.console import TRANSFER_RECORD
-from dagster_project.lib.contract import FORMS
-from dagster_project.lib.fingerprint import table_fingerprint, transfers_fingerprint
-from dagster_project.lib.ingestion import ensure_raw_schema, ingest_landing
-from dagster_project.lib.provenance import source_version
+from dagster_project.lib.ingest import contract, ingestion, landing, raw_load
+from dagster_project.lib.ingest.contract import FORMS
+from dagster_project.lib.ingest.ingestion import ensure_raw_schema, ingest_landing
+from dagster_project.lib.runtime.console import TRANSFER_RECORD
+from dagster_project.lib.warehouse.fingerprint import table_fingerprint, transfers_fingerprint
+from dagster_project.lib.warehouse.provenance import source_version
 
 OWNERS = ["team:clinical-data-engineering"]
 KINDS = {"duckdb", "python"}

@@ -22,17 +22,13 @@ from functools import cache
 from importlib.metadata import version as package_version
 
 import dagster as dg
-import duckdb
-import pandas as pd
 
 from dagster_project.defs import reuse
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.defs.warehouse.dbt_models import warehouse_dbt_models
 from dagster_project.defs.warehouse.project import dbt_project
 from dagster_project.lib import validation
-from dagster_project.lib.fingerprint import fingerprint_of
-from dagster_project.lib.provenance import source_version
-from dagster_project.lib.validation import frames
+from dagster_project.lib.validation import frames, results
 from dagster_project.lib.validation.datasets import (
     ADSL_CONTEXT,
     COLUMNS,
@@ -42,6 +38,8 @@ from dagster_project.lib.validation.datasets import (
     ROWS,
 )
 from dagster_project.lib.validation.quality_page import render_quality_page, write_quality_page
+from dagster_project.lib.warehouse.fingerprint import fingerprint_of
+from dagster_project.lib.warehouse.provenance import source_version
 
 CONFORMANCE_CHECK, PLAUSIBILITY_CHECK = "gx_conformance", "gx_plausibility"
 # Each Dagster check runs the suite's expectations of one kind (meta.check).
@@ -54,19 +52,6 @@ FINDINGS_KEY = dg.AssetKey(["quality", "findings"])
 FINDINGS_BY_SITE = "findings_by_site"
 PAGE_FINDINGS_LIMIT = 1000
 
-CHECK_RESULTS_DDL = """
-create schema if not exists quality;
-create table if not exists quality.check_results (
-    CHECK_NAME varchar, ASSET varchar, PASSED boolean, SEVERITY varchar, OUTCOME varchar,
-    OBSERVED varchar, DETAILS varchar, RUN_ID varchar, CHECKED_AT timestamp
-);
-create table if not exists quality.expectation_results (
-    CHECK_NAME varchar, ASSET varchar, RULE varchar, EXPECTATION varchar, COLUMN_NAME varchar,
-    SUCCESS boolean, ELEMENT_COUNT bigint, UNEXPECTED_COUNT bigint, SAMPLE varchar,
-    ERROR varchar, RUN_ID varchar
-);
-alter table quality.check_results add column if not exists VALIDATED_VERSION varchar;
-"""
 # The validation code (this module, which picks the columns, too) and the GX it runs: part of
 # every validation's version.
 VALIDATION_CODE = (
@@ -113,106 +98,15 @@ def _needed_columns(expectations, dataset_columns: list[str]) -> list[str]:
     return [c for c in dataset_columns if c in wanted]
 
 
-def _record(
-    warehouse: Warehouse,
-    run_id: str,
-    asset: str,
-    outcomes: list[tuple[str, object, str]],
-    validated_version: str | None = None,
-) -> None:
-    """Replace this asset's check rows in quality.check_results / expectation_results;
-    ``validated_version``: the versions the outcomes were computed from (none: never reused)."""
-    now = datetime.now(UTC).replace(tzinfo=None)
-    checks, expectations = [], []
-    for name, outcome, severity in outcomes:
-        passed = outcome.passed
-        checks.append(
-            {
-                "CHECK_NAME": name,
-                "ASSET": asset,
-                "PASSED": passed,
-                "SEVERITY": severity,
-                "OUTCOME": "pass" if passed else ("fail" if severity == "ERROR" else "warn"),
-                "OBSERVED": outcome.observed,
-                "DETAILS": outcome.details,
-                "RUN_ID": run_id,
-                "CHECKED_AT": now,
-                "VALIDATED_VERSION": validated_version,
-            }
-        )
-        expectations += [
-            {
-                "CHECK_NAME": name,
-                "ASSET": asset,
-                "RULE": e.rule,
-                "EXPECTATION": e.expectation,
-                "COLUMN_NAME": e.column,
-                "SUCCESS": e.success,
-                "ELEMENT_COUNT": e.element_count,
-                "UNEXPECTED_COUNT": e.unexpected_count,
-                "SAMPLE": ", ".join(e.sample),
-                "ERROR": e.error,
-                "RUN_ID": run_id,
-            }
-            for e in outcome.expectations
-        ]
-    check_frame = pd.DataFrame(checks).astype({"VALIDATED_VERSION": "string"})
-    expectation_frame = pd.DataFrame(expectations, columns=list(_EXPECTATION_COLUMNS))
-    expectation_frame = expectation_frame.astype(
-        {"ELEMENT_COUNT": "Int64", "UNEXPECTED_COUNT": "Int64"}
-    )
-    with warehouse.connect() as con:
-        con.execute(CHECK_RESULTS_DDL)
-        names = [c["CHECK_NAME"] for c in checks]
-        con.execute("begin")
-        for table in ("check_results", "expectation_results"):
-            con.execute(
-                f"delete from quality.{table} where ASSET = ? and list_contains(?, CHECK_NAME)",
-                [asset, names],
-            )
-        con.register("check_frame", check_frame)
-        con.register("expectation_frame", expectation_frame)
-        con.execute("insert into quality.check_results by name select * from check_frame")
-        con.execute(
-            "insert into quality.expectation_results by name select * from expectation_frame"
-        )
-        con.execute("commit")
-
-
-_EXPECTATION_COLUMNS = (
-    "CHECK_NAME", "ASSET", "RULE", "EXPECTATION", "COLUMN_NAME", "SUCCESS", "ELEMENT_COUNT",
-    "UNEXPECTED_COUNT", "SAMPLE", "ERROR", "RUN_ID",
-)  # fmt: skip
-
-
-def _table(
-    con: duckdb.DuckDBPyConnection, name: str, limit: int | None = None
-) -> pd.DataFrame | None:
-    exists = (
-        con.execute(
-            "select count(*) from duckdb_tables() where schema_name = 'quality' and table_name = ?",
-            [name],
-        ).fetchone()[0]
-        or con.execute(
-            "select count(*) from duckdb_views() where schema_name = 'quality' and view_name = ?",
-            [name],
-        ).fetchone()[0]
-    )
-    if not exists:
-        return None
-    suffix = f" limit {limit}" if limit else ""
-    return con.execute(f"select * from quality.{name}{suffix}").df()
-
-
 def refresh_quality_page(warehouse: Warehouse) -> str:
     """Re-render quality.html beside the report from the quality tables; returns its path."""
     import great_expectations as gx
 
     with warehouse.connect(read_only=True) as con:
-        checks = _table(con, "check_results")
-        expectations = _table(con, "expectation_results")
-        findings = _table(con, "findings", PAGE_FINDINGS_LIMIT)
-        sites = _table(con, FINDINGS_BY_SITE)
+        checks = results.quality_table(con, "check_results")
+        expectations = results.quality_table(con, "expectation_results")
+        findings = results.quality_table(con, "findings", PAGE_FINDINGS_LIMIT)
+        sites = results.quality_table(con, FINDINGS_BY_SITE)
     html = render_quality_page(
         checks.sort_values(["ASSET", "CHECK_NAME"]) if checks is not None else None,
         expectations,
@@ -235,62 +129,6 @@ def _validated_version(context, dataset: str) -> str | None:
     if None in versions.values():
         return None
     return fingerprint_of({"data": versions, "code": VALIDATION_CODE})
-
-
-def _stored_outcomes(
-    con: duckdb.DuckDBPyConnection, asset: str, version: str | None
-) -> tuple[dict[str, list], str] | None:
-    """({check: [ExpectationOutcome in stored order]}, run) of ``asset``'s stored validation
-    when every check of it was computed from ``version``; else None."""
-    from dagster_project.lib.validation.runner import ExpectationOutcome
-
-    has_version = con.execute(
-        "select count(*) from duckdb_columns() where schema_name = 'quality' "
-        "and table_name = 'check_results' and column_name = 'VALIDATED_VERSION'"
-    ).fetchone()[0]
-    if version is None or not has_version:
-        return None
-    checks = con.execute(
-        "select CHECK_NAME, VALIDATED_VERSION, RUN_ID from quality.check_results "
-        "where ASSET = ? and list_contains(?, CHECK_NAME)",
-        [asset, list(CHECK_KINDS)],
-    ).fetchall()
-    if sorted(c for c, *_ in checks) != sorted(CHECK_KINDS) or any(
-        v != version for _, v, _ in checks
-    ):
-        return None
-    (run,) = {r for *_, r in checks}
-    stored: dict[str, list] = {name: [] for name in CHECK_KINDS}
-    for (
-        check,
-        rule,
-        expectation,
-        column,
-        success,
-        elements,
-        unexpected,
-        sample,
-        error,
-    ) in con.execute(
-        "select CHECK_NAME, RULE, EXPECTATION, COLUMN_NAME, SUCCESS, ELEMENT_COUNT, "
-        "UNEXPECTED_COUNT, SAMPLE, ERROR from quality.expectation_results "
-        "where ASSET = ? order by rowid",
-        [asset],
-    ).fetchall():
-        if check in stored:
-            stored[check].append(
-                ExpectationOutcome(
-                    rule=rule,
-                    expectation=expectation,
-                    column=column,
-                    success=success,
-                    element_count=elements,
-                    unexpected_count=unexpected,
-                    sample=tuple(sample.split(", ")) if sample else (),
-                    error=error or "",
-                )
-            )
-    return stored, run
 
 
 def _result(
@@ -351,7 +189,7 @@ def build_dataset_checks(dataset: str) -> dg.AssetChecksDefinition:
         version = _validated_version(context, dataset)
         with warehouse.connect(read_only=True) as con:
             (n_rows,) = con.execute(f"select count(*) from adam.{dataset}").fetchone()
-            stored = _stored_outcomes(con, asset, version)
+            stored = results.stored_outcomes(con, asset, version, list(CHECK_KINDS))
             if stored is None:
                 suite = _suites()[dataset]  # GX is imported only when it runs
                 catalogue = frames.column_catalogue(con, dataset, _labels().get(dataset))
@@ -395,13 +233,14 @@ def build_dataset_checks(dataset: str) -> dg.AssetChecksDefinition:
             # the column catalogue is conformance's alone (plausibility reads rows)
             given = {b: f for b, f in batches.items() if kind == CONFORMANCE or b == ROWS}
             outcomes[name] = validate_check(suite, kind, given)
-        _record(
-            warehouse,
-            context.run.run_id,
-            asset,
-            [(name, outcomes[name], SEVERITIES[name].value) for name in CHECK_KINDS],
-            version,
-        )
+        with warehouse.connect() as con:
+            results.record(
+                con,
+                context.run.run_id,
+                asset,
+                [(name, outcomes[name], SEVERITIES[name].value) for name in CHECK_KINDS],
+                version,
+            )
         refresh_quality_page(warehouse)
         for name in CHECK_KINDS:
             yield _result(name, outcomes[name], SEVERITIES[name], n_rows)
@@ -437,9 +276,13 @@ def build_findings_check() -> dg.AssetChecksDefinition:
             ).fetchall()
         by_rule = {rule: int(n) for rule, n in counts}
         outcome = _Counted(sum(by_rule.values()), by_rule)
-        _record(warehouse, context.run.run_id, FINDINGS_KEY.to_user_string(), [
-            ("no_open_findings", outcome, "WARN")
-        ])  # fmt: skip
+        with warehouse.connect() as con:
+            results.record(
+                con,
+                context.run.run_id,
+                FINDINGS_KEY.to_user_string(),
+                [("no_open_findings", outcome, "WARN")],
+            )
         page = refresh_quality_page(warehouse)
         return dg.AssetCheckResult(
             passed=outcome.passed,

@@ -19,11 +19,11 @@ from dagster_dbt import (
 from dagster_project.defs import reuse
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.defs.warehouse.project import dbt_project
-from dagster_project.lib import build_scope
-from dagster_project.lib.console import colour_allowed
-from dagster_project.lib.fingerprint import table_fingerprint
-from dagster_project.lib.settings import by_subject_min_subjects, dbt_file_log_level
-from dagster_project.lib.warm_imports import import_in_background
+from dagster_project.lib.runtime.console import colour_allowed
+from dagster_project.lib.runtime.settings import by_subject_min_subjects, dbt_file_log_level
+from dagster_project.lib.runtime.warm_imports import import_in_background
+from dagster_project.lib.warehouse import build_scope
+from dagster_project.lib.warehouse.fingerprint import table_fingerprint
 
 # What makes a model the same: its own SQL (dbt's checksum) and everything around it that dbt
 # compiles it with (macros, seeds, dbt_project.yml, the engine's versions).
@@ -87,7 +87,8 @@ def warehouse_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse
 ):
     """dbt build (models, seeds, data tests) on the working warehouse at the run's cut-off: by
-    subject when only some subjects can have changed, in full otherwise (lib/build_scope.py)."""
+    subject when only some subjects can have changed, in full otherwise
+    (lib/warehouse/build_scope.py)."""
     dbt_vars = warehouse.dbt_vars()
     project = PROJECT_VERSION
     # A selection of models (the UI) rebuilds only those: in full, and the state is left not
@@ -192,7 +193,7 @@ def _build(
     id."""
     invocation = dbt.cli(args, context=context, target_path=warehouse.settings.dbt_target)
     # dbt builds in its own process; this one only relays its events meanwhile, so it imports
-    # what the steps after dbt need (lib/warm_imports.py).
+    # what the steps after dbt need (lib/runtime/warm_imports.py).
     import_in_background()
     # From the first fingerprinted model on, events are held until dbt lets go of the file
     # (their data versions are fingerprints of the tables); Dagster wants a multi-asset's

@@ -6,7 +6,7 @@ import subprocess
 
 from dagster_dbt import DbtProject
 
-from dagster_project.lib.settings import DBT_PROJECT_DIR, dbt_executable
+from dagster_project.lib.runtime.settings import DBT_PROJECT_DIR, dbt_executable
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 

@@ -9,8 +9,8 @@ import duckdb
 
 from dagster_project.defs import reuse
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
-from dagster_project.lib import provenance
-from dagster_project.lib.provenance import (
+from dagster_project.lib.warehouse import ledger, provenance, publish
+from dagster_project.lib.warehouse.provenance import (
     RunRecord,
     code_version,
     forget_unpublished,
@@ -18,9 +18,8 @@ from dagster_project.lib.provenance import (
     source_version,
     transfers_in_force,
 )
-from dagster_project.lib.publication import ledger, publish
-from dagster_project.lib.publication.publish import publish as publish_run
-from dagster_project.lib.raw_scrub import scrub_extra_columns
+from dagster_project.lib.warehouse.publish import publish as publish_run
+from dagster_project.lib.warehouse.raw_scrub import scrub_extra_columns
 
 # Publication waits for everything a reader would read; endpoint and report assets join here.
 PUBLISH_AFTER = [
@@ -40,7 +39,7 @@ def fit_to_publish(db: Path) -> int:
     contract does not name (site_extracts.md: kept in the working file for audit, never
     published). When any was removed, the copy is written again as a new file (COPY FROM
     DATABASE), because DuckDB leaves a removed value's old bytes in the file's free blocks
-    (lib/raw_scrub.py). Returns how many values were removed."""
+    (lib/warehouse/raw_scrub.py). Returns how many values were removed."""
     con = duckdb.connect(str(db))
     try:
         removed = scrub_extra_columns(con)

@@ -11,7 +11,7 @@ from datetime import date
 
 import pandas as pd
 
-from dagster_project.lib.contract import RESPONSES
+from dagster_project.lib.ingest.contract import RESPONSES
 
 from ._adrs import avalc_by_subject
 from .results import Lookup, Row, fmt_ci, fmt_n_pct, population, proportion_rows, to_frame

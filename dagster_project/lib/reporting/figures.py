@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from dagster_project.lib.contract import RESPONSES
 from dagster_project.lib.endpoints.results import DAYS_PER_MONTH
+from dagster_project.lib.ingest.contract import RESPONSES
 from dagster_project.lib.stats import (
     cumulative_incidence_at,
     cumulative_incidence_curve,
@@ -37,7 +37,7 @@ from dagster_project.lib.stats import (
 from dagster_project.lib.stats.competing_risks import COMPETING, EVENT
 
 # matplotlib (0.4 s) is imported where a figure is drawn, not when the definitions load:
-# lib/warm_imports.py imports it while dbt builds.
+# lib/runtime/warm_imports.py imports it while dbt builds.
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 

@@ -9,7 +9,7 @@ Ctrl-C or SIGTERM to the supervisor kills the group the same way; after a worker
 by itself, the supervisor ends whatever of the group is left. Only then does the lock go.
 
 Killing is safe here: the worker writes the working files only, and a publication switches
-with one rename (lib/publication/publish.py).
+with one rename (lib/warehouse/publish.py).
 """
 
 from __future__ import annotations

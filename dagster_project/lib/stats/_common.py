@@ -30,7 +30,7 @@ def z_value(conf_level: float) -> float:
     """Two-sided normal quantile, e.g. 1.959964 for 0.95 (R: qnorm(0.975))."""
     if not 0.0 < conf_level < 1.0:
         raise ValueError(f"conf_level must be in (0, 1), got {conf_level}")
-    from scipy.stats import norm  # imported on use: lib/warm_imports.py
+    from scipy.stats import norm  # imported on use: lib/runtime/warm_imports.py
 
     return float(norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
 

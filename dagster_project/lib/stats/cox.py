@@ -56,7 +56,7 @@ def compare_groups(
     survival::mgus2 OS by sex and hand-made tied data (tests/reference/r_reference.json,
     section ``cox``).
     """
-    from lifelines import CoxPHFitter  # imported on use: lib/warm_imports.py
+    from lifelines import CoxPHFitter  # imported on use: lib/runtime/warm_imports.py
     from lifelines.statistics import logrank_test
 
     t, e = as_time_event(time, event)

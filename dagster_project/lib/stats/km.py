@@ -90,7 +90,7 @@ class _Fit:
 
 
 def _fit(time: np.ndarray, event: np.ndarray, conf_level: float) -> _Fit:
-    from lifelines import KaplanMeierFitter  # imported on use: lib/warm_imports.py
+    from lifelines import KaplanMeierFitter  # imported on use: lib/runtime/warm_imports.py
 
     times = np.unique(time)
     kmf = KaplanMeierFitter(alpha=1.0 - conf_level).fit(time, event, timeline=times)

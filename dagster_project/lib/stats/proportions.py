@@ -36,7 +36,7 @@ def proportion_ci(n: int, N: int, conf_level: float = 0.95) -> Proportion:
         raise ValueError(f"need 0 <= n <= N, got n={n}, N={N}")
     if N == 0:
         return Proportion(n=0, N=0, estimate=None, lower=None, upper=None)
-    from scipy.stats import binomtest  # imported on use: lib/warm_imports.py
+    from scipy.stats import binomtest  # imported on use: lib/runtime/warm_imports.py
 
     ci = binomtest(n, N).proportion_ci(confidence_level=conf_level, method="exact")
     return Proportion(n=n, N=N, estimate=n / N, lower=float(ci.low), upper=float(ci.high))

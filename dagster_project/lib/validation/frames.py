@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from dagster_project.lib.table_frames import read_table
+from dagster_project.lib.warehouse.table_frames import read_table
 
 _FIRST_SENTENCE = re.compile(r"^(.*?)\.(?:\s|$)", re.S)
 

@@ -44,14 +44,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 
 from .contract import FORMS, Column, Form
 
-if TYPE_CHECKING:
-    from .raw_prescan import CleanFile
+
+@dataclass(frozen=True)
+class CleanFile:
+    """Where a clean file's typed rows are: temp table, file index, its first row number, count."""
+
+    table: str
+    file_index: int
+    first_row: int
+    rows: int
+    extras: tuple[str, ...] = ()  # header names the contract does not name (raw.extra_columns)
+
 
 SUBJID_PATTERN = "[A-Z]{2}[0-9]{2}-[0-9]{3}"
 _INT_RE = "[+-]?[0-9]+"

@@ -13,11 +13,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from dagster_project.lib.publication.layout import Layout
+from dagster_project.lib.warehouse.layout import Layout
 
 DEFAULT_DATA = Path("data")
 # The dbt project (models, seeds, tests, profiles.yml) of this checkout.
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt"
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt"
 
 
 def dbt_executable() -> str:
@@ -43,7 +43,8 @@ def dbt_lines_on_console() -> bool:
 
 
 def by_subject_min_subjects() -> int:
-    """The trial size from which dbt builds by subject (lib/build_scope.py). Below it a full
+    """The trial size from which dbt builds by subject (lib/warehouse/build_scope.py). Below
+    it a full
     build costs less than the bookkeeping of a build by subject (a temporary table, a schema
     check, a merge and a few queries per model). `make bench`, 2026-12-03, dbt step of a
     site's next transfer by subject against the full run's: 1,000 subjects 10.7 / 7.8 s,
@@ -54,7 +55,7 @@ def by_subject_min_subjects() -> int:
 
 def stable_path(path: str | Path) -> Path:
     """An absolute path whose last part is kept as named: the stable names of a publication
-    are links (lib/publication/layout.py), and resolving one would name the cut behind it."""
+    are links (lib/warehouse/layout.py), and resolving one would name the cut behind it."""
     path = Path(path).expanduser()
     return path.parent.resolve() / path.name
 
@@ -82,7 +83,8 @@ class RunSettings:
 
     def dbt_vars(self) -> dict[str, str]:
         """Only the dbt vars that are set (dbt_project.yml's defaults mean "not set"): the data
-        cut, which the build-by-subject state records and compares (lib/build_scope.py). The
+        cut, which the build-by-subject state records and compares
+        (lib/warehouse/build_scope.py). The
         dbt step adds the working file's path for profiles.yml."""
         return {k: v for k, v in {"cutoff": self.cutoff, "as_of": self.as_of}.items() if v}
 

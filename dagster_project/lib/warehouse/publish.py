@@ -29,9 +29,9 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.publication import ledger
-from dagster_project.lib.publication.layout import Layout
-from dagster_project.lib.transfer_writer import sha256_file
+from dagster_project.lib.warehouse import ledger
+from dagster_project.lib.warehouse.fingerprint import sha256_file
+from dagster_project.lib.warehouse.layout import Layout
 
 READ_ONLY_DIR = 0o555
 # Working files of the report folder that are not part of a publication: the reuse state of the

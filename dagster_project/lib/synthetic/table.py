@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..contract import FORMS
+from dagster_project.lib.ingest.contract import FORMS
+
 from .vec import FAR
 
 POS_NEG = ("POS", "NEG")

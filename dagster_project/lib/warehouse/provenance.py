@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 RUNS_DDL = """
 create table if not exists quality.runs (

@@ -36,6 +36,7 @@ import duckdb
 
 from .contract import FORMS, Form
 from .raw_load import (
+    CleanFile,
     clean_sql,
     column_names,
     extra_json_sql,
@@ -65,17 +66,6 @@ class FormFile:
     site_id: str
     manifest_rows: int
     extract_date: date | None = None  # None: no upper date bound (raw_load.load_form)
-
-
-@dataclass(frozen=True)
-class CleanFile:
-    """Where a clean file's typed rows are: temp table, file index, its first row number, count."""
-
-    table: str
-    file_index: int
-    first_row: int
-    rows: int
-    extras: tuple[str, ...] = ()  # header names the contract does not name (raw.extra_columns)
 
 
 def prescan(con: duckdb.DuckDBPyConnection, files: list[FormFile]) -> dict[Path, CleanFile]:

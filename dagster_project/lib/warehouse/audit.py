@@ -12,10 +12,10 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dagster_project.lib.publication import ledger
-from dagster_project.lib.publication.layout import Layout
-from dagster_project.lib.publication.publish import current_cut, remove_tree
-from dagster_project.lib.transfer_writer import sha256_file
+from dagster_project.lib.warehouse import ledger
+from dagster_project.lib.warehouse.fingerprint import sha256_file
+from dagster_project.lib.warehouse.layout import Layout
+from dagster_project.lib.warehouse.publish import current_cut, remove_tree
 
 
 def _file_problems(folder: Path, files: dict[str, str], cut: str) -> list[str]:

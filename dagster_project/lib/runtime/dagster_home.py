@@ -1,7 +1,7 @@
 """The folder of a warehouse's Dagster instance (RunSettings.dagster_home), made ready for
 `isadex run` and `dagster dev` alike.
 
-`python -m dagster_project.lib.dagster_home` prepares the instance of the warehouse that
+`python -m dagster_project.lib.runtime.dagster_home` prepares the instance of the warehouse that
 ISADEX_WAREHOUSE names (or DAGSTER_HOME) and prints its path: `make ui` starts the UI on it.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster_project.lib.settings import RunSettings
+from dagster_project.lib.runtime.settings import RunSettings
 
 # Written once, when the folder has no dagster.yaml; an operator's edits are never replaced.
 # No pool limit for the DuckDB writers: the steps of a run execute one at a time (in-process

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from dagster_project.lib.transfer_writer import transfer_id_for, write_transfer_chunks
+from dagster_project.lib.synthetic.transfer_writer import transfer_id_for, write_transfer_chunks
 
 
 def hold_back(landing: Path, held: Path) -> dict:

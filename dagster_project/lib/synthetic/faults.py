@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .contract import FORMS
+from dagster_project.lib.ingest.contract import FORMS
+
 from .transfer_writer import build_manifest, transfer_id_for, write_manifest, write_transfer
 
 T1 = "2026-01-31T08:00:00Z"  # baseline transfer, when a fault needs an earlier one in force

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import duckdb
 
-from .contract import FORMS
-from .raw_load import sql_str
+from dagster_project.lib.ingest.contract import FORMS
+from dagster_project.lib.ingest.raw_load import sql_str
 
 # Files with extra columns: listed at ingest, plus any EXTRA or quarantined RECORD showing one
 # (so a warehouse loaded before raw.extra_columns existed is scrubbed all the same).

@@ -16,10 +16,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ..contract import FORMS
-from ..transfer_writer import transfer_id_for, write_transfer_chunks
+from dagster_project.lib.ingest.contract import FORMS
+
 from .cohort import Cohort
 from .table import POS_NEG, Table, concat
+from .transfer_writer import transfer_id_for, write_transfer_chunks
 from .vec import FAR, NA, iso_of, rng_for
 
 

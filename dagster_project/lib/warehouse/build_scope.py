@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.contract import FORMS, STUDY_ID
+from dagster_project.lib.ingest.contract import FORMS, STUDY_ID
 
 STATE = "quality.build_state"
 MODE = "quality.build_mode"

@@ -13,17 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .contract import CONTRACT_VERSION, FORMS, STUDY_ID
-from .landing import count_csv_rows
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """Streamed sha256 of a file: large extracts never sit in memory whole."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
+from dagster_project.lib.ingest.contract import CONTRACT_VERSION, FORMS, STUDY_ID
+from dagster_project.lib.ingest.landing import count_csv_rows
+from dagster_project.lib.warehouse.fingerprint import sha256_file
 
 
 def count_data_rows(path: Path) -> int:

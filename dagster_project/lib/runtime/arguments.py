@@ -15,7 +15,7 @@ from argparse import ArgumentTypeError
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from dagster_project.lib.landing import discover
+from dagster_project.lib.ingest.landing import discover
 
 # date.fromisoformat also takes 20261231 and 2026-W48-1; the contract says YYYY-MM-DD.
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

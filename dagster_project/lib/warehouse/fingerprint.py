@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import duckdb
 
@@ -97,3 +98,12 @@ def transfers_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
         "left join loaded using (TRANSFER_ID) order by counted.TRANSFER_ID"
     ).fetchall()
     return fingerprint_of({"table": table, "transfers": rows})
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """Streamed SHA-256 (hex) of a file: large files never sit in memory whole."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,202 @@
+"""The submission package as files: read adam.*, take the labels and derivations from the dbt
+manifest, check every SAS transport v5 limit, write each .xpt file whole and the define
+listing, and read every file back with an independent reader (pyreadstat) before the package
+replaces the previous one (submission.md). No Dagster here: defs/export/submission.py is the
+asset around it."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.lib.export.xpt import (
+    READ_BACK_CHUNK_ROWS,
+    V5Violation,
+    check_v5,
+    dataset_label,
+    read_back_findings,
+    read_back_header,
+    read_back_piece,
+    read_back_plan,
+    variable_metadata,
+    write_define,
+    write_xpt_mapped,
+)
+from dagster_project.lib.warehouse.fingerprint import fingerprint_of, sha256_file
+from dagster_project.lib.warehouse.table_frames import read_table
+
+DATASETS = ("adsl", "adrs", "adtte", "adae", "adex")
+PACKAGE_FILES = (*(f"{name}.xpt" for name in DATASETS), "define.csv", "define.json")
+# Processes reading the written files back; with the writer, one per core on the 2-core
+# machine the benchmark runs on is the measured best (see README, Performance).
+READERS = 2
+# Below this many ADaM rows in all, the files are read back in this process instead: each
+# spawned reader starts a Python that imports pandas and pyreadstat, which costs more than
+# reading a small package (60 subjects, the export materialized on its own: 5.2-5.4 s with
+# the readers, 1.2-1.4 s without).
+READER_PROCESSES_FROM_ROWS = 100_000
+
+
+class _InThisProcess:
+    """What the read-back needs of an executor (submit, shutdown, a context), each call run
+    at once in this process."""
+
+    def __enter__(self) -> _InThisProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def submit(self, fn, *args, **kwargs) -> Future:
+        done: Future = Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # handed to .result(), as a pool's future would
+            done.set_exception(exc)
+        return done
+
+    def shutdown(self, **kwargs) -> None:
+        return None
+
+
+def _readers(con) -> ProcessPoolExecutor | _InThisProcess:
+    """Two spawned reader processes for a large package, this process for a small one."""
+    rows = sum(con.execute(f"select count(*) from adam.{n}").fetchone()[0] for n in DATASETS)
+    if rows < READER_PROCESSES_FROM_ROWS:
+        return _InThisProcess()
+    return ProcessPoolExecutor(READERS, mp_context=multiprocessing.get_context("spawn"))
+
+
+@dataclass
+class _ReadBack:
+    """The pending read-back of one written file: its header and its row chunks."""
+
+    path: Path
+    dataset: str
+    metas: list
+    rows: int
+    header: Future
+    chunks: list[Future]
+
+    def findings(self) -> list[str]:
+        found, comparable = self.header.result()
+        chunks = [chunk.result() for chunk in self.chunks]
+        if comparable:
+            found += read_back_findings(self.dataset, self.metas, self.rows, chunks)
+        return found
+
+
+def _read_back_failures(checks: list[_ReadBack]) -> list[str]:
+    """One entry per file that does not read back as written, naming every difference."""
+    failures = []
+    for check in checks:
+        found = check.findings()
+        if found:
+            failures.append(
+                f"{check.path.name} does not read back as written:\n"
+                + "\n".join(f"- {m}" for m in found)
+            )
+    return failures
+
+
+class PackageRefused(Exception):
+    """The package was not written: SAS transport v5 violations (every one of every dataset,
+    so the dbt metadata is fixed in one pass) or files that do not read back as written."""
+
+    def __init__(self, description: str, violations: list[str] | None = None) -> None:
+        super().__init__(description)
+        self.violations = violations or []
+
+
+@dataclass(frozen=True)
+class Package:
+    """What was written: the folder, each file, and per dataset its label, rows and variables."""
+
+    folder: Path
+    files: dict[str, Path]
+    labels: dict[str, str]
+    rows: dict[str, int]
+    variables: dict[str, int] = field(default_factory=dict)
+
+
+def package_version(folder: Path) -> str:
+    """The package's content fingerprint: the SHA-256 of each of its files."""
+    return fingerprint_of({name: sha256_file(folder / name) for name in PACKAGE_FILES})
+
+
+def write_package(con: duckdb.DuckDBPyConnection, manifest: dict, folder: Path) -> Package:
+    """Write the package into ``folder`` whole, or nothing (raises PackageRefused): written
+    beside it and swapped in once every file read back as written."""
+    labels = {name: dataset_label(manifest, name) for name in DATASETS}
+    # The package is written beside and swapped in whole: a refused export leaves the previous
+    # package (or none) and names every violation of every dataset at once, so the dbt
+    # metadata is fixed in one pass. One dataset is read at a time (ADRS has ~2.3 million rows
+    # at 100,000 subjects), its text columns as Categorical.
+    staging = folder.with_name("submission.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    metas: dict[str, list] = {}
+    rows: dict[str, int] = {}
+    violations: list[str] = []
+    # Reading a file back (pyreadstat parses every value) costs about twice what writing it
+    # does, so it runs beside the writing: each file, once written, is read back in chunks of
+    # READ_BACK_CHUNK_ROWS rows by two reader processes (a thread would share the GIL), and the
+    # export waits for all of them at the end. A small package is read back here, file by file.
+    checks: list[_ReadBack] = []
+    with _readers(con) as reader:
+        for name in DATASETS:
+            frame = read_table(con, f"adam.{name}", text_as_category=True)
+            rows[name] = len(frame)
+            metas[name] = variable_metadata(manifest, name, frame)
+            if violations:  # already refused: only keep listing what else is wrong
+                violations += check_v5(frame, metas[name], labels[name], name.upper())
+                continue
+            try:
+                path, written = write_xpt_mapped(
+                    frame, staging / f"{name}.xpt", metas[name], name.upper(), labels[name]
+                )
+            except V5Violation as refused:
+                violations += refused.violations
+                continue
+            del frame
+            # Our own writer made these bytes: an independent reader (pyreadstat) checks them.
+            header = reader.submit(read_back_header, path, metas[name], name.upper(), labels[name])
+            chunks = [
+                reader.submit(read_back_piece, path, metas[name], start,
+                              written.iloc[start:stop], to_end)
+                for start, stop, to_end in read_back_plan(len(written), READ_BACK_CHUNK_ROWS)
+            ]  # fmt: skip
+            checks.append(_ReadBack(path, name.upper(), metas[name], rows[name], header, chunks))
+            del written
+        if violations:
+            reader.shutdown(cancel_futures=True)
+            checks = []
+        failures = _read_back_failures(checks)
+    if failures:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise PackageRefused("\n".join(failures))
+    if violations:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise PackageRefused(
+            f"{len(violations)} SAS transport v5 violation(s); nothing written:\n"
+            + "\n".join(f"- {v}" for v in violations),
+            violations,
+        )
+    define_csv, define_json = write_define(metas, staging, labels)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(staging, folder)
+    files = {name: folder / f"{name}.xpt" for name in DATASETS}
+    files["define.csv"] = folder / define_csv.name
+    files["define.json"] = folder / define_json.name
+    return Package(
+        folder=folder,
+        files=files,
+        labels=labels,
+        rows=rows,
+        variables={name: len(metas[name]) for name in DATASETS},
+    )
