@@ -13,6 +13,7 @@ from dagster_project.lib.runtime.settings import RunSettings
 from dagster_project.progress import Progress, progress_logger, step_stages
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+PUBLISHED_KEY = dg.AssetKey(["published", "warehouse"])
 
 
 @dataclass
@@ -28,6 +29,8 @@ class RunOutcome:
     warehouse: str = ""
     # (what, path) of the other files a good run publishes, in the order the summary lists them
     published: list[tuple[str, str]] = field(default_factory=list)
+    # nothing a reader reads changed: the current publication stays, no new one was made
+    publication_kept: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -46,6 +49,8 @@ class RunOutcome:
         lines += [f"  refused transfer {t}: {why}" for t, why in self.refused]
         if self.exit_code != EXIT_FAILED:
             # Last, so the end of a run's output says where to look.
+            if self.publication_kept:
+                lines.append("  nothing new to publish: the current publication stays")
             lines.append(f"  published: {self.warehouse}")
             lines += [f"    {what}: {path}" for what, path in self.published]
         return "\n".join(lines)
@@ -134,6 +139,10 @@ def _execute(
             warehouse=str(settings.warehouse),
             published=published_paths(settings),
         )
+        for materialization in result.get_asset_materialization_events():
+            if materialization.asset_key == PUBLISHED_KEY:
+                metadata = materialization.materialization.metadata
+                outcome.publication_kept = "not_recomputed" in metadata
         for event in result.all_events:
             if event.event_type_value == "STEP_FAILURE":
                 err = event.event_specific_data.error

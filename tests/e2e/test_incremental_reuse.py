@@ -134,6 +134,8 @@ def test_a_rerun_with_nothing_new_recomputes_nothing_after_ingestion(runs):
     assert invocations == 0
     before, after = runs["published"]
     assert after == before
+    assert again.publication_kept and not first.publication_kept
+    assert "nothing new to publish" in again.summary()
 
 
 def test_a_new_transfer_recomputes_what_depends_on_it_and_nothing_else(runs):

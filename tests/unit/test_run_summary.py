@@ -66,3 +66,10 @@ def test_failed_run_publishes_nothing_and_names_the_failure():
         "  failed: warehouse_dbt_models: dbt build failed",
     ]
     assert "published:" not in summary
+
+
+def test_a_run_with_nothing_new_says_the_current_publication_stays():
+    lines = _outcome(publication_kept=True).summary().splitlines()
+    assert "  nothing new to publish: the current publication stays" in lines
+    assert lines[-4] == "  published: /data/w/warehouse.duckdb"
+    assert "nothing new to publish" not in _outcome().summary()
