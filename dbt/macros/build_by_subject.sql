@@ -133,6 +133,11 @@
     {{- restamp_cutoff_outside_scope('CUTOFFDT = data_cut.new_cutoff') -}}
 {% endmacro %}
 
+{#- int_subjects_derived, ADSL's source: cutoff_date. -#}
+{% macro restamp_subjects_cutoff() %}
+    {{- restamp_cutoff_outside_scope('cutoff_date = data_cut.new_cutoff') -}}
+{% endmacro %}
+
 {#- ADTTE: the rows censored at the cut-off (SRCVAR CUTOFFDT): ADT, and AVAL = ADT - STARTDT + 1
     days (STARTDT is on or before C0 for such a subject, so ADT is not raised to it). -#}
 {% macro restamp_adtte_censored_at_cutoff() %}
@@ -155,11 +160,13 @@
 {% macro restamp_best_response_windows_at_cutoff() %}
     {{- restamp_cutoff_outside_scope(
         'window_end_date = data_cut.new_cutoff',
-        "subject.USUBJID = stamped.usubjid and ("
+        "subject.usubjid = stamped.usubjid and ("
         ~ "stamped.paramcd = 'BOR'"
-        ~ " or (stamped.paramcd = 'BORIND' and subject.MELDT is null and subject.EOTDT is null)"
-        ~ " or (stamped.paramcd = 'BORASCT' and subject.MNTSDT is null and subject.EOTDT is null))",
-        relation_of('adsl') ~ ' as subject') -}}
+        ~ " or (stamped.paramcd = 'BORIND' and subject.melphalan_date is null"
+        ~ " and subject.end_of_treatment_date is null)"
+        ~ " or (stamped.paramcd = 'BORASCT' and subject.first_maintenance_dose_date is null"
+        ~ " and subject.end_of_treatment_date is null))",
+        relation_of('int_subjects_derived') ~ ' as subject') -}}
 {% endmacro %}
 
 {#- A subject-keyed model read by another model built by subject: only the scope's rows in a

@@ -39,6 +39,7 @@ THE_CUTOFF = "date '0001-01-01'"
 # condition, or None where the model does not say which rule gave the date).
 CUTOFF_VALUED = {
     ("adam", "adsl"): (("CUTOFFDT",), None),
+    ("intermediate", "int_subjects_derived"): (("cutoff_date",), None),
     # and AVAL = ADT - STARTDT + 1 on those rows
     ("adam", "adtte"): (("ADT",), "\"SRCVAR\" = 'CUTOFFDT'"),
     ("intermediate", "int_best_response_by_window_derived"): (("window_end_date",), None),

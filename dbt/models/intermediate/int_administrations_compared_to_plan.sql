@@ -8,9 +8,9 @@ administrations as (
 
 subjects as (
     select
-        USUBJID as usubjid,
-        AGE as age
-    from {{ subject_ref('adsl') }}
+        usubjid,
+        age_years as age
+    from {{ subject_ref('int_subjects_derived') }}
 ),
 
 plan_by_age as (
@@ -20,7 +20,8 @@ plan_by_age as (
 administrations_with_age as (
     -- The plan depends on the subject only through AGE: each administration is looked up in the plan of its
     -- subject's AGE (a few thousand rows), not in the plan laid out per subject (7 million rows to join at
-    -- 100,000 subjects). A subject missing from ADSL has no AGE and gets the rows without AGEMIN.
+    -- 100,000 subjects). A subject missing from ADSL (int_subjects_derived) has no AGE and gets the rows
+    -- without AGEMIN.
     select
         administrations.*,
         subjects.age

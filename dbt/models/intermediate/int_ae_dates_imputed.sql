@@ -8,11 +8,11 @@ adverse_events as (
 
 subjects as (
     select
-        USUBJID as usubjid,
-        TRTSDT as treatment_start_date,
-        DTHDT as death_date,
-        CUTOFFDT as cutoff_date
-    from {{ subject_ref('adsl') }}
+        usubjid,
+        first_dose_date as treatment_start_date,
+        death_date,
+        cutoff_date
+    from {{ subject_ref('int_subjects_derived') }}
 ),
 
 end_date_imputed as (

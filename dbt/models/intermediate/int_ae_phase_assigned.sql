@@ -8,13 +8,13 @@ adverse_events as (
 
 subjects as (
     select
-        USUBJID as usubjid,
-        TRTSDT as treatment_start_date,
-        TRTEDT as treatment_end_date,
-        MELDT as melphalan_date,
-        MNTSDT as maintenance_start_date,
-        CUTOFFDT as cutoff_date
-    from {{ subject_ref('adsl') }}
+        usubjid,
+        first_dose_date as treatment_start_date,
+        last_dose_date as treatment_end_date,
+        melphalan_date,
+        first_maintenance_dose_date as maintenance_start_date,
+        cutoff_date
+    from {{ subject_ref('int_subjects_derived') }}
 ),
 
 treatment_window as (

@@ -7,13 +7,13 @@ with
 
 itt_subjects as (
     select
-        USUBJID as usubjid,
-        MELDT as melphalan_date,
-        MNTSDT as maintenance_start_date,
-        EOTDT as end_of_treatment_date,
-        CUTOFFDT as cutoff_date
-    from {{ subject_ref('adsl') }}
-    where ITTFL = 'Y'
+        usubjid,
+        melphalan_date,
+        first_maintenance_dose_date as maintenance_start_date,
+        end_of_treatment_date,
+        cutoff_date
+    from {{ subject_ref('int_subjects_derived') }}
+    where is_itt
 ),
 
 counted_assessments as (

@@ -11,9 +11,9 @@ administrations as (
 
 subjects as (
     select
-        USUBJID as usubjid,
-        AGE as age
-    from {{ ref('adsl') }}
+        usubjid,
+        age_years as age
+    from {{ ref('int_subjects_derived') }}
 ),
 
 protocol_schedule as (
@@ -21,7 +21,8 @@ protocol_schedule as (
 ),
 
 age_phase_cycles_recorded as (
-    -- Every (AGE, phase, cycle) some subject has an ex record in; a subject missing from ADSL has no AGE.
+    -- Every (AGE, phase, cycle) some subject has an ex record in; a subject missing from ADSL
+    -- (int_subjects_derived) has no AGE.
     select distinct
         subjects.age,
         administrations.phase,

@@ -13,9 +13,9 @@ administrations as (
 
 subjects as (
     select
-        USUBJID as usubjid,
-        AGE as age
-    from {{ ref('adsl') }}
+        usubjid,
+        age_years as age
+    from {{ ref('int_subjects_derived') }}
 ),
 
 plan_by_age as (

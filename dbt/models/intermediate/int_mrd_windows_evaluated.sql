@@ -4,11 +4,11 @@ with
 
 itt_subjects as (
     select
-        USUBJID as usubjid,
-        ASCTDT as asct_date,
-        EOSDT as end_of_study_date
-    from {{ subject_ref('adsl') }}
-    where ITTFL = 'Y'
+        usubjid,
+        asct_date,
+        end_of_study_date
+    from {{ subject_ref('int_subjects_derived') }}
+    where is_itt
 ),
 
 negatives as (

@@ -6,18 +6,18 @@ with
 
 responders as (
     select
-        adsl.USUBJID as usubjid,
+        subjects.usubjid,
         first_response.first_pr_or_better_date as start_date,
-        adsl.PDDT as progression_date,
-        adsl.DTHDT as death_date,
-        adsl.DTHCAUS as death_cause,
-        adsl.LSTALVDT as last_alive_date
-    from {{ subject_ref('adsl') }} as adsl
+        subjects.first_progression_date as progression_date,
+        subjects.death_date,
+        subjects.death_cause,
+        subjects.last_alive_date
+    from {{ subject_ref('int_subjects_derived') }} as subjects
     -- left join: a responder without a qualifying assessment would show as an empty STARTDT,
     -- which the not_null test on ADTTE.STARTDT reports, instead of vanishing from DOR
     left join {{ subject_ref('int_first_response_by_level_derived') }} as first_response
-        on adsl.USUBJID = first_response.usubjid
-    where adsl.RESPFL = 'Y' and adsl.ITTFL = 'Y'
+        on subjects.usubjid = first_response.usubjid
+    where subjects.is_responder and subjects.is_itt
 ),
 
 event_progression as (

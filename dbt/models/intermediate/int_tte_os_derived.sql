@@ -6,15 +6,15 @@ with
 
 itt_subjects as (
     select
-        USUBJID as usubjid,
-        ICFDT as start_date,
-        DTHDT as death_date,
-        EOSDT as end_of_study_date,
-        DCSREAS as study_discontinuation_reason,
-        LSTALVDT as last_alive_date,
-        CUTOFFDT as cutoff_date
-    from {{ subject_ref('adsl') }}
-    where ITTFL = 'Y'
+        usubjid,
+        icf_date as start_date,
+        death_date,
+        end_of_study_date,
+        study_discontinuation_reason,
+        last_alive_date,
+        cutoff_date
+    from {{ subject_ref('int_subjects_derived') }}
+    where is_itt
 ),
 
 event_death as (

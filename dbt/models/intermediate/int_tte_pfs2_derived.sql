@@ -6,15 +6,15 @@ with
 
 itt_subjects as (
     select
-        USUBJID as usubjid,
-        ICFDT as start_date,
-        PD2DT as second_progression_date,
-        DTHDT as death_date,
-        PDDT as progression_date,
-        LSTASDT as last_assessment_date,
-        LSTALVDT as last_alive_date
-    from {{ subject_ref('adsl') }}
-    where ITTFL = 'Y'
+        usubjid,
+        icf_date as start_date,
+        second_progression_date,
+        death_date,
+        first_progression_date as progression_date,
+        last_complete_assessment_date as last_assessment_date,
+        last_alive_date
+    from {{ subject_ref('int_subjects_derived') }}
+    where is_itt
 ),
 
 event_second_progression as (

@@ -8,23 +8,24 @@ with
 
 itt_subjects as (
     select
-        adsl.USUBJID as usubjid,
-        adsl.ICFDT as start_date,
-        adsl.DCSREAS as study_discontinuation_reason,
+        subjects.usubjid,
+        subjects.icf_date as start_date,
+        subjects.study_discontinuation_reason,
         -- LEFT (an END OF STUDY record, any reason but death) or dead (DTHDT, or an END OF STUDY
         -- record for death): together, any END OF STUDY record or any death
-        coalesce(adsl.EOSDT is not null or adsl.DTHDT is not null, false) as is_left_or_dead,
-        adsl.LSTALVDT as last_alive_date,
-        adsl.LSTASDT as last_assessment_date,
-        adsl.CUTOFFDT as cutoff_date,
+        coalesce(subjects.end_of_study_date is not null or subjects.death_date is not null, false)
+            as is_left_or_dead,
+        subjects.last_alive_date,
+        subjects.last_complete_assessment_date as last_assessment_date,
+        subjects.cutoff_date,
         first_response.first_pr_or_better_date,
         first_response.first_vgpr_or_better_date,
         first_response.first_cr_or_better_date,
         first_response.first_scr_date
-    from {{ subject_ref('adsl') }} as adsl
+    from {{ subject_ref('int_subjects_derived') }} as subjects
     left join {{ subject_ref('int_first_response_by_level_derived') }} as first_response
-        on adsl.USUBJID = first_response.usubjid
-    where adsl.ITTFL = 'Y'
+        on subjects.usubjid = first_response.usubjid
+    where subjects.is_itt
 ),
 
 {%- set levels = [

@@ -6,15 +6,15 @@ with
 
 itt_subjects as (
     select
-        USUBJID as usubjid,
-        ELIGDT as start_date,
-        NT2SDT as next_therapy_date,
-        DTHDT as death_date,
-        DCSREAS as study_discontinuation_reason,
-        LSTALVDT as last_alive_date,
-        LSTASDT as last_assessment_date
-    from {{ subject_ref('adsl') }}
-    where ITTFL = 'Y'
+        usubjid,
+        eligibility_date as start_date,
+        second_line_start_date as next_therapy_date,
+        death_date,
+        study_discontinuation_reason,
+        last_alive_date,
+        last_complete_assessment_date as last_assessment_date
+    from {{ subject_ref('int_subjects_derived') }}
+    where is_itt
 ),
 
 event_next_therapy as (

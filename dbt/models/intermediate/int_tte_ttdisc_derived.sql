@@ -11,19 +11,19 @@ with
 
 safety_subjects as (
     select
-        USUBJID as usubjid,
-        TRTSDT as start_date,
-        EOTDT as end_of_treatment_date,
-        DCTREAS as treatment_discontinuation_reason,
-        DTHDT as death_date,
+        usubjid,
+        first_dose_date as start_date,
+        end_of_treatment_date,
+        treatment_discontinuation_reason,
+        death_date,
         -- the causes that make a death (at EOT or without an EOT record) the event of interest
-        coalesce(DTHCAUS in ('ADVERSE EVENT', 'SECOND PRIMARY MALIGNANCY'), false)
+        coalesce(death_cause in ('ADVERSE EVENT', 'SECOND PRIMARY MALIGNANCY'), false)
             as is_death_from_ae_or_spm,
-        DCSREAS as study_discontinuation_reason,
-        LSTALVDT as last_alive_date,
-        CUTOFFDT as cutoff_date
-    from {{ subject_ref('adsl') }}
-    where SAFFL = 'Y'
+        study_discontinuation_reason,
+        last_alive_date,
+        cutoff_date
+    from {{ subject_ref('int_subjects_derived') }}
+    where is_safety
 ),
 
 with_end_of_treatment as (

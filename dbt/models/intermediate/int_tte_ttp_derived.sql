@@ -5,14 +5,14 @@ with
 
 itt_subjects as (
     select
-        USUBJID as usubjid,
-        ICFDT as start_date,
-        PDDT as progression_date,
-        DTHDT as death_date,
-        DTHCAUS as death_cause,
-        LSTASDT as last_assessment_date
-    from {{ subject_ref('adsl') }}
-    where ITTFL = 'Y'
+        usubjid,
+        icf_date as start_date,
+        first_progression_date as progression_date,
+        death_date,
+        death_cause,
+        last_complete_assessment_date as last_assessment_date
+    from {{ subject_ref('int_subjects_derived') }}
+    where is_itt
 ),
 
 event_progression as (
