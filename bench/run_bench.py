@@ -450,6 +450,8 @@ def bench_size(n: int, work: Path, keep: bool, repeat: int = 3) -> SizeResult:
     warehouse = wh_dir / "warehouse.duckdb"
     print(f"[{n}] isadex run (full)", flush=True)
     full = isadex_run(landing, warehouse, base / "report", base / "dagster_home")
+    print(f"[{n}] isadex run (nothing new)", flush=True)
+    rerun = isadex_run(landing, warehouse, base / "report", base / "dagster_home")
     before = raw_counts(warehouse.with_name("warehouse.work.duckdb"))
     new = add_transfer(landing)
     print(f"[{n}] isadex run (incremental: {new['transfer_id']})", flush=True)
@@ -492,6 +494,8 @@ def bench_size(n: int, work: Path, keep: bool, repeat: int = 3) -> SizeResult:
         incremental_next=asdict(inc_next),
         incremental_next_ratio=round(inc_next.seconds / full.seconds, 3),
         new_transfer_next=new_next,
+        rerun=asdict(rerun),
+        rerun_ratio=round(rerun.seconds / full.seconds, 3),
     )
     if not keep:
         shutil.rmtree(base, ignore_errors=True)
@@ -615,9 +619,10 @@ def render_md(results: dict) -> str:
         f"({m['cpu']}); load average at start {m['load_avg_at_start'][0]}.",
         "",
         "| subjects | raw rows | CSV | generate | DuckDB scan | `isadex run` | x scan | "
-        "peak RSS | warehouse | new transfer | / full | AE fix | / full | cut-off moves | / full | "
-        "next transfer | / full |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "peak RSS | warehouse | nothing new | / full | new transfer | / full | AE fix | / full | "
+        "cut-off moves | / full | next transfer | / full |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "---:|---:|",
     ]
     scans = [
         f"{s['subjects']:,}: " + ", ".join(f"{x:.1f}" for x in s["anchor_runs"])
@@ -630,6 +635,8 @@ def render_md(results: dict) -> str:
             f"{s['generate_seconds']:.1f} s | {s['anchor_seconds']:.1f} s | "
             f"{s['full']['seconds']:.1f} s | {s['ratio_to_anchor']:.1f} | "
             f"{_mb(s['full']['peak_rss'])} | {_mb(s['warehouse_bytes'])} | "
+            + _later_cells(s, "rerun")
+            + " "
             f"{s['incremental']['seconds']:.1f} s | {s['incremental_ratio']:.2f} | "
             + _later_cells(s, "incremental_ae")
             + " "
@@ -644,7 +651,7 @@ def render_md(results: dict) -> str:
         or 1
         in (
             s.get(k, {}).get("exit_code")
-            for k in ("incremental_ae", "incremental_cutoff", "incremental_next")
+            for k in ("rerun", "incremental_ae", "incremental_cutoff", "incremental_next")
         )
     ]
     for s in failed:
@@ -672,14 +679,15 @@ def render_md(results: dict) -> str:
         )
     stages = [st for st in STAGE_ORDER if any(st in s["full"]["stages"] for s in sizes)]
     lines += _by_size_table(
-        "Stage wall time (Dagster step statistics), full run / new transfer / AE fix / "
-        "cut-off moves / next transfer:",
+        "Stage wall time (Dagster step statistics), full run / nothing new / new transfer / "
+        "AE fix / cut-off moves / next transfer:",
         stages,
         [
             (
                 s["subjects"],
                 [
                     f"{s['full']['stages'].get(st, 0):.1f} / "
+                    f"{s.get('rerun', {}).get('stages', {}).get(st, 0):.1f} / "
                     f"{s['incremental']['stages'].get(st, 0):.1f} / "
                     f"{s.get('incremental_ae', {}).get('stages', {}).get(st, 0):.1f} / "
                     f"{s.get('incremental_cutoff', {}).get('stages', {}).get(st, 0):.1f} / "
