@@ -168,7 +168,7 @@ def test_a_1_1_transfer_loads_im_and_the_new_columns(tmp_path: Path, lanes: int)
         'where "SUBJID" = ? order by "IMDT"',
         ["IT01-003"],
     ).fetchall() == [
-        ("2024-09-03", "PET-CT", "N", "Y", 6.25),
+        ("2024-08-13", "PET-CT", "N", "Y", 6.25),
         ("2025-01-14", "PET-CT", "N", "N", None),
         ("2025-09-13", "PET-CT", "Y", "N", None),
     ]
@@ -349,18 +349,25 @@ def test_an_existing_warehouse_gets_the_1_1_columns_and_table(tmp_path: Path) ->
 
 def test_a_site_back_on_1_0_deletes_its_imaging_visibly(tmp_path: Path) -> None:
     """A record that disappears in a newer transfer is a deletion (site_extracts.md): a 1.0
-    transfer after a 1.1 one carries no im records, so each is recorded in raw.deletions."""
+    transfer after a 1.1 one carries no im records, so each is recorded in raw.deletions
+    (beside the SIFEADJ results and the PD the 1.0 frames do not have)."""
     landing = tmp_path / "landing"
-    frames = valid_frames("IT01", contract_version="1.1")
-    _write(landing, frames, "1.1", when=T1)
+    _write(landing, valid_frames("IT01", contract_version="1.1"), "1.1", when=T1)
     _write(landing, valid_frames("IT01"), "1.0")
     con, rows = _ingest(tmp_path)
     assert [r["status"] for r in rows] == ["LOADED", "LOADED"]
     assert con.execute(
-        'select "FORM", count(*) from raw.deletions where "TRANSFER_ID" = ? group by 1',
+        'select "FORM", count(*) from raw.deletions where "TRANSFER_ID" = ? group by 1 order by 1',
         [TID],
-    ).fetchall() == [("im", len(frames["im"]))]
-    assert rows[1]["rows_deleted"] == len(frames["im"])
+    ).fetchall() == [("im", 7), ("lb", 3), ("rs", 1)]
+    assert rows[1]["rows_deleted"] == 11
+    assert rows[1]["forms"]["im"] == {
+        "rows_in": 0,
+        "rows_loaded": 0,
+        "rows_quarantined": 0,
+        "rows_malformed": 0,
+        "deletions": 7,
+    }
 
 
 # --------------------------------------------------------------------------- fault writer

@@ -2,16 +2,27 @@
 
 One definition serves the synthetic generator, the ingestion checks, the raw
 table DDL and the tests, so the three cannot drift apart.
+
+Versions (site_extracts.md, "Contract versions"). Each later version only adds: columns,
+codes and forms, each marked here with the version that added it (`since`), in the place
+the spec lists it. `forms_of(version)` is what a transfer of that version must carry and is
+checked against; `RAW_FORMS` (every version, so the newest) is what the raw tables hold.
+A transfer is read under the version its manifest declares: a 1.0 transfer has no im.csv
+and none of the 1.1 columns, so those read as missing (NULL) in raw.*; a 1.1 column a 1.0
+file sends anyway is an extra column (kept in EXTRA, raised as a finding), and a 1.1 code
+in a 1.0 file an unknown code.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 STUDY_ID = "ISA-DEX-MM"
-CONTRACT_VERSION = "1.0"
+# Every version a manifest may declare, oldest first; any other refuses the transfer.
+CONTRACT_VERSIONS: tuple[str, ...] = ("1.0", "1.1")
 SITEID_RE = re.compile(r"^[A-Z]{2}[0-9]{2}$")
 SUBJID_RE = re.compile(r"^[A-Z]{2}[0-9]{2}-[0-9]{3}$")
 
@@ -39,6 +50,16 @@ class Column:
     required: bool = False
     min_value: float | None = None
     max_value: float | None = None
+    since: str = "1.0"  # the contract version that added the column
+    # (code, version) for codes a later version added to `codes` (which lists them all)
+    codes_since: tuple[tuple[str, str], ...] = ()
+
+    def as_of(self, version: str) -> Column:
+        """The column as contract `version` defines it: only the codes it knows."""
+        if not self.codes_since:
+            return self
+        later = {code for code, v in self.codes_since if _rank(v) > _rank(version)}
+        return replace(self, codes=tuple(c for c in self.codes if c not in later), codes_since=())
 
 
 @dataclass(frozen=True)
@@ -47,6 +68,7 @@ class Form:
     label: str
     key: tuple[str, ...]  # record key within a site; SUBJID is always part of it
     columns: tuple[Column, ...] = field(default_factory=tuple)
+    since: str = "1.0"  # the contract version that added the form
 
     @property
     def column_names(self) -> list[str]:
@@ -66,23 +88,30 @@ def _id_columns() -> tuple[Column, ...]:
     )
 
 
-def _form(name: str, label: str, key: tuple[str, ...], *cols: Column) -> Form:
+def _form(name: str, label: str, key: tuple[str, ...], *cols: Column, since: str = "1.0") -> Form:
     full_key = key if "SUBJID" in key else ("SUBJID", *key)
-    keyed = tuple(
-        Column(c.name, c.type, c.label, c.codes, True, c.min_value, c.max_value)
-        if c.name in full_key
-        else c
-        for c in cols
-    )
-    return Form(name, label, full_key, _id_columns() + keyed)
+    keyed = tuple(replace(c, required=True) if c.name in full_key else c for c in cols)
+    return Form(name, label, full_key, _id_columns() + keyed, since)
+
+
+def _rank(version: str) -> int:
+    """Order of a known version (KeyError naming it otherwise): "1.10" must not sort first."""
+    try:
+        return CONTRACT_VERSIONS.index(version)
+    except ValueError:
+        raise KeyError(f"unknown contract version {version!r}") from None
 
 
 YN = ("Y", "N")
 # IMWG categories in adam.md's order, best first: the one definition of the response order in
 # Python (dbt's is macros/response_ranks.sql).
 RESPONSES = ("SCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE")
+# rs RSPDTYP (1.1): the basis of a PD. A 1.0 transfer has none: its PDs read as BIOCHEMICAL
+# (response.md), which staging applies (stg_rs.pd_basis), so raw keeps what was sent.
+PD_BASES = ("BIOCHEMICAL", "IMAGING", "CLINICAL")
 
-FORMS: dict[str, Form] = {
+# Every form and column of every version, each marked with the version that added it.
+_ALL_FORMS: dict[str, Form] = {
     f.name: f
     for f in (
         _form(
@@ -108,6 +137,8 @@ FORMS: dict[str, Form] = {
             Column("ELIGDT", "date", "Eligibility Confirmed Date"),
             Column("ENRLFL", "yn", "Enrolled Flag", YN),
             Column("REIND", "code", "Re-induction Regimen", ("KRD", "KD", "OTHER")),
+            # The IMWG baseline is the disease before it (response.md, ADLB).
+            Column("REINDSDT", "date", "Re-induction Start Date", since="1.1"),
             Column("REINDRSP", "code", "Response to Re-induction", ("SCR", "CR", "VGPR", "PR")),
             Column("MOBFL", "yn", "Stem Cells Mobilised Flag", YN),
         ),
@@ -154,7 +185,18 @@ FORMS: dict[str, Form] = {
                 "LBTESTCD",
                 "code",
                 "Lab Test Short Name",
-                ("SMPROT", "UMPROT", "SIFE", "UIFE", "KAPPA", "LAMBDA", "BMPC", "BMCLON"),
+                (
+                    "SMPROT",
+                    "UMPROT",
+                    "SIFE",
+                    "UIFE",
+                    "KAPPA",
+                    "LAMBDA",
+                    "BMPC",
+                    "BMCLON",
+                    "SIFEADJ",  # serum immunofixation after adjudication of isatuximab
+                ),
+                codes_since=(("SIFEADJ", "1.1"),),
             ),
             Column("LBORRES", "text", "Result in Original Units"),
         ),
@@ -168,6 +210,17 @@ FORMS: dict[str, Form] = {
             ),
             Column("RSORRES", "code", "IMWG Response", RESPONSES),
             Column("RSCOMPL", "yn", "Complete Assessment Flag", YN),
+            # Required when RSORRES = PD, empty otherwise: a rule across two parseable values,
+            # so a row breaking it loads and quality.findings raises it (site_extracts.md,
+            # bad input: logically inconsistent but parseable), never a quarantine that
+            # would drop a progression from the analysis.
+            Column(
+                "RSPDTYP",
+                "code",
+                "Basis of Progressive Disease",
+                PD_BASES,
+                since="1.1",
+            ),
         ),
         _form(
             "mrd",
@@ -251,10 +304,56 @@ FORMS: dict[str, Form] = {
             Column("NTREG", "text", "Regimen"),
             Column("NTPDDT", "date", "Progression on this Line"),
         ),
+        _form(
+            "im",
+            "Imaging of Bone Lesions and Plasmacytomas",
+            ("IMDT",),
+            Column("IMDT", "date", "Imaging Date"),
+            Column("IMMETH", "code", "Imaging Method", ("PET-CT", "CT", "MRI", "WBLDCT", "X-RAY")),
+            Column("NEWLES", "yn", "New or Growing Lesion Flag", YN),
+            Column("PLASMFL", "yn", "Soft-tissue Plasmacytoma Flag", YN),
+            # Empty when PLASMFL = N: like RSPDTYP, a finding when broken, not a quarantine.
+            Column("PLSPD", "num", "Plasmacytoma Sum of Diameter Products (cm2)", min_value=0),
+            since="1.1",
+        ),
     )
 }
 
-FORM_FILES: tuple[str, ...] = tuple(f"{name}.csv" for name in FORMS)
+
+def _forms_as_of(version: str) -> dict[str, Form]:
+    rank = _rank(version)
+    return {
+        name: replace(
+            form,
+            columns=tuple(c.as_of(version) for c in form.columns if _rank(c.since) <= rank),
+        )
+        for name, form in _ALL_FORMS.items()
+        if _rank(form.since) <= rank
+    }
+
+
+_BY_VERSION: dict[str, dict[str, Form]] = {v: _forms_as_of(v) for v in CONTRACT_VERSIONS}
+
+
+def forms_of(version: str) -> dict[str, Form]:
+    """The forms a transfer of contract `version` carries, each with that version's columns
+    and codes, in the spec's order (KeyError for an unknown version)."""
+    _rank(version)
+    return _BY_VERSION[version]
+
+
+def form_files(version: str) -> tuple[str, ...]:
+    """The files a transfer of contract `version` must list in its manifest."""
+    return tuple(f"{name}.csv" for name in forms_of(version))
+
+
+# Contract 1.0: what every transfer before 1.1 is, and what the generator and the transfer
+# writer write unless asked for another version (the demo's numbers are 1.0's). Code that
+# must cover every version uses forms_of(version) or RAW_FORMS.
+FORMS: dict[str, Form] = forms_of("1.0")
+# What raw.* holds: every form and column of every version (versions only add). A column a
+# transfer's version lacks is NULL in its rows.
+RAW_FORMS: dict[str, Form] = forms_of(CONTRACT_VERSIONS[-1])
 
 # Columns ingestion adds to every raw.<form> table.
 RAW_AUDIT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -269,3 +368,15 @@ def raw_table_ddl(form: Form, schema: str = "raw") -> str:
     cols += [f'"{c.name}" {DUCKDB_TYPE[c.type]}' for c in form.columns]
     cols.append(f'"{RAW_AUDIT_COLUMNS[2][0]}" {RAW_AUDIT_COLUMNS[2][1]}')
     return f"create table if not exists {schema}.{form.name} ({', '.join(cols)})"
+
+
+def raw_column_additions(form: Form, existing: Collection[str], schema: str = "raw") -> list[str]:
+    """ALTER statements adding the contract columns a raw table made by an earlier version
+    lacks (`existing`: its column names). The added columns come after EXTRA there and hold
+    NULL for the rows already loaded; every reader and writer names its columns, so the order
+    does not matter."""
+    return [
+        f'alter table {schema}.{form.name} add column "{c.name}" {DUCKDB_TYPE[c.type]}'
+        for c in form.columns
+        if c.name not in existing
+    ]

@@ -54,7 +54,7 @@ from pathlib import Path
 
 import duckdb
 
-from .contract import FORMS, raw_table_ddl
+from .contract import RAW_FORMS, forms_of, raw_column_additions, raw_table_ddl
 from .landing import Delivery, ManifestError, discover, open_delivery, sha256_bytes, verify_files
 from .raw_load import FormLoad, TransferRefused, UnreadableFile, load_transfer
 from .raw_prescan import FormFile, PrescanFailed, drop_prescan, prescan
@@ -145,10 +145,21 @@ class IngestSummary:
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create schema raw and its tables (idempotent)."""
+    """Create schema raw and its tables, and add the columns a later contract version brought
+    to a table made before it (idempotent)."""
     con.execute("create schema if not exists raw")
-    for form in FORMS.values():
-        con.execute(raw_table_ddl(form))
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'raw' and table_catalog = current_database()"
+    ).fetchall():
+        existing.setdefault(table, set()).add(column)
+    for form in RAW_FORMS.values():
+        if form.name not in existing:
+            con.execute(raw_table_ddl(form))
+            continue
+        for statement in raw_column_additions(form, existing[form.name]):
+            con.execute(statement)
     con.execute(RAW_TRANSFERS_DDL)
     con.execute(RAW_QUARANTINE_DDL)
     con.execute(RAW_DELETIONS_DDL)
@@ -350,11 +361,18 @@ def _prescan_span(
         end += 1
         if reason is not None or not d.site_id or not d.files or end - 1 in plain:
             continue
-        for name in FORMS:
+        for name in forms_of(d.contract_version):
             entry = d.files.get(f"{name}.csv")
             if entry is not None and entry.path.is_file():
                 files.append(
-                    FormFile(name, d.reader_path(entry.name), d.site_id, entry.rows, d.extract_date)
+                    FormFile(
+                        name,
+                        d.reader_path(entry.name),
+                        d.site_id,
+                        entry.rows,
+                        d.extract_date,
+                        d.contract_version,
+                    )
                 )
                 rows += entry.rows
     return end, files
@@ -379,7 +397,14 @@ def _ingest_delivery(
     files = {n: (d.reader_path(n), e.rows) for n, e in d.files.items()}
     try:
         loads = load_transfer(
-            con, d.transfer_id, d.site_id, files, prev, prescanned, d.extract_date
+            con,
+            d.transfer_id,
+            d.site_id,
+            files,
+            prev,
+            prescanned,
+            d.extract_date,
+            d.contract_version,
         )
     except UnreadableFile:
         raise  # the transaction is aborted: _load_lane rolls back and retries the batch
@@ -394,7 +419,7 @@ def _discard(con: duckdb.DuckDBPyConnection, transfer_id: str) -> None:
 
     Only its own rows carry its transfer_id: one already LOADED is refused before loading.
     """
-    for table in [*FORMS, "quarantine", "deletions", "extra_columns"]:
+    for table in [*RAW_FORMS, "quarantine", "deletions", "extra_columns"]:
         con.execute(f'delete from raw.{table} where "TRANSFER_ID" = ?', [transfer_id])
 
 

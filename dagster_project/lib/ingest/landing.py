@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from .contract import FORM_FILES, SITEID_RE, STUDY_ID
+from .contract import CONTRACT_VERSIONS, RAW_FORMS, SITEID_RE, STUDY_ID, form_files
 
 MANIFEST = "manifest.json"
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -152,8 +152,14 @@ def open_delivery(folder: Path) -> tuple[Delivery, str | None]:
 
     Reads only manifest.json (cheap, so deliveries can be ordered by extract time
     before any file is hashed). Checks, in order: present, JSON object,
-    transfer_id, study, site, extract time, files entries well formed, every
-    form file listed. `verify_files` checks the files themselves.
+    transfer_id, study, site, extract time, contract version, files entries well
+    formed, every form file of that version listed and none of a later version.
+    `verify_files` checks the files themselves.
+
+    A form of a later version listed by an earlier-version transfer (im.csv in a 1.0
+    transfer) refuses the transfer: read under 1.0 it would be neither loaded nor refused,
+    and imaging silently ignored is data lost; the site declares 1.1 or leaves it out. Any
+    other file a manifest lists is checked (checksum, rows) and not loaded, as before.
     """
     delivery = Delivery(folder=Path(folder))
     try:
@@ -206,16 +212,30 @@ def _read_manifest_into(d: Delivery) -> None:
         d.extract_date = datetime.fromisoformat(m["extract_datetime"]).date()
     except ValueError as exc:
         raise ManifestError(f"{who}: manifest invalid ({exc})") from exc
+    # Strings only, as the spec's manifest has it: the JSON number 1.1 is not a version.
+    if not isinstance(cv, str) or cv not in CONTRACT_VERSIONS:
+        expected = ", ".join(repr(v) for v in CONTRACT_VERSIONS)
+        raise ManifestError(
+            f"{who}: unknown contract version: manifest contract_version {cv!r}, "
+            f"expected one of {expected}"
+        )
     files = m.get("files")
     if not isinstance(files, dict):
         raise ManifestError(f"{who}: manifest invalid (files is not an object)")
     for name, entry in files.items():
         d.files[name] = _file_entry(who, d.folder, name, entry)
-    unlisted = [f for f in FORM_FILES if f not in d.files]
+    expected = form_files(cv)
+    unlisted = [f for f in expected if f not in d.files]
     if unlisted:
         raise ManifestError(
             f"{who}: manifest invalid (form files not listed: {', '.join(unlisted)})"
         )
+    for name in RAW_FORMS:
+        if f"{name}.csv" in d.files and f"{name}.csv" not in expected:
+            raise ManifestError(
+                f"{who}: manifest invalid ({name}.csv is a form of contract "
+                f"{RAW_FORMS[name].since}; the manifest declares contract_version {cv})"
+            )
 
 
 def _file_entry(who: str, folder: Path, name: object, entry: object) -> FileEntry:

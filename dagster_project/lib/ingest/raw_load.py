@@ -47,7 +47,7 @@ from pathlib import Path
 
 import duckdb
 
-from .contract import FORMS, Column, Form
+from .contract import RAW_FORMS, Column, Form, forms_of
 
 
 @dataclass(frozen=True)
@@ -819,17 +819,22 @@ def load_transfer(
     prev_transfer_id: str | None = None,
     prescanned: dict[Path, CleanFile] | None = None,
     extract_date: date | None = None,
+    contract_version: str = "1.0",
 ) -> list[FormLoad]:
     """Load every form of one transfer; `files` maps 'dm.csv' -> (path, manifest rows).
 
     Runs inside the caller's transaction; raises TransferRefused on the first
     file that refuses the transfer. `prescanned` (raw_prescan.prescan's result,
     path -> CleanFile): files found clean there are inserted from their typed
-    rows; every other file is loaded and checked here.
+    rows; every other file is loaded and checked here. Each file is checked against
+    the forms of the transfer's `contract_version`; a form that version does not have
+    (im in 1.0) has no rows in it, so each record the site's previous transfer held there
+    is a deletion (a site back on 1.0 after 1.1), recorded as any other.
     """
     prescanned = prescanned or {}
+    forms = forms_of(contract_version)
     loads = []
-    for name, form in FORMS.items():
+    for name, form in forms.items():
         path, rows = files[f"{name}.csv"]
         clean = prescanned.get(path)
         if clean is not None and clean.rows == rows:
@@ -840,4 +845,13 @@ def load_transfer(
                     con, form, path, transfer_id, site_id, rows, prev_transfer_id, extract_date
                 )
             )
+    if prev_transfer_id is not None:
+        for name, form in RAW_FORMS.items():
+            if name in forms:
+                continue
+            gone = _record_deletions(
+                con, form, transfer_id, prev_transfer_id, site_id, [], "", quarantined=False
+            )
+            if gone:
+                loads.append(FormLoad(name, 0, 0, 0, 0, gone))
     return loads

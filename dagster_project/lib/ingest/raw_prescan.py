@@ -34,7 +34,7 @@ from pathlib import Path
 
 import duckdb
 
-from .contract import FORMS, Form
+from .contract import RAW_FORMS, Form, forms_of
 from .raw_load import (
     CleanFile,
     clean_sql,
@@ -66,6 +66,7 @@ class FormFile:
     site_id: str
     manifest_rows: int
     extract_date: date | None = None  # None: no upper date bound (raw_load.load_form)
+    contract_version: str = "1.0"  # the delivery's: the form's columns and codes it is checked on
 
 
 def prescan(con: duckdb.DuckDBPyConnection, files: list[FormFile]) -> dict[Path, CleanFile]:
@@ -76,16 +77,19 @@ def prescan(con: duckdb.DuckDBPyConnection, files: list[FormFile]) -> dict[Path,
     transaction, so the caller rolls back and sends these files the per-file way.
     """
     clean: dict[Path, CleanFile] = {}
-    for form in FORMS.values():
-        groups: dict[tuple[str, ...], list[FormFile]] = {}
+    for name in RAW_FORMS:
+        # One statement per contract version and header: a 1.0 and a 1.1 file of a form are
+        # typed against different columns and codes, so they never share a read.
+        groups: dict[tuple[str, tuple[str, ...]], list[FormFile]] = {}
         for f in files:
-            if f.form != form.name:
+            if f.form != name:
                 continue
             header = read_header(f.path)
-            if header_problems(form, header) is None:
-                groups.setdefault(tuple(header), []).append(f)
-        for n, (header, members) in enumerate(groups.items()):
-            table = f"{_PREFIX}{form.name}_{n}"
+            if header_problems(forms_of(f.contract_version)[name], header) is None:
+                groups.setdefault((f.contract_version, tuple(header)), []).append(f)
+        for n, ((version, header), members) in enumerate(groups.items()):
+            table = f"{_PREFIX}{name}_{n}"
+            form = forms_of(version)[name]
             try:
                 clean.update(_prescan_group(con, form, list(header), members, table))
             except (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException):

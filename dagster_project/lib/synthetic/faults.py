@@ -17,9 +17,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from dagster_project.lib.ingest.contract import FORMS
+from dagster_project.lib.ingest.contract import FORMS, forms_of
 
-from .transfer_writer import build_manifest, transfer_id_for, write_manifest, write_transfer
+from .transfer_writer import (
+    DEFAULT_CONTRACT_VERSION,
+    build_manifest,
+    transfer_id_for,
+    write_manifest,
+    write_transfer,
+)
 
 T1 = "2026-01-31T08:00:00Z"  # baseline transfer, when a fault needs an earlier one in force
 T2 = "2026-03-31T08:00:00Z"  # the faulty transfer
@@ -43,15 +49,23 @@ class FaultCase:
 # --------------------------------------------------------------------------- valid input
 
 
-def valid_frames(site_id: str = "IT01", n_subjects: int = 3) -> dict[str, pd.DataFrame]:
+def valid_frames(
+    site_id: str = "IT01", n_subjects: int = 3, contract_version: str = DEFAULT_CONTRACT_VERSION
+) -> dict[str, pd.DataFrame]:
     """A contract-valid cumulative extract of `n_subjects` subjects (all values as strings).
 
     Subject i (i < 18) consents on 2025-01-(10+i), gets 3 induction isatuximab
     doses one week apart from 2025-02-(1+i), ASCT, one lab panel, responses, and
     is alive; subject 2 (when present) has an AE; subject 3 has a partial
     diagnosis date (YYYY-MM).
+
+    Contract 1.1 adds (and 1.0 has none of it): re-induction from 2024-09-(10+i); imaging on
+    2024-08-(10+i) (before it; subject 3 with a 6.25 cm2 plasmacytoma) and at screening on
+    2025-01-(11+i); a SIFEADJ beside the SIFE (POS: the M-protein is still there); subject 3
+    progresses on 2025-09-13, by imaging (a new lesion that day).
     """
-    rows: dict[str, list[dict]] = {name: [] for name in FORMS}
+    v11 = contract_version != "1.0"
+    rows: dict[str, list[dict]] = {name: [] for name in forms_of(contract_version)}
     for i in range(1, n_subjects + 1):
         s = f"{site_id}-{i:03d}"
         d = 10 + (i % 18)
@@ -73,6 +87,7 @@ def valid_frames(site_id: str = "IT01", n_subjects: int = 3) -> dict[str, pd.Dat
                 "ELIGDT": f"2025-01-{d + 2:02d}",
                 "ENRLFL": "Y",
                 "REIND": "KRD",
+                "REINDSDT": f"2024-09-{d:02d}",
                 "REINDRSP": "VGPR",
                 "MOBFL": "Y",
             }
@@ -119,7 +134,10 @@ def valid_frames(site_id: str = "IT01", n_subjects: int = 3) -> dict[str, pd.Dat
         rows["sct"].append(
             {**ids, "MELDT": f"2025-04-{d:02d}", "ASCTDT": f"2025-04-{d + 2:02d}", "CD34": "4.2"}
         )
-        for code, res in (("SMPROT", "0.4"), ("SIFE", "POS"), ("KAPPA", "12.5")):
+        labs = [("SMPROT", "0.4"), ("SIFE", "POS"), ("KAPPA", "12.5")]
+        if v11:
+            labs.insert(2, ("SIFEADJ", "POS"))
+        for code, res in labs:
             rows["lb"].append({**ids, "LBDT": f"2025-03-{d:02d}", "LBTESTCD": code, "LBORRES": res})
         rows["rs"].append(
             {
@@ -128,11 +146,47 @@ def valid_frames(site_id: str = "IT01", n_subjects: int = 3) -> dict[str, pd.Dat
                 "PHASE": "INDUCTION",
                 "RSORRES": "VGPR",
                 "RSCOMPL": "Y",
+                "RSPDTYP": "",
             }
         )
         rows["rs"].append(
-            {**ids, "RSDT": f"2025-06-{d:02d}", "PHASE": "ASCT", "RSORRES": "CR", "RSCOMPL": "Y"}
+            {
+                **ids,
+                "RSDT": f"2025-06-{d:02d}",
+                "PHASE": "ASCT",
+                "RSORRES": "CR",
+                "RSCOMPL": "Y",
+                "RSPDTYP": "",
+            }
         )
+        if v11:
+            plasmacytoma = ("Y", "6.25") if i == 3 else ("N", "")
+            for imdt, newles, (plasmfl, plspd) in (
+                (f"2024-08-{d:02d}", "N", plasmacytoma),
+                (f"2025-01-{d + 1:02d}", "N", ("N", "")),
+                *([(f"2025-09-{d:02d}", "Y", ("N", ""))] if i == 3 else []),
+            ):
+                rows["im"].append(
+                    {
+                        **ids,
+                        "IMDT": imdt,
+                        "IMMETH": "PET-CT",
+                        "NEWLES": newles,
+                        "PLASMFL": plasmfl,
+                        "PLSPD": plspd,
+                    }
+                )
+            if i == 3:
+                rows["rs"].append(
+                    {
+                        **ids,
+                        "RSDT": f"2025-09-{d:02d}",
+                        "PHASE": "FOLLOW-UP",
+                        "RSORRES": "PD",
+                        "RSCOMPL": "Y",
+                        "RSPDTYP": "IMAGING",
+                    }
+                )
         rows["mrd"].append(
             {
                 **ids,
@@ -161,19 +215,31 @@ def valid_frames(site_id: str = "IT01", n_subjects: int = 3) -> dict[str, pd.Dat
                 }
             )
     frames = {}
-    for name, form in FORMS.items():
+    for name, form in forms_of(contract_version).items():
         frames[name] = pd.DataFrame(rows[name], columns=form.column_names, dtype="string")
     return frames
 
 
-def _write(landing: Path, site: str, when: str, frames: dict[str, pd.DataFrame]) -> Path:
-    return write_transfer(landing, site, when, frames)
+def _write(
+    landing: Path,
+    site: str,
+    when: str,
+    frames: dict[str, pd.DataFrame],
+    version: str = DEFAULT_CONTRACT_VERSION,
+) -> Path:
+    return write_transfer(landing, site, when, frames, contract_version=version)
 
 
 def _rewrite_manifest(folder: Path, **overrides: object) -> None:
     """Recompute the manifest from the files as they now are, then apply overrides."""
     old = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    m = build_manifest(folder, old["site_id"], old["transfer_id"], old["extract_datetime"])
+    m = build_manifest(
+        folder,
+        old["site_id"],
+        old["transfer_id"],
+        old["extract_datetime"],
+        contract_version=old.get("contract_version", DEFAULT_CONTRACT_VERSION),
+    )
     m.update(overrides)
     write_manifest(folder, m)
 
@@ -720,3 +786,119 @@ def write_all_faults(landing: Path) -> list[FaultCase]:
     landing = Path(landing)
     landing.mkdir(parents=True, exist_ok=True)
     return [fault(landing) for fault in FAULTS]
+
+
+# --------------------------------------------------------------------------- contract versions
+# (issue 29). Their own list: FAULTS is the contract's bad-input table as it stood, which the
+# tests of earlier issues enumerate; `isadex generate --faults` writes both.
+
+
+def _baseline_v(landing: Path, site: str, version: str) -> str:
+    return _write(landing, site, T1, valid_frames(site, contract_version=version), version).name
+
+
+def contract_1_1_missing_a_1_1_column(landing: Path, site: str = "FB01") -> FaultCase:
+    """A 1.1 transfer whose enr.csv has no REINDSDT: refused like any missing column."""
+    base = _baseline_v(landing, site, "1.1")
+    frames = valid_frames(site, contract_version="1.1")
+    frames["enr"] = frames["enr"].drop(columns=["REINDSDT"])
+    folder = _write(landing, site, T2, frames, "1.1")
+    return _case(
+        "contract_1_1_missing_a_1_1_column",
+        "missing required column (a 1.1 column in a 1.1 transfer)",
+        site,
+        "REFUSED",
+        (folder.name, "enr.csv", "missing required column", "REINDSDT"),
+        baseline=base,
+    )
+
+
+def contract_1_1_missing_im_csv(landing: Path, site: str = "FB02") -> FaultCase:
+    """A 1.1 transfer without im.csv (neither sent nor listed): refused like any missing form."""
+    base = _baseline_v(landing, site, "1.1")
+    folder = _write(landing, site, T2, valid_frames(site, contract_version="1.1"), "1.1")
+    (folder / "im.csv").unlink()
+    _rewrite_manifest(folder)
+    return _case(
+        "contract_1_1_missing_im_csv",
+        "manifest invalid (a 1.1 form not sent)",
+        site,
+        "REFUSED",
+        (folder.name, "form files not listed: im.csv"),
+        baseline=base,
+    )
+
+
+def contract_1_0_with_im_csv(landing: Path, site: str = "FB03") -> FaultCase:
+    """A 1.0 transfer that lists an im.csv: refused (a 1.0 transfer sends no im.csv)."""
+    base = _baseline(landing, site)
+    folder = _write(landing, site, T2, valid_frames(site))
+    im = valid_frames(site, contract_version="1.1")["im"]
+    im.to_csv(folder / "im.csv", index=False, lineterminator="\n")
+    _rewrite_manifest(folder)
+    return _case(
+        "contract_1_0_with_im_csv",
+        "manifest invalid (a 1.1 form in a 1.0 transfer)",
+        site,
+        "REFUSED",
+        (folder.name, "im.csv is a form of contract 1.1", "contract_version 1.0"),
+        baseline=base,
+    )
+
+
+def unknown_contract_version(landing: Path, site: str = "FB04") -> FaultCase:
+    base = _baseline(landing, site)
+    folder = _write(landing, site, T2, valid_frames(site))
+    _rewrite_manifest(folder, contract_version="2.0")
+    return _case(
+        "unknown_contract_version",
+        "any other contract version",
+        site,
+        "REFUSED",
+        (folder.name, "unknown contract version", "'2.0'"),
+        baseline=base,
+    )
+
+
+def unknown_pd_basis(landing: Path, site: str = "FB05") -> FaultCase:
+    """rs row 7 (IT01-003's PD) RSPDTYP 'PET': an unknown code, quarantined."""
+    frames = valid_frames(site, contract_version="1.1")
+    frames["rs"].loc[6, "RSPDTYP"] = "PET"
+    _write(landing, site, T2, frames, "1.1")
+    return _case(
+        "unknown_pd_basis",
+        "unknown code (a 1.1 column)",
+        site,
+        "LOADED",
+        ("rs.csv row 7 RSPDTYP: unknown code 'PET'",),
+        quarantined=(("rs", 7, "RSPDTYP"),),
+    )
+
+
+def pd_basis_inconsistent(landing: Path, site: str = "FB06") -> FaultCase:
+    """A PD without RSPDTYP, a VGPR with one: parseable, so both load (findings
+    PD_BASIS_MISSING and PD_BASIS_WITHOUT_PD in quality.findings)."""
+    frames = valid_frames(site, contract_version="1.1")
+    frames["rs"].loc[6, "RSPDTYP"] = ""
+    frames["rs"].loc[0, "RSPDTYP"] = "CLINICAL"
+    _write(landing, site, T2, frames, "1.1")
+    return _case(
+        "pd_basis_inconsistent", "logically inconsistent but parseable", site, "LOADED", ()
+    )
+
+
+CONTRACT_VERSION_FAULTS: tuple[Callable[[Path], FaultCase], ...] = (
+    contract_1_1_missing_a_1_1_column,
+    contract_1_1_missing_im_csv,
+    contract_1_0_with_im_csv,
+    unknown_contract_version,
+    unknown_pd_basis,
+    pd_basis_inconsistent,
+)
+
+
+def write_contract_version_faults(landing: Path) -> list[FaultCase]:
+    """Write the contract-version faults (each on its own site); return the expectations."""
+    landing = Path(landing)
+    landing.mkdir(parents=True, exist_ok=True)
+    return [fault(landing) for fault in CONTRACT_VERSION_FAULTS]

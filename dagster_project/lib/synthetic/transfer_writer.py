@@ -13,9 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from dagster_project.lib.ingest.contract import CONTRACT_VERSION, FORMS, STUDY_ID
+from dagster_project.lib.ingest.contract import STUDY_ID, forms_of
 from dagster_project.lib.ingest.landing import count_csv_rows
 from dagster_project.lib.warehouse.fingerprint import sha256_file
+
+# The version written unless asked otherwise: 1.0 while the analysis reads nothing of 1.1, so
+# the default demo and every earlier fixture keep their files and numbers (issue 29).
+DEFAULT_CONTRACT_VERSION = "1.0"
 
 
 def count_data_rows(path: Path) -> int:
@@ -42,8 +46,9 @@ def build_manifest(
     extract_datetime: str,
     study_id: str = STUDY_ID,
     known: Mapping[str, tuple[str, int]] | None = None,
+    contract_version: str = DEFAULT_CONTRACT_VERSION,
 ) -> dict:
-    """Manifest of every CSV in `folder`, in file-name order.
+    """Manifest of every CSV in `folder`, in file-name order, declaring `contract_version`.
 
     `known` maps file name -> (sha256, data rows) for files whose checksum and row
     count the caller computed while writing them, so large extracts are not re-read.
@@ -58,7 +63,7 @@ def build_manifest(
         "site_id": site_id,
         "transfer_id": transfer_id,
         "extract_datetime": extract_datetime,
-        "contract_version": CONTRACT_VERSION,
+        "contract_version": contract_version,
         "files": files,
     }
 
@@ -69,22 +74,28 @@ def write_transfer(
     extract_datetime: str,
     frames: Mapping[str, pd.DataFrame],
     transfer_id: str | None = None,
+    contract_version: str = DEFAULT_CONTRACT_VERSION,
 ) -> Path:
-    """Write every form (header-only when a form has no records) and its manifest.
+    """Write every form of `contract_version` (header-only when a form has no records) and
+    its manifest.
 
     `frames` maps form name -> DataFrame with the contract's column names; values
     are written as given (strings stay strings, so tests can write bad values).
-    Forms absent from `frames` are written header-only.
+    Forms absent from `frames` are written header-only; frames of forms the version does not
+    have are not written.
     """
     transfer_id = transfer_id or transfer_id_for(site_id, extract_datetime)
     folder = Path(landing) / transfer_id
     folder.mkdir(parents=True, exist_ok=True)
-    for name, form in FORMS.items():
+    for name, form in forms_of(contract_version).items():
         frame = frames.get(name)
         if frame is None:
             frame = pd.DataFrame(columns=form.column_names)
         frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
-    write_manifest(folder, build_manifest(folder, site_id, transfer_id, extract_datetime))
+    manifest = build_manifest(
+        folder, site_id, transfer_id, extract_datetime, contract_version=contract_version
+    )
+    write_manifest(folder, manifest)
     return folder
 
 
@@ -94,6 +105,7 @@ def write_transfer_chunks(
     extract_datetime: str,
     files: Mapping[str, tuple[Sequence[bytes | memoryview], int]],
     transfer_id: str | None = None,
+    contract_version: str = DEFAULT_CONTRACT_VERSION,
 ) -> Path:
     """Write already-formatted CSV files (header included) and their manifest.
 
@@ -112,7 +124,13 @@ def write_transfer_chunks(
                 h.update(chunk)
                 f.write(chunk)
         known[name] = (h.hexdigest(), rows)
-    write_manifest(
-        folder, build_manifest(folder, site_id, transfer_id, extract_datetime, known=known)
+    manifest = build_manifest(
+        folder,
+        site_id,
+        transfer_id,
+        extract_datetime,
+        known=known,
+        contract_version=contract_version,
     )
+    write_manifest(folder, manifest)
     return folder
