@@ -158,3 +158,14 @@ def test_the_ui_binds_the_settings_make_ui_exports(tmp_path, monkeypatch):
         landing=tmp_path / "landing", warehouse=tmp_path / "w.duckdb", cutoff="2026-06-30"
     )
     assert warehouse.dbt_console is False
+
+
+def test_the_contract_1_1_form_is_in_the_one_graph(definitions):
+    """Issue 29: raw/im is an ingestion asset and stg_im's source (the same asset key as the
+    other forms), so lineage runs unbroken from ingestion through quality.findings."""
+    graph = definitions.resolve_asset_graph()
+    raw_im = dg.AssetKey(["raw", "im"])
+    assert graph.get(raw_im).is_materializable
+    assert raw_im in graph.get(dg.AssetKey(["staging", "stg_im"])).parent_keys
+    parents = graph.get(dg.AssetKey(["quality", "findings_assessments"])).parent_keys
+    assert {dg.AssetKey(["staging", "stg_im"]), dg.AssetKey(["staging", "stg_rs"])} <= parents

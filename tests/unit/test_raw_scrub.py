@@ -98,3 +98,35 @@ def test_scrub_removes_every_extra_value_and_nothing_else(tmp_path: Path) -> Non
     con = duckdb.connect(str(working), read_only=True)
     assert text_hits(con, MARKER)
     con.close()
+
+
+def test_a_1_1_column_a_1_0_transfer_sent_is_scrubbed_and_a_1_1_transfers_kept(
+    tmp_path: Path,
+) -> None:
+    """Issue 29: read under its declared version, RSPDTYP in a 1.0 rs.csv is an extra column
+    (in EXTRA, and in RECORD of a quarantined row); in a 1.1 transfer it is a contract column
+    whose values are published."""
+    landing = tmp_path / "landing"
+    frames = valid_frames("IT01")
+    frames["rs"]["RSPDTYP"] = f"IMAGING {MARKER}"
+    frames["rs"].loc[1, "RSORRES"] = "VGRP"  # quarantined: RECORD holds the extra value
+    write_transfer(landing, "IT01", WHEN, frames)
+    v11 = valid_frames("FR02", contract_version="1.1")
+    v11["rs"].loc[0, "PHASE"] = "INDUCTON"  # quarantined: RECORD keeps RSPDTYP (a contract column)
+    write_transfer(landing, "FR02", WHEN, v11, contract_version="1.1")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ingest_landing(con, landing)
+    assert scrub_extra_columns(con) == 5 + 1  # 5 EXTRA, 1 RECORD key
+    assert text_hits(con, MARKER) == []
+    assert con.execute(
+        'SELECT "TRANSFER_ID", json_keys("RECORD") FROM raw.quarantine ORDER BY 1'
+    ).fetchall() == [
+        (
+            "FR02_20260331T0800",
+            ["SITEID", "SUBJID", "RSDT", "PHASE", "RSORRES", "RSCOMPL", "RSPDTYP"],
+        ),
+        ("IT01_20260331T0800", ["SITEID", "SUBJID", "RSDT", "PHASE", "RSORRES", "RSCOMPL"]),
+    ]
+    assert con.execute("SELECT count(*) FROM raw.rs WHERE \"RSPDTYP\" = 'IMAGING'").fetchone() == (
+        1,
+    )

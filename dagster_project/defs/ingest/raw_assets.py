@@ -6,7 +6,7 @@ import dagster as dg
 
 from dagster_project.defs.resources import WRITER_POOL, Warehouse
 from dagster_project.lib.ingest import contract, ingestion, landing, raw_load
-from dagster_project.lib.ingest.contract import FORMS
+from dagster_project.lib.ingest.contract import RAW_FORMS
 from dagster_project.lib.ingest.ingestion import ensure_raw_schema, ingest_landing
 from dagster_project.lib.runtime.console import TRANSFER_RECORD
 from dagster_project.lib.warehouse.fingerprint import table_fingerprint, transfers_fingerprint
@@ -40,13 +40,15 @@ _AUDIT_SPECS = (
         "deletions at the site, kept visible.",
     ),
 )
+# Every form of every contract version has its raw table (raw.im from 1.1 on, empty while only
+# 1.0 transfers arrive).
 _FORM_SPECS = tuple(
     dg.AssetSpec(
         ["raw", name],
         description=f"{form.label} ({name}.csv): typed rows of every loaded transfer, one row per "
         f"record and transfer (key {', '.join(form.key)}), with TRANSFER_ID and ROWNUM.",
     )
-    for name, form in FORMS.items()
+    for name, form in RAW_FORMS.items()
 )
 
 
@@ -66,13 +68,13 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
         summary = ingest_landing(con, landing, on_registered=lambda row: _log(context, row))
         counts = {
             table: con.execute(f"select count(*) from raw.{table}").fetchone()[0]
-            for table in ["transfers", "quarantine", "deletions", "extra_columns", *FORMS]
+            for table in ["transfers", "quarantine", "deletions", "extra_columns", *RAW_FORMS]
         }
         # Each table's data version (defs/reuse.py): what the dbt build and everything after
         # it compare to decide whether anything changed.
         versions = {"transfers": table_fingerprint(con, "raw.transfers")} | {
             table: transfers_fingerprint(con, f"raw.{table}")
-            for table in ["quarantine", "deletions", "extra_columns", *FORMS]
+            for table in ["quarantine", "deletions", "extra_columns", *RAW_FORMS]
         }
         in_force_preview = con.execute(
             "select TRANSFER_ID, SITEID, EXTRACT_DATETIME, STATUS, REASON from raw.transfers "

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.ingest.contract import FORMS, STUDY_ID
+from dagster_project.lib.ingest.contract import RAW_FORMS, STUDY_ID
 
 STATE = "quality.build_state"
 MODE = "quality.build_mode"
@@ -84,7 +84,7 @@ def dated_rows_in_force(transfers_in_force: str) -> str:
     or partial_date, at the last day it can mean; 9999-12-31 where it does not parse.
     ``transfers_in_force``: a relation with transfer_id."""
     parts = []
-    for form in FORMS.values():
+    for form in RAW_FORMS.values():
         for column in form.columns:
             if column.type not in ("date", "partial_date"):
                 continue
@@ -110,7 +110,7 @@ def _subjects_of_transfers(con: duckdb.DuckDBPyConnection, transfer_ids: Sequenc
         return set()
     union = " union ".join(
         f"select SUBJID from raw.{form.name} where TRANSFER_ID in (select unnest($ids))"
-        for form in FORMS.values()
+        for form in RAW_FORMS.values()
     )
     return {r[0] for r in con.execute(union, {"ids": list(transfer_ids)}).fetchall()}
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import duckdb
 
-from dagster_project.lib.ingest.contract import FORMS
+from dagster_project.lib.ingest.contract import CONTRACT_VERSIONS, RAW_FORMS, forms_of
 from dagster_project.lib.ingest.raw_load import sql_str
 
 # Files with extra columns: listed at ingest, plus any EXTRA or quarantined RECORD showing one
@@ -50,7 +50,7 @@ def scrub_extra_columns(con: duckdb.DuckDBPyConnection) -> int:
             "FROM raw.extra_columns"
         )
     removed = 0
-    for name in FORMS:
+    for name in RAW_FORMS:
         if name in tables:
             removed += _scrub_form(con, name)
     if "quarantine" in tables:
@@ -83,35 +83,26 @@ def _scrub_form(con: duckdb.DuckDBPyConnection, form: str) -> int:
     return int(n)
 
 
+def _of_version(version: str) -> str:
+    """SQL: the quarantine row's transfer declared `version`. A transfer loaded before the
+    version was checked, whatever its manifest said, was read as the first version (1.0)."""
+    later = [v for v in CONTRACT_VERSIONS if v != CONTRACT_VERSIONS[0]]
+    declared = (
+        '"TRANSFER_ID" IN (SELECT "TRANSFER_ID" FROM raw.transfers '
+        'WHERE "CONTRACT_VERSION" IN ({}))'
+    )
+    if version == CONTRACT_VERSIONS[0]:
+        return "NOT " + declared.format(", ".join(sql_str(v) for v in later))
+    return declared.format(sql_str(version))
+
+
 def _scrub_quarantine(con: duckdb.DuckDBPyConnection) -> int:
+    """A quarantined record's extra keys are those its transfer's contract version does not
+    name: RSPDTYP is one in a 1.0 transfer's rs row, a contract column in a 1.1 one."""
     removed = 0
-    for name, form in FORMS.items():
-        contract = "[" + ", ".join(sql_str(c) for c in form.column_names) + "]"
-        extra_keys = f'list_filter(json_keys("RECORD"), k -> NOT list_contains({contract}, k))'
-        split = f'"FORM" = {sql_str(name)} AND json_keys("RECORD") <> [\'CSV_LINE\']'
-        con.execute(
-            f'INSERT INTO {_WITH_EXTRAS} SELECT DISTINCT "TRANSFER_ID", "FORM" '
-            f"FROM raw.quarantine WHERE {split} AND len({extra_keys}) > 0"
-        )
-        (n,) = con.execute(
-            f"SELECT coalesce(sum(len({extra_keys})), 0) FROM raw.quarantine WHERE {split}"
-        ).fetchone()
-        if n:
-            nulls = f"to_json(map_from_entries(list_transform({extra_keys}, "
-            nulls += "k -> {'k': k, 'v': NULL::VARCHAR})))"
-            # RFC 7396 merge patch: a key patched with null is removed.
-            con.execute(
-                f'UPDATE raw.quarantine SET "RECORD" = json_merge_patch("RECORD", {nulls}) '
-                f"WHERE {split} AND len({extra_keys}) > 0"
-            )
-        # The quarantined column is itself an extra one (a NUL byte in it): its VALUE too.
-        extra_column = f"NOT list_has_all({contract}, string_split(\"COLUMN\", ','))"
-        (v,) = con.execute(
-            'UPDATE raw.quarantine SET "VALUE" = NULL WHERE "FORM" = ? AND "VALUE" IS NOT NULL '
-            f'AND "COLUMN" IS NOT NULL AND {extra_column}',
-            [name],
-        ).fetchone()
-        removed += int(n) + int(v)
+    for version in CONTRACT_VERSIONS:
+        for name, form in forms_of(version).items():
+            removed += _scrub_quarantined_form(con, name, form.column_names, _of_version(version))
     (lines,) = con.execute(
         f"""
         UPDATE raw.quarantine q SET "VALUE" = NULL, "RECORD" = '{{"CSV_LINE": null}}'
@@ -122,3 +113,36 @@ def _scrub_quarantine(con: duckdb.DuckDBPyConnection) -> int:
         """
     ).fetchone()
     return removed + int(lines)
+
+
+def _scrub_quarantined_form(
+    con: duckdb.DuckDBPyConnection, name: str, columns: list[str], of_version: str
+) -> int:
+    """The extra keys of form `name`'s quarantined RECORDs whose transfer meets `of_version`
+    (`columns`: the contract's columns for it), and the VALUE of a quarantined extra column."""
+    contract = "[" + ", ".join(sql_str(c) for c in columns) + "]"
+    extra_keys = f'list_filter(json_keys("RECORD"), k -> NOT list_contains({contract}, k))'
+    split = f'"FORM" = {sql_str(name)} AND json_keys("RECORD") <> [\'CSV_LINE\'] AND {of_version}'
+    con.execute(
+        f'INSERT INTO {_WITH_EXTRAS} SELECT DISTINCT "TRANSFER_ID", "FORM" '
+        f"FROM raw.quarantine WHERE {split} AND len({extra_keys}) > 0"
+    )
+    (n,) = con.execute(
+        f"SELECT coalesce(sum(len({extra_keys})), 0) FROM raw.quarantine WHERE {split}"
+    ).fetchone()
+    if n:
+        nulls = f"to_json(map_from_entries(list_transform({extra_keys}, "
+        nulls += "k -> {'k': k, 'v': NULL::VARCHAR})))"
+        # RFC 7396 merge patch: a key patched with null is removed.
+        con.execute(
+            f'UPDATE raw.quarantine SET "RECORD" = json_merge_patch("RECORD", {nulls}) '
+            f"WHERE {split} AND len({extra_keys}) > 0"
+        )
+    # The quarantined column is itself an extra one (a NUL byte in it): its VALUE too.
+    extra_column = f"NOT list_has_all({contract}, string_split(\"COLUMN\", ','))"
+    (v,) = con.execute(
+        'UPDATE raw.quarantine SET "VALUE" = NULL WHERE "FORM" = ? AND "VALUE" IS NOT NULL '
+        f'AND "COLUMN" IS NOT NULL AND {extra_column} AND {of_version}',
+        [name],
+    ).fetchone()
+    return int(n) + int(v)
