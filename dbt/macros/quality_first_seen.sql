@@ -2,10 +2,12 @@
     appears in one transfer and stays until corrected: for every record of raw.<form>, named by
     SITEID, SUBJID and `columns` (raw name -> alias: the record key plus the values a rule
     judges), the first LOADED transfer of its site that carried it (within as_of when set).
-    `subjects`: optional CTE (site_id, subject_id) restricting the lookup to those subjects. In a
+    `subjects`: optional CTE (site_id, subject_id) restricting the lookup to those subjects.
+    `transfers_where`: optional condition on raw.transfers (alias transfers) a transfer must meet
+    to count, e.g. its contract version for a rule only that version can break. In a
     build by subject only the scope's subjects: over every transfer it is as dear as a full
     build otherwise. -#}
-{% macro record_first_seen(form, columns, subjects=none) -%}
+{% macro record_first_seen(form, columns, subjects=none, transfers_where=none) -%}
     select
         raw_rows.SITEID as site_id,
         raw_rows.SUBJID as subject_id,
@@ -24,6 +26,9 @@
     {%- endif %}
     where transfers.STATUS = 'LOADED'
         and {{ in_build_scope('raw_rows.SUBJID') }}
+    {%- if transfers_where %}
+        and {{ transfers_where }}
+    {%- endif %}
     {%- if var('as_of') %}
         and transfers.EXTRACT_DATETIME <= cast('{{ var("as_of") }}' as timestamp)
     {%- endif %}

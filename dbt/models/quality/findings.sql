@@ -15,6 +15,8 @@ findings_by_family as (
     union all
     select * from {{ ref('findings_transplant') }}
     union all
+    select * from {{ ref('findings_assessments') }}
+    union all
     select * from {{ ref('findings_extra_columns') }}
 )
 

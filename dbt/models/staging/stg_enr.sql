@@ -15,6 +15,9 @@ records_up_to_cutoff as (
         source."ELIGDT" as eligibility_date,
         {{ yn_to_boolean('source."ENRLFL"') }} as is_enrolled,
         source."REIND" as reinduction_regimen,
+        case
+            when source."REINDSDT" <= source.cutoff_date then source."REINDSDT"
+        end as reinduction_start_date,
         source."REINDRSP" as reinduction_response,
         {{ yn_to_boolean('source."MOBFL"') }} as is_mobilised
     from source

@@ -10,7 +10,8 @@ loaded_transfers as (
     select
         TRANSFER_ID as transfer_id,
         SITEID as site_id,
-        EXTRACT_DATETIME as extract_datetime
+        EXTRACT_DATETIME as extract_datetime,
+        CONTRACT_VERSION as contract_version
     from source
     where STATUS = 'LOADED'
     {%- if var('as_of') %}
@@ -23,6 +24,7 @@ newest_transfer_per_site as (
         transfer_id,
         site_id,
         extract_datetime,
+        contract_version,
         row_number() over (
             partition by site_id order by extract_datetime desc, transfer_id desc
         ) as recency_rank
@@ -32,6 +34,7 @@ newest_transfer_per_site as (
 select
     transfer_id,
     site_id,
-    extract_datetime
+    extract_datetime,
+    contract_version
 from newest_transfer_per_site
 where recency_rank = 1
