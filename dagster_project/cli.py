@@ -17,6 +17,7 @@ from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 
+from dagster_project.lib.ingest.contract import CONTRACT_VERSIONS, DEFAULT_CONTRACT_VERSION
 from dagster_project.lib.runtime import arguments
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
@@ -53,12 +54,20 @@ def _generate(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     truth = generate_trial(
-        Path(args.out), subjects=args.subjects, sites=args.sites, seed=args.seed, cutoff=args.cutoff
+        Path(args.out),
+        subjects=args.subjects,
+        sites=args.sites,
+        seed=args.seed,
+        cutoff=args.cutoff,
+        contract_version=args.contract_version,
     )
     if args.faults:
-        from dagster_project.lib.synthetic.faults import write_all_faults
+        from dagster_project.lib.synthetic.faults import (
+            write_all_faults,
+            write_contract_version_faults,
+        )
 
-        cases = write_all_faults(Path(args.out))
+        cases = write_all_faults(Path(args.out)) + write_contract_version_faults(Path(args.out))
         print(f"wrote {len(cases)} faulty deliveries for tests")
     seconds = time.perf_counter() - started
     print(
@@ -113,6 +122,15 @@ def _add_generate(add_parser: AddParser) -> argparse.ArgumentParser:
         default=None,
         metavar="YYYY-MM-DD",
         help="date of each site's last transfer (default: 2026-10-31)",
+    )
+    gen.add_argument(
+        "--contract-version",
+        choices=CONTRACT_VERSIONS,
+        default=DEFAULT_CONTRACT_VERSION,
+        metavar="V",
+        help="site-extract contract version the transfers follow: "
+        f"{', '.join(CONTRACT_VERSIONS)} (1.1 adds imaging, the re-induction start, the basis "
+        "of each progression and adjudicated immunofixation) (default: %(default)s)",
     )
     gen.add_argument(
         "--faults",

@@ -23,6 +23,10 @@ from typing import Literal
 STUDY_ID = "ISA-DEX-MM"
 # Every version a manifest may declare, oldest first; any other refuses the transfer.
 CONTRACT_VERSIONS: tuple[str, ...] = ("1.0", "1.1")
+# The version the generator and the transfer writer write unless asked otherwise: 1.0 while
+# the analysis reads nothing of 1.1, so the default demo and every earlier fixture keep their
+# files and numbers (issue 29).
+DEFAULT_CONTRACT_VERSION = "1.0"
 SITEID_RE = re.compile(r"^[A-Z]{2}[0-9]{2}$")
 SUBJID_RE = re.compile(r"^[A-Z]{2}[0-9]{2}-[0-9]{3}$")
 

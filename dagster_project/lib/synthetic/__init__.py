@@ -13,8 +13,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from dagster_project.lib.ingest.contract import DEFAULT_CONTRACT_VERSION
+
 from .baseline import baseline_tables
 from .cohort import MAX_PER_SITE, Cohort, build_cohort
+from .contract_1_1 import add_contract_1_1
 from .disease import lb_table, mrd_table, rs_table
 from .disposition import ds_table, dth_table, fu_table, nt_table
 from .model import MONTH, Parameters, parameters_dict, truth_values
@@ -29,9 +32,19 @@ __all__ = ["DEFAULT_CUTOFF", "generate_trial"]
 
 
 def generate_trial(
-    out: Path, subjects: int = 60, sites: int = 6, seed: int = 20261125, cutoff: str | None = None
+    out: Path,
+    subjects: int = 60,
+    sites: int = 6,
+    seed: int = 20261125,
+    cutoff: str | None = None,
+    contract_version: str = DEFAULT_CONTRACT_VERSION,
 ) -> dict:
     """Write a synthetic landing zone under `out` and return the truth (also out/truth.json).
+
+    `contract_version`: the version the transfers follow (site_extracts.md). 1.1 adds
+    REINDSDT, RSPDTYP, SIFEADJ and the im form to the same trial (contract_1_1.py); every
+    value 1.0 has is the 1.0 trial's of the same seed, except the SIFE of IgG-kappa subjects
+    on isatuximab, which reads POS (its SIFEADJ has the 1.0 value).
 
     Sites: `max(sites, ceil(subjects / 900))` sites, so no site needs more than the
     3-digit SUBJID allows (100,000 subjects -> 112 sites). Enrolment runs from 36 to 18
@@ -84,7 +97,9 @@ def generate_trial(
 
     transfers = schedule(seed, c)
     corrections, deletions = inject_site_changes(seed, c, tables, transfers, n_ae)
-    rows = write_all(out, c, tables, transfers)
+    if contract_version != "1.0":
+        add_contract_1_1(seed, c, tables)
+    rows = write_all(out, c, tables, transfers, contract_version)
 
     truth = {
         "study_id": "ISA-DEX-MM",

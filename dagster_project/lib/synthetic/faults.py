@@ -17,15 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from dagster_project.lib.ingest.contract import FORMS, forms_of
+from dagster_project.lib.ingest.contract import DEFAULT_CONTRACT_VERSION, FORMS, forms_of
 
-from .transfer_writer import (
-    DEFAULT_CONTRACT_VERSION,
-    build_manifest,
-    transfer_id_for,
-    write_manifest,
-    write_transfer,
-)
+from .transfer_writer import build_manifest, transfer_id_for, write_manifest, write_transfer
 
 T1 = "2026-01-31T08:00:00Z"  # baseline transfer, when a fault needs an earlier one in force
 T2 = "2026-03-31T08:00:00Z"  # the faulty transfer

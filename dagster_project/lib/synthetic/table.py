@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dagster_project.lib.ingest.contract import FORMS
+from dagster_project.lib.ingest.contract import RAW_FORMS
 
 from .vec import FAR
 
@@ -25,7 +25,7 @@ POS_NEG = ("POS", "NEG")
 
 
 def code_of(form: str, column: str, value: str) -> int:
-    return FORMS[form].column(column).codes.index(value)
+    return RAW_FORMS[form].column(column).codes.index(value)
 
 
 def codes_of(form: str, column: str, values: list[str]) -> np.ndarray:

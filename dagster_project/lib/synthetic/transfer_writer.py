@@ -13,13 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from dagster_project.lib.ingest.contract import STUDY_ID, forms_of
+from dagster_project.lib.ingest.contract import DEFAULT_CONTRACT_VERSION, STUDY_ID, forms_of
 from dagster_project.lib.ingest.landing import count_csv_rows
 from dagster_project.lib.warehouse.fingerprint import sha256_file
-
-# The version written unless asked otherwise: 1.0 while the analysis reads nothing of 1.1, so
-# the default demo and every earlier fixture keep their files and numbers (issue 29).
-DEFAULT_CONTRACT_VERSION = "1.0"
 
 
 def count_data_rows(path: Path) -> int:

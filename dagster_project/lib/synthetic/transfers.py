@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from dagster_project.lib.ingest.contract import FORMS
+from dagster_project.lib.ingest.contract import DEFAULT_CONTRACT_VERSION, Form, forms_of
 
 from .cohort import Cohort
 from .table import POS_NEG, Table, concat
@@ -152,8 +152,7 @@ def _supersede(t: Table, r: int, day: int, col: str, old: float, tables: dict, n
     tables[name] = concat([t, prev])
 
 
-def _sql_and_frame(t: Table, c: Cohort) -> tuple[str, pd.DataFrame]:
-    form = FORMS[t.form]
+def _sql_and_frame(t: Table, c: Cohort, form: Form) -> tuple[str, pd.DataFrame]:
     data: dict[str, object] = {}
     exprs = []
     for col in form.columns:
@@ -207,9 +206,11 @@ class Formatted:
     site_bounds: np.ndarray  # row range of each site
 
 
-def format_form(con: duckdb.DuckDBPyConnection, t: Table, c: Cohort, tmp: Path) -> Formatted:
+def format_form(
+    con: duckdb.DuckDBPyConnection, t: Table, c: Cohort, tmp: Path, form: Form
+) -> Formatted:
     t = t.sorted()
-    sql, frame = _sql_and_frame(t, c)
+    sql, frame = _sql_and_frame(t, c, form)
     path = tmp / f"{t.form}.csv"
     con.register("frame", frame)
     con.execute(
@@ -240,23 +241,32 @@ def _chunks(f: Formatted, site: int, day: int) -> tuple[list[memoryview], int]:
     return [mv[a:b] for a, b in zip(run_a.tolist(), run_b.tolist(), strict=True)], int(sel.size)
 
 
-def write_all(out: Path, c: Cohort, tables: dict[str, Table], transfers: list[Transfer]) -> dict:
-    """Format every form once, then write every transfer; returns rows per form summed over
-    transfers."""
+def write_all(
+    out: Path,
+    c: Cohort,
+    tables: dict[str, Table],
+    transfers: list[Transfer],
+    contract_version: str = DEFAULT_CONTRACT_VERSION,
+) -> dict:
+    """Format every form of `contract_version` once, then write every transfer; returns rows
+    per form summed over transfers."""
+    forms = forms_of(contract_version)
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = true")
     formatted: dict[str, Formatted] = {}
     with tempfile.TemporaryDirectory(prefix="isadex-gen-") as tmp:
-        for name in FORMS:
-            formatted[name] = format_form(con, tables[name], c, Path(tmp))
+        for name, form in forms.items():
+            formatted[name] = format_form(con, tables[name], c, Path(tmp), form)
     con.close()
-    headers = {name: (",".join(f.column_names) + "\n").encode() for name, f in FORMS.items()}
-    totals = dict.fromkeys(FORMS, 0)
+    headers = {name: (",".join(f.column_names) + "\n").encode() for name, f in forms.items()}
+    totals = dict.fromkeys(forms, 0)
     for tr in transfers:
         files = {}
-        for name in sorted(FORMS):
+        for name in sorted(forms):
             chunks, rows = _chunks(formatted[name], tr.site, tr.day)
             files[f"{name}.csv"] = ([headers[name], *chunks], rows)
             totals[name] += rows
-        write_transfer_chunks(out, tr.site_id, tr.extract_datetime, files, tr.transfer_id)
+        write_transfer_chunks(
+            out, tr.site_id, tr.extract_datetime, files, tr.transfer_id, contract_version
+        )
     return totals
