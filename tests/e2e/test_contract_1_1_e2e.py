@@ -1,0 +1,102 @@
+"""Contract 1.1 through `isadex run` (issue 29, first part): the same synthetic trial written
+as 1.0 and as 1.1, each beside the contract-version faults, run end to end.
+
+Nothing in the analysis reads 1.1 yet, and a 1.1 trial's 1.0 content is the 1.0 trial's, so
+every ADaM dataset and endpoint number is the same for both; the 1.1 columns and form reach
+staging, a 1.0 PD reads BIOCHEMICAL there, and the RSPDTYP rules raise their findings.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from dagster_project.lib.synthetic import generate_trial
+from dagster_project.lib.synthetic.faults import write_contract_version_faults
+from tests.conftest import run_isadex
+
+pytestmark = pytest.mark.e2e
+
+ADAM = ["adsl", "adrs", "adtte", "adae", "adex"]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    out = {}
+    for version in ("1.0", "1.1"):
+        root = tmp_path_factory.mktemp(f"v{version}")
+        landing = root / "landing"
+        generate_trial(landing, subjects=40, sites=3, seed=11, contract_version=version)
+        cases = write_contract_version_faults(landing)
+        warehouse = root / "warehouse.duckdb"
+        outcome = run_isadex(landing, warehouse, report_dir=root / "report")
+        out[version] = (outcome, duckdb.connect(str(warehouse), read_only=True), cases)
+    yield out
+    for _, con, _ in out.values():
+        con.close()
+
+
+def _rows(con, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def test_both_runs_publish_and_refuse_only_the_refused_faults(runs):
+    for _version, (outcome, con, cases) in runs.items():
+        assert outcome.exit_code == 2, outcome.summary()
+        refused = {c.transfer_id for c in cases if c.status == "REFUSED"}
+        assert {t for t, _ in outcome.refused} == refused
+        assert (
+            _rows(
+                con,
+                'select distinct FORM, "COLUMN" from raw.quarantine where TRANSFER_ID in '
+                "(select TRANSFER_ID from raw.transfers where SITEID not like 'FB%')",
+            )
+            == []
+        )
+
+
+def test_no_adam_or_endpoint_number_changes_with_the_contract_version(runs):
+    (_, v10, _), (_, v11, _) = runs["1.0"], runs["1.1"]
+    for table in [*(f"adam.{t}" for t in ADAM), "endpoints.results"]:
+        sql = f"select * from {table} order by all"
+        assert _rows(v10, sql) == _rows(v11, sql), table
+
+
+def test_staging_reads_the_1_1_columns_and_form(runs):
+    (_, v10, _), (_, v11, _) = runs["1.0"], runs["1.1"]
+    generated = "site_id not like 'FB%'"
+    count_im = f"select count(*) from staging.stg_im where {generated}"
+    assert _rows(v10, count_im) == [(0,)]
+    assert _rows(v11, count_im)[0][0] > 40
+    reind = "select count(*), count(reinduction_start_date) from staging.stg_enr where " + generated
+    (n10, with10), (n11, with11) = _rows(v10, reind)[0], _rows(v11, reind)[0]
+    assert (with10, n11, with11) == (0, n10, n10)
+    basis = (
+        "select response = 'PD', pd_basis, count(*) > 0 from staging.stg_rs "
+        f"where {generated} group by all order by all"
+    )
+    assert _rows(v10, basis) == [(False, None, True), (True, "BIOCHEMICAL", True)]
+    assert {r[:2] for r in _rows(v11, basis)} <= {
+        (False, None),
+        (True, "BIOCHEMICAL"),
+        (True, "IMAGING"),
+    }
+    assert (True, "BIOCHEMICAL") in {r[:2] for r in _rows(v11, basis)}
+
+
+def test_pd_basis_rules_are_findings(runs):
+    for _version, (_, con, _) in runs.items():
+        assert _rows(
+            con,
+            "select USUBJID, FORM, RULE, SEVERITY from quality.findings "
+            "where SITEID = 'FB06' order by RULE",
+        ) == [
+            ("ISA-DEX-MM-FB06-003", "rs", "PD_BASIS_MISSING", "MAJOR"),
+            ("ISA-DEX-MM-FB06-001", "rs", "PD_BASIS_WITHOUT_PD", "MAJOR"),
+        ]
+        # The generated sites are clean: no finding on the 1.1 rules.
+        assert _rows(
+            con,
+            "select count(*) from quality.findings where SITEID not like 'FB%' and RULE in "
+            "('PD_BASIS_MISSING', 'PD_BASIS_WITHOUT_PD', 'PLSPD_WITHOUT_PLASMACYTOMA')",
+        ) == [(0,)]
