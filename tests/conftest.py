@@ -19,6 +19,22 @@ def synthetic_landing(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture
+def fixed_clock(monkeypatch):
+    """The transport writer stamps the headers with the time: fixed, so two writes can be
+    compared."""
+    from datetime import datetime
+
+    from dagster_project.lib.export import xpt
+
+    class Clock:
+        @staticmethod
+        def now():
+            return datetime(2026, 11, 25, 12, 0, 0)
+
+    monkeypatch.setattr(xpt, "datetime", Clock)
+
+
 def run_isadex(landing: Path, warehouse: Path, **kwargs):
     """`isadex run` in-process: the same definitions, settings passed as the CLI passes them."""
     from dagster_project.lib.settings import RunSettings
