@@ -144,6 +144,14 @@ def text_hits(con, needle: str) -> list[tuple[str, str, str]]:
     ]
 
 
+def frames_without(frames: dict, form: str, mask) -> dict:
+    """`frames` (form -> DataFrame, as lib/faults.valid_frames gives them) without the rows of
+    `form` that `mask` selects: a later transfer from which records were deleted."""
+    out = dict(frames)
+    out[form] = frames[form][~mask(frames[form])].reset_index(drop=True)
+    return out
+
+
 def write_numbered_lb(path: Path, site: str, n: int, header: bool = True) -> None:
     """An lb.csv of `n` valid rows of `site` whose LBORRES is the row's own number in the file
     (1..n), so a test can check that ROWNUM follows file order."""
