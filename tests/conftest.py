@@ -1,4 +1,5 @@
-"""Shared fixtures: a synthetic trial generated once per session, and a warehouse built from it."""
+"""Shared fixtures: a synthetic trial generated once per session, and a warehouse built from it;
+the marker of each test folder."""
 
 from __future__ import annotations
 
@@ -8,6 +9,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+
+# Each folder's tests carry its marker (registered in pyproject.toml): `pytest -m unit` runs the
+# fast part alone (`make test-fast`), `pytest` runs everything (`make test`).
+FOLDER_MARKERS = ("unit", "integration", "e2e", "dbt")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        path = Path(item.path).resolve()
+        if path.is_relative_to(TESTS):
+            folder = path.relative_to(TESTS).parts[0]
+            if folder in FOLDER_MARKERS:
+                item.add_marker(getattr(pytest.mark, folder))
 
 
 @pytest.fixture(scope="session")

@@ -34,8 +34,6 @@ from dagster_project.lib.generator.redelivery import hold_back, redeliver, send_
 from dagster_project.lib.transfer_writer import transfer_id_for, write_transfer_chunks
 from tests.conftest import run_isadex
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(autouse=True, scope="module")
 def by_subject_at_any_size():

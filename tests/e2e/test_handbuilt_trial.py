@@ -26,7 +26,7 @@ from tests.fixtures.handbuilt import subjects as S
 from tests.fixtures.handbuilt.build import build_landing
 
 # One `isadex run` (about 90 s here) serves all ~3,000 assertions of the module.
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "handbuilt"
 ISADEX = Path(sys.executable).with_name("isadex")

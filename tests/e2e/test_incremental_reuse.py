@@ -15,8 +15,6 @@ import pytest
 from dagster_project.lib.generator.redelivery import redeliver
 from tests.conftest import run_isadex
 
-pytestmark = pytest.mark.e2e
-
 CHECK_COLUMNS = "ASSET, CHECK_NAME, PASSED, OUTCOME, OBSERVED, DETAILS"
 EXPECTATION_COLUMNS = (
     "ASSET, CHECK_NAME, RULE, SUCCESS, ELEMENT_COUNT, UNEXPECTED_COUNT, SAMPLE, ERROR"

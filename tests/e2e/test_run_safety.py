@@ -26,8 +26,6 @@ import pytest
 from dagster_project.lib.generator import generate_trial
 from dagster_project.lib.settings import RunSettings
 
-pytestmark = pytest.mark.e2e
-
 ISADEX = Path(sys.executable).with_name("isadex")
 # Stage -> the step whose start marks it (the job's step keys).
 STAGES = {
