@@ -93,7 +93,7 @@ def resources() -> dg.Definitions:
         resources={
             "warehouse": warehouse_from_env(),
             # dagster-dbt's own resource, as documented. (A subclass that skipped its
-            # `dbt --version` and its adapter set-up, ~2.6 s per dbt command, overrode private
+            # `dbt --version` and its adapter set-up on every dbt command overrode private
             # members; issue 28.)
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         },

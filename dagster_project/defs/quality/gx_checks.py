@@ -83,7 +83,8 @@ VALIDATION_CODE = (
 
 @cache
 def _suites() -> dict:
-    # Imports GX (~2 s of CPU): on the first check of a process, not when definitions load.
+    # Imports GX, which is slow to import: on the first check of a process, not when the
+    # definitions load.
     from dagster_project.lib.validation.suites import load_suites
 
     return load_suites()
@@ -409,7 +410,7 @@ def build_dataset_checks(dataset: str) -> dg.AssetChecksDefinition:
             if reads_rows:
                 columns = _needed_columns(to_run, list(catalogue["NAME"]))
                 # only the ADSL columns the expectations to run look up (each lookup spreads a
-                # value over every row: ~0.35 s per column on ADRS at 100,000 subjects)
+                # value over every row)
                 read = set().union(*(_read_columns(e) for e in to_run))
                 looked_up = tuple(c for c in ADSL_CONTEXT[dataset] if f"ADSL_{c}" in read)
                 names = set(catalogue["NAME"])
@@ -426,9 +427,8 @@ def build_dataset_checks(dataset: str) -> dg.AssetChecksDefinition:
                     frames.add_adsl_context(rows, adsl, looked_up)
                     del adsl
                 # The frame is built a column at a time, so pandas holds one block per column
-                # and GX's metrics merged those blocks again on every frame they derived (52
-                # merges on ADRS). One copy merges them once: GX at 100,000 subjects 32 -> 24 s
-                # (ADRS 13.3 -> 10.8 s).
+                # and GX's metrics merged those blocks again on every frame they derived. One
+                # copy merges them once.
                 batches[ROWS] = rows.copy()
                 del rows
             for name, kind in CHECK_KINDS.items():

@@ -78,15 +78,15 @@ class CheckOutcome:
 def validation_context() -> Any:
     """The process's one ephemeral GX context with a pandas data source.
 
-    GX's import (~3 s of CPU here) is paid on first call, not at definitions load; the context
-    itself costs ~10 ms. Progress bars are off: they would flood the Dagster logs."""
+    GX's import, the slow part, is paid on first call, not at definitions load; the context
+    itself is cheap. Progress bars are off: they would flood the Dagster logs."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.execution_engine import pandas_execution_engine
 
     # GX fingerprints every pandas batch under 1 GB (shallow size) with an MD5 of
-    # hash_pandas_object over all rows, for a batch marker nothing here reads: 1-1.3 s per
-    # large dataset at 100,000 subjects (ADRS: 2.3 million rows, fingerprinted twice).
+    # hash_pandas_object over all rows, for a batch marker nothing here reads: a pass over
+    # every row of every large dataset (ADRS is fingerprinted twice).
     pandas_execution_engine.HASH_THRESHOLD = 0
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
