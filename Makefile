@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DATA   ?= data
 DBT_DIR := dbt
 
-.PHONY: demo test install manifest lint bench ui ui-test clean
+.PHONY: demo test test-fast install manifest lint bench ui ui-test clean
 
 install: $(STAMP)
 
@@ -39,6 +39,10 @@ demo: manifest
 
 test: manifest
 	$(BIN)/python -m pytest -q
+
+# tests/unit alone (the `unit` marker, set by folder in tests/conftest.py): no Dagster run, no dbt.
+test-fast: manifest
+	$(BIN)/python -m pytest -q -m unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check dagster_project tests

@@ -46,8 +46,6 @@ from websockets.sync.client import ClientConnection, connect
 
 from dagster_project.lib.ingest.contract import FORMS
 
-pytestmark = pytest.mark.e2e
-
 ROOT = Path(__file__).resolve().parents[2]
 LOCATION = "isadex"
 SERVER_START_TIMEOUT_S = 120.0
