@@ -13,7 +13,7 @@ install: $(STAMP)
 # uv installs the locked set in seconds; pip is the fallback where uv cannot be had.
 # --compile-bytecode: uv writes no .pyc by default, and where PYTHONDONTWRITEBYTECODE is set
 # (this machine) no process ever does, so every `isadex run`, dbt child and test recompiled
-# dagster, pandas and dbt from source: ~9 s of a 60-subject run (README, Performance).
+# dagster, pandas and dbt from source (bench/results.md).
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	( $(BIN)/pip install -q uv && \
