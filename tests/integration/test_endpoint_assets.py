@@ -7,6 +7,7 @@ import duckdb
 import pandas as pd
 
 from dagster_project.lib.endpoints import TABLES, build_t08, display_t07
+from tests.fixtures.adam_stand_in import adam_as_found
 from tests.fixtures.endpoint_adam import (
     CUTOFF,
     adsl,
@@ -148,28 +149,6 @@ def _comments(warehouse) -> dict[str, str]:
         )
 
 
-def _adam_as_found():
-    """A stand-in for the dbt models: materializes each adam.* table as it is in the file,
-    with its content fingerprint as data version (what the dbt asset reports)."""
-    import dagster as dg
-
-    from dagster_project.defs.resources import Warehouse
-    from dagster_project.lib.warehouse.fingerprint import table_fingerprint
-
-    names = ("adsl", "adrs", "adtte", "adae", "adex")
-
-    @dg.multi_asset(specs=[dg.AssetSpec(["adam", n]) for n in names])
-    def adam(warehouse: Warehouse):
-        with warehouse.connect(read_only=True) as con:
-            for n in names:
-                yield dg.MaterializeResult(
-                    asset_key=["adam", n],
-                    data_version=dg.DataVersion(table_fingerprint(con, f"adam.{n}")),
-                )
-
-    return adam
-
-
 def _materialize_on(instance, warehouse):
     """Materialize the ADaM stand-in and the endpoint tables on one Dagster instance (the
     provenance a run compares lives there)."""
@@ -177,7 +156,7 @@ def _materialize_on(instance, warehouse):
 
     from dagster_project.defs.endpoints import tables
 
-    assets = [_adam_as_found(), tables.endpoint_tables, tables.endpoint_results]
+    assets = [adam_as_found(), tables.endpoint_tables, tables.endpoint_results]
     return dg.materialize(assets, resources={"warehouse": warehouse}, instance=instance)
 
 

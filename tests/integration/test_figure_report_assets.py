@@ -9,6 +9,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from tests.fixtures.adam_stand_in import adam_as_found
 from tests.fixtures.swimmer_adam import swimmer_frames
 
 MANIFEST_SHA = "a" * 63 + "1"
@@ -120,29 +121,36 @@ def _figure_results(result) -> dict:
 
 
 def test_figures_with_unchanged_inputs_are_kept(tmp_path):
-    """Second run on the same ADaM rows: every PNG kept (same bytes, same metadata, marked
-    kept). Then ADTTE changes: the figures drawn from ADTTE (F01, F02) are drawn again, the
-    swimmer plot (ADSL, ADRS) is kept; an altered PNG is drawn again."""
+    """Second run on the same ADaM rows (same data versions, one Dagster instance): every PNG
+    kept (same bytes, the first run's metadata, marked not recomputed). Then ADTTE changes:
+    the figures drawn from ADTTE (F01, F02) are drawn again, the swimmer plot (ADSL, ADRS) is
+    kept; an altered PNG is drawn again (defs/reuse.py)."""
     from dagster_project.defs.endpoints.figures import (
         f01_km,
         f02_cif_discontinuation,
         f03_swimmer,
     )
 
+    instance = dg.DagsterInstance.ephemeral()
     warehouse = _figure_warehouse(tmp_path)
-    assets = [f01_km, f02_cif_discontinuation, f03_swimmer]
+    adam = adam_as_found(("adsl", "adrs", "adtte"))
+    assets = [adam, f01_km, f02_cif_discontinuation, f03_swimmer]
     folder = tmp_path / "wh.work.report" / "figures"
 
     def pngs() -> dict[str, bytes]:
         return {p.name: p.read_bytes() for p in sorted(folder.glob("*.png"))}
 
-    first = _figure_results(dg.materialize(assets, resources={"warehouse": warehouse}))
+    def run(selected=assets) -> dict:
+        result = dg.materialize(selected, resources={"warehouse": warehouse}, instance=instance)
+        return {k: v for k, v in _figure_results(result).items() if k.startswith("f0")}
+
+    first = run()
     drawn = pngs()
-    again = _figure_results(dg.materialize(assets, resources={"warehouse": warehouse}))
+    again = run()
     assert len(again) == 8
     for name, metadata in again.items():
-        assert "kept" not in first[name]
-        assert metadata["kept"].value is True
+        assert "reused_from_run" not in first[name]
+        assert "not_recomputed" in metadata
         for key, value in first[name].items():
             assert metadata[key] == value, (name, key)
     assert pngs() == drawn
@@ -150,12 +158,12 @@ def test_figures_with_unchanged_inputs_are_kept(tmp_path):
     con = duckdb.connect(str(warehouse.settings.work_db))
     con.execute("update adam.adtte set AVAL = 200 where USUBJID = 'S-A' and PARAMCD = 'PFS'")
     con.close()
-    changed = _figure_results(dg.materialize(assets, resources={"warehouse": warehouse}))
-    assert {n for n, m in changed.items() if "kept" in m} == {"f03_swimmer"}
+    changed = run()
+    assert {n for n, m in changed.items() if "not_recomputed" in m} == {"f03_swimmer"}
     assert pngs()["f01_km_pfs.png"] != drawn["f01_km_pfs.png"]
     assert changed["f01_km_pfs"]["events"] == first["f01_km_pfs"]["events"]
 
     (folder / "f03_swimmer.png").write_bytes(b"not the figure")
-    redrawn = _figure_results(dg.materialize([f03_swimmer], resources={"warehouse": warehouse}))
-    assert "kept" not in redrawn["f03_swimmer"]
+    redrawn = run([adam, f03_swimmer])
+    assert "not_recomputed" not in redrawn["f03_swimmer"]
     assert pngs()["f03_swimmer.png"] == drawn["f03_swimmer.png"]
