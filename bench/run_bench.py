@@ -422,6 +422,10 @@ class SizeResult:
     incremental_next: dict = field(default_factory=dict)
     incremental_next_ratio: float = 0.0
     new_transfer_next: dict = field(default_factory=dict)
+    # Before the first new transfer: the same landing zone again, nothing new (issue 28: no
+    # recomputation after ingestion).
+    rerun: dict = field(default_factory=dict)
+    rerun_ratio: float = 0.0
 
 
 def bench_size(n: int, work: Path, keep: bool, repeat: int = 3) -> SizeResult:
