@@ -6,14 +6,14 @@ STAMP  := $(VENV)/.installed
 DATA   ?= data
 DBT_DIR := dbt
 
-.PHONY: demo test install manifest lint bench ui ui-test clean
+.PHONY: demo test test-fast install manifest lint bench ui ui-test clean
 
 install: $(STAMP)
 
 # uv installs the locked set in seconds; pip is the fallback where uv cannot be had.
 # --compile-bytecode: uv writes no .pyc by default, and where PYTHONDONTWRITEBYTECODE is set
 # (this machine) no process ever does, so every `isadex run`, dbt child and test recompiled
-# dagster, pandas and dbt from source: ~9 s of a 60-subject run (README, Performance).
+# dagster, pandas and dbt from source (bench/results.md).
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	( $(BIN)/pip install -q uv && \
@@ -39,6 +39,10 @@ demo: manifest
 
 test: manifest
 	$(BIN)/python -m pytest -q
+
+# tests/unit alone (the `unit` marker, set by folder in tests/conftest.py): no Dagster run, no dbt.
+test-fast: manifest
+	$(BIN)/python -m pytest -q -m unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check dagster_project tests

@@ -422,6 +422,10 @@ class SizeResult:
     incremental_next: dict = field(default_factory=dict)
     incremental_next_ratio: float = 0.0
     new_transfer_next: dict = field(default_factory=dict)
+    # Before the first new transfer: the same landing zone again, nothing new (issue 28: no
+    # recomputation after ingestion).
+    rerun: dict = field(default_factory=dict)
+    rerun_ratio: float = 0.0
 
 
 def bench_size(n: int, work: Path, keep: bool, repeat: int = 3) -> SizeResult:
@@ -787,8 +791,16 @@ def write_results(results: dict, out: Path) -> str:
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     md = render_md(results)
-    (out / "results.md").write_text(md)
+    (out / "results.md").write_text(md + hand_written(out / "results.md"))
     return md
+
+
+def hand_written(path: Path) -> str:
+    """The sections written by hand below the generated tables (from the first `## ` heading
+    on; render_md writes none), so writing the tables again keeps them."""
+    text = path.read_text() if path.exists() else ""
+    at = text.find("\n## ")
+    return "" if at < 0 else text[at:]
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Shared fixtures: a synthetic trial generated once per session, and a warehouse built from it."""
+"""Shared fixtures: a synthetic trial generated once per session, and a warehouse built from it;
+the marker of each test folder."""
 
 from __future__ import annotations
 
@@ -7,6 +8,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+
+# Each folder's tests carry its marker (registered in pyproject.toml): `pytest -m unit` runs the
+# fast part alone (`make test-fast`), `pytest` runs everything (`make test`).
+FOLDER_MARKERS = ("unit", "integration", "e2e", "dbt")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        path = Path(item.path).resolve()
+        if path.is_relative_to(TESTS):
+            folder = path.relative_to(TESTS).parts[0]
+            if folder in FOLDER_MARKERS:
+                item.add_marker(getattr(pytest.mark, folder))
 
 
 @pytest.fixture(scope="session")
@@ -16,6 +31,22 @@ def synthetic_landing(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("landing")
     generate_trial(out, subjects=60, sites=6, seed=20261125)
     return out
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch):
+    """The transport writer stamps the headers with the time: fixed, so two writes can be
+    compared."""
+    from datetime import datetime
+
+    from dagster_project.lib.export import xpt
+
+    class Clock:
+        @staticmethod
+        def now():
+            return datetime(2026, 11, 25, 12, 0, 0)
+
+    monkeypatch.setattr(xpt, "datetime", Clock)
 
 
 def run_isadex(landing: Path, warehouse: Path, **kwargs):
@@ -115,6 +146,14 @@ def text_hits(con, needle: str) -> list[tuple[str, str, str]]:
             [needle],
         ).fetchone()[0]
     ]
+
+
+def frames_without(frames: dict, form: str, mask) -> dict:
+    """`frames` (form -> DataFrame, as lib/synthetic/faults.valid_frames gives them) without
+    the rows of `form` that `mask` selects: a later transfer from which records were deleted."""
+    out = dict(frames)
+    out[form] = frames[form][~mask(frames[form])].reset_index(drop=True)
+    return out
 
 
 def write_numbered_lb(path: Path, site: str, n: int, header: bool = True) -> None:

@@ -97,7 +97,7 @@ def run_resources(settings: RunSettings, *, dbt_console: bool = True) -> dict[st
     return {
         "warehouse": Warehouse.for_run(settings, dbt_console=dbt_console),
         # dagster-dbt's own resource, as documented. (A subclass that skipped its
-        # `dbt --version` and its adapter set-up, ~2.6 s per dbt command, overrode private
+        # `dbt --version` and its adapter set-up on every dbt command overrode private
         # members; issue 28.)
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }

@@ -27,8 +27,7 @@
 
 {#- A condition on raw rows or a model's rows: true for every row in a full build, for the
     scope's rows in a build by subject. It is always compiled (staging views are created once
-    and read in both kinds of build); inactive it cost nothing measurable (stg_ex at 100,000
-    subjects: 1.20-1.31 s with and without it). -#}
+    and read in both kinds of build); inactive it cost nothing measurable. -#}
 {% macro in_build_scope(subject_column, scope_column='SUBJID') -%}
     (not coalesce((select bool_or(BY_SUBJECT) from quality.build_mode), false)
         or {{ subject_column }} in (select {{ scope_column }} from quality.build_scope))
@@ -171,10 +170,9 @@
 
 {#- A subject-keyed model read by another model built by subject: only the scope's rows in a
     build by subject, every row otherwise. Without it a model driven by a full table (ADSL,
-    another int_*) would compute every subject and the strategy would keep 3 % of them: at
-    100,000 subjects adrs, adtte and adae took 4-7 s each that way. Not for the tables that
-    are not keyed by subject (int_dose_plan_by_age, protocol_schedule) nor for the models
-    rebuilt from whole tables (findings, findings_by_site). -#}
+    another int_*) would compute every subject, of which the strategy keeps only the scope's.
+    Not for the tables that are not keyed by subject (int_dose_plan_by_age, protocol_schedule)
+    nor for the models rebuilt from whole tables (findings, findings_by_site). -#}
 {% macro subject_ref(model_name) -%}
     (select * from {{ ref(model_name) }} where {{ in_build_scope('USUBJID', 'USUBJID') }})
 {%- endmacro %}

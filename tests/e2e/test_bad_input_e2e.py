@@ -15,8 +15,6 @@ from dagster_project.lib.synthetic.faults import EXTRA_COLUMN_VALUE, write_all_f
 from dagster_project.lib.warehouse.raw_scrub import scrub_extra_columns
 from tests.conftest import run_isadex, text_hits, unaccounted_rows
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(scope="module")
 def faulty_run(tmp_path_factory):

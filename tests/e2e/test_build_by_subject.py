@@ -34,8 +34,6 @@ from dagster_project.lib.synthetic.transfer_writer import transfer_id_for, write
 from dagster_project.lib.warehouse import build_scope
 from tests.conftest import run_isadex
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(autouse=True, scope="module")
 def by_subject_at_any_size():

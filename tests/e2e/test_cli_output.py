@@ -13,8 +13,6 @@ import pytest
 
 from dagster_project.progress import STAGES
 
-pytestmark = pytest.mark.e2e
-
 ISADEX = Path(sys.executable).with_name("isadex")
 
 

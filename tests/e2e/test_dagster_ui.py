@@ -46,8 +46,6 @@ from websockets.sync.client import ClientConnection, connect
 
 from dagster_project.lib.ingest.contract import FORMS
 
-pytestmark = pytest.mark.e2e
-
 ROOT = Path(__file__).resolve().parents[2]
 LOCATION = "isadex"
 SERVER_START_TIMEOUT_S = 120.0
@@ -579,12 +577,14 @@ def test_runs_page_shows_the_isadex_run(page, ui_after_run, shoot):
 
 
 def test_adsl_events_show_the_materialization_of_that_run(page, ui_after_run, shoot):
-    """adam/adsl's event list names the run that materialized it (the UI's own wording)."""
-    said = f"Materialized in run {ui_after_run.run_id[:8]}"
+    """adam/adsl's event list names the run that materialized it last (the UI's own wording):
+    the re-run, which kept the first run's build and says so."""
+    said = f"Materialized in run {ui_after_run.rerun_id[:8]}"
     page.navigate(f"{ui_after_run.base_url}/assets/adam/adsl?view=events")
-    text = page.wait_until(JS_BODY_TEXT, lambda t: said in t) or ""
+    text = page.wait_until(JS_BODY_TEXT, lambda t: said in t and ui_after_run.run_id in t) or ""
     shoot("06_adsl_materialized")
     assert said in text, f"{said!r} not on adam/adsl's events: {text[:800]!r}"
+    assert ui_after_run.run_id in text  # reused_from_run
 
 
 def _rows_linking_to_run(run_id: str) -> str:

@@ -3,30 +3,32 @@ from adam.md (tests/fixtures/handbuilt/DERIVATION.md), never from our own output
 
 The landing zone (3 sites, 4 transfers, 15 subjects) is built in a temporary
 folder, `isadex run` is called exactly as a user calls it (CLI contract,
-README.md), and the published warehouse is opened read-only. One assertion per
-subject x parameter x variable, so a failure names all three.
+README.md), and the published warehouse is opened read-only. One test per dataset
+compares its expected table with adam.<dataset>, rows matched on the dataset's key, and a
+failure lists every differing value with its key and variable, and every missing or extra
+row (tests/compare_tables.py).
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
-import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from dagster_project.lib.ingest.contract import FORMS
+from tests.compare_tables import assert_same_table, frame, norm
 from tests.fixtures.handbuilt import subjects as S
 from tests.fixtures.handbuilt.build import build_landing
 
-# One `isadex run` (about 90 s here) serves all ~3,000 assertions of the module.
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# One `isadex run` serves every comparison of the module.
+pytestmark = pytest.mark.slow
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "handbuilt"
 ISADEX = Path(sys.executable).with_name("isadex")
@@ -95,38 +97,13 @@ ADAE_VARS = [
 ADEX_VARS = ["NADM", "NRED", "NSKIP", "REDFL", "REDCAUS", "CUMDOSE", "PCUMDOSE", "RDI"]
 
 
-def _expected(name: str) -> list[dict[str, str]]:
+def _expected(name: str) -> pd.DataFrame:
+    """The expectation file as text: every value a string, '' where it is empty."""
     with open(FIXTURE / f"expected_{name}.csv", newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+        return pd.DataFrame(list(csv.DictReader(f)), dtype=object)
 
 
 EXP = {name: _expected(name) for name in ("adsl", "adrs", "adtte", "adae", "adex")}
-
-
-def _norm(value: object) -> str:
-    """Warehouse value as the expectation files write it: ISO dates, '' for NULL,
-    integers without a decimal point."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and math.isnan(value):
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _same(expected: str, actual: object) -> bool:
-    got = _norm(actual)
-    if expected == got:
-        return True
-    try:  # numbers: RDI to the 6 decimals written, others exactly
-        return abs(float(expected) - float(got)) <= 5e-7
-    except ValueError:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -163,136 +140,93 @@ def warehouse(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def tables(warehouse) -> dict[str, list[dict[str, object]]]:
+def tables(warehouse) -> dict[str, pd.DataFrame]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         out = {}
         for name in ("adsl", "adrs", "adtte", "adae", "adex"):
             cur = con.execute(f"select * from adam.{name}")
-            cols = [d[0] for d in cur.description]
-            out[name] = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+            out[name] = frame(cur.fetchall(), [d[0] for d in cur.description])
         return out
     finally:
         con.close()
 
 
-def _index(rows, *keys) -> dict[tuple, dict]:
-    out: dict[tuple, dict] = {}
-    for row in rows:
-        out.setdefault(tuple(_norm(row.get(k)) for k in keys), row)
-    return out
+def _assessments(adrs: pd.DataFrame) -> pd.DataFrame:
+    return adrs[adrs["PARAMCD"].eq("OVRLRESP")]
 
 
-def _adrs_key(row: dict) -> tuple:
-    # OVRLRESP has one row per assessment: its date is part of the key.
-    adt = _norm(row.get("ADT")) if row.get("PARAMCD") == "OVRLRESP" else ""
-    return (_norm(row.get("USUBJID")), _norm(row.get("PARAMCD")), adt)
+def _per_subject(adrs: pd.DataFrame) -> pd.DataFrame:
+    return adrs[~adrs["PARAMCD"].eq("OVRLRESP")]
 
 
-def _cases(name: str, keys: tuple[str, ...], variables: list[str]) -> list:
-    return [
-        pytest.param(exp, var, id="-".join([*(exp[k] for k in keys), var]))
-        for exp in EXP[name]
-        for var in variables
-    ]
+# --------------------------------------------------------------------- datasets
 
 
-# --------------------------------------------------------------------- row sets
+def test_adsl(tables):
+    assert_same_table("adsl", EXP["adsl"], tables["adsl"], ("USUBJID",), ADSL_VARS)
 
 
-def test_adsl_rows(tables):
-    got = sorted(_norm(r["USUBJID"]) for r in tables["adsl"])
-    assert got == sorted(e["USUBJID"] for e in EXP["adsl"])
-
-
-@pytest.mark.parametrize("paramcd", sorted({e["PARAMCD"] for e in EXP["adrs"]}))
-def test_adrs_rows(tables, paramcd):
-    got = sorted(_adrs_key(r) for r in tables["adrs"] if r["PARAMCD"] == paramcd)
-    want = sorted(_adrs_key(e) for e in EXP["adrs"] if e["PARAMCD"] == paramcd)
-    assert got == want
-
-
-@pytest.mark.parametrize("paramcd", sorted({e["PARAMCD"] for e in EXP["adtte"]}))
-def test_adtte_rows(tables, paramcd):
-    got = sorted(_norm(r["USUBJID"]) for r in tables["adtte"] if r["PARAMCD"] == paramcd)
-    want = sorted(e["USUBJID"] for e in EXP["adtte"] if e["PARAMCD"] == paramcd)
-    assert got == want
-
-
-def test_adae_rows(tables):
-    """One row per AE; the AE starting after the cut-off (FR01-004 AESPID 2) has none."""
-    got = sorted((_norm(r["USUBJID"]), _norm(r["AESPID"])) for r in tables["adae"])
-    assert got == sorted((e["USUBJID"], e["AESPID"]) for e in EXP["adae"])
-
-
-def test_adex_rows(tables):
-    got = sorted(
-        (_norm(r["USUBJID"]), _norm(r["EXTRT"]), _norm(r["APHASE"])) for r in tables["adex"]
-    )
-    assert got == sorted((e["USUBJID"], e["EXTRT"], e["APHASE"]) for e in EXP["adex"])
-
-
-# --------------------------------------------------------------------- values
-
-
-@pytest.mark.parametrize(("exp", "var"), _cases("adsl", ("USUBJID",), ADSL_VARS))
-def test_adsl_value(tables, exp, var):
-    row = _index(tables["adsl"], "USUBJID").get((exp["USUBJID"],))
-    assert row is not None, f"{exp['USUBJID']} missing from adam.adsl"
-    assert _same(exp[var], row.get(var)), (
-        f"{exp['USUBJID']} {var}: want {exp[var]!r}, got {row.get(var)!r}"
-    )
-
-
-@pytest.mark.parametrize("usubjid", [e["USUBJID"] for e in EXP["adsl"]])
-def test_adsl_pd2dtsrc(tables, usubjid):
+def test_adsl_pd2dtsrc(tables):
     """PD2DTSRC: the format is not fixed by adam.md, so only its presence and which
     of the two sources it names are checked: NTPDDT of line 2, else NTSTDT of line 3."""
-    exp = next(e for e in EXP["adsl"] if e["USUBJID"] == usubjid)
-    row = _index(tables["adsl"], "USUBJID")[(usubjid,)]
-    src = _norm(row.get("PD2DTSRC")).upper()
-    if not exp["PD2DT"]:
-        assert src == ""
-    elif usubjid.endswith("IT02-004"):  # line 2 without progression, line 3 started
-        assert "NTSTDT" in src or "3" in src, src
-    else:
-        assert "NTPDDT" in src or "2" in src, src
+    rows: dict[str, dict] = {}
+    for row in tables["adsl"].to_dict("records"):
+        rows.setdefault(norm(row["USUBJID"]), row)
+    wrong = []
+    for exp in EXP["adsl"].to_dict("records"):
+        usubjid = exp["USUBJID"]
+        if usubjid not in rows:
+            wrong.append(f"adsl USUBJID={usubjid}: missing row")
+            continue
+        src = norm(rows[usubjid].get("PD2DTSRC")).upper()
+        if not exp["PD2DT"]:
+            ok, want = src == "", "empty (no PD2DT)"
+        elif usubjid.endswith("IT02-004"):  # line 2 without progression, line 3 started
+            ok, want = "NTSTDT" in src or "3" in src, "NTSTDT of line 3"
+        else:
+            ok, want = "NTPDDT" in src or "2" in src, "NTPDDT of line 2"
+        if not ok:
+            wrong.append(f"adsl USUBJID={usubjid} PD2DTSRC: expected {want}, got {src!r}")
+    if wrong:
+        head = f"adsl PD2DTSRC: {len(wrong)} difference(s) ({len(EXP['adsl'])} expected rows)"
+        raise AssertionError("\n".join([head, *wrong]))
 
 
-@pytest.mark.parametrize(("exp", "var"), _cases("adrs", ("USUBJID", "PARAMCD", "ADT"), ADRS_VARS))
-def test_adrs_value(tables, exp, var):
-    rows = {_adrs_key(r): r for r in tables["adrs"]}
-    row = rows.get(_adrs_key(exp))
-    assert row is not None, f"{exp['USUBJID']} {exp['PARAMCD']} {exp['ADT']} missing from adam.adrs"
-    assert _same(exp[var], row.get(var)), (
-        f"{exp['USUBJID']} {exp['PARAMCD']} {var}: want {exp[var]!r}, got {row.get(var)!r}"
+def test_adrs_overall_response(tables):
+    """OVRLRESP has one row per assessment: its date is part of the key."""
+    assert_same_table(
+        "adrs",
+        _assessments(EXP["adrs"]),
+        _assessments(tables["adrs"]),
+        ("USUBJID", "PARAMCD", "ADT"),
+        ADRS_VARS,
     )
 
 
-@pytest.mark.parametrize(("exp", "var"), _cases("adtte", ("USUBJID", "PARAMCD"), ADTTE_VARS))
-def test_adtte_value(tables, exp, var):
-    row = _index(tables["adtte"], "USUBJID", "PARAMCD").get((exp["USUBJID"], exp["PARAMCD"]))
-    assert row is not None, f"{exp['USUBJID']} {exp['PARAMCD']} missing from adam.adtte"
-    assert _same(exp[var], row.get(var)), (
-        f"{exp['USUBJID']} {exp['PARAMCD']} {var}: want {exp[var]!r}, got {row.get(var)!r}"
+def test_adrs_other_parameters(tables):
+    """Every other parameter has one row per subject."""
+    assert_same_table(
+        "adrs",
+        _per_subject(EXP["adrs"]),
+        _per_subject(tables["adrs"]),
+        ("USUBJID", "PARAMCD"),
+        ADRS_VARS,
     )
 
 
-@pytest.mark.parametrize(("exp", "var"), _cases("adae", ("USUBJID", "AESPID"), ADAE_VARS))
-def test_adae_value(tables, exp, var):
-    row = _index(tables["adae"], "USUBJID", "AESPID").get((exp["USUBJID"], exp["AESPID"]))
-    assert row is not None, f"{exp['USUBJID']} AE {exp['AESPID']} missing from adam.adae"
-    assert _same(exp[var], row.get(var)), (
-        f"{exp['USUBJID']} AE {exp['AESPID']} {var}: want {exp[var]!r}, got {row.get(var)!r}"
-    )
+def test_adtte(tables):
+    assert_same_table("adtte", EXP["adtte"], tables["adtte"], ("USUBJID", "PARAMCD"), ADTTE_VARS)
 
 
-@pytest.mark.parametrize(("exp", "var"), _cases("adex", ("USUBJID", "EXTRT", "APHASE"), ADEX_VARS))
-def test_adex_value(tables, exp, var):
-    key = (exp["USUBJID"], exp["EXTRT"], exp["APHASE"])
-    row = _index(tables["adex"], "USUBJID", "EXTRT", "APHASE").get(key)
-    assert row is not None, f"{key} missing from adam.adex"
-    assert _same(exp[var], row.get(var)), f"{key} {var}: want {exp[var]!r}, got {row.get(var)!r}"
+def test_adae(tables):
+    """One row per AE; the AE starting after the cut-off (FR01-004 AESPID 2) has none."""
+    assert_same_table("adae", EXP["adae"], tables["adae"], ("USUBJID", "AESPID"), ADAE_VARS)
+
+
+def test_adex(tables):
+    keys = ("USUBJID", "EXTRT", "APHASE")
+    assert_same_table("adex", EXP["adex"], tables["adex"], keys, ADEX_VARS)
 
 
 # --------------------------------------------------------------------- raw layer

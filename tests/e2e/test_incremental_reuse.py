@@ -25,8 +25,6 @@ from dagster_project.lib.synthetic.redelivery import redeliver
 from dagster_project.lib.warehouse import ledger
 from tests.conftest import run_isadex
 
-pytestmark = pytest.mark.e2e
-
 CHECK_COLUMNS = "ASSET, CHECK_NAME, PASSED, OUTCOME, OBSERVED, DETAILS"
 EXPECTATION_COLUMNS = (
     "ASSET, CHECK_NAME, RULE, SUCCESS, ELEMENT_COUNT, UNEXPECTED_COUNT, SAMPLE, ERROR"

@@ -6,11 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from tests.conftest import run_isadex
-
-pytestmark = pytest.mark.e2e
 
 
 def _results(con: duckdb.DuckDBPyConnection) -> list[tuple]:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import duckdb
 import pandas as pd
-import pytest
 
 from dagster_project.lib.ingest.contract import FORMS
 from tests.conftest import unaccounted_rows
-
-pytestmark = pytest.mark.e2e
 
 
 def test_run_succeeds_and_publishes(synthetic_run):

@@ -26,8 +26,6 @@ import pytest
 from dagster_project.lib.runtime.settings import RunSettings
 from dagster_project.lib.synthetic import generate_trial
 
-pytestmark = pytest.mark.e2e
-
 ISADEX = Path(sys.executable).with_name("isadex")
 # Stage -> the step whose start marks it (the job's step keys).
 STAGES = {

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import unaccounted_rows
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 SUBJECTS = 1000
 ISADEX = Path(sys.executable).with_name("isadex")

@@ -1,19 +1,14 @@
-"""The `isadex` command line: help, version, arguments checked before anything starts, and the
-console script's exit (codes and messages survive the fast exit, cli.entry)."""
+"""The `isadex` command line parsed in this process: help, version, arguments checked before
+anything starts. The console script run as a process: tests/integration/test_cli_process.py."""
 
 import os
 import re
-import subprocess
-import sys
 from importlib.metadata import version
-from pathlib import Path
 
 import pytest
 
 from dagster_project import cli
 from dagster_project.lib.synthetic import DEFAULT_CUTOFF
-
-ISADEX = Path(sys.executable).with_name("isadex")
 
 
 def _exit(argv, capsys):
@@ -236,43 +231,3 @@ def test_generate_refuses_a_wrong_value(extra, message, tmp_path, capsys):
     assert code == 1
     assert err.startswith(f"isadex generate: {message}")
     assert not (tmp_path / "l").exists()
-
-
-def test_failed_command_exits_1_with_its_message(tmp_path):
-    missing = tmp_path / "no-such-landing"
-    done = subprocess.run(
-        [ISADEX, "run", "--landing", missing, "--warehouse", tmp_path / "w.duckdb"],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 1
-    assert f"landing folder {missing} does not exist" in done.stderr
-
-
-def test_empty_landing_fails_at_once_before_dagster_starts(tmp_path):
-    empty = tmp_path / "landing"
-    empty.mkdir()
-    done = subprocess.run(
-        [ISADEX, "run", "--landing", empty, "--warehouse", tmp_path / "w" / "w.duckdb"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert done.returncode == 1
-    assert done.stderr == f"isadex run: argument --landing: no transfer in {empty} " + (
-        "(see isadex run --help)\n"
-    )
-    assert done.stdout == ""
-    assert not (tmp_path / "w").exists()
-
-
-def test_generate_exits_0_and_writes_everything(tmp_path):
-    out = tmp_path / "landing"
-    done = subprocess.run(
-        [ISADEX, "generate", "--out", out, "--subjects", "12", "--sites", "2"],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    manifests = sorted(out.glob("*/manifest.json"))
-    assert manifests and all(m.stat().st_size > 0 for m in manifests)

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import dagster as dg
-
 from dagster_project.lib.runtime import dagster_home
 from dagster_project.lib.runtime.settings import RunSettings
 from dagster_project.runner import _instance
@@ -17,18 +15,6 @@ from dagster_project.runner import _instance
 
 def _settings(root: Path) -> RunSettings:
     return RunSettings(landing=root / "landing", warehouse=root / "data" / "warehouse.duckdb")
-
-
-def _noop_job() -> dg.JobDefinition:
-    @dg.op
-    def noop() -> None:
-        pass
-
-    @dg.job
-    def one_op():
-        noop()
-
-    return one_op
 
 
 def test_the_instance_lives_beside_the_warehouse(tmp_path, monkeypatch):
@@ -58,18 +44,6 @@ def test_prepare_writes_a_config_once_and_keeps_an_operators(tmp_path):
     config.write_text("telemetry:\n  enabled: true\n")
     dagster_home.prepare(home)
     assert config.read_text() == "telemetry:\n  enabled: true\n"
-
-
-def test_isadex_run_opens_a_persistent_instance_there(tmp_path, monkeypatch):
-    """What the run is executed in: a run stored there is read back by a second instance on
-    the same folder, as `dagster dev` reads it."""
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    settings = _settings(tmp_path)
-    with _instance(settings) as instance:
-        assert Path(instance.root_directory) == settings.dagster_home
-        run_id = _noop_job().execute_in_process(instance=instance).run_id
-    with dg.DagsterInstance.local_temp(tempdir=str(settings.dagster_home)) as reader:
-        assert reader.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
 
 
 def test_isadex_run_opens_dagster_home_when_set(tmp_path, monkeypatch):

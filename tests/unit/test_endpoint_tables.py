@@ -1,4 +1,5 @@
-"""Endpoint tables T01-T10 on hand-built ADaM frames, against hand-derived numbers.
+"""Endpoint tables T01-T10 on hand-built ADaM frames (tests/fixtures/endpoint_adam.py), against
+hand-derived numbers.
 
 Every expected value below is worked out in the comments from the data (counts, Kaplan-
 Meier products, Aalen-Johansen steps, log-rank sums) or computed here from an independent
@@ -41,27 +42,23 @@ from dagster_project.lib.endpoints import (
 )
 from dagster_project.lib.endpoints.exposure import rdi_band
 from dagster_project.lib.endpoints.results import DAYS_PER_MONTH, Lookup
+from tests.fixtures.endpoint_adam import (
+    CUTOFF,
+    IDS,
+    adsl,
+    adtte,
+    all_frames,
+    all_results,
+    mrd_adrs,
+    t03_adtte,
+    t06_adrs,
+    t06_adtte,
+    t07_adae,
+    t08_adex,
+)
 
-CUTOFF = date(2026, 3, 31)
 M = DAYS_PER_MONTH  # 30.4375 days
 Z = norm.ppf(0.975)
-IDS = [f"S{i:02d}" for i in range(1, 11)]
-
-
-def adsl() -> pd.DataFrame:
-    """S01-S09 ITT, S10 a screen failure; S01-S08 safety (S09 never dosed); S01-S05
-    responders; all consented 2024-01-01, ASCT 2024-04-01 except S09 (none)."""
-    return pd.DataFrame(
-        {
-            "USUBJID": IDS,
-            "ITTFL": ["Y"] * 9 + [None],
-            "SAFFL": ["Y"] * 8 + [None, None],
-            "RESPFL": ["Y"] * 5 + [None] * 5,
-            "ICFDT": [pd.Timestamp("2024-01-01")] * 10,
-            "ASCTDT": [pd.Timestamp("2024-04-01")] * 8 + [pd.NaT, pd.Timestamp("2024-04-01")],
-            "CUTOFFDT": [pd.Timestamp(CUTOFF)] * 10,
-        }
-    )
 
 
 def v(results: pd.DataFrame, paramcd: str, stat: str, g1: str = "", g2: str = "") -> float:
@@ -89,28 +86,7 @@ def loglog(s: float, greenwood: float) -> tuple[float, float]:
     return s ** math.exp(-a), s ** math.exp(a)
 
 
-def adtte(rows: list[tuple]) -> pd.DataFrame:
-    """(USUBJID, PARAMCD, AVAL days, CNSR[, CMPEVFL]) rows."""
-    frame = pd.DataFrame(
-        [r if len(r) == 5 else (*r, None) for r in rows],
-        columns=["USUBJID", "PARAMCD", "AVAL", "CNSR", "CMPEVFL"],
-    )
-    frame["ADT"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(frame["AVAL"] - 1, unit="D")
-    return frame
-
-
 # ----------------------------------------------------------------------------- T01, T05
-
-
-def mrd_adrs() -> pd.DataFrame:
-    rows = [(s, "MRD12", "Y") for s in ("S01", "S02", "S03")]
-    rows += [(s, "MRD12", "N") for s in ("S04", "S05", "S06", "S07", "S08")]
-    rows += [("S10", "MRD12", "Y")]  # screen failure: not in ITT, must not count
-    # S09 has no MRD12 row: MRD-positive for the rate, still in N
-    rows += [(s, "MRD24", "N") for s in IDS[:9]]
-    rows += [("S01", "MRDSUS", "Y")] + [(s, "MRDSUS", "N") for s in IDS[1:9]]
-    rows += [(s, "MRDANY", "Y") for s in IDS[:9]]
-    return pd.DataFrame(rows, columns=["USUBJID", "PARAMCD", "AVALC"])
 
 
 def test_t01_mrd12_rate_with_exact_ci():
@@ -169,24 +145,6 @@ def test_t02_refuses_unknown_category():
 
 
 # ----------------------------------------------------------------------------- T03
-
-
-def t03_adtte() -> pd.DataFrame:
-    rows = []
-    # PFS: 10..90 days, censored at 30 (S03) and 90 (S09). KM: 10 -> 8/9, 20 -> 7/9,
-    # 40 -> 7/9 * 5/6 = 0.648, 50 -> * 4/5 = 0.519, 60 -> * 3/4 = 0.389 <= 0.5: median 60 d.
-    for i, s in enumerate(IDS[:9]):
-        rows.append((s, "PFS", 10 * (i + 1), 1 if s in ("S03", "S09") else 0))
-    # TTP: events at 10, 20, 30, 40 of 4 ... and 5 censored at 50: S = 0.5 exactly on
-    # [20, 30)? n = 9: no. Use 4 subjects for the midpoint rule: see test_t03_midpoint.
-    # OS: 100..900 days, deaths at 200 (S02) and 500 (S05) only.
-    for i, s in enumerate(IDS[:9]):
-        rows.append((s, "OS", 100 * (i + 1), 0 if s in ("S02", "S05") else 3))
-    # DOR on responders only (RESPFL S01-S05): no event at all.
-    for s in IDS[:5]:
-        rows.append((s, "DOR", 300, 2))
-    rows.append(("S10", "OS", 5, 0))  # not ITT: ignored
-    return adtte(rows)
 
 
 def test_t03_counts_median_and_rates():
@@ -278,37 +236,6 @@ def test_t04_time_to_response_in_30_day_months():
 
 # ----------------------------------------------------------------------------- T06
 
-LANDMARK = pd.Timestamp("2025-04-01")  # ASCTDT 2024-04-01 + 365 days
-
-
-def t06_adtte() -> pd.DataFrame:
-    """(subject, PFS date, PFS CNSR, OS date, OS CNSR)."""
-    data = [
-        ("S01", "2025-06-01", 0, "2025-12-01", 3),  # in; PFS event 61 d after landmark
-        ("S02", "2025-03-01", 0, "2025-12-01", 3),  # progressed before the landmark: out
-        ("S03", "2025-04-01", 1, "2025-12-01", 3),  # censored on the landmark day: out
-        ("S04", "2025-08-01", 1, "2025-12-01", 3),  # in; censored at 122 d
-        ("S05", "2025-05-01", 0, "2025-05-01", 0),  # in; died 30 d after landmark
-        ("S06", "2025-10-01", 0, "2025-12-01", 3),  # in; PFS event at 183 d
-        ("S07", "2025-04-02", 0, "2025-12-01", 3),  # in; PFS event 1 day after landmark
-        ("S08", "2025-12-01", 1, "2025-12-01", 3),  # in; censored at 244 d
-        ("S09", "2025-12-01", 1, "2025-12-01", 3),  # no ASCT: no landmark, out
-        ("S10", "2025-12-01", 1, "2025-12-01", 3),  # not ITT: out
-    ]
-    rows = []
-    for s, pfs, pc, os_, oc in data:
-        rows.append((s, "PFS", pd.Timestamp(pfs), pc))
-        rows.append((s, "OS", pd.Timestamp(os_), oc))
-    frame = pd.DataFrame(rows, columns=["USUBJID", "PARAMCD", "ADT", "CNSR"])
-    frame["AVAL"] = (frame["ADT"] - pd.Timestamp("2024-01-01")).dt.days + 1
-    return frame
-
-
-def t06_adrs(mrdsus_y: tuple[str, ...] = ("S01",)) -> pd.DataFrame:
-    rows = [(s, "MRD12", "Y" if s in ("S01", "S06", "S08") else "N") for s in IDS]
-    rows += [(s, "MRDSUS", "Y") for s in mrdsus_y]  # the others have no row: N
-    return pd.DataFrame(rows, columns=["USUBJID", "PARAMCD", "AVALC"])
-
 
 def cox_hr(time, event, x) -> tuple[float, float]:
     """Cox partial likelihood (no tied event times) maximised numerically; SE from the
@@ -370,25 +297,6 @@ def test_t06_empty_group_has_no_hr():
 # ----------------------------------------------------------------------------- T07
 
 
-def t07_adae() -> pd.DataFrame:
-    cols = ["USUBJID", "TRTEMFL", "AEBODSYS", "AEDECOD", "ATOXGR", "AESER", "AEACN"]
-    inf, blood, gi = "INFECTIONS AND INFESTATIONS", "BLOOD DISORDERS", "GASTROINTESTINAL"
-    rows = [
-        ("S01", "Y", inf, "PNEUMONIA", 2, "N", "NONE"),
-        ("S01", "Y", inf, "PNEUMONIA", 3, "N", "NONE"),
-        ("S01", "Y", blood, "NEUTROPENIA", 4, "Y", "DRUG INTERRUPTED"),
-        ("S02", "Y", inf, "PNEUMONIA", 5, "N", "NONE"),
-        ("S02", "Y", inf, "PNEUMONIA", 3, "N", "NONE"),
-        ("S02", "Y", inf, "SEPSIS", 3, "N", "DRUG WITHDRAWN"),
-        ("S03", "Y", inf, "SEPSIS", 1, "N", "DOSE REDUCED"),
-        ("S03", "Y", blood, "NEUTROPENIA", 2, "N", "NONE"),
-        ("S04", "Y", gi, "NAUSEA", 1, "N", "NONE"),
-        ("S04", None, blood, "ANAEMIA", 3, "Y", "NONE"),  # not treatment-emergent
-        ("S09", "Y", inf, "PNEUMONIA", 2, "N", "NONE"),  # not in the safety population
-    ]
-    return pd.DataFrame(rows, columns=cols)
-
-
 def test_t07_overview():
     res = build_t07(adsl(), t07_adae(), CUTOFF)
     expected = {"ANY": 4, "GR3PLUS": 2, "SERIOUS": 1, "DOSERED": 1, "DISC": 1, "FATAL": 1}
@@ -429,22 +337,6 @@ def test_t07_worst_grade_counting_and_order():
 
 
 # ----------------------------------------------------------------------------- T08, T10
-
-
-def t08_adex() -> pd.DataFrame:
-    cols = ["USUBJID", "EXTRT", "APHASE", "RDI", "REDFL", "REDCAUS"]
-    rows = [
-        ("S01", "ISATUXIMAB", "INDUCTION", 0.9, "Y", "ADVERSE EVENT"),
-        ("S01", "ISATUXIMAB", "ALL", 0.9, "Y", "ADVERSE EVENT"),
-        ("S02", "ISATUXIMAB", "MAINTENANCE", 0.9, "Y", "OTHER"),
-        ("S02", "ISATUXIMAB", "ALL", 0.9, "Y", "OTHER"),
-        ("S03", "ISATUXIMAB", "INDUCTION", 0.9, "Y", None),  # empty cause: UNKNOWN
-        ("S03", "ISATUXIMAB", "ALL", 0.9, "Y", None),
-        ("S04", "ISATUXIMAB", "ALL", 1.0, None, None),
-        ("S01", "DEXAMETHASONE", "ALL", 0.8, "Y", "ADVERSE EVENT, OTHER"),
-        ("S09", "ISATUXIMAB", "ALL", 0.5, "Y", "ADVERSE EVENT"),  # not safety
-    ]
-    return pd.DataFrame(rows, columns=cols)
 
 
 def test_t08_reductions_per_drug_and_cause():
@@ -540,26 +432,6 @@ def test_t09_cumulative_incidence_with_competing_event():
 # ----------------------------------------------------------------------------- all tables
 
 
-def all_frames() -> dict[str, pd.DataFrame]:
-    """The ADaM inputs of every table but ADSL (``adsl()``)."""
-    ttdisc = adtte([("S01", "TTDISC", 30, 0), ("S02", "TTDISC", 60, 8, "Y")])
-    other_tte = t03_adtte().loc[lambda d: ~d["PARAMCD"].isin(["PFS", "OS"])]
-    return {
-        "adrs": mrd_adrs(),
-        "adtte": pd.concat([other_tte, t06_adtte(), ttdisc], ignore_index=True),
-        "adae": t07_adae(),
-        "adex": t08_adex(),
-    }
-
-
-def all_results() -> dict[str, pd.DataFrame]:
-    frames = all_frames()
-    return {
-        spec.tableid: spec.build(adsl(), *(frames[i] for i in spec.inputs), CUTOFF)
-        for spec in TABLES
-    }
-
-
 def test_every_table_honours_the_results_contract():
     for tableid, res in all_results().items():
         assert list(res.columns) == [
@@ -600,73 +472,6 @@ def test_display_reads_back_from_duckdb():
     pd.testing.assert_frame_equal(display_t06(back), display_t06(res))
 
 
-DROP_ONE_ADEX_SUBJECT = "delete from adam.adex where USUBJID = (select min(USUBJID) from adam.adex)"
-
-
-def _endpoint_warehouse(tmp_path):
-    from dagster_project.defs.resources import Warehouse
-
-    warehouse = Warehouse(landing=str(tmp_path / "landing"), warehouse=str(tmp_path / "w.duckdb"))
-    ttdisc = adtte([("S01", "TTDISC", 30, 0), ("S02", "TTDISC", 60, 8, "Y")])
-    frames = {
-        "adsl": adsl(),
-        "adrs": mrd_adrs(),
-        "adtte": pd.concat([t06_adtte(), ttdisc], ignore_index=True),
-        "adae": t07_adae(),
-        "adex": t08_adex(),
-    }
-    with duckdb.connect(str(warehouse.settings.work_db)) as con:
-        con.execute("create schema adam")
-        for name, frame in frames.items():
-            con.register("frame", frame)
-            con.execute(f"create table adam.{name} as select * from frame")
-    return warehouse
-
-
-def test_assets_write_tidy_display_and_a_deterministic_union(tmp_path):
-    import dagster as dg
-
-    from dagster_project.defs.endpoints import tables
-
-    warehouse = _endpoint_warehouse(tmp_path)
-    assets = [tables.endpoint_tables, tables.endpoint_results]
-    result = dg.materialize(assets, resources={"warehouse": warehouse})
-    assert result.success
-    with duckdb.connect(str(warehouse.settings.work_db)) as con:
-        union = con.execute("select * from endpoints.results").df()
-        # the union again, as a second run would write it: the same rows in the same order
-        again = con.execute(tables._union_sql([f"T{i:02d}" for i in range(1, 11)])).df()
-        t07 = con.execute("select * from endpoints.t07_results order by rowid").df()
-        shown = con.execute("select * from endpoints.t07").df()
-        types = con.execute("describe endpoints.results").df()
-    pd.testing.assert_frame_equal(union, again)
-    expected = all_results()
-    assert list(dict.fromkeys(union["TABLEID"])) == [f"T{i:02d}" for i in range(1, 11)]
-    assert len(union) == sum(len(r) for r in expected.values())
-    assert (union["CUTOFFDT"] == pd.Timestamp(CUTOFF)).all()
-    assert dict(zip(types["column_name"], types["column_type"], strict=True)) == {
-        "TABLEID": "VARCHAR",
-        "PARAMCD": "VARCHAR",
-        "GROUP1": "VARCHAR",
-        "GROUP2": "VARCHAR",
-        "STAT": "VARCHAR",
-        "VALUE": "DOUBLE",
-        "CUTOFFDT": "DATE",
-    }
-    # the builder's (CSR) order survives the round trip, and so does the display
-    pd.testing.assert_frame_equal(
-        t07.drop(columns="CUTOFFDT"), expected["T07"].drop(columns="CUTOFFDT")
-    )
-    pd.testing.assert_frame_equal(shown, display_t07(expected["T07"]))
-    t01 = next(
-        e.materialization
-        for e in result.get_asset_materialization_events()
-        if e.asset_key == dg.AssetKey(["endpoints", "t01"])
-    )
-    assert t01.metadata["CUTOFFDT"].value == str(CUTOFF)
-    assert t01.metadata["dagster/row_count"].value == 5
-
-
 def test_read_plan_reads_each_input_once_with_the_union_of_parameters():
     from dagster_project.defs.endpoints.tables import _read_plan
     from dagster_project.lib.endpoints import TableSpec
@@ -685,213 +490,19 @@ def test_read_plan_reads_each_input_once_with_the_union_of_parameters():
     assert plan == {"adsl": None, "adrs": ("MRD12", "BOR"), "adtte": None, "adex": ("RDI",)}
 
 
-def test_a_subset_of_endpoint_tables_materializes_alone(tmp_path):
-    """Selecting T08 in the UI runs the shared step for T08 only."""
-    import dagster as dg
-
-    from dagster_project.defs.endpoints import tables
-    from dagster_project.defs.resources import Warehouse
-
-    warehouse = Warehouse(landing=str(tmp_path / "landing"), warehouse=str(tmp_path / "w.duckdb"))
-    with duckdb.connect(str(warehouse.settings.work_db)) as con:
-        con.execute("create schema adam")
-        for name, frame in {"adsl": adsl(), "adex": t08_adex()}.items():
-            con.register("frame", frame)
-            con.execute(f"create table adam.{name} as select * from frame")
-    result = dg.materialize(
-        [tables.endpoint_tables],
-        resources={"warehouse": warehouse},
-        selection=[dg.AssetKey(["endpoints", "t08"])],
-    )
-    assert result.success
-    assert [e.asset_key for e in result.get_asset_materialization_events()] == [
-        dg.AssetKey(["endpoints", "t08"])
-    ]
-    with duckdb.connect(str(warehouse.settings.work_db)) as con:
-        got = con.execute("select * from endpoints.t08_results order by rowid").df()
-        tables_written = {
-            r[0]
-            for r in con.execute(
-                "select table_name from duckdb_tables() where schema_name = 'endpoints'"
-            ).fetchall()
-        }
-    assert tables_written == {"t08_results", "t08"}
-    pd.testing.assert_frame_equal(
-        got.drop(columns="CUTOFFDT"), build_t08(adsl(), t08_adex(), CUTOFF).drop(columns="CUTOFFDT")
-    )
-
-
-def _materializations(result) -> dict:
-    return {
-        e.asset_key.path[-1]: e.materialization.metadata
-        for e in result.get_asset_materialization_events()
-    }
-
-
-def _endpoint_tables(warehouse) -> dict[str, pd.DataFrame]:
-    with duckdb.connect(str(warehouse.settings.work_db), read_only=True) as con:
-        names = [
-            r[0]
-            for r in con.execute(
-                "select table_name from duckdb_tables() where schema_name = 'endpoints' order by 1"
-            ).fetchall()
-        ]
-        return {n: con.execute(f"select * from endpoints.{n} order by rowid").df() for n in names}
-
-
-def _comments(warehouse) -> dict[str, str]:
-    with duckdb.connect(str(warehouse.settings.work_db), read_only=True) as con:
-        return dict(
-            con.execute(
-                "select table_name, comment from duckdb_tables() where schema_name = 'endpoints'"
-            ).fetchall()
-        )
-
-
-def _adam_as_found():
-    """A stand-in for the dbt models: materializes each adam.* table as it is in the file,
-    with its content fingerprint as data version (what the dbt asset reports)."""
-    import dagster as dg
-
-    from dagster_project.defs.resources import Warehouse
-    from dagster_project.lib.warehouse.fingerprint import table_fingerprint
-
-    names = ("adsl", "adrs", "adtte", "adae", "adex")
-
-    @dg.multi_asset(specs=[dg.AssetSpec(["adam", n]) for n in names])
-    def adam(warehouse: Warehouse):
-        with warehouse.connect(read_only=True) as con:
-            for n in names:
-                yield dg.MaterializeResult(
-                    asset_key=["adam", n],
-                    data_version=dg.DataVersion(table_fingerprint(con, f"adam.{n}")),
-                )
-
-    return adam
-
-
-def _materialize_on(instance, warehouse):
-    """Materialize the ADaM stand-in and the endpoint tables on one Dagster instance (the
-    provenance a run compares lives there)."""
-    import dagster as dg
-
-    from dagster_project.defs.endpoints import tables
-
-    assets = [_adam_as_found(), tables.endpoint_tables, tables.endpoint_results]
-    return dg.materialize(assets, resources={"warehouse": warehouse}, instance=instance)
-
-
-def test_tables_with_unchanged_inputs_are_kept_and_changed_ones_computed(tmp_path):
-    """Second run on the same ADaM tables: every table kept (metadata names the run that
-    computed it and why, the rows are those of that run). Then one ADEX row changes: the
-    tables reading ADEX (T08, T10) are computed again, with the new value; the others are
-    kept (defs/reuse.py)."""
-    import dagster as dg
-
-    from dagster_project.lib.endpoints import TABLES
-
-    instance = dg.DagsterInstance.ephemeral()
-    warehouse = _endpoint_warehouse(tmp_path)
-    first = _materialize_on(instance, warehouse)
-    written = _endpoint_tables(warehouse)
-    again = _materialize_on(instance, warehouse)
-    before, after = _materializations(first), _materializations(again)
+def test_builders_use_the_cutoff_only_to_stamp_their_rows():
+    """What lets a moved cut-off keep the statistics (defs/endpoints/tables.py, _restamped):
+    each table built at another cut-off, from an ADSL with another CUTOFFDT (or none), has the
+    same rows but for CUTOFFDT, which is the cut-off it was given."""
+    later = date(2026, 6, 30)
+    moved = adsl().assign(CUTOFFDT=pd.Timestamp(later))
+    frames = all_frames()
+    before = all_results()
     for spec in TABLES:
-        name = spec.tableid.lower()
-        assert "reused_from_run" not in before[name]
-        assert after[name]["reused_from_run"].value == first.run_id
-        assert "adam/adsl" in after[name]["not_recomputed"].value
-        assert after[name]["dagster/row_count"] == before[name]["dagster/row_count"]
-        assert after[name]["not_estimable_values"] == before[name]["not_estimable_values"]
-    assert after["results"]["reused_from_run"].value == first.run_id
-    kept = _endpoint_tables(warehouse)
-    assert kept.keys() == written.keys()
-    for name in written:
-        pd.testing.assert_frame_equal(kept[name], written[name])
-    # Each table's comment names the run that computed it (still the first: kept).
-    comments = _comments(warehouse)
-    assert comments["t08_results"] == (
-        f"T08 {TABLES[7].title}; CUTOFFDT {CUTOFF}; computed in Dagster run {first.run_id}"
-    )
-    assert all(first.run_id in c for c in comments.values()), comments
-
-    with duckdb.connect(str(warehouse.settings.work_db)) as con:
-        con.execute(DROP_ONE_ADEX_SUBJECT)
-    third = _materialize_on(instance, warehouse)
-    changed = _materializations(third)
-    reading_adex = {s.tableid.lower() for s in TABLES if "adex" in s.inputs}
-    assert reading_adex == {"t08", "t10"}
-    for spec in TABLES:
-        name = spec.tableid.lower()
-        assert ("reused_from_run" in changed[name]) == (name not in reading_adex), name
-    comments = _comments(warehouse)
-    for name, comment in comments.items():
-        computed_now = name.startswith(("t08", "t10", "results"))
-        assert (third.run_id in comment) == computed_now, (name, comment)
-    # T08 computed again from the changed ADEX equals a fresh computation on a new warehouse
-    fresh_dir = tmp_path / "fresh"
-    fresh_dir.mkdir()
-    fresh = _endpoint_warehouse(fresh_dir)
-    with duckdb.connect(str(fresh.settings.work_db)) as con:
-        con.execute(DROP_ONE_ADEX_SUBJECT)
-    _materialize_on(dg.DagsterInstance.ephemeral(), fresh)
-    recomputed, expected = _endpoint_tables(warehouse), _endpoint_tables(fresh)
-    assert not recomputed["t08_results"].equals(written["t08_results"])
-    for name in expected:
-        pd.testing.assert_frame_equal(recomputed[name], expected[name])
-
-
-def test_a_missing_or_altered_table_is_computed_again(tmp_path):
-    """Inputs unchanged, but the output in place is not what was recorded (a display table
-    dropped, a value altered): computed again, not reused."""
-    import dagster as dg
-
-    instance = dg.DagsterInstance.ephemeral()
-    warehouse = _endpoint_warehouse(tmp_path)
-    _materialize_on(instance, warehouse)
-    with duckdb.connect(str(warehouse.settings.work_db)) as con:
-        con.execute("drop table endpoints.t07")
-        con.execute("update endpoints.t01_results set VALUE = VALUE + 1")
-    again = _materializations(_materialize_on(instance, warehouse))
-    assert "reused_from_run" not in again["t07"]
-    assert "reused_from_run" not in again["t01"]
-    assert "reused_from_run" in again["t03"]
-    assert "t07" in _endpoint_tables(warehouse)
-
-
-def test_new_endpoint_code_recomputes_every_table(tmp_path, monkeypatch):
-    import dagster as dg
-
-    from dagster_project.defs.endpoints import tables
-
-    instance = dg.DagsterInstance.ephemeral()
-    warehouse = _endpoint_warehouse(tmp_path)
-    _materialize_on(instance, warehouse)
-    monkeypatch.setattr(tables, "ENDPOINT_CODE", "another version")
-    again = _materializations(_materialize_on(instance, warehouse))
-    assert not [name for name, metadata in again.items() if "reused_from_run" in metadata]
-
-
-MOVE_CUTOFF = "update adam.adsl set CUTOFFDT = CUTOFFDT + interval 31 day"
-
-
-def test_a_moved_cutoff_computes_every_table_again_as_a_fresh_run_would(tmp_path):
-    """The cut-off moves (ADSL's CUTOFFDT, nothing else): ADSL's data version changes, so
-    every table is computed again and equals a fresh computation at the new cut-off."""
-    import dagster as dg
-
-    instance = dg.DagsterInstance.ephemeral()
-    warehouse = _endpoint_warehouse(tmp_path)
-    _materialize_on(instance, warehouse)
-    with duckdb.connect(str(warehouse.settings.work_db)) as con:
-        con.execute(MOVE_CUTOFF)
-    moved = _materializations(_materialize_on(instance, warehouse))
-    assert not [n for n, m in moved.items() if "reused_from_run" in m]
-    (tmp_path / "fresh").mkdir()
-    other = _endpoint_warehouse(tmp_path / "fresh")
-    with duckdb.connect(str(other.settings.work_db)) as con:
-        con.execute(MOVE_CUTOFF)
-    _materialize_on(dg.DagsterInstance.ephemeral(), other)
-    expected = _endpoint_tables(other)
-    for name, table in _endpoint_tables(warehouse).items():
-        pd.testing.assert_frame_equal(table, expected[name], obj=name)
+        inputs = [frames[i] for i in spec.inputs]
+        for subjects in (moved, adsl().drop(columns="CUTOFFDT")):
+            after = spec.build(subjects, *inputs, later)
+            assert set(after["CUTOFFDT"]) == ({later} if len(after) else set()), spec.tableid
+            pd.testing.assert_frame_equal(
+                after.drop(columns="CUTOFFDT"), before[spec.tableid].drop(columns="CUTOFFDT")
+            )

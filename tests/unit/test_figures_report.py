@@ -1,5 +1,6 @@
 """Figures F01-F03 and the HTML report: drawn numbers equal hand-derived ones, output is
-deterministic and self-contained, and the Dagster assets write both from a DuckDB file.
+deterministic and self-contained. The Dagster assets that write both from a DuckDB file are
+tested in tests/integration/test_figure_report_assets.py.
 
 Hand derivations are in the comments beside each expected value.
 """
@@ -8,10 +9,7 @@ import base64
 import json
 import re
 from datetime import date
-from pathlib import Path
 
-import dagster as dg
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -41,6 +39,7 @@ from dagster_project.lib.reporting.report import (
 )
 from dagster_project.lib.stats import numbers_at_risk
 from dagster_project.lib.warehouse.provenance import code_version
+from tests.fixtures.swimmer_adam import swimmer_frames
 
 # 10 subjects, months; events at 1, 2, 4, 5, 7, 8; censored at 3, 6, 9, 10.
 # KM: S(1) = 9/10 = .9, S(2) = .9 * 8/9 = .8, S(4) = .8 * 6/7 = .6857, S(5) = * 5/6 = .5714,
@@ -162,46 +161,8 @@ def test_cif_png_is_deterministic():
 # ---------------------------------------------------------------------------------- F03
 
 
-def _swimmer_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
-    d = pd.Timestamp
-    adsl = pd.DataFrame(
-        [
-            # A: full course, on study at the cut-off
-            dict(USUBJID="S-A", SUBJID="101", ITTFL="Y", ICFDT=d("2024-01-01"),
-                 TRTSDT=d("2024-01-15"), MELDT=d("2024-04-15"), MNTSDT=d("2024-06-15"),
-                 EOTDT=pd.NaT, EOSDT=pd.NaT, DTHDT=pd.NaT, PDDT=pd.NaT,
-                 LSTALVDT=d("2025-01-01"), CUTOFFDT=d("2025-01-01")),
-            # B: induction only, progression, end of treatment, death
-            dict(USUBJID="S-B", SUBJID="102", ITTFL="Y", ICFDT=d("2024-02-01"),
-                 TRTSDT=d("2024-02-10"), MELDT=pd.NaT, MNTSDT=pd.NaT, EOTDT=d("2024-05-01"),
-                 EOSDT=d("2024-06-01"), DTHDT=d("2024-06-01"), PDDT=d("2024-04-20"),
-                 LSTALVDT=d("2024-05-31"), CUTOFFDT=d("2025-01-01")),
-            # C: screen failure, not ITT
-            dict(USUBJID="S-C", SUBJID="103", ITTFL="", ICFDT=d("2024-03-01"),
-                 TRTSDT=pd.NaT, MELDT=pd.NaT, MNTSDT=pd.NaT, EOTDT=pd.NaT, EOSDT=d("2024-03-10"),
-                 DTHDT=pd.NaT, PDDT=pd.NaT, LSTALVDT=d("2024-03-10"), CUTOFFDT=d("2025-01-01")),
-        ]
-    )  # fmt: skip
-    adrs = pd.DataFrame(
-        [
-            ("S-A", "OVRLRESP", "PR", "2024-02-01"),
-            ("S-A", "OVRLRESP", "PR", "2024-03-01"),  # no improvement: no marker
-            ("S-A", "OVRLRESP", "CR", "2024-05-01"),
-            ("S-A", "OVRLRESP", "SCR", "2024-07-01"),
-            ("S-A", "MRDANY", "Y", "2024-07-01"),
-            ("S-A", "MRD12", "Y", "2024-07-01"),  # same date: one marker
-            ("S-A", "MRD24", "N", None),
-            ("S-B", "OVRLRESP", "VGPR", "2024-03-01"),
-            ("S-B", "OVRLRESP", "PD", "2024-04-20"),
-            ("S-B", "OVRLRESP", "CR", "2024-05-10"),  # after the first PD: not a response
-        ],
-        columns=["USUBJID", "PARAMCD", "AVALC", "ADT"],
-    )
-    return adsl, adrs
-
-
 def test_swimmer_lanes_by_hand():
-    lanes, n_itt = swimmer_lanes(*_swimmer_frames())
+    lanes, n_itt = swimmer_lanes(*swimmer_frames())
     assert n_itt == 2 and [ln.usubjid for ln in lanes] == ["S-A", "S-B"]  # C not ITT
     m = DAYS_PER_MONTH
     a, b = lanes
@@ -229,13 +190,13 @@ def test_swimmer_lanes_by_hand():
 
 
 def test_swimmer_figure_markers():
-    fig = swimmer_figure(*_swimmer_frames(), "F03")
+    fig = swimmer_figure(*swimmer_frames(), "F03")
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["101", "102"]
     assert list(_line(fig, "response_SCR").get_xdata()) == pytest.approx([182 / DAYS_PER_MONTH])
     assert list(_line(fig, "death").get_ydata()) == [1]  # second lane
     assert list(_line(fig, "ongoing").get_ydata()) == [0]
-    assert png_bytes(fig) == png_bytes(swimmer_figure(*_swimmer_frames(), "F03"))
+    assert png_bytes(fig) == png_bytes(swimmer_figure(*swimmer_frames(), "F03"))
 
 
 def test_select_rows_even_and_keeps_extremes():
@@ -445,106 +406,6 @@ def test_code_version_names_git_or_package():
     assert version.startswith("git ") or version.startswith("isadex ")
 
 
-# ---------------------------------------------------------------------------------- assets
-
-
-def _write_warehouse(path: Path) -> None:
-    """A minimal working warehouse: ADaM rows for 4 subjects, transfers, no endpoint tables
-    except t01 (so the report must show the others as missing)."""
-    adsl, adrs = _swimmer_frames()
-    adsl = adsl.assign(STUDYID="ISA-DEX-MM", SAFFL=["Y", "Y", ""], RESPFL=["Y", "Y", ""])
-    adtte = pd.DataFrame(
-        [(u, p, aval, cnsr, "") for u in ("S-A", "S-B") for p, aval, cnsr in
-         (("PFS", 366 if u == "S-A" else 79, 1 if u == "S-A" else 0),)]
-        + [(u, p, 100.0, 3, "") for u in ("S-A", "S-B") for p in ("OS", "TTP", "TNT", "PFS2")]
-        + [("S-A", "DOR", 300.0, 2, ""), ("S-B", "DOR", 50.0, 0, ""),
-           ("S-A", "TTDISC", 350.0, 3, ""), ("S-B", "TTDISC", 80.0, 8, "Y")],
-        columns=["USUBJID", "PARAMCD", "AVAL", "CNSR", "CMPEVFL"],
-    )  # fmt: skip
-    transfers = pd.DataFrame(
-        {
-            "TRANSFER_ID": ["S01-T001"],
-            "DELIVERY": ["S01-T001"],
-            "SITEID": ["01"],
-            "STUDYID": ["ISA-DEX-MM"],
-            "EXTRACT_DATETIME": pd.to_datetime(["2025-01-01 06:00"]),
-            "STATUS": ["LOADED"],
-            "REASON": [None],
-            "MANIFEST_SHA256": [MANIFEST_SHA],
-            "FILES_SHA256": [json.dumps({"dm.csv": FILE_SHA})],
-        }
-    )
-    con = duckdb.connect(str(path))
-    for schema in ("adam", "raw", "staging", "endpoints"):
-        con.execute(f"create schema {schema}")
-    tables = {
-        "adam.adsl": adsl,
-        "adam.adrs": adrs.assign(ADT=pd.to_datetime(adrs.ADT)),
-        "adam.adtte": adtte,
-        "raw.transfers": transfers,
-        "endpoints.t01": pd.DataFrame({"Parameter": ["MRD12"], "n": ["1"]}),
-    }
-    for name, frame in tables.items():
-        con.register("f", frame)
-        con.execute(f"create table {name} as select * from f")
-        con.unregister("f")
-    con.execute(
-        "create view staging.stg_transfers_in_force as select TRANSFER_ID as transfer_id, "
-        "SITEID as site_id, EXTRACT_DATETIME as extract_datetime from raw.transfers"
-    )
-    con.execute(
-        "create view staging.stg_data_cut as select date '2025-01-01' as cutoff_date, "
-        "cast(null as timestamp) as as_of"
-    )
-    con.close()
-
-
-def _figure_warehouse(tmp_path: Path):
-    """A Warehouse resource over ``_write_warehouse``'s file, the report under tmp_path."""
-    from dagster_project.defs.resources import Warehouse
-
-    warehouse = Warehouse(
-        landing=str(tmp_path / "landing"),
-        warehouse=str(tmp_path / "wh.duckdb"),
-        report_dir=str(tmp_path / "report"),
-    )
-    _write_warehouse(warehouse.settings.work_db)
-    return warehouse
-
-
-def test_assets_write_figures_and_report(tmp_path):
-    from dagster_project.defs.endpoints.figures import (
-        f01_km,
-        f02_cif_discontinuation,
-        f03_swimmer,
-    )
-    from dagster_project.defs.endpoints.report import endpoint_report
-
-    warehouse = _figure_warehouse(tmp_path)
-    result = dg.materialize(
-        [f01_km, f02_cif_discontinuation, f03_swimmer, endpoint_report],
-        resources={"warehouse": warehouse},
-    )
-    assert result.success
-    figures = sorted(p.name for p in (tmp_path / "wh.work.report" / "figures").glob("*.png"))
-    assert figures == sorted(
-        [f"f01_km_{p}.png" for p in ("pfs", "os", "ttp", "tnt", "pfs2", "dor")]
-        + ["f02_cif_discontinuation.png", "f03_swimmer.png"]
-    )
-    html = (tmp_path / "wh.work.report" / "report_20250101.html").read_text()
-    assert html == (tmp_path / "wh.work.report" / "index.html").read_text()
-    assert MANIFEST_SHA in html and "2025-01-01" in html
-    assert "validation results not recorded" in html.lower()  # no quality.check_results
-    assert "T02 is not available in this report: endpoints.t02 does not exist" in html
-    assert html.count("data:image/png;base64,") == 8
-    (report_mat,) = [
-        e.materialization
-        for e in result.get_asset_materialization_events()
-        if e.asset_key == dg.AssetKey(["endpoints", "report"])
-    ]
-    assert report_mat.metadata["cutoff"].value == "2025-01-01"
-
-
 def test_report_shows_data_quality_findings_per_site():
     findings = pd.DataFrame(
         {
@@ -573,52 +434,3 @@ def test_report_shows_data_quality_findings_per_site():
 
 def test_report_says_when_findings_were_not_recorded():
     assert "Findings were not recorded for this run" in render_report(_context())
-
-
-def _figure_results(result) -> dict:
-    return {
-        e.asset_key.path[-1]: e.materialization.metadata
-        for e in result.get_asset_materialization_events()
-    }
-
-
-def test_figures_with_unchanged_inputs_are_kept(tmp_path):
-    """Second run on the same ADaM rows: every PNG kept (same bytes, same metadata, marked
-    kept). Then ADTTE changes: the figures drawn from ADTTE (F01, F02) are drawn again, the
-    swimmer plot (ADSL, ADRS) is kept; an altered PNG is drawn again."""
-    from dagster_project.defs.endpoints.figures import (
-        f01_km,
-        f02_cif_discontinuation,
-        f03_swimmer,
-    )
-
-    warehouse = _figure_warehouse(tmp_path)
-    assets = [f01_km, f02_cif_discontinuation, f03_swimmer]
-    folder = tmp_path / "wh.work.report" / "figures"
-
-    def pngs() -> dict[str, bytes]:
-        return {p.name: p.read_bytes() for p in sorted(folder.glob("*.png"))}
-
-    first = _figure_results(dg.materialize(assets, resources={"warehouse": warehouse}))
-    drawn = pngs()
-    again = _figure_results(dg.materialize(assets, resources={"warehouse": warehouse}))
-    assert len(again) == 8
-    for name, metadata in again.items():
-        assert "kept" not in first[name]
-        assert metadata["kept"].value is True
-        for key, value in first[name].items():
-            assert metadata[key] == value, (name, key)
-    assert pngs() == drawn
-
-    con = duckdb.connect(str(warehouse.settings.work_db))
-    con.execute("update adam.adtte set AVAL = 200 where USUBJID = 'S-A' and PARAMCD = 'PFS'")
-    con.close()
-    changed = _figure_results(dg.materialize(assets, resources={"warehouse": warehouse}))
-    assert {n for n, m in changed.items() if "kept" in m} == {"f03_swimmer"}
-    assert pngs()["f01_km_pfs.png"] != drawn["f01_km_pfs.png"]
-    assert changed["f01_km_pfs"]["events"] == first["f01_km_pfs"]["events"]
-
-    (folder / "f03_swimmer.png").write_bytes(b"not the figure")
-    redrawn = _figure_results(dg.materialize([f03_swimmer], resources={"warehouse": warehouse}))
-    assert "kept" not in redrawn["f03_swimmer"]
-    assert pngs()["f03_swimmer.png"] == drawn["f03_swimmer.png"]

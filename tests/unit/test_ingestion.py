@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pytest
 
 from dagster_project.lib.ingest import raw_load
@@ -20,6 +19,7 @@ from dagster_project.lib.ingest.ingestion import ingest_landing
 from dagster_project.lib.ingest.landing import open_delivery
 from dagster_project.lib.synthetic.faults import FaultCase, valid_frames, write_all_faults
 from dagster_project.lib.synthetic.transfer_writer import write_transfer
+from tests.conftest import frames_without
 
 FAULT_NAMES = [
     "manifest_missing",
@@ -296,17 +296,11 @@ def test_summary_rows_describe_each_delivery(faults) -> None:
 # --------------------------------------------------------------------------- ordering, deletions
 
 
-def _frames_without(frames: dict[str, pd.DataFrame], form: str, mask) -> dict[str, pd.DataFrame]:
-    out = dict(frames)
-    out[form] = frames[form][~mask(frames[form])].reset_index(drop=True)
-    return out
-
-
 def test_deletions_against_previous_loaded_transfer(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     first = valid_frames("IT01")
-    later = _frames_without(first, "ae", lambda f: f["SUBJID"] == "IT01-002")
-    later = _frames_without(
+    later = frames_without(first, "ae", lambda f: f["SUBJID"] == "IT01-002")
+    later = frames_without(
         later, "lb", lambda f: (f["SUBJID"] == "IT01-003") & (f["LBTESTCD"] == "KAPPA")
     )
     # Folder names sort against time order: processing must follow extract_datetime.
@@ -328,9 +322,9 @@ def test_deletions_of_a_chain_of_transfers_in_one_batch(tmp_path: Path) -> None:
     second site's pair: every deletion and every count in the summary."""
     landing = tmp_path / "landing"
     first = valid_frames("IT01")
-    second = _frames_without(first, "ae", lambda f: f["SUBJID"] == "IT01-002")
-    third = _frames_without(second, "enr", lambda f: f["SUBJID"] == "IT01-003")
-    third = _frames_without(third, "dm", lambda f: f["SUBJID"] == "IT01-003")
+    second = frames_without(first, "ae", lambda f: f["SUBJID"] == "IT01-002")
+    third = frames_without(second, "enr", lambda f: f["SUBJID"] == "IT01-003")
+    third = frames_without(third, "dm", lambda f: f["SUBJID"] == "IT01-003")
     write_transfer(landing, "IT01", "2026-01-31T08:00:00Z", first, transfer_id="IT01_1")
     write_transfer(landing, "IT01", "2026-02-28T08:00:00Z", second, transfer_id="IT01_2")
     write_transfer(landing, "IT01", "2026-03-31T08:00:00Z", third, transfer_id="IT01_3")
@@ -340,7 +334,7 @@ def test_deletions_of_a_chain_of_transfers_in_one_batch(tmp_path: Path) -> None:
         landing,
         "IT02",
         "2026-03-31T09:00:00Z",
-        _frames_without(other, "dm", lambda f: f["SUBJID"] == "IT02-001"),
+        frames_without(other, "dm", lambda f: f["SUBJID"] == "IT02-001"),
         transfer_id="IT02_2",
     )
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
@@ -451,32 +445,6 @@ def test_lanes_keep_sites_and_transfer_ids_together_in_order() -> None:
     assert lanes == [[0, 3], [1, 2, 4, 5, 6]]
     assert split_lanes(ds, 1) == [list(range(7))]
     assert split_lanes([], 2) == []
-
-
-def test_two_lanes_load_exactly_what_one_lane_loads(tmp_path: Path) -> None:
-    """Same raw tables, quarantine, deletions and registration order, row for row."""
-    landing = tmp_path / "landing"
-    write_all_faults(landing)
-    for site, when in [("IT01", "2026-01-31T08:00:00Z"), ("IT01", "2026-03-31T08:00:00Z")]:
-        frames = valid_frames(site)
-        if when.startswith("2026-03"):
-            frames = _frames_without(frames, "ae", lambda f: f["SUBJID"] == "IT01-002")
-        write_transfer(landing, site, when, frames)
-    outcomes = []
-    for lanes in (1, 2):
-        con = duckdb.connect(str(tmp_path / f"w{lanes}.duckdb"))
-        summary = ingest_landing(con, landing, lanes=lanes)
-        tables = {
-            t: con.execute(f"select * exclude (REGISTERED_AT) from raw.{t} order by all").fetchall()
-            if t == "transfers"
-            else con.execute(f"select * from raw.{t} order by all").fetchall()
-            for t in ["transfers", "quarantine", "deletions", "extra_columns", *FORMS]
-        }
-        registered = [{k: v for k, v in r.items() if k != "seconds"} for r in summary.registered]
-        outcomes.append((tables, registered))
-        con.close()
-    assert outcomes[0] == outcomes[1]
-    assert len(outcomes[0][1]) == 41 and outcomes[0][0]["deletions"]
 
 
 def test_crash_in_one_lane_leaves_nothing_of_its_transfer(tmp_path: Path, monkeypatch) -> None:

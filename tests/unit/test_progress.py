@@ -1,16 +1,15 @@
-"""`isadex run`'s progress (progress.py): the stage of each step, the lines and the bar, and the
-Dagster logger that feeds them (public API only: a logger given to the job)."""
+"""`isadex run`'s progress (progress.py): the stage of each step, the lines and the bar. The
+Dagster logger that feeds them, given to a job run in process (public API only):
+tests/integration/test_progress_logger.py."""
 
 from __future__ import annotations
 
 import io
 import logging
 
-import dagster as dg
 import pytest
 
-from dagster_project.lib.runtime.console import TRANSFER_RECORD
-from dagster_project.progress import STAGES, Progress, progress_logger, step_stages
+from dagster_project.progress import STAGES, Progress, step_stages
 
 
 @pytest.fixture(scope="module")
@@ -108,67 +107,3 @@ def test_for_stream_bar_only_on_a_terminal():
     assert Progress.for_stream(Terminal()).bar
     assert not Progress.for_stream(io.StringIO()).bar
     assert not Progress.for_stream(Terminal(), verbose=True).bar  # dbt's lines would cut it
-
-
-def test_logger_sees_steps_materializations_transfers_and_warnings():
-    @dg.asset(group_name="ingest")
-    def first(context):
-        context.log.info("not shown")
-        context.log.log(
-            logging.INFO, "transfer T1 loaded", extra={TRANSFER_RECORD: ("T1", "LOADED", None)}
-        )
-        context.log.warning("look at this")
-        return 1
-
-    @dg.asset_check(asset=first)
-    def plausible():
-        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN)
-
-    @dg.asset(deps=[first], group_name="adam")
-    def second():
-        raise ValueError("broken")
-
-    @dg.asset(deps=[second], group_name="reporting")
-    def third():
-        return 3
-
-    out = io.StringIO()
-    stages = {
-        "first": "ingest",
-        "plausible": "validation",
-        "second": "dbt build",
-        "third": "report",
-    }
-    progress = Progress(out, stages=stages)
-    defs = dg.Definitions(
-        assets=[first, second, third],
-        asset_checks=[plausible],
-        loggers={"console": progress_logger(progress)},
-    )
-    progress.stages = step_stages(defs)
-    assert progress.stages == {
-        "first": "ingest",
-        "first_plausible": "validation",
-        "second": "dbt build",
-        "third": "report",
-    }
-    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
-        raise_on_error=False, run_config={"loggers": {"console": {}}}
-    )
-    assert not result.success
-    lines = out.getvalue().splitlines()
-    assert lines[:3] == [
-        "ingest: first ...",
-        "  transfer T1: LOADED",
-        "  warning: ingest: first: look at this",
-    ]
-    assert lines[3].startswith("[1/4] ingest: first ok in ")
-    # The check and the failing asset both follow `first`; Dagster picks their order.
-    after = lines[4:]
-    assert "validation: first_plausible ..." in after
-    assert "  check failed: first:plausible (warning)" in after
-    assert any(x.startswith("[") and "validation: first_plausible ok in " in x for x in after)
-    assert "dbt build: second ..." in after
-    assert any(x.startswith("[") and "dbt build: second FAILED in " in x for x in after)
-    assert after[-1] == "[4/4] report: third not run (an earlier step failed)"
-    assert "not shown" not in out.getvalue()

@@ -481,19 +481,6 @@ def test_event_before_origin_warns_without_blocking(suites):
     }
 
 
-def test_batches_are_not_fingerprinted():
-    """The runner's context turns off GX's whole-frame MD5 batch fingerprint (a marker nothing
-    reads, 1-1.3 s per large dataset); the batch itself still validates the whole frame."""
-    import pandas as pd
-
-    from dagster_project.lib.validation.runner import _batch_definition, validation_context
-
-    frame = pd.DataFrame({"USUBJID": ["S1", "S2"]})
-    batch = _batch_definition(validation_context()).get_batch(batch_parameters={"dataframe": frame})
-    assert "pandas_data_fingerprint" not in batch.batch_markers
-    assert batch.columns() == ["USUBJID"]
-
-
 def test_adsl_context_is_the_same_for_categorical_and_plain_text():
     """The export and GX read text as Categorical; the ADSL lookup gives what it gives on plain
     text: per row the subject's value, empty for a subject ADSL does not have, dates as dates."""

@@ -76,7 +76,7 @@ def _cutoff(con) -> str:
 
 def _thumbnail(path: Path, width: int = PREVIEW_WIDTH) -> str:
     """A small base64 PNG of the written file for the event log (Pillow ships with
-    matplotlib; resizing the file is ~100x cheaper than rendering the figure again)."""
+    matplotlib; resizing the file costs far less than rendering the figure again)."""
     with Image.open(path) as image:
         image.thumbnail((width, width * 4))
         buf = io.BytesIO()

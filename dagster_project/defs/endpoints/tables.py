@@ -192,10 +192,10 @@ def _write_table(con, spec: TableSpec, results: pd.DataFrame, cutoff, run_id: st
 )
 def endpoint_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
     """T01-T10, each its own asset; one step reads each ADaM input once for every selected
-    table (as ten steps, ADSL was read ten times and ADRS and ADTTE four: about a third of
-    the endpoint stage at 100,000 subjects). A frame is dropped after the last table that
-    uses it. One step also means a failed blocking check on any ADaM input holds back all ten
-    tables, not only those reading that dataset (such a run publishes nothing anyway)."""
+    table (as ten steps, ADSL was read ten times and ADRS and ADTTE four). A frame is dropped
+    after the last table that uses it. One step also means a failed blocking check on any ADaM
+    input holds back all ten tables, not only those reading that dataset (such a run publishes
+    nothing anyway)."""
     selected = [spec for spec in TABLES if _table_key(spec) in context.selected_asset_keys]
     with warehouse.connect() as con:
         con.execute("create schema if not exists endpoints")

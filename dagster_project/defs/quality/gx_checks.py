@@ -62,7 +62,8 @@ VALIDATION_CODE = (
 
 @cache
 def _suites() -> dict:
-    # Imports GX (~2 s of CPU): on the first check of a process, not when definitions load.
+    # Imports GX, which is slow to import: on the first check of a process, not when the
+    # definitions load.
     from dagster_project.lib.validation.suites import load_suites
 
     return load_suites()

@@ -1,6 +1,7 @@
 """dbt models, seeds and tests as Dagster assets and asset checks (dbt build)."""
 
 import contextlib
+import functools
 import graphlib
 import json
 import os
@@ -161,14 +162,16 @@ def warehouse_dbt_models(
         )
 
 
+@functools.cache
+def _manifest_nodes() -> dict[str, Mapping[str, Any]]:
+    """The prepared manifest's nodes, read once per process: it is made by `make manifest`
+    before the definitions load and does not change under them."""
+    return json.loads(dbt_project.manifest_path.read_text())["nodes"]
+
+
 def _built_relations() -> list[tuple[str, str]]:
     """(schema, name) of every model and seed the project builds, from the prepared manifest."""
-    manifest = json.loads(dbt_project.manifest_path.read_text())
-    return [
-        (node["schema"], node["alias"])
-        for node in manifest["nodes"].values()
-        if node["resource_type"] in ("model", "seed")
-    ]
+    return [(node["schema"], node["alias"]) for node in _built_nodes().values()]
 
 
 def _build_metadata(decision: build_scope.Decision, dbt_vars: dict[str, str]) -> dict[str, Any]:
@@ -246,10 +249,9 @@ def _relation(key: dg.AssetKey) -> str:
 
 
 def _built_nodes() -> dict[str, Mapping[str, Any]]:
-    manifest = json.loads(dbt_project.manifest_path.read_text())
     return {
         unique_id: node
-        for unique_id, node in manifest["nodes"].items()
+        for unique_id, node in _manifest_nodes().items()
         if node["resource_type"] in ("model", "seed")
     }
 
@@ -314,7 +316,7 @@ def _last_test_results(context, warehouse: Warehouse, invocation_id: str | None)
         return None
     if invocation_id is None or results["metadata"]["invocation_id"] != invocation_id:
         return None
-    manifest = json.loads(dbt_project.manifest_path.read_text())["nodes"]
+    manifest = _manifest_nodes()
     status = {
         manifest[r["unique_id"]]["name"]: r["status"]
         for r in results["results"]

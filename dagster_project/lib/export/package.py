@@ -38,8 +38,7 @@ PACKAGE_FILES = (*(f"{name}.xpt" for name in DATASETS), "define.csv", "define.js
 READERS = 2
 # Below this many ADaM rows in all, the files are read back in this process instead: each
 # spawned reader starts a Python that imports pandas and pyreadstat, which costs more than
-# reading a small package (60 subjects, the export materialized on its own: 5.2-5.4 s with
-# the readers, 1.2-1.4 s without).
+# reading a small package (bench/results.md).
 READER_PROCESSES_FROM_ROWS = 100_000
 
 

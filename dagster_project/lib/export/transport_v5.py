@@ -7,12 +7,11 @@ variables' fixed-width fields end to end, the last record padded with blanks. Ch
 ASCII padded with blanks; Num fields are 8-byte IBM System/360 doubles, the missing value '.'
 is 0x2E followed by seven zero bytes.
 
-Why not pyreadstat's writer: it is the reference this module was checked against byte for
-byte (tests/unit/test_transport_v5.py), but it converts value by value, which took 33 s of a
-100,000-subject export (2.3 million ADRS rows). Here every column converts in one numpy
-operation. The caller (``xpt.write_xpt_mapped``) has already checked every v5 limit, so this
-module only encodes: values are ASCII text of at most the declared width, or finite numbers
-within the IBM double range (``xpt.check_v5``).
+Why not pyreadstat's writer: it is the reference this module was checked against byte for byte
+(tests/unit/test_transport_v5.py), but it converts value by value, which is slow on millions of
+rows. Here every column converts in one numpy operation. The caller (``xpt.write_xpt_mapped``)
+has already checked every v5 limit, so this module only encodes: values are ASCII text of at
+most the declared width, or finite numbers within the IBM double range (``xpt.check_v5``).
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ RECORD = 80
 NAMESTR_LENGTH = 140
 BLANK = 0x20
 MISSING = 0x2E << 56  # '.', SAS's ordinary missing value
-# Rows encoded per block: bounds the encoding buffer (~35 MB for ADRS) whatever the dataset size.
+# Rows encoded per block: bounds the encoding buffer whatever the dataset size.
 BLOCK_ROWS = 200_000
 # pyreadstat 1.3.7 writes these into the headers; kept so the two writers give the same bytes.
 SAS_VERSION = "6.06"

@@ -51,7 +51,8 @@ DATE_FORMAT = "DATE9."
 # 16**-65 (5.4e-79) underflows to 0 on writing (both measured with pyreadstat 1.3.7).
 IBM_MAX = 16.0**63
 IBM_MIN = 16.0**-65
-# Rows read back per pyreadstat call when checking a written file (about 200 MB for ADRS).
+# Rows read back per pyreadstat call when checking a written file: bounds the read-back's
+# memory whatever the dataset size.
 READ_BACK_CHUNK_ROWS = 500_000
 
 CHAR_TYPES = ("varchar", "text", "string", "char", "bpchar", "uuid")
@@ -670,7 +671,7 @@ def read_back_rows(
     """Read the rows of ``path`` from ``offset`` (as many as ``expected`` has, or all that are
     left with ``to_end``) and compare them with ``expected``, the rows as written.
 
-    pyreadstat's dict output (lists of values) costs about 60% of its DataFrame output. Dates
+    pyreadstat's dict output (lists of values) costs less than its DataFrame output. Dates
     come back as the stored day numbers: converting them to datetime.date and back would cost
     a Python call per value and compare nothing more. (pyreadstat parses the rows before
     ``offset`` to skip them; ``read_back_piece`` does not.)
@@ -689,13 +690,12 @@ def read_back_piece(
     to_end: bool = False,
 ) -> RowsReadBack:
     """``read_back_rows`` without paying for the rows before ``offset``: pyreadstat cannot seek,
-    and skipping a row costs it about a third of reading it (1.1 us of ADRS's ~3.5 us, measured
-    with pyreadstat 1.3.7). The file's own header and the bytes of the rows wanted, taken
-    from the file where the layout puts them (every row is the same width), are copied to a
-    file of their own beside it, which pyreadstat reads from its first row. ``to_end``: the
-    copy runs to the end of the file, its padding included, so pyreadstat counts any row
-    beyond the expected ones as it would in the file; otherwise the copy is padded with
-    blanks to a whole record and exactly the expected rows are read."""
+    and skipping a row costs it a good part of reading it. The file's own header and the bytes
+    of the rows wanted, taken from the file where the layout puts them (every row is the same
+    width), are copied to a file of their own beside it, which pyreadstat reads from its first
+    row. ``to_end``: the copy runs to the end of the file, its padding included, so pyreadstat
+    counts any row beyond the expected ones as it would in the file; otherwise the copy is
+    padded with blanks to a whole record and exactly the expected rows are read."""
     return read_back_gathered(path, metas, [(offset, offset + len(expected))], expected, to_end)
 
 

@@ -18,14 +18,13 @@ Method:
   already LOADED is caught before loading), and a crash rolls the whole
   open batch back. One commit per batch instead of per transfer matters:
   DuckDB writes a large insert straight to the database file, but a small
-  one goes through the write-ahead log and is written twice (measured: 40%
-  of a 10,000-subject load went to per-transfer commits and checkpoints).
+  one goes through the write-ahead log and is written twice, and
+  per-transfer commits and checkpoints were a large part of a load.
 - Prescan: before loading, each lane types the files of its next deliveries
   (up to PRESCAN_ROWS manifest rows) with one read_csv per form over all of
   them (raw_prescan.py); the files found clean there are loaded with one
-  INSERT each, the rest file by file as before. Measured at 100,000
-  subjects (391 transfers, 5,083 files): 185.6 s -> 119.2 s for this
-  function; 140,000 statements of ~2 ms fixed cost were most of the gap.
+  INSERT each, the rest file by file as before: the fixed cost of the
+  per-file statements was most of what the prescan saves (bench/results.md).
 - Lanes: the new deliveries are split into INGEST_LANES lanes, each loaded
   by its own thread on its own DuckDB connection (its own transaction and
   temp tables). A lane holds whole sites, in order, and every delivery that
@@ -34,7 +33,7 @@ Method:
   transfer_id) is in its own lane; other lanes only append rows of other
   sites, which DuckDB's concurrent transactions allow. Why: DuckDB reads a
   file this small (a site's form, a few MB) on one thread, so one lane left
-  the second core idle for most of the ingest (measured: 99% of 200% CPU).
+  the second core idle for most of the ingest.
   `registered` keeps the single-lane processing order whatever the lanes.
   Batches are per lane: a crash rolls back the failing lane's open batch;
   the other lane finishes its deliveries (whole transfers) and commits, and

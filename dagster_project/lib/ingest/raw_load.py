@@ -516,7 +516,8 @@ def load_form(
             f"AND s._rownum NOT IN (SELECT _rownum FROM {_BAD})"
         )
     # Most files are clean: no bad row, no duplicate, so no quarantine table to build (a
-    # statement with one CASE per column, ~10 ms even on an empty input, x 13 forms x transfers).
+    # statement with one CASE per column, with a fixed cost even on an empty input, for every
+    # form of every transfer).
     n_bad = _build_quarantine(con, form, q, n_dup > 0) if n_flagged or n_dup else 0
 
     extra_sql = extra_json_sql(form, names, q.raw)

@@ -1,11 +1,11 @@
 """Type many form files in one DuckDB statement: the fast path of raw_load for clean files.
 
-Why: raw_load checks one file at a time with ~25 statements each. At 100,000
-subjects that is 5,000 files and 140,000 statements, and the cost was the
-statements (fixed ~2 ms each) and a window numbering the rows of every file,
-not the parsing. Here every file of one form in a group of deliveries is read
-by a single `read_csv` over the list of files (DuckDB spreads the files over
-its threads), typed with raw_load's own expressions, and summarised per file.
+Why: raw_load checks one file at a time with a few dozen statements each. At
+scale, with thousands of files, the cost was the statements' fixed cost and a
+window numbering the rows of every file, not the parsing. Here every file of
+one form in a group of deliveries is read by a single `read_csv` over the list
+of files (DuckDB spreads the files over its threads), typed with raw_load's
+own expressions, and summarised per file.
 
 A file is *clean* when every one of its records is: the reader set nothing
 aside, its record count equals the manifest's, every value passes its

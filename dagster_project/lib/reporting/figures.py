@@ -36,7 +36,7 @@ from dagster_project.lib.stats import (
 )
 from dagster_project.lib.stats.competing_risks import COMPETING, EVENT
 
-# matplotlib (0.4 s) is imported where a figure is drawn, not when the definitions load:
+# matplotlib is imported where a figure is drawn, not when the definitions load:
 # lib/runtime/warm_imports.py imports it while dbt builds.
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -119,8 +119,8 @@ def _no_data(ax, what: str) -> None:
 
 
 def _new_figure(width: float, height: float, layout: str | None = None) -> Figure:
-    # Curve figures use fixed margins (constrained layout costs ~0.25 s a figure, which a
-    # 10-second pipeline notices); the swimmer, whose height varies, uses constrained.
+    # Curve figures use fixed margins (constrained layout costs time on every figure, which a
+    # short run notices); the swimmer, whose height varies, uses constrained.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

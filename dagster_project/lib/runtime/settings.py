@@ -46,10 +46,9 @@ def by_subject_min_subjects() -> int:
     """The trial size from which dbt builds by subject (lib/warehouse/build_scope.py). Below
     it a full
     build costs less than the bookkeeping of a build by subject (a temporary table, a schema
-    check, a merge and a few queries per model). `make bench`, 2026-12-03, dbt step of a
-    site's next transfer by subject against the full run's: 1,000 subjects 10.7 / 7.8 s,
-    10,000 12.7 / 11.1 s, 100,000 26.4 / 42.0 s; the line through the last two crosses at
-    ~18,000. ISADEX_BY_SUBJECT_MIN_SUBJECTS overrides it (the tests use 0)."""
+    check, a merge and a few queries per model): it is where `make bench`'s dbt step of a
+    site's next transfer takes as long by subject as in full (bench/results.md).
+    ISADEX_BY_SUBJECT_MIN_SUBJECTS overrides it (the tests use 0)."""
     return int(os.environ.get("ISADEX_BY_SUBJECT_MIN_SUBJECTS") or 20_000)
 
 
@@ -78,7 +77,7 @@ class RunSettings:
         """dbt's target folder for this warehouse (artifacts and logs of its last dbt build).
         One stable folder per warehouse, so dbt's partial parsing carries from one run to the
         next: the profile names the working file, and a profile that differs from the one
-        last parsed makes dbt parse the whole project again (~3 s)."""
+        last parsed makes dbt parse the whole project again."""
         return self.warehouse.with_name(self.warehouse.stem + ".dbt")
 
     def dbt_vars(self) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """Import the libraries of the steps after dbt while dbt builds.
 
-GX, SciPy, lifelines, scikit-survival and matplotlib take ~3.5 s of CPU to import here.
+GX, SciPy, lifelines, scikit-survival and matplotlib are slow to import.
 Loading the definitions (every `isadex run`, every code-location load in the UI) imports
 none of them: the modules that use them import them where they are used. The dbt step calls
 :func:`import_in_background`: while dbt builds in its own process this one only relays dbt's

@@ -62,8 +62,8 @@ def _as_time_cause(time: ArrayLike, cause: ArrayLike) -> tuple[np.ndarray, np.nd
 def _aalen_johansen(t: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct times and the CIF of cause 1 and of cause 2 at each (right-continuous)."""
     if (c == EVENT).any() and (c == COMPETING).any():
-        # Imported here: scikit-survival pulls in scikit-learn (~3 s), which every process
-        # loading the definitions (UI, daemon, sensors) would otherwise pay for nothing.
+        # Imported here: scikit-survival pulls in scikit-learn, slow to import, which every
+        # process loading the definitions (UI, daemon, sensors) would otherwise pay for nothing.
         from sksurv.nonparametric import cumulative_incidence_competing_risks
 
         x, cif, *_ = cumulative_incidence_competing_risks(c, t)

@@ -78,8 +78,8 @@ class CheckOutcome:
 def validation_context() -> Any:
     """The process's one ephemeral GX context with a pandas data source.
 
-    GX's import (~3 s of CPU here) is paid on first call, not at definitions load; the context
-    itself costs ~10 ms. Progress bars are off: they would flood the Dagster logs."""
+    GX's import, the slow part, is paid on first call, not at definitions load; the context
+    itself is cheap. Progress bars are off: they would flood the Dagster logs."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

@@ -11,8 +11,8 @@ keys that say how it runs:
 - ``rule``: the rule in words, as the report shows it.
 
 Rules that need ADSL read ``ADSL_<variable>`` columns added to the rows by USUBJID
-(``datasets.ADSL_CONTEXT``), not suite parameters: at 1.1M rows GX spends 8.6 s of CPU on a
-100,000-value parameter set and 1 s on a column pair. The JSON under
+(``datasets.ADSL_CONTEXT``), not suite parameters: GX spends far more on a large parameter
+set than on a column pair. The JSON under
 ``expectations/gx/expectations`` is written by :func:`write_suites`
 (``python -m dagster_project.lib.validation.suites``); a unit test keeps it equal to this module.
 """

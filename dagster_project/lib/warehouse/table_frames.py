@@ -1,15 +1,14 @@
 """Read a warehouse table into pandas without one Python string per cell (export, GX,
 endpoints).
 
-DuckDB hands every VARCHAR cell to pandas as its own str object (~60 bytes each): ADRS at
-100,000 subjects (2.3 million rows x 9 text columns) takes 1.3 GB that way. Most ADaM text is
+DuckDB hands every VARCHAR cell to pandas as its own str object: ADRS at 100,000 subjects
+(2.3 million rows x 9 text columns) is then mostly string objects. Most ADaM text is
 repeated (STUDYID, PARAMCD, AVALC, USUBJID per record), so a text column is factorized: each
 row gets the code of its value and each distinct value is one object, and the frame costs
 about a pointer per cell. The factorizing runs in DuckDB and numpy (one query for the distinct
 values and their hashes, one for every row's hash, mapped to codes in numpy): hashing millions
-of Python strings with ``pd.factorize`` had cost more than reading them (all of ADRS 4.9 ->
-1.5 s at 100,000 subjects, then 1.2 -> 0.7 s for its text columns without a join). Reading
-column by column keeps the transient cost to one column.
+of Python strings with ``pd.factorize`` had cost more than reading them. Reading column by
+column keeps the transient cost to one column.
 """
 
 from __future__ import annotations
@@ -51,9 +50,8 @@ def _factorized(
     the distinct values in order of first appearance, code -1 for NULL.
 
     DuckDB hashes every value and numpy maps each row's hash to the code of its distinct value
-    (a sorted lookup): no join of every row to its code and no sort of the rows back into
-    rowid order, which took about twice as long (ADRS at 100,000 subjects: 1.2 -> 0.7 s for
-    its text columns). Two distinct values with one hash fall back to that join."""
+    (a sorted lookup): no join of every row to its code and no sort of the rows back into rowid
+    order, which took longer. Two distinct values with one hash fall back to that join."""
     scanned = f"select rowid as _row, {_quoted(name)} as _value from {table}"
     if where:
         scanned += f" where {where}"
@@ -138,13 +136,12 @@ def read_table(
     encodes every text cell) can then do it once per distinct value.
 
     The columns line up row for row: with ``preserve_insertion_order`` (DuckDB's default,
-    asserted here) a plain scan returns a table's rows in insertion order, which is rowid
-    order, the order the factorized text columns are put in. A filtered read orders by
-    ``rowid``: DuckDB 1.5 plans ``x IN (5 or more values)`` as a hash (mark) join, which
-    returns rows in a different order on every query even with insertion order kept
-    (measured on ADTTE at 100,000 subjects: 3% of rows aligned). The values and dtypes are
-    what ``select * ... .df()`` gives (filtered: ``select * ... where ... order by rowid``).
-    A view (no rowid) has its text factorized in pandas instead.
+    asserted here) a plain scan returns a table's rows in insertion order, which is rowid order,
+    the order the factorized text columns are put in. A filtered read orders by ``rowid``:
+    DuckDB 1.5 plans ``x IN (5 or more values)`` as a hash (mark) join, which returns rows in a
+    different order on every query even with insertion order kept. The values and dtypes are
+    what ``select * ... .df()`` gives (filtered: ``select * ... where ... order by rowid``). A
+    view (no rowid) has its text factorized in pandas instead.
     """
     (preserve,) = con.execute("select current_setting('preserve_insertion_order')").fetchone()
     if not preserve:

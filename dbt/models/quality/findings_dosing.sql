@@ -16,8 +16,8 @@ schedule as (
 
 administrations_on_schedule as (
     -- Each record tested against the (small) schedule on its own; no distinct over every
-    -- administration (at 100,000 subjects the DISTINCT and the anti-join over 6.8 million
-    -- rows took ~2 s of this model's time).
+    -- administration (the DISTINCT and the anti-join over every administration cost this
+    -- model time at scale).
     select
         administrations.*,
         exists (

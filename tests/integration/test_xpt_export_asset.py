@@ -1,0 +1,164 @@
+"""The transport export asset on a small DuckDB file: it writes the whole package (.xpt files,
+define listing), refuses a dataset transport v5 cannot hold and publishes nothing when a file does
+not read back as written, wherever the read-back runs. The writer and the listing themselves are
+tested without Dagster in tests/unit/test_xpt_export.py."""
+
+import json
+import shutil
+import types
+from datetime import date
+
+import dagster as dg
+import duckdb
+import pyreadstat
+import pytest
+
+from tests.fixtures.dbt_manifest import column, model
+
+ADAM = ("adsl", "adrs", "adtte", "adae", "adex")
+
+
+def _asset_manifest(labelled: bool) -> dict:
+    nodes = {}
+    for name in ADAM:
+        label = f"{name.upper()} Test Dataset" if labelled or name != "adex" else None
+        nodes |= model(
+            name,
+            [
+                column(
+                    "USUBJID",
+                    "varchar",
+                    "Unique Subject Identifier. U.",
+                    "Unique Subject Identifier",
+                ),
+                column("ADT", "date", "Analysis Date. A date.", "Analysis Date"),
+            ],
+            "ADEX: one row per treated subject x drug x phase, and more. Rest."
+            if name == "adex"
+            else f"{name.upper()} Test Dataset. Rest.",
+            label,
+        )
+    return {"nodes": nodes}
+
+
+def _materialize(tmp_path, monkeypatch, labelled: bool):
+    from dagster_project.defs.export import submission
+    from dagster_project.defs.resources import Warehouse
+
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps(_asset_manifest(labelled)))
+    monkeypatch.setattr(submission, "dbt_project", types.SimpleNamespace(manifest_path=manifest))
+    warehouse = Warehouse(
+        landing=str(tmp_path / "landing"),
+        warehouse=str(tmp_path / "wh.duckdb"),
+        report_dir=str(tmp_path / "report"),
+    )
+    con = duckdb.connect(str(warehouse.settings.work_db))
+    con.execute("create schema adam")
+    for i, name in enumerate(ADAM):
+        con.execute(
+            f"create table adam.{name} as select * from (values "
+            + ", ".join(f"('U{j}', date '2024-01-0{j + 1}')" for j in range(i + 1))
+            + ") t(USUBJID, ADT)"
+        )
+    con.close()
+    result = dg.materialize(
+        [submission.adam_xpt], resources={"warehouse": warehouse}, raise_on_error=False
+    )
+    return result, tmp_path / "wh.work.report" / "submission"
+
+
+@pytest.fixture(params=["reader processes", "in this process"])
+def read_back_where(request, monkeypatch):
+    """The export's read-back both ways: by the spawned reader processes (a large package)
+    and in the exporting process (a small one, READER_PROCESSES_FROM_ROWS)."""
+    from dagster_project.lib.export import package
+
+    if request.param == "reader processes":
+        monkeypatch.setattr(package, "READER_PROCESSES_FROM_ROWS", 0)
+    else:
+        monkeypatch.setattr(package, "READER_PROCESSES_FROM_ROWS", 10**12)
+        monkeypatch.setattr(package, "ProcessPoolExecutor", None)  # never started
+    return request.param
+
+
+def test_asset_writes_the_package(tmp_path, monkeypatch, read_back_where):
+    result, folder = _materialize(tmp_path, monkeypatch, labelled=True)
+    assert result.success
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "adae.xpt", "adex.xpt", "adrs.xpt", "adsl.xpt", "adtte.xpt", "define.csv", "define.json"
+    ]  # fmt: skip
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    assert [metadata[f"{n}_xpt_rows"].value for n in ADAM] == [1, 2, 3, 4, 5]
+    assert metadata["dagster/row_count"].value == 15
+    assert len(metadata["define_csv_sha256"].value) == 64
+    back, info = pyreadstat.read_xport(str(folder / "adtte.xpt"))
+    assert info.table_name == "ADTTE"
+    assert info.file_label == "ADTTE Test Dataset"
+    assert back["ADT"].tolist() == [date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)]
+
+
+def test_asset_refuses_and_writes_nothing(tmp_path, monkeypatch):
+    result, folder = _materialize(tmp_path, monkeypatch, labelled=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = failure.event_specific_data.error.message
+    assert "dataset ADEX: label is 58 characters (max 40)" in message
+    assert not folder.exists()
+
+
+def test_asset_fails_when_a_file_does_not_read_back_as_written(
+    tmp_path, monkeypatch, read_back_where
+):
+    """Wherever the read-back runs (reader processes or this one), a difference fails the
+    run and publishes nothing. The frame the writer reports for ADTTE is altered after the
+    file is written, so the file read back differs from it in one value."""
+    from dagster_project.lib.export import package
+
+    real = package.write_xpt_mapped
+
+    def write_then_misreport(frame, path, metas, name, label):
+        path, written = real(frame, path, metas, name, label)
+        if name == "ADTTE":
+            written = written.copy()
+            written.loc[1, "ADT"] += 1
+        return path, written
+
+    monkeypatch.setattr(package, "write_xpt_mapped", write_then_misreport)
+    result, folder = _materialize(tmp_path, monkeypatch, labelled=True)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = failure.event_specific_data.error.message
+    assert "adtte.xpt does not read back as written" in message
+    assert "ADTTE.ADT: 1 value(s) differ (first row 2" in message
+    assert not folder.exists()
+    assert not folder.with_name("submission.partial").exists()
+
+
+def test_a_second_export_writes_every_file_whole_again(tmp_path, monkeypatch, fixed_clock):
+    """No file is kept or patched from the previous package: a changed ADAE and an unchanged
+    ADSL are both written whole and read back, and equal what a first export of the same rows
+    writes (issue 28: transport files are written whole)."""
+    from dagster_project.defs.export import submission
+    from dagster_project.defs.resources import Warehouse
+
+    _materialize(tmp_path, monkeypatch, labelled=True)
+    con = duckdb.connect(str(tmp_path / "wh.work.duckdb"))
+    con.execute("update adam.adae set ADT = date '2024-02-29' where USUBJID = 'U1'")
+    con.close()
+    warehouse = Warehouse(landing=str(tmp_path / "landing"), warehouse=str(tmp_path / "wh.duckdb"))
+    again = dg.materialize([submission.adam_xpt], resources={"warehouse": warehouse})
+    assert again.success
+    folder = tmp_path / "wh.work.report" / "submission"
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    shutil.copyfile(tmp_path / "wh.work.duckdb", fresh / "wh.work.duckdb")
+    first = dg.materialize(
+        [submission.adam_xpt],
+        resources={"warehouse": Warehouse(landing=str(fresh), warehouse=str(fresh / "wh.duckdb"))},
+    )
+    assert first.success
+    for name in [*(f"{n}.xpt" for n in ADAM), "define.csv", "define.json"]:
+        assert (folder / name).read_bytes() == (
+            fresh / "wh.work.report" / "submission" / name
+        ).read_bytes(), name
