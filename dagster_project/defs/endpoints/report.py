@@ -60,8 +60,10 @@ def _display_tables(con) -> tuple[list[Table], list[str]]:
     for spec in TABLES:
         names = sorted(spec.displays, key=lambda n: (not n.endswith("_overview"), n))
         for name in names:
-            title = spec.title + (": overview" if name.endswith("_overview") else "")
-            label = spec.tableid + (" overview" if name.endswith("_overview") else "")
+            # a table's further displays (t07_overview, t15_agreement) are named after it
+            part = name[len(spec.tableid) :].lstrip("_").replace("_", " ")
+            title = spec.title + (f": {part}" if part else "")
+            label = spec.tableid + (f" {part}" if part else "")
             if not _table_exists(con, "endpoints", name):
                 tables.append(Table(label, title, missing=f"endpoints.{name} does not exist"))
                 missing.append(label)
@@ -123,7 +125,7 @@ def _cutoff(con) -> date:
 )
 def endpoint_report(context: dg.AssetExecutionContext, warehouse: Warehouse):
     """The self-contained HTML report of one cut-off (report_<YYYYMMDD>.html and index.html):
-    transfers in force with checksums, code version, validation outcome, T01-T10, F01-F03."""
+    transfers in force with checksums, code version, validation outcome, T01-T10, T15, F01-F03."""
     index = warehouse.settings.work_report / "index.html"
     kept = reuse.still_in_place(
         reuse.reusable(context, REPORT_KEY, REPORT_CODE), lambda: sha256_file(index)

@@ -1,4 +1,4 @@
-"""Endpoint tables T01-T10 (endpoints.md): pure builders from ADaM frames to tidy rows,
+"""Endpoint tables T01-T10 and T15 (endpoints.md): pure builders from ADaM frames to tidy rows,
 and the display tables a CSR prints. No Dagster here; defs/endpoints wraps these.
 
 Every ``build_tNN(adsl, <adam frames>..., cutoff)`` returns the tidy frame of
@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import discontinuation, landmark
+from . import concordance, discontinuation, landmark
 from .adverse_events import build_t07, display_t07, display_t07_overview
+from .concordance import build_t15, display_t15, display_t15_agreement, display_t15_pfs
 from .discontinuation import build_t09, display_t09
 from .exposure import build_t08, build_t10, display_t08, display_t10
 from .landmark import build_t06, display_t06
@@ -145,6 +146,18 @@ TABLES: tuple[TableSpec, ...] = (
         build_t10,
         {"t10": display_t10},
     ),
+    TableSpec(
+        "T15",
+        "Concordance of investigator and computed IMWG response (ITT)",
+        ("adrs", "adtte"),
+        build_t15,
+        {
+            "t15": display_t15,
+            "t15_agreement": display_t15_agreement,
+            "t15_pfs": display_t15_pfs,
+        },
+        {"adrs": concordance.ADRS_PARAMS, "adtte": concordance.ADTTE_PARAMS},
+    ),
 )
 
 __all__ = [
@@ -154,6 +167,7 @@ __all__ = [
     "TABLES",
     "TableSpec",
     "build_t01",
+    "build_t15",
     "build_t02",
     "build_t03",
     "build_t04",
