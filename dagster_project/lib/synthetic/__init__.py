@@ -95,10 +95,12 @@ def generate_trial(
     tables["fu"] = fu_table(seed, c)
     tables["nt"] = nt_table(seed, c, p)
 
+    kinetics = None
+    if contract_version != "1.0":
+        # before the site changes, so the lb correction they make is on the kinetics' labs
+        kinetics = add_contract_1_1(seed, c, tables)
     transfers = schedule(seed, c)
     corrections, deletions = inject_site_changes(seed, c, tables, transfers, n_ae)
-    if contract_version != "1.0":
-        add_contract_1_1(seed, c, tables)
     rows = write_all(out, c, tables, transfers, contract_version)
 
     truth = {
@@ -128,6 +130,8 @@ def generate_trial(
         "deletions": deletions,
         "rows": {**rows, "total": int(sum(rows.values()))},
     }
+    if kinetics is not None:
+        truth["kinetics"] = kinetics
     (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     return truth
 
