@@ -63,8 +63,8 @@ from .kinetics import (
     Sample,
     burden,
     category,
-    plasmacytoma,
     draw_kinetics,
+    plasmacytoma,
     regrow,
 )
 from .table import Table
