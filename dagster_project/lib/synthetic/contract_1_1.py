@@ -418,8 +418,12 @@ def _imaging(
 
     subj = np.concatenate([base, scr, v.subj[per], pd_s])
     day = np.concatenate([base_day, scr_day[scr], v.date[per], c.t_prog[pd_s]])
+    # the imaging of a progression is entered with its PD call (one assessment)
+    pd_entry = c.t_prog + lag_pd
+    at_pd_visit = v.kind == KIND_PD
+    pd_entry[v.subj[at_pd_visit]] = v.entry[at_pd_visit]
     entry = np.concatenate(
-        [c.icf + lag_base, scr_day[scr] + lag_scr[scr], v.entry[per], c.t_prog[pd_s] + lag_pd[pd_s]]
+        [c.icf + lag_base, scr_day[scr] + lag_scr[scr], v.entry[per], pd_entry[pd_s]]
     )
     at_pd = np.concatenate([np.zeros(subj.size - pd_s.size, bool), np.ones(pd_s.size, bool)])
     spd = np.round(plasmacytoma(k, subj, day), 2)
