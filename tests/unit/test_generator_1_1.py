@@ -153,7 +153,7 @@ def test_imaging_before_reinduction_at_screening_and_at_progression(trials) -> N
 
 def test_sifeadj_sits_beside_sife_of_igg_kappa_subjects(trials) -> None:
     _, root = trials
-    lb, dx, rs = _final(root, "lb"), _final(root, "dx"), _final(root, "rs")
+    lb, dx = _final(root, "lb"), _final(root, "dx")
     adj = lb[lb.LBTESTCD == "SIFEADJ"]
     assert len(adj) > 20 and set(adj.LBORRES) == {"POS", "NEG"}
     sife = lb[lb.LBTESTCD == "SIFE"]
