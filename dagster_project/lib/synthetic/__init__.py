@@ -42,9 +42,10 @@ def generate_trial(
     """Write a synthetic landing zone under `out` and return the truth (also out/truth.json).
 
     `contract_version`: the version the transfers follow (site_extracts.md). 1.1 adds
-    REINDSDT, RSPDTYP, SIFEADJ and the im form to the same trial (contract_1_1.py); every
-    value 1.0 has is the 1.0 trial's of the same seed, except the SIFE of IgG-kappa subjects
-    on isatuximab, which reads POS (its SIFEADJ has the 1.0 value).
+    REINDSDT, RSPDTYP, SIFEADJ and the im form to the same trial, and writes lb and rs from
+    each subject's disease kinetics (contract_1_1.py, kinetics.py) on the 1.0 trial's dates
+    and events; every other form is the 1.0 trial's of the same seed. truth.json then has
+    `kinetics`: what the kinetics realised (MEASDIS, PD bases, the investigator's noise).
 
     Sites: `max(sites, ceil(subjects / 900))` sites, so no site needs more than the
     3-digit SUBJID allows (100,000 subjects -> 112 sites). Enrolment runs from 36 to 18
