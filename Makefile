@@ -32,7 +32,7 @@ UI_COMMAND := make ui$(if $(filter-out data,$(DATA)), DATA=$(DATA))
 
 demo: manifest
 	rm -rf $(DATA)/landing
-	$(BIN)/isadex generate --out $(DATA)/landing --subjects 60 --sites 6 --seed 20261125
+	$(BIN)/isadex generate --out $(DATA)/landing --subjects 60 --sites 6 --seed 20261125 --contract-version 1.1
 	$(BIN)/isadex run --landing $(DATA)/landing --warehouse $(DATA)/warehouse.duckdb --report-dir $(DATA)/report; \
 	  status=$$?; echo; echo "warehouse: $(DATA)/warehouse.duckdb"; echo "report:    $(DATA)/report/"; \
 	  echo "UI:        $(UI_COMMAND)"; test $$status -ne 1

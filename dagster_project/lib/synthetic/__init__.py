@@ -42,9 +42,10 @@ def generate_trial(
     """Write a synthetic landing zone under `out` and return the truth (also out/truth.json).
 
     `contract_version`: the version the transfers follow (site_extracts.md). 1.1 adds
-    REINDSDT, RSPDTYP, SIFEADJ and the im form to the same trial (contract_1_1.py); every
-    value 1.0 has is the 1.0 trial's of the same seed, except the SIFE of IgG-kappa subjects
-    on isatuximab, which reads POS (its SIFEADJ has the 1.0 value).
+    REINDSDT, RSPDTYP, SIFEADJ and the im form to the same trial, and writes lb and rs from
+    each subject's disease kinetics (contract_1_1.py, kinetics.py) on the 1.0 trial's dates
+    and events; every other form is the 1.0 trial's of the same seed. truth.json then has
+    `kinetics`: what the kinetics realised (MEASDIS, PD bases, the investigator's noise).
 
     Sites: `max(sites, ceil(subjects / 900))` sites, so no site needs more than the
     3-digit SUBJID allows (100,000 subjects -> 112 sites). Enrolment runs from 36 to 18
@@ -95,10 +96,12 @@ def generate_trial(
     tables["fu"] = fu_table(seed, c)
     tables["nt"] = nt_table(seed, c, p)
 
+    kinetics = None
+    if contract_version != "1.0":
+        # before the site changes, so the lb correction they make is on the kinetics' labs
+        kinetics = add_contract_1_1(seed, c, tables)
     transfers = schedule(seed, c)
     corrections, deletions = inject_site_changes(seed, c, tables, transfers, n_ae)
-    if contract_version != "1.0":
-        add_contract_1_1(seed, c, tables)
     rows = write_all(out, c, tables, transfers, contract_version)
 
     truth = {
@@ -128,6 +131,8 @@ def generate_trial(
         "deletions": deletions,
         "rows": {**rows, "total": int(sum(rows.values()))},
     }
+    if kinetics is not None:
+        truth["kinetics"] = kinetics
     (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     return truth
 

@@ -1,29 +1,37 @@
-"""What contract 1.1 adds to a drawn trial (site_extracts.md, Contract versions).
+"""What contract 1.1 adds to a drawn trial (site_extracts.md, Contract versions; issue 29).
 
-Filled from what the generator already knows, never by drawing the 1.0 forms again: every
-draw here comes from a stream of its own (30), so a 1.1 trial's 1.0 content is the 1.0
-trial's of the same seed, value for value (tested), and the default demo keeps its numbers.
+The trial's events are the 1.0 trial's (consent, dosing, transplant, progression, death,
+next-line therapy, disposition: every form but enr, lb and rs is the 1.0 trial's of the same
+seed, byte for byte). The disease between them comes from the kinetics (kinetics.py), drawn
+per subject from a stream of its own (31): the labs (lb) are written from it, and the
+investigator's calls (rs) are derived from those labs by the IMWG categories, with noise.
+The progression stays on the 1.0 date: the kinetics make the PD land there.
 
 - REINDSDT (enr): the re-induction (outside the study, before consent, response >= PR)
-  started 100-220 days before ICFDT: three to six 28-day cycles of a carfilzomib-based
-  regimen and the weeks to screening.
-- im: a baseline imaging 0-21 days before REINDSDT (the IMWG baseline is the disease before
-  the re-induction, response.md) for every screened subject; one at screening, between
-  ICFDT and ELIGDT, for every enrolled subject; one on the day of each documented
-  progression (the rs PD). Each subject keeps one method (IMWG asks for the same one at
-  follow-up). A soft-tissue plasmacytoma at baseline in PLASMACYTOMA of subjects (PLSPD
-  lognormal around 8 cm2); after the re-induction (>= PR) it is gone or at most half its
-  size (half of them each); at a progression it is grown 1.5-2.5 times when the imaging
-  made the PD, else within 0.8-1.2 times.
-- RSPDTYP (rs): on every PD call and nowhere else; IMAGING for IMAGING_PD of the subjects
-  (whose PD imaging shows a new lesion, NEWLES = Y), else BIOCHEMICAL (the generator's PD is
-  a rise of the M-protein and free light chains, disease.py). CLINICAL is never written:
-  the model has no clinical progression.
-- SIFEADJ (lb): isatuximab is an IgG-kappa antibody, so in IgG-kappa subjects serum
-  immunofixation from their first dose (C1D1) on stays positive (response.md, 5): their SIFE
-  reads POS and a SIFEADJ on the same sample carries the adjudicated result, the one SIFE has
-  in a 1.0 trial (NEG from CR). The adjudication is entered a geometric mean of 14 days after
-  the SIFE, so a transfer can hold the SIFE before its SIFEADJ.
+  started 100-220 days before ICFDT.
+- lb: a baseline sample 0-14 days before REINDSDT (the IMWG baseline, response.md), the
+  screening sample on ELIGDT, and one sample on each assessment date of the 1.0 trial plus a
+  confirming sample 7-14 days after most biochemical progressions (before any next-line
+  therapy). SMPROT, KAPPA, LAMBDA every time; UMPROT when urine is followed (measurable or no
+  measurable disease) and the assessment is complete; SIFE (and UIFE when complete) from the
+  time the burden is under 12% of baseline, POS until the M-protein is truly gone; marrow
+  (BMPC, BMCLON) at the first assessment with the M-protein gone in 70% of subjects and at
+  later ones in 15%, besides the marrow of the MRD samples (kept from 1.0). Isatuximab is an
+  IgG-kappa antibody: the SIFE of IgG-kappa subjects from C1D1 on reads POS and a SIFEADJ on
+  the same sample carries the true result, entered a geometric mean of 14 days later.
+- rs: on the 1.0 assessment dates, the IMWG category of the labs (kinetics.category), then
+  noise: 12% of the other calls one category off, CR called without a marrow in 60% of the
+  samples where only the marrow is missing, PD written one sample early (8% of biochemical
+  progressors) or late (10%: the labs show it a sample before), the PD never called in 10%
+  of progressors who start a next-line therapy, a confirming PD call on the confirming
+  sample; the 1.0 trial's NE (incomplete) and stray post-progression calls are kept.
+  RSPDTYP on every PD call: IMAGING where imaging made the progression, else BIOCHEMICAL.
+- im: a baseline 0-21 days before REINDSDT for every screened subject, one at screening for
+  every enrolled subject, one on every sixth scheduled assessment, and one on the day of
+  each documented progression; each subject keeps one method. A soft-tissue plasmacytoma in
+  15% at baseline; its PLSPD follows the burden (gone under 0.5 cm2) and grows 1.6-2.4 times
+  its lowest earlier value when it makes the PD; a new lesion (NEWLES = Y) on the day of an
+  imaging progression otherwise.
 """
 
 from __future__ import annotations
@@ -33,119 +41,402 @@ import numpy as np
 from dagster_project.lib.ingest.contract import PD_BASES, RAW_FORMS
 
 from .cohort import Cohort
-from .disease import R_PD, SIFE
-from .table import Table, concat
-from .vec import choice, entry_lag, rng_for, uniform_int
+from .disease import BMCLON, BMPC, KAPPA, LAMBDA, P_FU, SIFE, SMPROT, UIFE, UMPROT
+from .kinetics import (
+    B_FLC,
+    B_NEWLES,
+    B_PLSPD,
+    B_SERUM,
+    B_URINE,
+    GONE,
+    M_BOTH,
+    M_NONE,
+    M_URINE,
+    MEASDIS,
+    R_CR,
+    R_NE,
+    R_PD,
+    R_PR,
+    R_SD,
+    R_VGPR,
+    Kinetics,
+    Sample,
+    burden,
+    category,
+    draw_kinetics,
+    plasmacytoma,
+    regrow,
+)
+from .table import Table
+from .vec import FAR, choice, entry_lag, rng_for, uniform_int
 
-PLASMACYTOMA = 0.12  # subjects with a soft-tissue plasmacytoma before the re-induction
-IMAGING_PD = 0.25  # progressions documented by imaging
 # Imaging methods in the contract's order (PET-CT, CT, MRI, WBLDCT, X-RAY).
 METHOD_SHARE = (0.40, 0.10, 0.15, 0.30, 0.05)
 Y, N = 0, 1  # yn codes
 SIFEADJ = RAW_FORMS["lb"].column("LBTESTCD").codes.index("SIFEADJ")
 BIOCHEMICAL, IMAGING = PD_BASES.index("BIOCHEMICAL"), PD_BASES.index("IMAGING")
-POS = 0  # table.POS_NEG
+POS, NEG = 0, 1  # table.POS_NEG
+KIND_BASE, KIND_SCREEN, KIND_SCHED, KIND_PD, KIND_STRAY, KIND_CONFIRM = range(6)
 
 
-def add_contract_1_1(seed: int, c: Cohort, tables: dict[str, Table]) -> None:
-    """Add REINDSDT, RSPDTYP, SIFEADJ and the im form to `tables` (see module docstring)."""
+def add_contract_1_1(seed: int, c: Cohort, tables: dict[str, Table]) -> dict:
+    """Add REINDSDT and im, and write lb and rs from the kinetics (module docstring).
+    Returns what the kinetics realised, for truth.json."""
     rng = rng_for(seed, 30)
     n = c.n
-    # Per subject, all drawn up front, so no count decides what a later draw is.
     reindsdt = c.icf - uniform_int(rng, 100, 220, n)
     method = choice(rng, list(METHOD_SHARE), n)
-    plasma0 = rng.random(n) < PLASMACYTOMA
-    plspd0 = np.round(rng.lognormal(np.log(8.0), 0.6, n), 2)
-    plasma_kept = plasma0 & (rng.random(n) < 0.5)
-    plspd_scr = np.round(plspd0 * rng.uniform(0.1, 0.5, n), 2)
-    imaging_pd = rng.random(n) < IMAGING_PD
-    growth = np.where(imaging_pd, rng.uniform(1.5, 2.5, n), rng.uniform(0.8, 1.2, n))
-    base_day = reindsdt - uniform_int(rng, 0, 21, n)
+    im_base_day = reindsdt - uniform_int(rng, 0, 21, n)
+    lab_base_day = reindsdt - uniform_int(rng, 0, 14, n)
     scr_frac = rng.random(n)
     lag_base, lag_scr, lag_pd = (entry_lag(rng, n) for _ in range(3))
 
-    enr = tables["enr"]
-    enr.cols["REINDSDT"] = reindsdt[enr.subj]
+    tables["enr"].cols["REINDSDT"] = reindsdt[tables["enr"].subj]
+    kr = rng_for(seed, 31)
+    k = draw_kinetics(kr, c.mmtype, c.deep, c.reind_level, reindsdt, c.c1d1, c.t_prog)
 
-    rs = tables["rs"]
-    is_pd = rs.cols["RSORRES"] == R_PD
-    basis = np.where(imaging_pd[rs.subj], IMAGING, BIOCHEMICAL)
-    rs.cols["RSPDTYP"] = np.where(is_pd, basis, -1).astype(np.int16)
+    nt = tables["nt"]
+    nt2 = np.full(n, FAR, dtype=np.int64)
+    line2 = nt.cols["NTLINE"] == 2
+    np.minimum.at(nt2, nt.subj[line2], nt.cols["NTSTDT"][line2])
+    v = _visits(kr, c, k, tables["rs"], lab_base_day, nt2)
+    lab = _labs(kr, c, k, v, tables["lb"])
+    tables["lb"] = lab.pop("table")
+    tables["rs"], calls = _calls(kr, c, k, v, lab, nt2)
+    tables["im"] = _imaging(c, k, v, im_base_day, scr_frac, (lag_base, lag_scr, lag_pd), method)
+    return _realised(c, k, v, calls)
 
-    tables["lb"] = _adjudicated_immunofixation(rng, c, tables["lb"])
-    tables["im"] = _imaging(
-        c,
-        rs.subj[is_pd],
-        rs.cols["RSDT"][is_pd],
-        base_day,
-        scr_frac,
-        (lag_base, lag_scr, lag_pd),
-        method,
-        (plasma0, plspd0, plasma_kept, plspd_scr, growth),
-        imaging_pd,
+
+class Visits:
+    """Every sample date: baseline, screening and the rs assessments (rows grouped by subject,
+    in date order)."""
+
+    def __init__(self, subj, date, kind, phase, rsorres, complete, entry):
+        o = np.lexsort((date, subj))
+        self.subj, self.date, self.kind = subj[o], date[o], kind[o]
+        self.phase, self.rsorres, self.complete, self.entry = (
+            phase[o],
+            rsorres[o],
+            complete[o],
+            entry[o],
+        )
+
+    @property
+    def size(self) -> int:
+        return int(self.subj.size)
+
+
+def _visits(
+    rng: np.random.Generator,
+    c: Cohort,
+    k: Kinetics,
+    rs: Table,
+    lab_base_day: np.ndarray,
+    nt2: np.ndarray,
+) -> Visits:
+    r_subj, r_date = rs.subj, rs.cols["RSDT"]
+    t_prog = c.t_prog[r_subj]
+    r_kind = np.select(
+        [r_date == t_prog, r_date > t_prog], [KIND_PD, KIND_STRAY], KIND_SCHED
+    ).astype(np.int8)
+    itt = np.flatnonzero(c.itt)
+    conf_day = c.t_prog + k.confirm_gap
+    biochemical = np.isin(k.basis, (B_SERUM, B_URINE, B_FLC))
+    has_conf = (
+        c.documented_pd
+        & (c.t_prog < c.cutoff)
+        & biochemical
+        & k.confirm
+        & ~k.missed
+        & (conf_day < np.minimum(np.minimum(nt2, c.exit_day), c.cutoff))
+    )
+    conf = np.flatnonzero(has_conf)
+    ones = np.ones(itt.size, bool)
+    return Visits(
+        np.concatenate([itt, itt, r_subj, conf]),
+        np.concatenate([lab_base_day[itt], c.elig[itt], r_date, conf_day[conf]]),
+        np.concatenate(
+            [
+                np.full(itt.size, KIND_BASE, np.int8),
+                np.full(itt.size, KIND_SCREEN, np.int8),
+                r_kind,
+                np.full(conf.size, KIND_CONFIRM, np.int8),
+            ]
+        ),
+        np.concatenate(
+            [np.full(2 * itt.size, -1), rs.cols["PHASE"], np.full(conf.size, P_FU)]
+        ).astype(np.int16),
+        np.concatenate([np.full(2 * itt.size, -1), rs.cols["RSORRES"], np.full(conf.size, R_PD)]),
+        np.concatenate([ones, ones, rs.cols["RSCOMPL"] == 0, np.ones(conf.size, bool)]),
+        np.concatenate(
+            [
+                c.icf[itt] + entry_lag(rng, itt.size),
+                c.elig[itt] + entry_lag(rng, itt.size),
+                rs.entry,
+                conf_day[conf] + entry_lag(rng, conf.size),
+            ]
+        ),
     )
 
 
-def _adjudicated_immunofixation(rng: np.random.Generator, c: Cohort, lb: Table) -> Table:
+def _last_before(v: Visits, mask: np.ndarray, n: int) -> np.ndarray:
+    """Per row: is it the subject's latest row among `mask`?"""
+    last = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(last, v.subj[mask], v.date[mask])
+    return mask & (v.date == last[v.subj])
+
+
+def _labs(rng: np.random.Generator, c: Cohort, k: Kinetics, v: Visits, lb10: Table) -> dict:
+    n, m = c.n, v.size
+    s, d = v.subj, v.date
+    f = burden(k, s, d)
+    noise = [rng.lognormal(0.0, cv, m) for cv in (0.04, 0.08, 0.10)]
+    sm_raw = k.b_serum[s] * f * noise[0]
+    sm = np.where(sm_raw < 0.1, 0.0, np.round(sm_raw, 2))
+    um_raw = k.b_urine[s] * f * noise[1]
+    um = np.where(um_raw < 10, 0.0, np.round(um_raw))
+    uninv = np.round(k.uninv[s] * noise[2], 1)
+    resid = np.where(k.level[s] >= 3, k.r_inv[s], 1.0)
+    inv = np.round(uninv * resid * rng.lognormal(0.0, 0.05, m) + k.b_dflc[s] * f, 1)
+
+    prog = (k.t_prog[s] < FAR) & (v.kind >= KIND_SCHED)
+    in_window = prog & (v.kind == KIND_SCHED) & (d >= k.t_grow[s]) & (d < k.t_prog[s])
+    late_row = _last_before(v, in_window, n) & k.late[s]
+    sm, g_s = regrow(k, s, d, sm, B_SERUM, late_row)
+    um, g_u = regrow(k, s, d, um, B_URINE, late_row)
+    dflc, g_f = regrow(k, s, d, inv - uninv, B_FLC, late_row)
+    sm, um = np.round(sm, 2), np.round(um)
+    inv = np.round(uninv + dflc, 1)
+    growing = g_s | g_u | g_f
+    true_pd = prog & ((d >= k.t_prog[s]) | late_row)
+
+    gone = (f < GONE) & ~growing
+    kappa_type = c.lctype[s] == 0
+    kappa, lam = np.where(kappa_type, inv, uninv), np.where(kappa_type, uninv, inv)
+    urine_followed = np.isin(k.measdis, (M_URINE, M_BOTH, M_NONE))[s] & v.complete
+    base_or_scr = v.kind <= KIND_SCREEN
+    ife_done = (f < 0.12) | base_or_scr
+    uife_done = ife_done & v.complete
+    ife = np.where(gone, NEG, POS)
     igg_kappa = (c.mmtype == 0) & (c.lctype == 0)
-    on_isatuximab = (
-        (lb.cols["LBTESTCD"] == SIFE) & igg_kappa[lb.subj] & (lb.cols["LBDT"] >= c.c1d1[lb.subj])
+    adjudicated = ife_done & igg_kappa[s] & (d >= c.c1d1[s])
+
+    # marrow: at the first assessment with the M-protein gone (70%), later ones (15%)
+    sched = v.kind == KIND_SCHED
+    first_gone = np.full(n, FAR, dtype=np.int64)
+    np.minimum.at(first_gone, s[gone & sched], d[gone & sched])
+    u = rng.random(m)
+    mrd_pc = lb10.cols["LBTESTCD"] == BMPC
+    mrd_cl = lb10.cols["LBTESTCD"] == BMCLON
+    mrd_keys = lb10.subj[mrd_pc] * 10**6 + lb10.cols["LBDT"][mrd_pc]
+    marrow = gone & sched & np.where(d == first_gone[s], u < 0.7, u < 0.15)
+    marrow &= ~np.isin(s * 10**6 + d, mrd_keys)
+    bmpc = np.round(rng.uniform(0.4, 4.5, m), 1)
+    bmclon = np.where(k.level[s] >= 4, NEG, POS)
+
+    parts = []
+
+    def add(want, test, num, txt, entry=v.entry):
+        idx = np.flatnonzero(want)
+        parts.append(
+            (
+                s[idx],
+                d[idx],
+                np.full(idx.size, test),
+                np.broadcast_to(num, (m,))[idx],
+                np.broadcast_to(txt, (m,))[idx],
+                entry[idx],
+            )
+        )
+
+    nan, no_txt = np.full(m, np.nan), np.full(m, -1)
+    add(np.ones(m, bool), SMPROT, sm, no_txt)
+    add(urine_followed, UMPROT, um, no_txt)
+    add(ife_done, SIFE, nan, np.where(adjudicated, POS, ife))
+    add(uife_done, UIFE, nan, ife)
+    add(np.ones(m, bool), KAPPA, kappa, no_txt)
+    add(np.ones(m, bool), LAMBDA, lam, no_txt)
+    add(marrow, BMPC, bmpc, no_txt)
+    add(marrow, BMCLON, nan, bmclon)
+    add(adjudicated, SIFEADJ, nan, ife, v.entry + entry_lag(rng, m, mean=14))
+    keep = np.flatnonzero(np.isin(lb10.cols["LBTESTCD"], (BMPC, BMCLON)))
+    parts.append(
+        (
+            lb10.subj[keep],
+            lb10.cols["LBDT"][keep],
+            lb10.cols["LBTESTCD"][keep],
+            lb10.cols["LBORRES"][keep],
+            lb10.cols["LBORRES__txt"][keep],
+            lb10.entry[keep],
+        )
     )
-    idx = np.flatnonzero(on_isatuximab)
-    adj = lb.take(idx)
-    adj.cols["LBTESTCD"][:] = SIFEADJ
-    adj.order = adj.cols["LBDT"] * 16 + SIFEADJ
-    adj.entry = adj.entry + entry_lag(rng, idx.size, mean=14)
-    lb.cols["LBORRES__txt"][idx] = POS  # the antibody's band
-    return concat([lb, adj])
+    subj, date, test, num, txt, entry = (np.concatenate(x) for x in zip(*parts, strict=True))
+    table = Table(
+        "lb",
+        subj,
+        date * 16 + test,
+        entry,
+        {
+            "LBDT": date,
+            "LBTESTCD": test.astype(np.int16),
+            "LBORRES": num.astype(np.float64),
+            "LBORRES__txt": txt.astype(np.int16),
+        },
+    )
+
+    # the latest marrow on or before each sample (IMWG does not repeat it); BMPC and BMCLON
+    # are always taken together, in the same order in both sources
+    bm_key = np.concatenate([mrd_keys, (s * 10**6 + d)[marrow]])
+    bm_val = np.concatenate([lb10.cols["LBORRES"][mrd_pc], bmpc[marrow]])
+    bm_neg = np.concatenate([lb10.cols["LBORRES__txt"][mrd_cl], bmclon[marrow]]) == NEG
+    o = np.argsort(bm_key, kind="stable")
+    bm_key, bm_val, bm_neg = bm_key[o], bm_val[o], bm_neg[o]
+    at = np.searchsorted(bm_key, s * 10**6 + d, side="right") - 1
+    at0 = np.maximum(at, 0)
+    has = (at >= 0) & (bm_key[at0] // 10**6 == s) & (bm_key[at0] % 10**6 >= c.icf[s])
+    last_bmpc = np.where(has, bm_val[at0], np.nan)
+    last_clon_neg = has & bm_neg[at0]
+    ratio = kappa / np.maximum(lam, 0.1)
+    plspd = plasmacytoma(k, s, d)
+    sample = Sample(
+        subj=s,
+        smprot=sm,
+        umprot=np.where(urine_followed, um, np.nan),
+        dflc=inv - uninv,
+        flcr_normal=(ratio >= 0.26) & (ratio <= 1.65),
+        ife_neg=ife_done & uife_done & (ife == NEG),
+        ife_pos=ife_done & (ife == POS),
+        bmpc=last_bmpc,
+        bmclon_neg=last_clon_neg,
+        plasma_ok=~k.plasma0[s] | (plspd < 0.5),
+        plasma_half=~k.plasma0[s] | (plspd <= 0.5 * k.plspd0[s]),
+    )
+    base = v.kind == KIND_BASE
+    b = {}
+    for name, val in (("serum", sm), ("urine", um), ("dflc", inv - uninv)):
+        arr = np.full(n, np.nan)
+        arr[s[base]] = val[base]
+        b[name] = arr
+    return {
+        "table": table,
+        "f": f,
+        "sample": sample,
+        "base": b,
+        "true_pd": true_pd,
+        "late_row": late_row,
+        "marrow_at": marrow,
+        "ife_gone": gone,
+    }
+
+
+def _calls(
+    rng: np.random.Generator, c: Cohort, k: Kinetics, v: Visits, lab: dict, nt2: np.ndarray
+) -> tuple[Table, dict]:
+    s, d, m = v.subj, v.date, v.size
+    f, sample = lab["f"], lab["sample"]
+    b = lab["base"]
+    cat = category(k.measdis, b["serum"], b["urine"], b["dflc"], sample)
+    none = k.measdis[s] == M_NONE
+    by_burden = np.select(
+        [lab["ife_gone"] & (sample.bmpc < 5), f <= 0.1, f <= 0.5], [R_CR, R_VGPR, R_PR], R_SD
+    )
+    truth = np.where(lab["true_pd"], R_PD, np.where(none, R_NE, cat))
+
+    call = np.where(none, by_burden, cat)
+    u_off, u_dir, u_cr = rng.random(m), rng.random(m), rng.random(m)
+    cr_no_marrow = (cat == R_VGPR) & sample.ife_neg & np.isnan(sample.bmpc) & (u_cr < 0.6)
+    call = np.where(cr_no_marrow, R_CR, call)
+    off = ~cr_no_marrow & (u_off < 0.12)
+    step = np.where(u_dir < 0.5, -1, 1)
+    step = np.where(call == 0, 1, np.where(call == R_SD, -1, step))
+    call = np.where(off, call + step, call)
+    call = np.where(lab["true_pd"] & ~lab["late_row"], R_PD, call)
+
+    documented = c.documented_pd[s] & (c.t_prog[s] < c.cutoff)
+    biochemical = np.isin(k.basis[s], (B_SERUM, B_URINE, B_FLC))
+    sched = v.kind == KIND_SCHED
+    before_pd = _last_before(v, sched & (d < c.t_prog[s]) & documented, c.n)
+    early = before_pd & k.early[s] & ~k.late[s] & biochemical
+    call = np.where(early, R_PD, call)
+    missed = (v.kind == KIND_PD) & k.missed[s] & biochemical & (nt2[s] < FAR)
+    call = np.where(missed, np.where(cat == R_PD, R_SD, cat), call)
+    kept_10 = (v.kind == KIND_STRAY) | (sched & (v.rsorres == R_NE))
+    call = np.where(kept_10, v.rsorres, call)
+
+    rs_rows = np.flatnonzero(v.kind >= KIND_SCHED)
+    imaging = (v.kind == KIND_PD) & np.isin(k.basis[s], (B_NEWLES, B_PLSPD))
+    pdtyp = np.where(call == R_PD, np.where(imaging, IMAGING, BIOCHEMICAL), -1)
+    r = rs_rows
+    table = Table(
+        "rs",
+        s[r],
+        d[r],
+        v.entry[r],
+        {
+            "RSDT": d[r],
+            "PHASE": v.phase[r],
+            "RSORRES": call[r].astype(np.int16),
+            "RSCOMPL": np.where(v.complete[r], 0, 1).astype(np.int16),  # codes (Y, N)
+            "RSPDTYP": pdtyp[r].astype(np.int16),
+        },
+    )
+    judged = sched[r] & (call[r] != R_NE) & (truth[r] != R_NE)
+    realised = {
+        "assessments_compared": int(judged.sum()),
+        "calls_not_the_true_category": int((judged & (call[r] != truth[r])).sum()),
+        "cr_calls_without_marrow": int(cr_no_marrow[r].sum()),
+        "pd_written_early": int(early[r].sum()),
+        "pd_written_late": int(lab["late_row"][r].sum()),
+        "pd_never_called": int(missed[r].sum()),
+        "confirming_pd_samples": int((v.kind[r] == KIND_CONFIRM).sum()),
+    }
+    return table, realised
 
 
 def _imaging(
     c: Cohort,
-    pd_subj: np.ndarray,
-    pd_day: np.ndarray,
+    k: Kinetics,
+    v: Visits,
     base_day: np.ndarray,
     scr_frac: np.ndarray,
     lags: tuple[np.ndarray, np.ndarray, np.ndarray],
     method: np.ndarray,
-    plasmacytoma: tuple[np.ndarray, ...],
-    imaging_pd: np.ndarray,
 ) -> Table:
-    plasma0, plspd0, plasma_kept, plspd_scr, growth = plasmacytoma
     lag_base, lag_scr, lag_pd = lags
     n = c.n
-    first_pd = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first_pd, pd_subj, pd_day)
-
+    documented = c.documented_pd & (c.t_prog < c.cutoff)
+    first_pd = np.where(documented, c.t_prog, FAR)
     base = np.arange(n, dtype=np.int64)
     scr_day = c.icf + 1 + np.floor(scr_frac * (c.elig - c.icf - 1)).astype(np.int64)
-    scr = np.flatnonzero(c.itt & (scr_day < first_pd))  # a PD before screening ends it there
-    nan = np.full(n, np.nan)
+    scr = np.flatnonzero(c.itt & (scr_day < first_pd))
+    sched = np.flatnonzero(v.kind == KIND_SCHED)
+    first = np.r_[True, v.subj[sched][1:] != v.subj[sched][:-1]]
+    starts = np.flatnonzero(first)
+    pos = np.arange(sched.size) - np.repeat(starts, np.diff(np.r_[starts, sched.size]))
+    per = sched[(pos % 6 == 5) & (v.date[sched] < first_pd[v.subj[sched]])]
+    pd_s = np.flatnonzero(documented)
 
-    parts = [
-        # (subjects, day, entry, NEWLES, PLASMFL, PLSPD)
-        (base, base_day, c.icf + lag_base, N, plasma0, np.where(plasma0, plspd0, nan)),
-        (
-            scr,
-            scr_day[scr],
-            scr_day[scr] + lag_scr[scr],
-            N,
-            plasma_kept[scr],
-            np.where(plasma_kept, plspd_scr, nan)[scr],
-        ),
-        (
-            pd_subj,
-            pd_day,
-            pd_day + lag_pd[pd_subj],
-            np.where(imaging_pd[pd_subj], Y, N),
-            plasma_kept[pd_subj],
-            np.where(plasma_kept, np.round(plspd_scr * growth, 2), nan)[pd_subj],
-        ),
-    ]
-    subj, day, entry, newles, plasmfl, plspd = (
-        np.concatenate([np.broadcast_to(np.asarray(p[k]), p[0].shape) for p in parts])
-        for k in range(6)
+    subj = np.concatenate([base, scr, v.subj[per], pd_s])
+    day = np.concatenate([base_day, scr_day[scr], v.date[per], c.t_prog[pd_s]])
+    # the imaging of a progression is entered with its PD call (one assessment)
+    pd_entry = c.t_prog + lag_pd
+    at_pd_visit = v.kind == KIND_PD
+    pd_entry[v.subj[at_pd_visit]] = v.entry[at_pd_visit]
+    entry = np.concatenate(
+        [c.icf + lag_base, scr_day[scr] + lag_scr[scr], v.entry[per], pd_entry[pd_s]]
     )
+    at_pd = np.concatenate([np.zeros(subj.size - pd_s.size, bool), np.ones(pd_s.size, bool)])
+    spd = np.round(plasmacytoma(k, subj, day), 2)
+    present = k.plasma0[subj] & (spd >= 0.5)
+    lowest = np.full(n, np.inf)
+    np.minimum.at(lowest, subj[~at_pd], np.where(present, spd, 0.0)[~at_pd])
+    basis = k.basis[subj]
+    grows = at_pd & (basis == B_PLSPD) & (lowest[subj] > 0) & np.isfinite(lowest[subj])
+    growth = 1.6 + 0.8 * ((subj * 7919) % 101) / 100  # 1.6-2.4, fixed per subject
+    spd = np.where(grows, np.round(lowest[subj] * growth, 2), spd)
+    present = present | grows
+    newles = at_pd & ((basis == B_NEWLES) | ((basis == B_PLSPD) & ~grows))
+    spd = np.where(present, spd, np.nan)
     return Table(
         "im",
         subj.astype(np.int64),
@@ -154,8 +445,25 @@ def _imaging(
         {
             "IMDT": day.astype(np.int64),
             "IMMETH": method[subj].astype(np.int16),
-            "NEWLES": newles.astype(np.int16),
-            "PLASMFL": np.where(plasmfl, Y, N).astype(np.int16),
-            "PLSPD": plspd.astype(np.float64),
+            "NEWLES": np.where(newles, Y, N).astype(np.int16),
+            "PLASMFL": np.where(present, Y, N).astype(np.int16),
+            "PLSPD": spd.astype(np.float64),
         },
     )
+
+
+def _realised(c: Cohort, k: Kinetics, v: Visits, calls: dict) -> dict:
+    itt = c.itt
+    documented = c.documented_pd & (c.t_prog < c.cutoff)
+    bases = ("SERUM", "URINE", "FLC", "NEW LESION", "PLASMACYTOMA GROWTH")
+    return {
+        "measdis_itt": {
+            name: int((itt & (k.measdis == i)).sum()) for i, name in enumerate(MEASDIS)
+        },
+        "documented_pd_by_basis": {
+            name: int((documented & (k.basis == i)).sum()) for i, name in enumerate(bases)
+        },
+        "plasmacytoma_at_baseline_itt": int((itt & k.plasma0).sum()),
+        **calls,
+        "model": "kinetics.py: the relapse is on the 1.0 progression date",
+    }
