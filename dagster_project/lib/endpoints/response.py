@@ -21,7 +21,7 @@ PHASES = {
     "BORASCT": "After ASCT",
     "BOR": "Best on study",
 }
-# adam.md response order, best first (the contract's codes)
+# adam.md response order, best first: contract.RESPONSES, read from dbt_project.yml
 CATEGORIES = list(RESPONSES)
 CATEGORY_LABELS = {
     "SCR": "sCR",
