@@ -118,28 +118,70 @@ def test_t05_all_mrd_parameters_including_none_and_all():
 
 
 def test_t02_categories_and_cumulative_rates():
+    """The confirmed parameters (response.md section 1) by hand, N = 9 ITT subjects."""
     best = {"S01": "SCR", "S02": "CR", "S03": "VGPR", "S04": "VGPR", "S05": "PR"}
     best |= {"S06": "MR", "S07": "SD", "S08": "PD", "S10": "CR"}  # S09 none -> NE
-    rows = [(s, p, r) for p in ("BORIND", "BORASCT", "BOR") for s, r in best.items()]
+    rows = [(s, p, r) for p in ("CBORIND", "CBORASCT", "CBOR") for s, r in best.items()]
+    # the computed column: only S01 SCR and S05 PR have an ALGCBOR row, the other 7 read NE
+    rows += [("S01", "ALGCBOR", "SCR"), ("S05", "ALGCBOR", "PR")]
+    # MRD negative: S01 (SCR), S03 (VGPR, not >= CR), S10 (not ITT); S02's CR is MRD-positive
+    rows += [(s, "MRDANY", "Y") for s in ("S01", "S03", "S10")] + [("S02", "MRDANY", "N")]
     res = build_t02(adsl(), pd.DataFrame(rows, columns=["USUBJID", "PARAMCD", "AVALC"]), CUTOFF)
     expected = {"SCR": 1, "CR": 1, "VGPR": 2, "PR": 1, "MR": 1, "SD": 1, "PD": 1, "NE": 1}
     expected |= {">=CR": 2, ">=VGPR": 4, "ORR": 5}
-    for phase in ("BORIND", "BORASCT", "BOR"):
-        for group, n in expected.items():
+    computed = {"SCR": 1, "CR": 0, "VGPR": 0, "PR": 1, "MR": 0, "SD": 0, "PD": 0, "NE": 7}
+    computed |= {">=CR": 1, ">=VGPR": 1, "ORR": 2, "MRDNEGCR": 1}
+    for phase, counts in (
+        ("CBORIND", expected),
+        ("CBORASCT", expected),
+        ("CBOR", expected | {"MRDNEGCR": 1}),  # only S01: SCR and MRD-negative
+        ("ALGCBOR", computed),  # S01 again
+    ):
+        for group, n in counts.items():
             assert v(res, phase, "n", group) == n, (phase, group)
             assert v(res, phase, "N", group) == 9
             assert v(res, phase, "PCT", group) == pytest.approx(100 * n / 9)
+    assert res.loc[res["PARAMCD"].eq("CBORIND"), "GROUP1"].ne("MRDNEGCR").all()
+    assert not res["PARAMCD"].isin(["BORIND", "BORASCT", "BOR"]).any()
     lo, up = cp(5, 9)
-    assert v(res, "BOR", "LCL", "ORR") == pytest.approx(lo, abs=1e-9)
-    assert v(res, "BOR", "UCL", "ORR") == pytest.approx(up, abs=1e-9)
+    assert v(res, "CBOR", "LCL", "ORR") == pytest.approx(lo, abs=1e-9)
+    assert v(res, "CBOR", "UCL", "ORR") == pytest.approx(up, abs=1e-9)
+    lo, up = cp(1, 9)
+    assert v(res, "CBOR", "LCL", "MRDNEGCR") == pytest.approx(lo, abs=1e-9)
+    assert v(res, "ALGCBOR", "UCL", "MRDNEGCR") == pytest.approx(up, abs=1e-9)
+    lo, up = cp(2, 9)
+    assert v(res, "ALGCBOR", "LCL", "ORR") == pytest.approx(lo, abs=1e-9)
+    assert v(res, "ALGCBOR", "UCL", "ORR") == pytest.approx(up, abs=1e-9)
     shown = display_t02(res)
+    assert list(shown.columns) == [
+        "Response",
+        "After induction (N = 9)",
+        "After ASCT (N = 9)",
+        "Best on study (N = 9)",
+        "Best on study, computed (N = 9)",
+    ]
     assert list(shown["Response"][:8]) == ["sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE"]
     orr = shown.loc[shown["Response"].eq("ORR (>= PR)")].iloc[0]
     assert orr["Best on study (N = 9)"] == "5 (55.6%)"
+    assert orr["Best on study, computed (N = 9)"] == "2 (22.2%)"
+    mrd_cr = shown.loc[shown["Response"].eq("MRD-negative CR (>= CR, MRDANY = Y)")].iloc[0]
+    assert mrd_cr["Best on study (N = 9)"] == "1 (11.1%)"
+    assert mrd_cr["Best on study, computed (N = 9)"] == "1 (11.1%)"
+    assert mrd_cr["After induction (N = 9)"] == ""
+
+
+def test_t02_without_algcbor_rows_reads_ne_for_everyone():
+    """ALGCBOR is not derived yet: the computed column exists, every ITT subject NE."""
+    rows = [("S01", "CBOR", "CR"), ("S01", "MRDANY", "Y")]
+    res = build_t02(adsl(), pd.DataFrame(rows, columns=["USUBJID", "PARAMCD", "AVALC"]), CUTOFF)
+    assert v(res, "ALGCBOR", "n", "NE") == 9
+    assert v(res, "ALGCBOR", "n", "MRDNEGCR") == 0
+    assert v(res, "CBOR", "n", "MRDNEGCR") == 1
+    assert "Best on study, computed (N = 9)" in display_t02(res).columns
 
 
 def test_t02_refuses_unknown_category():
-    bad = pd.DataFrame([("S01", "BOR", "GOOD")], columns=["USUBJID", "PARAMCD", "AVALC"])
+    bad = pd.DataFrame([("S01", "CBOR", "GOOD")], columns=["USUBJID", "PARAMCD", "AVALC"])
     with pytest.raises(ValueError, match="GOOD"):
         build_t02(adsl(), bad, CUTOFF)
 

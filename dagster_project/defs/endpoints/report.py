@@ -74,7 +74,7 @@ def _display_tables(con) -> tuple[list[Table], list[str]]:
                 tables.append(Table(label, title, missing=f"endpoints.{name}: {exc}"))
                 missing.append(label)
                 continue
-            tables.append(Table.from_frame(label, title, frame))
+            tables.append(Table.from_frame(label, title, frame, footnote=spec.footnote))
     return tables, missing
 
 

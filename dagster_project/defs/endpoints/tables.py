@@ -30,8 +30,9 @@ GROUP = "endpoints"
 DESCRIPTIONS = {
     "T01": "T01 primary endpoint, one row per statistic: MRD negativity (NGF 10^-5) within 12 "
     "months after ASCT in the ITT population, n, N, % and exact 95% CI.",
-    "T02": "T02, one row per phase x response category x statistic: IMWG best response after "
-    "induction, after ASCT and on study (ITT), n (%), with >= CR, >= VGPR and ORR and exact CIs.",
+    "T02": "T02, one row per phase x response category x statistic: confirmed IMWG best response "
+    "after induction, after ASCT and on study, investigator and computed (ITT), n (%), with "
+    ">= CR, >= VGPR, ORR and MRD-negative CR and exact CIs.",
     "T03": "T03, one row per endpoint x statistic: N, events, Kaplan-Meier median and 6-60 month "
     "rates with log(-log) 95% CIs for PFS, TTP, OS, TNT, PFS2, DOR, and reverse-KM follow-up.",
     "T04": "T04, one row per response level x statistic: Kaplan-Meier quartiles of time to PR, "

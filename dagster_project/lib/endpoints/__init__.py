@@ -26,7 +26,9 @@ from .discontinuation import build_t09, display_t09
 from .exposure import build_t08, build_t10, display_t08, display_t10
 from .landmark import build_t06, display_t06
 from .mrd import MRD_PARAMS, build_t01, build_t05, display_t01, display_t05
-from .response import PHASES, build_t02, display_t02
+from .response import ADRS_PARAMS as T02_ADRS_PARAMS
+from .response import FOOTNOTE as T02_FOOTNOTE
+from .response import build_t02, display_t02
 from .results import COLUMNS, KEY
 from .time_to_event import T03_PARAMS, T04_PARAMS, build_t03, build_t04, display_t03, display_t04
 
@@ -47,6 +49,8 @@ class TableSpec:
     build: Callable[..., pd.DataFrame]
     displays: dict[str, Callable[[pd.DataFrame], pd.DataFrame]]
     params: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # printed under the table (endpoints.md, Presentation); tables without one show none yet
+    footnote: str = ""
 
 
 # The ADaM columns the builders read, per dataset: the endpoint step reads only these (ADSL
@@ -83,11 +87,12 @@ TABLES: tuple[TableSpec, ...] = (
     ),
     TableSpec(
         "T02",
-        "Response by phase (ITT, IMWG)",
+        "Response by phase (ITT, IMWG, confirmed)",
         ("adrs",),
         build_t02,
         {"t02": display_t02},
-        {"adrs": tuple(PHASES)},
+        {"adrs": T02_ADRS_PARAMS},
+        T02_FOOTNOTE,
     ),
     TableSpec(
         "T03",

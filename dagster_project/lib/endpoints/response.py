@@ -1,8 +1,11 @@
-"""T02: response by phase (ITT, IMWG) for BORIND, BORASCT, BOR.
+"""T02: response by phase (ITT, IMWG, confirmed) for CBORIND, CBORASCT, CBOR and the computed
+ALGCBOR (endpoints.md T02, response.md section 1).
 
 Each category SCR..NE is n / N with N = ITT (a subject without a best-response row counts
-as NE, adam.md); the cumulative rates >= CR, >= VGPR and ORR (>= PR) likewise. Every
-proportion carries its exact Clopper-Pearson 95% CI (R ``binom.test``).
+as NE, adam.md; so ALGCBOR, which no model derives yet, reads NE for everyone until it
+lands); the cumulative rates >= CR, >= VGPR and ORR (>= PR) likewise, and for CBOR and
+ALGCBOR the MRD-negative CR rate (>= CR and MRDANY = Y). Every proportion carries its exact
+Clopper-Pearson 95% CI (R ``binom.test``).
 """
 
 from __future__ import annotations
@@ -16,12 +19,25 @@ from dagster_project.lib.ingest.contract import RESPONSES
 from ._adrs import avalc_by_subject
 from .results import Lookup, Row, fmt_ci, fmt_n_pct, population, proportion_rows, to_frame
 
+# the confirmed best responses (response.md section 1), investigator then computed
 PHASES = {
-    "BORIND": "After induction",
-    "BORASCT": "After ASCT",
-    "BOR": "Best on study",
+    "CBORIND": "After induction",
+    "CBORASCT": "After ASCT",
+    "CBOR": "Best on study",
+    "ALGCBOR": "Best on study, computed",
 }
-# adam.md response order, best first (the contract's codes)
+# the parameters with an MRD-negative CR rate (endpoints.md T02)
+MRD_NEGATIVE_CR_PHASES = ("CBOR", "ALGCBOR")
+MRD_NEGATIVE_CR = "MRDNEGCR"
+# every ADRS parameter build_t02 reads
+ADRS_PARAMS = (*PHASES, "MRDANY")
+FOOTNOTE = (
+    "ITT population, N = number of ITT subjects. Best response confirmed (IMWG, response.md "
+    "section 1): investigator (CBORIND, CBORASCT, CBOR) and computed (ALGCBOR); a subject "
+    "without a row counts as NE. >= CR, >= VGPR, ORR and MRD-negative CR (>= CR and any NGF "
+    "1E-5 negative MRD result, MRDANY = Y): exact Clopper-Pearson 95% CI. Source: ADSL, ADRS."
+)
+# adam.md response order, best first: contract.RESPONSES, read from dbt_project.yml
 CATEGORIES = list(RESPONSES)
 CATEGORY_LABELS = {
     "SCR": "sCR",
@@ -39,12 +55,19 @@ CUMULATIVE = {
     ">=VGPR": ("SCR", "CR", "VGPR"),
     "ORR": ("SCR", "CR", "VGPR", "PR"),
 }
-CUMULATIVE_LABELS = {">=CR": ">= CR", ">=VGPR": ">= VGPR", "ORR": "ORR (>= PR)"}
+CUMULATIVE_LABELS = {
+    ">=CR": ">= CR",
+    ">=VGPR": ">= VGPR",
+    "ORR": "ORR (>= PR)",
+    MRD_NEGATIVE_CR: "MRD-negative CR (>= CR, MRDANY = Y)",
+}
 
 
 def build_t02(adsl: pd.DataFrame, adrs: pd.DataFrame, cutoff: date) -> pd.DataFrame:
-    """T02 tidy rows: PARAMCD BORIND/BORASCT/BOR x GROUP1 category or cumulative group."""
+    """T02 tidy rows: PARAMCD CBORIND/CBORASCT/CBOR/ALGCBOR x GROUP1 category, cumulative group
+    or (CBOR, ALGCBOR) MRDNEGCR."""
     itt = population(adsl, "ITTFL")
+    mrd_negative = avalc_by_subject(adrs, "MRDANY", itt, missing="N").eq("Y")
     rows: list[Row] = []
     for paramcd in PHASES:
         best = avalc_by_subject(adrs, paramcd, itt, missing="NE")
@@ -57,12 +80,15 @@ def build_t02(adsl: pd.DataFrame, adrs: pd.DataFrame, cutoff: date) -> pd.DataFr
             )
         for group, members in CUMULATIVE.items():
             rows += proportion_rows("T02", paramcd, int(best.isin(members).sum()), len(itt), group)
+        if paramcd in MRD_NEGATIVE_CR_PHASES:
+            n = int((best.isin(CUMULATIVE[">=CR"]) & mrd_negative).sum())
+            rows += proportion_rows("T02", paramcd, n, len(itt), MRD_NEGATIVE_CR)
     return to_frame(rows, cutoff)
 
 
 def display_t02(results: pd.DataFrame) -> pd.DataFrame:
-    """T02 as printed: categories then cumulative rates (each with its 95% CI row), one
-    column per phase headed with its N."""
+    """T02 as printed: categories then cumulative rates and the MRD-negative CR rate (each with
+    its 95% CI row), one column per phase headed with its N; FOOTNOTE goes under it."""
     lk = Lookup(results, "T02")
     phases = [p for p in PHASES if p in lk.paramcds()]
     columns = {p: f"{PHASES[p]} (N = {int(lk.get(p, 'N', 'SCR') or 0)})" for p in phases}
@@ -72,10 +98,13 @@ def display_t02(results: pd.DataFrame) -> pd.DataFrame:
         for p in phases:
             row[columns[p]] = fmt_n_pct(lk.get(p, "n", category), lk.get(p, "PCT", category))
         out.append(row)
-    for group in CUMULATIVE:
+    for group in [*CUMULATIVE, MRD_NEGATIVE_CR]:
         row = {"Response": CUMULATIVE_LABELS[group]}
         ci = {"Response": "  95% CI (%)"}
         for p in phases:
+            if group == MRD_NEGATIVE_CR and p not in MRD_NEGATIVE_CR_PHASES:
+                row[columns[p]] = ci[columns[p]] = ""
+                continue
             row[columns[p]] = fmt_n_pct(lk.get(p, "n", group), lk.get(p, "PCT", group))
             ci[columns[p]] = fmt_ci(
                 lk.get(p, "LCL", group), lk.get(p, "UCL", group), 100.0, missing="NE"

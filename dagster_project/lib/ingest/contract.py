@@ -20,6 +20,10 @@ from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+import yaml
+
+from dagster_project.lib.runtime.settings import DBT_PROJECT_DIR
+
 STUDY_ID = "ISA-DEX-MM"
 # Every version a manifest may declare, oldest first; any other refuses the transfer.
 CONTRACT_VERSIONS: tuple[str, ...] = ("1.0", "1.1")
@@ -107,9 +111,19 @@ def _rank(version: str) -> int:
 
 
 YN = ("Y", "N")
-# IMWG categories in adam.md's order, best first: the one definition of the response order in
-# Python (dbt's is macros/response_ranks.sql).
-RESPONSES = ("SCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE")
+
+
+def _imwg_response_order() -> tuple[str, ...]:
+    """The IMWG categories best first, read from the dbt project var imwg_response_order
+    (dbt/dbt_project.yml), the one definition of the order: dbt's response_rank macros loop
+    over the same list, so Python and SQL cannot disagree (docs/architecture.md)."""
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    return tuple(project["vars"]["imwg_response_order"])
+
+
+# IMWG categories in adam.md's order, best first (1 SCR .. 7 PD, 8 NE): every Python reader of
+# the order takes it from here.
+RESPONSES = _imwg_response_order()
 # rs RSPDTYP (1.1): the basis of a PD. A 1.0 transfer has none: its PDs read as BIOCHEMICAL
 # (response.md), which staging applies (stg_rs.pd_basis), so raw keeps what was sent.
 PD_BASES = ("BIOCHEMICAL", "IMAGING", "CLINICAL")

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dagster_project.lib.ingest.contract import RESPONSES
+
 from .cohort import PROGRESSIVE, Cohort
 from .table import Table
 from .treatment import IND, Exposure
@@ -32,7 +34,11 @@ from .vec import FAR, choice, entry_lag, explode, group_cumsum, rng_for, uniform
 
 NEGATIVE, POSITIVE, NOT_EVALUABLE = 0, 1, 2
 SENS = ("1E-5", "1E-4")
-R_SCR, R_CR, R_VGPR, R_PR, R_MR, R_SD, R_PD, R_NE = range(8)
+# rs RSORRES codes: positions in the contract's code list, which is the IMWG order
+# (dbt_project.yml imwg_response_order); `4 - state` below relies on SCR..PR being 0..3.
+R_SCR, R_CR, R_VGPR, R_PR, R_MR, R_SD, R_PD, R_NE = (
+    RESPONSES.index(c) for c in ("SCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE")
+)
 P_IND, P_ASCT, P_MNT, P_FU = range(4)
 SMPROT, UMPROT, SIFE, UIFE, KAPPA, LAMBDA, BMPC, BMCLON = range(8)
 

@@ -77,7 +77,13 @@ FLAGS: dict[str, tuple[str, ...]] = {
     "adae": ("TRTEMFL", "WGRPTFL", "WGRSOCFL", "WGRFL"),
     "adex": ("REDFL",),
 }
-ADRS_PARAMCD = ("OVRLRESP", "BORIND", "BORASCT", "BOR", "MRD12", "MRD24", "MRDSUS", "MRDANY")
+# adam.md, then the confirmed investigator response (response.md section 1)
+ADRS_PARAMCD = (
+    "OVRLRESP", "BORIND", "BORASCT", "BOR", "MRD12", "MRD24", "MRDSUS", "MRDANY",
+    "COVR", "CBORIND", "CBORASCT", "CBOR",
+)
+# the parameters with one row per rs record; every other is one row per subject
+ADRS_PER_ASSESSMENT = ("OVRLRESP", "COVR")
 ADTTE_PARAMCD = (
     "PFS", "TTP", "OS", "TNT", "PFS2", "DOR", "TTPR", "TTVGPR", "TTCR", "TTSCR", "TTDISC",
 )  # fmt: skip
@@ -202,7 +208,7 @@ def adrs_expectations() -> list[gxe.Expectation]:
         gxe.ExpectColumnValuesToNotBeNull(column="PARAMCD", meta=_conf("PARAMCD present")),
         gxe.ExpectCompoundColumnsToBeUnique(
             column_list=["USUBJID", "PARAMCD"],
-            row_condition=Column("PARAMCD") != "OVRLRESP",
+            row_condition=Column("PARAMCD").is_not_in(list(ADRS_PER_ASSESSMENT)),
             meta=_conf("one row per subject and subject-level parameter"),
         ),
         _not_after_cutoff("ADT"),

@@ -36,6 +36,19 @@ mrd_windows as (
     select * from {{ subject_ref('int_mrd_windows_evaluated') }}
 ),
 
+confirmed_assessments as (
+    select
+        usubjid,
+        adt,
+        phase,
+        covr
+    from {{ subject_ref('int_response_confirmed') }}
+),
+
+best_confirmed_responses as (
+    select * from {{ subject_ref('int_best_confirmed_response_by_window_derived') }}
+),
+
 parameters as (
     select 1 as paramn, 'OVRLRESP' as paramcd, 'Overall Response by Investigator' as param, 'RESPONSE' as parcat1
     union all
@@ -52,6 +65,15 @@ parameters as (
     select 7, 'MRDSUS', 'Sustained MRD Negativity (NGF 1E-5) >= 12 Months', 'MRD'
     union all
     select 8, 'MRDANY', 'Any MRD Negative Result (NGF 1E-5) on Study', 'MRD'
+    -- response.md section 1, after the existing parameters so their ASEQ stay as they were
+    union all
+    select 9, 'COVR', 'Confirmed Overall Response by Investigator', 'INVESTIGATOR'
+    union all
+    select 10, 'CBORIND', 'Best Confirmed Response before Melphalan', 'INVESTIGATOR'
+    union all
+    select 11, 'CBORASCT', 'Best Confirmed Response before Maintenance', 'INVESTIGATOR'
+    union all
+    select 12, 'CBOR', 'Best Confirmed Response on Study', 'INVESTIGATOR'
 ),
 
 overall_response as (
@@ -96,12 +118,42 @@ mrd_negativity as (
     from mrd_windows
 ),
 
+confirmed_overall_response as (
+    -- one row per dated rs record (ADT = RSDT, APHASE from rs). ANL01FL empty: which COVR rows
+    -- the CBOR parameters count is their window rule (ICFDT, NACTDT, first COVR = PD), not a flag
+    select
+        usubjid,
+        'COVR' as paramcd,
+        covr as avalc,
+        {{ response_rank('covr') }} as aval,
+        adt,
+        phase as aphase,
+        cast(null as varchar) as anl01fl
+    from confirmed_assessments
+),
+
+best_confirmed_response as (
+    select
+        usubjid,
+        paramcd,
+        best_response as avalc,
+        best_response_rank as aval,
+        best_response_date as adt,
+        cast(null as varchar) as aphase,
+        'Y' as anl01fl
+    from best_confirmed_responses
+),
+
 stacked as (
     select * from overall_response
     union all
     select * from best_response
     union all
     select * from mrd_negativity
+    union all
+    select * from confirmed_overall_response
+    union all
+    select * from best_confirmed_response
 )
 
 select

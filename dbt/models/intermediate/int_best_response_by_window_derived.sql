@@ -108,8 +108,8 @@ best_response as (
         windows.paramcd,
         windows.window_end_date,
         -- no assessment in the window: NE, a non-responder in every rate
-        coalesce(best_rank_in_window.best_response_rank, 8) as best_response_rank,
-        {{ response_from_rank('coalesce(best_rank_in_window.best_response_rank, 8)') }} as best_response,
+        coalesce(best_rank_in_window.best_response_rank, {{ response_rank_of('NE') }}) as best_response_rank,
+        {{ response_from_rank('coalesce(best_rank_in_window.best_response_rank, ' ~ response_rank_of('NE') ~ ')') }} as best_response,
         first_date_reaching_best.best_response_date
     from windows
     left join best_rank_in_window

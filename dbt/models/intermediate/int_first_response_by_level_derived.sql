@@ -15,10 +15,10 @@ counted_assessments as (
 first_response_by_level as (
     select
         usubjid,
-        min(case when response_rank <= 4 then assessment_date end) as first_pr_or_better_date,
-        min(case when response_rank <= 3 then assessment_date end) as first_vgpr_or_better_date,
-        min(case when response_rank <= 2 then assessment_date end) as first_cr_or_better_date,
-        min(case when response_rank = 1 then assessment_date end) as first_scr_date
+        min(case when response_rank <= {{ response_rank_of('PR') }} then assessment_date end) as first_pr_or_better_date,
+        min(case when response_rank <= {{ response_rank_of('VGPR') }} then assessment_date end) as first_vgpr_or_better_date,
+        min(case when response_rank <= {{ response_rank_of('CR') }} then assessment_date end) as first_cr_or_better_date,
+        min(case when response_rank = {{ response_rank_of('SCR') }} then assessment_date end) as first_scr_date
     from counted_assessments
     group by usubjid
 )
