@@ -162,6 +162,7 @@ TABLES: tuple[TableSpec, ...] = (
             "t15_pfs": display_t15_pfs,
         },
         {"adrs": concordance.ADRS_PARAMS, "adtte": concordance.ADTTE_PARAMS},
+        concordance.FOOTNOTE,
     ),
 )
 

@@ -41,6 +41,16 @@ DICHOTOMIES = {
 }
 YES_NO = ("Y", "N")
 
+FOOTNOTE = (
+    "ITT population; a subject without a best confirmed response row is NE. Investigator: "
+    "CBOR, the best confirmed investigator response (IMWG, response.md section 1); computed: "
+    "ALGCBOR, the best confirmed response computed from the labs and imaging (section 3). "
+    "Agreement is the percentage of subjects on the diagonal; Cohen's kappa unweighted, "
+    "asymptotic SE (Fleiss, Cohen and Everitt 1969), 95% Wald CI. PFS event: the first "
+    "investigator PD (PDDT) or death; PFSALG event: the first confirmed computed PD or death. "
+    "Source: ADRS, ADTTE."
+)
+
 
 def best_responses(adsl: pd.DataFrame, adrs: pd.DataFrame) -> pd.DataFrame:
     """USUBJID, CBOR, ALGCBOR of every ITT subject (NE when the row is missing)."""
