@@ -1,5 +1,5 @@
 """The hand-built trial end to end: every expected ADaM value was derived by hand
-from adam.md (tests/fixtures/handbuilt/DERIVATION.md), never from our own output.
+from adam.md and response.md section 1 (tests/fixtures/handbuilt/DERIVATION.md), never from our own output.
 
 The landing zone (3 sites, 4 transfers, 15 subjects) is built in a temporary
 folder, `isadex run` is called exactly as a user calls it (CLI contract,
@@ -152,12 +152,17 @@ def tables(warehouse) -> dict[str, pd.DataFrame]:
         con.close()
 
 
+# Parameters with one row per rs record (response.md section 1: COVR, like OVRLRESP, has
+# ADT = RSDT), so their date is part of the key; every other parameter is one per subject.
+PER_ASSESSMENT = ("OVRLRESP", "COVR")
+
+
 def _assessments(adrs: pd.DataFrame) -> pd.DataFrame:
-    return adrs[adrs["PARAMCD"].eq("OVRLRESP")]
+    return adrs[adrs["PARAMCD"].isin(PER_ASSESSMENT)]
 
 
 def _per_subject(adrs: pd.DataFrame) -> pd.DataFrame:
-    return adrs[~adrs["PARAMCD"].eq("OVRLRESP")]
+    return adrs[~adrs["PARAMCD"].isin(PER_ASSESSMENT)]
 
 
 # --------------------------------------------------------------------- datasets
@@ -194,7 +199,7 @@ def test_adsl_pd2dtsrc(tables):
 
 
 def test_adrs_overall_response(tables):
-    """OVRLRESP has one row per assessment: its date is part of the key."""
+    """OVRLRESP and COVR have one row per assessment: their date is part of the key."""
     assert_same_table(
         "adrs",
         _assessments(EXP["adrs"]),
@@ -205,7 +210,7 @@ def test_adrs_overall_response(tables):
 
 
 def test_adrs_other_parameters(tables):
-    """Every other parameter has one row per subject."""
+    """Every other parameter (CBORIND, CBORASCT, CBOR too) has one row per subject."""
     assert_same_table(
         "adrs",
         _per_subject(EXP["adrs"]),
