@@ -25,7 +25,7 @@ from dagster_project.lib.warehouse.raw_scrub import scrub_extra_columns
 PUBLISH_AFTER = [
     dg.AssetKey(["raw", "quarantine"]),
     dg.AssetKey(["raw", "deletions"]),
-    *(dg.AssetKey(["adam", name]) for name in ("adsl", "adrs", "adtte", "adae", "adex")),
+    *(dg.AssetKey(["adam", name]) for name in ("adsl", "adrs", "adtte", "adae", "adex", "adlb")),
     dg.AssetKey(["endpoints", "results"]),
     dg.AssetKey(["endpoints", "report"]),
     dg.AssetKey(["export", "adam_xpt"]),
