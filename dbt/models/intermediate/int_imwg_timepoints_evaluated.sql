@@ -41,11 +41,13 @@ imaging as (
         imaging_date,
         has_new_lesion,
         has_plasmacytoma,
-        -- site_extracts.md: PLSPD is empty when PLASMFL = N, i.e. no plasmacytoma to measure
-        case
-            when has_plasmacytoma = false then coalesce(plasmacytoma_diameter_products, 0)
-            else plasmacytoma_diameter_products
-        end as plasmacytoma_diameter_products
+        -- site_extracts.md: PLSPD is empty when PLASMFL = N (a PLSPD sent beside PLASMFL = N is
+        -- a finding, findings_assessments; PLASMFL wins). The PD rule compares measured
+        -- plasmacytomas only (a reappearance is NEWLES); the PR requirement reads "none" as 0.
+        case when has_plasmacytoma is distinct from false then plasmacytoma_diameter_products end
+            as plasmacytoma_diameter_products,
+        case when has_plasmacytoma = false then 0 else plasmacytoma_diameter_products end
+            as remaining_plasmacytoma_products
     from {{ ref('stg_im') }}
     where imaging_date is not null
 ),
@@ -156,7 +158,7 @@ imaging_at_time_point as (
         -- CR / PR: the latest imaging since consent (not repeated at every visit)
         arg_max(imaging.has_plasmacytoma, imaging.imaging_date)
             filter (where imaging.imaging_date >= time_points_after_consent.icf_date) as latest_has_plasmacytoma,
-        arg_max(imaging.plasmacytoma_diameter_products, imaging.imaging_date)
+        arg_max(imaging.remaining_plasmacytoma_products, imaging.imaging_date)
             filter (where imaging.imaging_date >= time_points_after_consent.icf_date) as latest_plspd,
         -- baseline imaging: the latest on or before REINDSDT
         arg_max(imaging.has_plasmacytoma, imaging.imaging_date)
