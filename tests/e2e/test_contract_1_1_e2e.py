@@ -1,9 +1,10 @@
 """Contract 1.1 through `isadex run` (issue 29, first part): the same synthetic trial written
 as 1.0 and as 1.1, each beside the contract-version faults, run end to end.
 
-Nothing in the analysis reads 1.1 yet, and a 1.1 trial's 1.0 content is the 1.0 trial's, so
-every ADaM dataset and endpoint number is the same for both; the 1.1 columns and form reach
-staging, a 1.0 PD reads BIOCHEMICAL there, and the RSPDTYP rules raise their findings.
+A 1.1 trial's 1.0 content is the 1.0 trial's, and only the IMWG laboratory analysis
+(response.md section 2: ADSL REINDSDT and MEASDIS, ADLB) reads 1.1, so every other ADaM value
+and every endpoint number is the same for both; the 1.1 columns and form reach staging, a 1.0
+PD reads BIOCHEMICAL there, and the RSPDTYP rules raise their findings.
 """
 
 from __future__ import annotations
@@ -55,11 +56,36 @@ def test_both_runs_publish_and_refuse_only_the_refused_faults(runs):
         )
 
 
+# response.md section 2: the ADSL columns that read 1.1 (REINDSDT, and MEASDIS from the
+# baseline at REINDSDT)
+READS_1_1 = {"adam.adsl": "exclude (REINDSDT, MEASDIS)"}
+
+
 def test_no_adam_or_endpoint_number_changes_with_the_contract_version(runs):
     (_, v10, _), (_, v11, _) = runs["1.0"], runs["1.1"]
     for table in [*(f"adam.{t}" for t in ADAM), "endpoints.results"]:
-        sql = f"select * from {table} order by all"
+        sql = f"select * {READS_1_1.get(table, '')} from {table} order by all"
         assert _rows(v10, sql) == _rows(v11, sql), table
+
+
+def test_imwg_baseline_needs_the_1_1_reinduction_start(runs):
+    """A subject without REINDSDT (its transfer is 1.0) has no ADLB baseline and nothing
+    measurable (response.md section 2), in both runs (the faults bring 1.1 transfers beside the
+    1.0 trial); the 1.1 trial has more REINDSDT and the adjudicated immunofixation (SIFEADJ)."""
+    without_reindsdt = (
+        "select count(*) from adam.adlb inner join adam.adsl using (USUBJID) "
+        "where adsl.REINDSDT is null and (adlb.ABLFL = 'Y' or adlb.BASE is not null)"
+    )
+    counts = {}
+    for version, (_, con, _) in runs.items():
+        assert _rows(con, without_reindsdt) == [(0,)], version
+        measdis = "select count(*) from adam.adsl where REINDSDT is null and MEASDIS <> 'NONE'"
+        assert _rows(con, measdis) == [(0,)], version
+        counts[version] = _rows(con, "select count(REINDSDT) from adam.adsl")[0][0]
+    assert counts["1.1"] > counts["1.0"]
+    (_, v11, _) = runs["1.1"]
+    (sifeadj,) = _rows(v11, "select count(*) from adam.adlb where PARAMCD = 'SIFEADJ'")[0]
+    assert sifeadj > 0
 
 
 def test_staging_reads_the_1_1_columns_and_form(runs):
