@@ -3,7 +3,8 @@ as 1.0 and as 1.1, each beside the contract-version faults, run end to end.
 
 A 1.1 trial's labs and investigator calls follow the disease kinetics; what they do not drive
 (adverse events, exposure, MRD) is the same for both; the 1.1 columns and form reach staging,
-a 1.0 PD reads BIOCHEMICAL there, and the RSPDTYP rules raise their findings.
+a 1.0 PD reads BIOCHEMICAL there, the IMWG baseline needs REINDSDT, and the RSPDTYP rules
+raise their findings.
 """
 
 from __future__ import annotations
@@ -68,6 +69,26 @@ def test_what_the_contract_version_does_not_drive_is_the_same(runs):
     for name, sql in shared.items():
         ordered = f"select * from ({sql}) order by all"
         assert _rows(v10, ordered) == _rows(v11, ordered), name
+
+
+def test_imwg_baseline_needs_the_1_1_reinduction_start(runs):
+    """A subject without REINDSDT (its transfer is 1.0) has no ADLB baseline and nothing
+    measurable (response.md section 2), in both runs (the faults bring 1.1 transfers beside the
+    1.0 trial); the 1.1 trial has more REINDSDT and the adjudicated immunofixation (SIFEADJ)."""
+    without_reindsdt = (
+        "select count(*) from adam.adlb inner join adam.adsl using (USUBJID) "
+        "where adsl.REINDSDT is null and (adlb.ABLFL = 'Y' or adlb.BASE is not null)"
+    )
+    counts = {}
+    for version, (_, con, _) in runs.items():
+        assert _rows(con, without_reindsdt) == [(0,)], version
+        measdis = "select count(*) from adam.adsl where REINDSDT is null and MEASDIS <> 'NONE'"
+        assert _rows(con, measdis) == [(0,)], version
+        counts[version] = _rows(con, "select count(REINDSDT) from adam.adsl")[0][0]
+    assert counts["1.1"] > counts["1.0"]
+    (_, v11, _) = runs["1.1"]
+    (sifeadj,) = _rows(v11, "select count(*) from adam.adlb where PARAMCD = 'SIFEADJ'")[0]
+    assert sifeadj > 0
 
 
 def test_staging_reads_the_1_1_columns_and_form(runs):

@@ -80,6 +80,9 @@ ADSL_VARS = [
     "NT2SDT",
     "PD2DT",
     "CUTOFFDT",
+    # contract 1.0 transfers: no REINDSDT, so no IMWG baseline and nothing measurable
+    "REINDSDT",
+    "MEASDIS",
 ]
 ADRS_VARS = ["AVALC", "AVAL", "ADT"]
 ADTTE_VARS = ["STARTDT", "ADT", "AVAL", "CNSR", "CMPEVFL"]

@@ -15,7 +15,7 @@ import pytest
 
 from tests.fixtures.dbt_manifest import column, model
 
-ADAM = ("adsl", "adrs", "adtte", "adae", "adex")
+ADAM = ("adsl", "adrs", "adtte", "adae", "adex", "adlb")
 
 
 def _asset_manifest(labelled: bool) -> dict:
@@ -86,11 +86,12 @@ def test_asset_writes_the_package(tmp_path, monkeypatch, read_back_where):
     result, folder = _materialize(tmp_path, monkeypatch, labelled=True)
     assert result.success
     assert sorted(p.name for p in folder.iterdir()) == [
-        "adae.xpt", "adex.xpt", "adrs.xpt", "adsl.xpt", "adtte.xpt", "define.csv", "define.json"
+        "adae.xpt", "adex.xpt", "adlb.xpt", "adrs.xpt", "adsl.xpt", "adtte.xpt", "define.csv",
+        "define.json",
     ]  # fmt: skip
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
-    assert [metadata[f"{n}_xpt_rows"].value for n in ADAM] == [1, 2, 3, 4, 5]
-    assert metadata["dagster/row_count"].value == 15
+    assert [metadata[f"{n}_xpt_rows"].value for n in ADAM] == [1, 2, 3, 4, 5, 6]
+    assert metadata["dagster/row_count"].value == 21
     assert len(metadata["define_csv_sha256"].value) == 64
     back, info = pyreadstat.read_xport(str(folder / "adtte.xpt"))
     assert info.table_name == "ADTTE"

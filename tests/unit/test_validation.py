@@ -61,6 +61,7 @@ def valid_adsl() -> pd.DataFrame:
             "EOTDT": [NAT, d("2026-05-02")],
             "EOSDT": [NAT, d("2026-06-01")],
             "CUTOFFDT": [d("2026-10-31"), d("2026-10-31")],
+            "MEASDIS": ["SERUM AND URINE", "NONE"],
         }
     )
 
@@ -113,12 +114,26 @@ def valid_adex() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["USUBJID", "APHASE", "RDI", "REDFL"])
 
 
+def valid_adlb() -> pd.DataFrame:
+    rows = [
+        # S1: SMPROT baseline and a later sample, a negative DFLC (IFLC below UFLC), SIFE POS
+        (S1, "SMPROT", "IMWG", 2.0, None, d("2026-01-02"), "Y"),
+        (S1, "SMPROT", "IMWG", 0.8, None, d("2026-03-01"), None),
+        (S1, "DFLC", "IMWG", -5.0, None, d("2026-03-01"), None),
+        (S1, "SIFE", "IMWG", None, "POS", d("2026-03-01"), None),
+        (S2, "BMCLON", "IMWG", None, "NEG", d("2026-02-01"), "Y"),
+    ]
+    columns = ["USUBJID", "PARAMCD", "PARCAT1", "AVAL", "AVALC", "ADT", "ABLFL"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 VALID_ROWS: dict[str, Callable[[], pd.DataFrame]] = {
     "adsl": valid_adsl,
     "adrs": valid_adrs,
     "adtte": valid_adtte,
     "adae": valid_adae,
     "adex": valid_adex,
+    "adlb": valid_adlb,
 }
 
 
@@ -289,6 +304,28 @@ ROW_CASES = [
     ("adex", CONFORMANCE, "REDFL is Y or empty", set_value(0, "REDFL", "N")),
     ("adex", CONFORMANCE, "APHASE in the spec's set", set_value(0, "APHASE", "FOLLOW-UP")),
     ("adex", PLAUSIBILITY, "RDI within (0, 1.5]", set_value(0, "RDI", 1.51)),
+    # ADSL MEASDIS (response.md section 2)
+    ("adsl", CONFORMANCE, "MEASDIS in the spec's set", set_value(0, "MEASDIS", "BOTH")),
+    # ADLB
+    ("adlb", CONFORMANCE, "USUBJID present", set_value(0, "USUBJID", None)),
+    (
+        "adlb", CONFORMANCE, "every ADLB USUBJID is in ADSL",
+        set_value(0, "USUBJID", "ISA-DEX-MM-IT01-999"),
+    ),
+    ("adlb", CONFORMANCE, "ABLFL is Y or empty", set_value(1, "ABLFL", "N")),
+    ("adlb", CONFORMANCE, "PARAMCD in the spec's set", set_value(0, "PARAMCD", "HGB")),
+    ("adlb", CONFORMANCE, "PARCAT1 = IMWG", set_value(0, "PARCAT1", "RESPONSE")),
+    (
+        "adlb", CONFORMANCE, "one row per subject, parameter and date",
+        set_value(0, "ADT", d("2026-03-01")),
+    ),
+    ("adlb", CONFORMANCE, "one baseline per subject and parameter", set_value(1, "ABLFL", "Y")),
+    (
+        "adlb", CONFORMANCE, "AVALC POS or NEG for the immunofixation and clonality tests",
+        set_value(3, "AVALC", "POSITIVE"),
+    ),
+    ("adlb", PLAUSIBILITY, "AVAL >= 0 (DFLC aside)", set_value(1, "AVAL", -0.1)),
+    ("adlb", PLAUSIBILITY, "ADT not after the cut-off", set_value(4, "ADT", d("2026-11-01"))),
 ]  # fmt: skip
 
 

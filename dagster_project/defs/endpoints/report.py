@@ -31,7 +31,7 @@ REPORT_KEY = dg.AssetKey(["endpoints", "report"])
 REPORT_CODE = source_version(reporting)
 # The ADaM datasets too: the report shows their validation, whose outcome is a function of them.
 DEPS = [
-    *(dg.AssetKey(["adam", name]) for name in ("adsl", "adrs", "adtte", "adae", "adex")),
+    *(dg.AssetKey(["adam", name]) for name in ("adsl", "adrs", "adtte", "adae", "adex", "adlb")),
     *TABLE_KEYS,
     dg.AssetKey(["endpoints", "results"]),
     *(figure_key(f) for f in FIGURES),

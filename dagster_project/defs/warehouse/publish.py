@@ -25,7 +25,10 @@ from dagster_project.lib.warehouse.raw_scrub import scrub_extra_columns
 PUBLISH_AFTER = [
     dg.AssetKey(["raw", "quarantine"]),
     dg.AssetKey(["raw", "deletions"]),
-    *(dg.AssetKey(["adam", name]) for name in ("adsl", "adrs", "adtte", "adae", "adex")),
+    *(dg.AssetKey(["adam", name]) for name in ("adsl", "adrs", "adtte", "adae", "adex", "adlb")),
+    # the computed IMWG time points (response.md section 3) have no ADaM reader yet: the
+    # confirmation (ALGCOVR, ALGCBOR) will read them; until then a reader reads the table itself
+    dg.AssetKey(["intermediate", "int_imwg_timepoints_evaluated"]),
     dg.AssetKey(["endpoints", "results"]),
     dg.AssetKey(["endpoints", "report"]),
     dg.AssetKey(["export", "adam_xpt"]),

@@ -31,7 +31,7 @@ from dagster_project.lib.export.xpt import (
 from dagster_project.lib.warehouse.fingerprint import fingerprint_of, sha256_file
 from dagster_project.lib.warehouse.table_frames import read_table
 
-DATASETS = ("adsl", "adrs", "adtte", "adae", "adex")
+DATASETS = ("adsl", "adrs", "adtte", "adae", "adex", "adlb")
 PACKAGE_FILES = (*(f"{name}.xpt" for name in DATASETS), "define.csv", "define.json")
 # Processes reading the written files back; with the writer, one per core on the 2-core
 # machine the benchmark runs on is the measured best (see README, Performance).

@@ -4,7 +4,7 @@ check kinds, the two batches and where the committed suites live."""
 from pathlib import Path
 
 SUITES_DIR = Path(__file__).resolve().parents[3] / "expectations" / "gx" / "expectations"
-DATASETS = ("adsl", "adrs", "adtte", "adae", "adex")
+DATASETS = ("adsl", "adrs", "adtte", "adae", "adex", "adlb")
 
 # conformance: ADaM structure and the spec's codes (blocking); plausibility: chronology (warn).
 CONFORMANCE, PLAUSIBILITY = "conformance", "plausibility"
@@ -21,4 +21,5 @@ ADSL_CONTEXT: dict[str, tuple[str, ...]] = {
     "adtte": ("USUBJID", "CUTOFFDT"),
     "adae": ("USUBJID", "CUTOFFDT"),
     "adex": ("USUBJID",),
+    "adlb": ("USUBJID", "CUTOFFDT"),
 }

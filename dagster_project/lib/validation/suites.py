@@ -1,6 +1,6 @@
 """The GX expectation suites of the ADaM datasets, defined as code and committed as JSON.
 
-One suite per dataset (adsl, adrs, adtte, adae, adex). Every expectation carries three `meta`
+One suite per dataset (adsl, adrs, adtte, adae, adex, adlb). Every expectation carries three `meta`
 keys that say how it runs:
 
 - ``check``: ``conformance`` (ADaM structure and the spec's code lists; a failure blocks the
@@ -48,7 +48,7 @@ REQUIRED_VARIABLES: dict[str, dict[str, str]] = {
         "ASCTFL": V, "MNTSDT": D, "MNTFL": V, "EOTDT": D, "EOTSTT": V, "DCTREAS": V, "EOSDT": D,
         "EOSSTT": V, "DCSREAS": V, "DTHDT": D, "DTHDTF": V, "DTHCAUS": V, "DTHFL": V,
         "LSTALVDT": D, "LSTASDT": D, "PDDT": D, "NT2SDT": D, "PD2DT": D, "PD2DTSRC": V,
-        "CUTOFFDT": D,
+        "CUTOFFDT": D, "REINDSDT": D, "MEASDIS": V,
     },
     "adrs": {
         "STUDYID": V, "USUBJID": V, "PARAMCD": V, "PARAM": V, "AVALC": V, "AVAL": N, "ADT": D,
@@ -68,6 +68,11 @@ REQUIRED_VARIABLES: dict[str, dict[str, str]] = {
         "STUDYID": V, "USUBJID": V, "EXTRT": V, "APHASE": V, "NADM": N, "NRED": N, "NSKIP": N,
         "RDI": F, "REDFL": V, "REDCAUS": V,
     },
+    # response.md section 2
+    "adlb": {
+        "STUDYID": V, "USUBJID": V, "PARAMCD": V, "PARAM": V, "PARCAT1": V, "AVAL": F,
+        "AVALC": V, "ADT": D, "ADY": N, "ABLFL": V, "BASE": F, "CHG": F, "PCHG": F, "NADIR": F,
+    },
 }  # fmt: skip
 
 FLAGS: dict[str, tuple[str, ...]] = {
@@ -76,6 +81,7 @@ FLAGS: dict[str, tuple[str, ...]] = {
     "adtte": ("CMPEVFL",),
     "adae": ("TRTEMFL", "WGRPTFL", "WGRSOCFL", "WGRFL"),
     "adex": ("REDFL",),
+    "adlb": ("ABLFL",),
 }
 # adam.md, then the confirmed investigator response (response.md section 1)
 ADRS_PARAMCD = (
@@ -88,6 +94,9 @@ ADTTE_PARAMCD = (
     "PFS", "TTP", "OS", "TNT", "PFS2", "DOR", "TTPR", "TTVGPR", "TTCR", "TTSCR", "TTDISC",
 )  # fmt: skip
 ADEX_APHASE = ("INDUCTION", "ASCT", "MAINTENANCE", "ALL")
+ADLB_NUMERIC = ("SMPROT", "UMPROT", "KAPPA", "LAMBDA", "BMPC", "IFLC", "UFLC", "DFLC", "FLCR")
+ADLB_POS_NEG = ("SIFE", "SIFEADJ", "UIFE", "BMCLON")
+MEASDIS = ("SERUM", "URINE", "SERUM AND URINE", "FLC", "NONE")
 
 _NOT_EMPTY_DATE = "either_value_is_missing"
 
@@ -181,6 +190,9 @@ def adsl_expectations() -> list[gxe.Expectation]:
             column="STUDYID", value_set=["ISA-DEX-MM"], meta=_conf("STUDYID is ISA-DEX-MM")
         ),
         *_flags("adsl"),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="MEASDIS", value_set=list(MEASDIS), meta=_conf("MEASDIS in the spec's set")
+        ),
         _after("DTHDT", "ICFDT", "death not before consent", or_equal=True),
         _after("ASCTDT", "ICFDT", "ASCT after consent", or_equal=False),
         # ADSL carries no end-of-induction date: ASCT after the first induction dose and on or
@@ -298,12 +310,47 @@ def adex_expectations() -> list[gxe.Expectation]:
     ]  # fmt: skip
 
 
+def adlb_expectations() -> list[gxe.Expectation]:
+    pos_neg = Column("PARAMCD").is_in(list(ADLB_POS_NEG))
+    return [
+        *_catalogue("adlb"),
+        *_in_adsl("adlb"),
+        *_flags("adlb"),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="PARAMCD", value_set=[*ADLB_NUMERIC, *ADLB_POS_NEG],
+            meta=_conf("PARAMCD in the spec's set"),
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="PARCAT1", value_set=["IMWG"], meta=_conf("PARCAT1 = IMWG")
+        ),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["USUBJID", "PARAMCD", "ADT"],
+            meta=_conf("one row per subject, parameter and date"),
+        ),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["USUBJID", "PARAMCD"], row_condition=Column("ABLFL") == "Y",
+            meta=_conf("one baseline per subject and parameter"),
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="AVALC", value_set=["POS", "NEG"], row_condition=pos_neg,
+            meta=_conf("AVALC POS or NEG for the immunofixation and clonality tests"),
+        ),
+        # FLC and M-protein concentrations and marrow percentages cannot be negative
+        gxe.ExpectColumnValuesToBeBetween(
+            column="AVAL", min_value=0, row_condition=Column("PARAMCD") != "DFLC",
+            meta=_plaus("AVAL >= 0 (DFLC aside)"),
+        ),
+        _not_after_cutoff("ADT"),
+    ]  # fmt: skip
+
+
 BUILDERS = {
     "adsl": adsl_expectations,
     "adrs": adrs_expectations,
     "adtte": adtte_expectations,
     "adae": adae_expectations,
     "adex": adex_expectations,
+    "adlb": adlb_expectations,
 }
 
 

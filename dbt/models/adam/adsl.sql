@@ -56,7 +56,9 @@ select
     second_line_start_date as NT2SDT,
     second_progression_date as PD2DT,
     second_progression_date_source as PD2DTSRC,
-    cutoff_date as CUTOFFDT
+    cutoff_date as CUTOFFDT,
+    reinduction_start_date as REINDSDT,
+    measurable_disease as MEASDIS
 from subjects
 -- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
 order by {{ sort_by }}

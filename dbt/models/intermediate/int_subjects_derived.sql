@@ -62,6 +62,10 @@ next_therapy as (
     select * from {{ subject_ref('int_subject_next_therapy_pivoted') }}
 ),
 
+measurable_disease as (
+    select * from {{ subject_ref('int_subject_measurable_disease_derived') }}
+),
+
 consented_subjects as (
     select * from enrolment
     where icf_date is not null
@@ -117,7 +121,10 @@ select
     next_therapy.second_line_start_date,
     next_therapy.second_progression_date,
     next_therapy.second_progression_date_source,
-    data_cut.cutoff_date
+    data_cut.cutoff_date,
+    consented_subjects.reinduction_start_date,
+    -- response.md section 2: a subject without a baseline lab record has nothing measurable
+    coalesce(measurable_disease.measurable_disease, 'NONE') as measurable_disease
 from consented_subjects
 cross join data_cut
 left join demographics on consented_subjects.usubjid = demographics.usubjid
@@ -132,3 +139,4 @@ left join death on consented_subjects.usubjid = death.usubjid
 left join last_alive on consented_subjects.usubjid = last_alive.usubjid
 left join disease_dates on consented_subjects.usubjid = disease_dates.usubjid
 left join next_therapy on consented_subjects.usubjid = next_therapy.usubjid
+left join measurable_disease on consented_subjects.usubjid = measurable_disease.usubjid
