@@ -18,6 +18,7 @@ from tests.conftest import run_isadex
 
 pytestmark = pytest.mark.e2e
 
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     out = {}

@@ -1,5 +1,6 @@
 """The hand-built trial end to end: every expected ADaM value was derived by hand
-from adam.md and response.md section 1 (tests/fixtures/handbuilt/DERIVATION.md), never from our own output.
+from adam.md and response.md section 1 (tests/fixtures/handbuilt/DERIVATION.md), never
+from our own output.
 
 The landing zone (3 sites, 4 transfers, 15 subjects) is built in a temporary
 folder, `isadex run` is called exactly as a user calls it (CLI contract,

@@ -39,6 +39,7 @@ DEPS = [
     dg.AssetKey(["staging", "stg_transfers_in_force"]),
     dg.AssetKey(["quality", "findings"]),
     dg.AssetKey(["quality", "findings_by_site"]),
+    dg.AssetKey(["quality", "response_discordance"]),
 ]
 CHECK_RESULTS = ("quality", "check_results")
 
@@ -108,6 +109,25 @@ def _findings(con) -> tuple[Table | None, Table | None]:
     )
 
 
+def _response_discordance(con) -> Table | None:
+    """The discordant subjects for medical review (quality.response_discordance), when built."""
+    if not _table_exists(con, "quality", "response_discordance"):
+        return None
+    listed = con.execute("select * from quality.response_discordance order by SITEID, USUBJID").df()
+    return Table.from_frame(
+        "QF3",
+        "Investigator and computed response differ: for medical review",
+        listed,
+        footnote=(
+            "ITT subjects whose best confirmed response by the investigator (CBOR) and computed "
+            "from the labs (ALGCBOR) differ (response.md section 4; T15 counts them). Not a "
+            "query to the site: a physician reviews the labs beside the investigator's call. A "
+            "subject without a computed time point (no labs baseline, a contract 1.0 transfer) "
+            "has ALGCBOR NE."
+        ),
+    )
+
+
 def _cutoff(con) -> date:
     value = con.execute("select max(CUTOFFDT) from adam.adsl").fetchone()[0]
     if value is None:
@@ -143,6 +163,7 @@ def endpoint_report(context: dg.AssetExecutionContext, warehouse: Warehouse):
         tables, missing_tables = _display_tables(con)
         checks = _checks(con)
         findings_by_site, findings = _findings(con)
+        response_discordance = _response_discordance(con)
 
     figures, missing_figures = [], []
     for spec in FIGURES:
@@ -170,6 +191,7 @@ def endpoint_report(context: dg.AssetExecutionContext, warehouse: Warehouse):
         run_id=context.run.run_id,
         findings_by_site=findings_by_site,
         findings=findings,
+        response_discordance=response_discordance,
     )
     path = write_report(render_report(report), warehouse.settings.work_report, cutoff)
     for label in missing_tables + missing_figures:

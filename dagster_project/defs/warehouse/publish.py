@@ -26,14 +26,12 @@ PUBLISH_AFTER = [
     dg.AssetKey(["raw", "quarantine"]),
     dg.AssetKey(["raw", "deletions"]),
     *(dg.AssetKey(["adam", name]) for name in ("adsl", "adrs", "adtte", "adae", "adex", "adlb")),
-    # the computed IMWG time points (response.md section 3) have no ADaM reader yet: the
-    # confirmation (ALGCOVR, ALGCBOR) will read them; until then a reader reads the table itself
-    dg.AssetKey(["intermediate", "int_imwg_timepoints_evaluated"]),
     dg.AssetKey(["endpoints", "results"]),
     dg.AssetKey(["endpoints", "report"]),
     dg.AssetKey(["export", "adam_xpt"]),
     dg.AssetKey(["quality", "findings"]),
     dg.AssetKey(["quality", "findings_by_site"]),
+    dg.AssetKey(["quality", "response_discordance"]),
 ]
 
 

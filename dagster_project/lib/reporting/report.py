@@ -144,6 +144,9 @@ class ReportContext:
     # Data-quality findings a data manager raises as queries to the sites (quality.findings).
     findings_by_site: Table | None = None
     findings: Table | None = None
+    # Subjects whose investigator and computed best confirmed responses differ, for medical
+    # review (response.md section 4, quality.response_discordance); not queries to the sites.
+    response_discordance: Table | None = None
 
 
 def _environment() -> Environment:

@@ -83,15 +83,31 @@ FLAGS: dict[str, tuple[str, ...]] = {
     "adex": ("REDFL",),
     "adlb": ("ABLFL",),
 }
-# adam.md, then the confirmed investigator response (response.md section 1)
+# adam.md, then the confirmed investigator response (response.md section 1) and the
+# response computed from the labs (section 3)
 ADRS_PARAMCD = (
-    "OVRLRESP", "BORIND", "BORASCT", "BOR", "MRD12", "MRD24", "MRDSUS", "MRDANY",
-    "COVR", "CBORIND", "CBORASCT", "CBOR",
+    "OVRLRESP",
+    "BORIND",
+    "BORASCT",
+    "BOR",
+    "MRD12",
+    "MRD24",
+    "MRDSUS",
+    "MRDANY",
+    "COVR",
+    "CBORIND",
+    "CBORASCT",
+    "CBOR",
+    "ALGRESP",
+    "ALGCOVR",
+    "ALGCBOR",
 )
-# the parameters with one row per rs record; every other is one row per subject
-ADRS_PER_ASSESSMENT = ("OVRLRESP", "COVR")
+# the parameters with one row per rs record or computed time point; every other is one row
+# per subject
+ADRS_PER_ASSESSMENT = ("OVRLRESP", "COVR", "ALGRESP", "ALGCOVR")
 ADTTE_PARAMCD = (
     "PFS", "TTP", "OS", "TNT", "PFS2", "DOR", "TTPR", "TTVGPR", "TTCR", "TTSCR", "TTDISC",
+    "PFSALG",
 )  # fmt: skip
 ADEX_APHASE = ("INDUCTION", "ASCT", "MAINTENANCE", "ALL")
 ADLB_NUMERIC = ("SMPROT", "UMPROT", "KAPPA", "LAMBDA", "BMPC", "IFLC", "UFLC", "DFLC", "FLCR")

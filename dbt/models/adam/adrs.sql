@@ -49,6 +49,19 @@ best_confirmed_responses as (
     select * from {{ subject_ref('int_best_confirmed_response_by_window_derived') }}
 ),
 
+computed_time_points as (
+    select
+        usubjid,
+        adt,
+        algresp,
+        algcovr
+    from {{ subject_ref('int_imwg_response_confirmed') }}
+),
+
+best_confirmed_computed_responses as (
+    select * from {{ subject_ref('int_best_confirmed_computed_response_derived') }}
+),
+
 parameters as (
     select 1 as paramn, 'OVRLRESP' as paramcd, 'Overall Response by Investigator' as param, 'RESPONSE' as parcat1
     union all
@@ -74,6 +87,12 @@ parameters as (
     select 11, 'CBORASCT', 'Best Confirmed Response before Maintenance', 'INVESTIGATOR'
     union all
     select 12, 'CBOR', 'Best Confirmed Response on Study', 'INVESTIGATOR'
+    union all
+    select 13, 'ALGRESP', 'Overall Response Computed from Labs (IMWG)', 'COMPUTED'
+    union all
+    select 14, 'ALGCOVR', 'Confirmed Overall Response Computed from Labs', 'COMPUTED'
+    union all
+    select 15, 'ALGCBOR', 'Best Confirmed Response Computed from Labs', 'COMPUTED'
 ),
 
 overall_response as (
@@ -144,6 +163,42 @@ best_confirmed_response as (
     from best_confirmed_responses
 ),
 
+computed_overall_response as (
+    -- response.md section 3: one row per computed time point D (ADT = D), unconfirmed (ALGRESP)
+    -- and confirmed (ALGCOVR); no APHASE (a lab sample is not an rs visit) and no ANL01FL
+    select
+        usubjid,
+        'ALGRESP' as paramcd,
+        algresp as avalc,
+        {{ response_rank('algresp') }} as aval,
+        adt,
+        cast(null as varchar) as aphase,
+        cast(null as varchar) as anl01fl
+    from computed_time_points
+    union all
+    select
+        usubjid,
+        'ALGCOVR' as paramcd,
+        algcovr as avalc,
+        {{ response_rank('algcovr') }} as aval,
+        adt,
+        cast(null as varchar) as aphase,
+        cast(null as varchar) as anl01fl
+    from computed_time_points
+),
+
+best_confirmed_computed_response as (
+    select
+        usubjid,
+        paramcd,
+        best_response as avalc,
+        best_response_rank as aval,
+        best_response_date as adt,
+        cast(null as varchar) as aphase,
+        'Y' as anl01fl
+    from best_confirmed_computed_responses
+),
+
 stacked as (
     select * from overall_response
     union all
@@ -154,6 +209,10 @@ stacked as (
     select * from confirmed_overall_response
     union all
     select * from best_confirmed_response
+    union all
+    select * from computed_overall_response
+    union all
+    select * from best_confirmed_computed_response
 )
 
 select

@@ -16,7 +16,7 @@ subjects as (
 {%- set tte_models = [
     'int_tte_pfs_derived', 'int_tte_ttp_derived', 'int_tte_os_derived', 'int_tte_tnt_derived',
     'int_tte_pfs2_derived', 'int_tte_dor_derived', 'int_tte_time_to_response_derived',
-    'int_tte_ttdisc_derived',
+    'int_tte_ttdisc_derived', 'int_tte_pfsalg_derived',
 ] %}
 
 derived_parameters as (
@@ -50,6 +50,8 @@ parameters as (
     select 10, 'TTSCR', 'Time to First sCR (Days)', 'TIME TO RESPONSE'
     union all
     select 11, 'TTDISC', 'Time to Discontinuation due to AE (Days)', 'COMPETING RISKS'
+    union all
+    select 12, 'PFSALG', 'Progression-Free Survival, Computed IMWG PD (Days)', 'SURVIVAL'
 ),
 
 censoring_date_raised_to_start as (
