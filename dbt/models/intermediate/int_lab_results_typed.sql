@@ -27,15 +27,9 @@ results_typed_by_test as (
         sample_date,
         test_code,
         result_text,
-        case
-            when test_code in ('SMPROT', 'UMPROT', 'KAPPA', 'LAMBDA', 'BMPC')
-                then try_cast(result_text as double)
-        end as result_value,
-        case
-            when test_code in ('SIFE', 'UIFE', 'BMCLON', 'SIFEADJ') and upper(result_text) in ('POS', 'NEG')
-                then upper(result_text)
-        end as result_flag,
-        test_code in ('SMPROT', 'UMPROT', 'KAPPA', 'LAMBDA', 'BMPC') as is_numeric_test
+        {{ lab_numeric_value('test_code', 'result_text') }} as result_value,
+        {{ lab_flag_value('test_code', 'result_text') }} as result_flag,
+        test_code in {{ lab_numeric_tests() }} as is_numeric_test
     from dated_records
 )
 

@@ -17,6 +17,8 @@ findings_by_family as (
     union all
     select * from {{ ref('findings_assessments') }}
     union all
+    select * from {{ ref('findings_labs') }}
+    union all
     select * from {{ ref('findings_extra_columns') }}
 )
 
