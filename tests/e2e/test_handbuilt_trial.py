@@ -1,8 +1,9 @@
 """The hand-built trial end to end: every expected ADaM value was derived by hand
-from adam.md and response.md section 1 (tests/fixtures/handbuilt/DERIVATION.md), never
+from adam.md and response.md sections 1-3 (tests/fixtures/handbuilt/DERIVATION.md), never
 from our own output.
 
-The landing zone (3 sites, 4 transfers, 15 subjects) is built in a temporary
+The landing zone (4 sites, 5 transfers, 21 subjects; DE01's transfer is contract 1.1 with
+the lab trajectories of the computed IMWG response) is built in a temporary
 folder, `isadex run` is called exactly as a user calls it (CLI contract,
 README.md), and the published warehouse is opened read-only. One test per dataset
 compares its expected table with adam.<dataset>, rows matched on the dataset's key, and a
@@ -23,7 +24,6 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.lib.ingest.contract import FORMS
 from tests.compare_tables import assert_same_table, frame, norm
 from tests.fixtures.handbuilt import subjects as S
 from tests.fixtures.handbuilt.build import build_landing
@@ -98,6 +98,7 @@ ADAE_VARS = [
     "WGRSOCFL",
     "WGRFL",
 ]
+ADLB_VARS = ["AVAL", "AVALC", "ADY", "ABLFL", "BASE", "CHG", "PCHG", "NADIR"]
 ADEX_VARS = ["NADM", "NRED", "NSKIP", "REDFL", "REDCAUS", "CUMDOSE", "PCUMDOSE", "RDI"]
 
 
@@ -107,7 +108,7 @@ def _expected(name: str) -> pd.DataFrame:
         return pd.DataFrame(list(csv.DictReader(f)), dtype=object)
 
 
-EXP = {name: _expected(name) for name in ("adsl", "adrs", "adtte", "adae", "adex")}
+EXP = {name: _expected(name) for name in ("adsl", "adrs", "adtte", "adae", "adex", "adlb")}
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +149,7 @@ def tables(warehouse) -> dict[str, pd.DataFrame]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         out = {}
-        for name in ("adsl", "adrs", "adtte", "adae", "adex"):
+        for name in ("adsl", "adrs", "adtte", "adae", "adex", "adlb"):
             cur = con.execute(f"select * from adam.{name}")
             out[name] = frame(cur.fetchall(), [d[0] for d in cur.description])
         return out
@@ -157,8 +158,9 @@ def tables(warehouse) -> dict[str, pd.DataFrame]:
 
 
 # Parameters with one row per rs record (response.md section 1: COVR, like OVRLRESP, has
-# ADT = RSDT), so their date is part of the key; every other parameter is one per subject.
-PER_ASSESSMENT = ("OVRLRESP", "COVR")
+# ADT = RSDT) or per computed time point (section 3: ALGRESP, ALGCOVR), so their date is part
+# of the key; every other parameter (ALGCBOR too) is one per subject.
+PER_ASSESSMENT = ("OVRLRESP", "COVR", "ALGRESP", "ALGCOVR")
 
 
 def _assessments(adrs: pd.DataFrame) -> pd.DataFrame:
@@ -203,7 +205,8 @@ def test_adsl_pd2dtsrc(tables):
 
 
 def test_adrs_overall_response(tables):
-    """OVRLRESP and COVR have one row per assessment: their date is part of the key."""
+    """OVRLRESP, COVR, ALGRESP and ALGCOVR have one row per assessment or time point: their
+    date is part of the key."""
     assert_same_table(
         "adrs",
         _assessments(EXP["adrs"]),
@@ -214,7 +217,7 @@ def test_adrs_overall_response(tables):
 
 
 def test_adrs_other_parameters(tables):
-    """Every other parameter (CBORIND, CBORASCT, CBOR too) has one row per subject."""
+    """Every other parameter (CBORIND, CBORASCT, CBOR, ALGCBOR too) has one row per subject."""
     assert_same_table(
         "adrs",
         _per_subject(EXP["adrs"]),
@@ -233,6 +236,15 @@ def test_adae(tables):
     assert_same_table("adae", EXP["adae"], tables["adae"], ("USUBJID", "AESPID"), ADAE_VARS)
 
 
+def test_adlb(tables):
+    """Every ADLB row of the contract 1.1 subjects (site DE01), whose REINDSDT gives a baseline.
+    The two 1.0 subjects with lb records (IT01-001, FR01-002) have no baseline; their rows are
+    not compared (DERIVATION.md, lab trajectories, reading 2)."""
+    subjects = set(EXP["adlb"]["USUBJID"])
+    actual = tables["adlb"][tables["adlb"]["USUBJID"].map(norm).isin(subjects)]
+    assert_same_table("adlb", EXP["adlb"], actual, ("USUBJID", "PARAMCD", "ADT"), ADLB_VARS)
+
+
 def test_adex(tables):
     keys = ("USUBJID", "EXTRT", "APHASE")
     assert_same_table("adex", EXP["adex"], tables["adex"], keys, ADEX_VARS)
@@ -248,6 +260,7 @@ def test_transfers_all_loaded(warehouse):
     finally:
         con.close()
     assert got == [
+        ("DE01_20260721T0800", "LOADED"),
         ("FR01_20260719T0800", "LOADED"),
         ("IT01_20260331T0800", "LOADED"),
         ("IT01_20260720T0800", "LOADED"),
@@ -265,8 +278,8 @@ def test_rows_in_equal_loaded_plus_quarantined(warehouse):
             manifest = json.loads((folder / "manifest.json").read_text())
             tid = manifest["transfer_id"]
             total_in = total_loaded = total_q = 0
-            for form in FORMS:
-                rows_in = manifest["files"][f"{form}.csv"]["rows"]
+            for name, entry in manifest["files"].items():  # 1.1 also sends im.csv
+                form, rows_in = name.removesuffix(".csv"), entry["rows"]
                 loaded = con.execute(
                     f"select count(*) from raw.{form} where TRANSFER_ID = ?", [tid]
                 ).fetchone()[0]
