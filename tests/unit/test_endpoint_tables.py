@@ -333,7 +333,9 @@ def test_t06_empty_group_has_no_hr():
         assert math.isnan(v(res, "PFS", stat, "MRDSUS"))
     shown = display_t06(res)
     sus = shown.loc[shown["MRD status"].str.startswith("Sustained")].iloc[0]
-    assert sus["HR (95% CI)"] == "NE" and sus["N"] == "0"
+    # endpoints.md, Presentation: an HR or p that cannot be estimated says why
+    assert sus["HR (95% CI)"] == "NE (no subject in one group)" and sus["N"] == "0"
+    assert sus["Log-rank p"] == "NE (no subject in one group)"
 
 
 # ----------------------------------------------------------------------------- T07
