@@ -85,10 +85,11 @@ hand_km <- list(
 km_entry <- function(name, d, landmarks, data_ref) {
   fit <- survfit(Surv(d$time, d$event) ~ 1, conf.type = "log-log")
   q <- quantile(fit, probs = probs)
-  maxt <- max(d$time)
-  ok <- landmarks[landmarks <= maxt]
-  s <- if (length(ok)) summary(fit, times = ok) else NULL
-  fill <- function(v) { r <- rep(NA_real_, length(landmarks)); if (length(ok)) r[landmarks <= maxt] <- v; r }
+  # endpoints.md Methods, rate at a landmark: R summary(..., extend = TRUE), empty past the
+  # last observed time except where the curve has reached 0 (then 0 with NA bounds, as R).
+  s <- summary(fit, times = landmarks, extend = TRUE)
+  kept <- landmarks <= max(d$time) | s$surv == 0
+  keep <- function(v) ifelse(kept, v, NA_real_)
   list(
     name = name, data = data_ref,
     n = length(d$time), events = sum(d$event),
@@ -96,10 +97,10 @@ km_entry <- function(name, d, landmarks, data_ref) {
     quantile = arr(q$quantile), lower = arr(q$lower), upper = arr(q$upper),
     landmarks = list(
       times = arr(landmarks),
-      surv = arr(fill(if (length(ok)) s$surv else NULL)),
-      lower = arr(fill(if (length(ok)) s$lower else NULL)),
-      upper = arr(fill(if (length(ok)) s$upper else NULL)),
-      n_risk = arr(fill(if (length(ok)) s$n.risk else NULL))
+      surv = arr(keep(s$surv)),
+      lower = arr(keep(s$lower)),
+      upper = arr(keep(s$upper)),
+      n_risk = arr(keep(s$n.risk))
     )
   )
 }

@@ -38,10 +38,27 @@ from dagster_project.lib.endpoints import (
     display_t07,
     display_t07_overview,
     display_t08,
+    display_t09,
     display_t10,
 )
 from dagster_project.lib.endpoints.exposure import rdi_band
-from dagster_project.lib.endpoints.results import DAYS_PER_MONTH, Lookup
+from dagster_project.lib.endpoints.results import (
+    DAYS_PER_MONTH,
+    Lookup,
+    Row,
+    comparison_texts,
+    drop_empty_columns,
+    fmt_ci,
+    fmt_est_ci,
+    fmt_int,
+    fmt_n_pct,
+    fmt_num,
+    fmt_p,
+    proportion_rows,
+    round_half_away,
+    to_frame,
+)
+from dagster_project.lib.stats import compare_groups
 from tests.fixtures.endpoint_adam import (
     CUTOFF,
     IDS,
@@ -333,7 +350,9 @@ def test_t06_empty_group_has_no_hr():
         assert math.isnan(v(res, "PFS", stat, "MRDSUS"))
     shown = display_t06(res)
     sus = shown.loc[shown["MRD status"].str.startswith("Sustained")].iloc[0]
-    assert sus["HR (95% CI)"] == "NE" and sus["N"] == "0"
+    # endpoints.md, Presentation: an HR or p that cannot be estimated says why
+    assert sus["HR (95% CI)"] == "NE (no subject in one group)" and sus["N"] == "0"
+    assert sus["Log-rank p"] == "NE (no subject in one group)"
 
 
 # ----------------------------------------------------------------------------- T07
@@ -469,6 +488,217 @@ def test_t09_cumulative_incidence_with_competing_event():
     a = Z * math.sqrt(var) / (f * math.log(f))
     assert v(res, "TTDISC", "CIF_3M_LCL") == pytest.approx(f ** math.exp(-a), abs=1e-9)
     assert v(res, "TTDISC", "CIF_3M_UCL") == pytest.approx(f ** math.exp(a), abs=1e-9)
+
+
+# ----------------------------------------------------------------------------- presentation
+
+
+def test_numbers_round_half_away_from_zero():
+    """endpoints.md, Presentation: 5/16 = 31.3%, as SAS prints it (Python's format gives
+    31.2: it rounds half to even)."""
+    assert f"{100 * 5 / 16:.1f}" == "31.2"  # what the helper replaces
+    assert round_half_away(100 * 5 / 16, 1) == "31.3"
+    assert fmt_n_pct(5, 100 * 5 / 16) == "5 (31.3%)"
+    # 0.125 is exact in binary and a half at 2 digits: 0.13 (format gives 0.12)
+    assert fmt_num(0.125, 2) == "0.13"
+    # negative halves go away from zero too; a result that rounds to 0 has no sign
+    assert round_half_away(-0.125, 2) == "-0.13"
+    assert round_half_away(-2.5, 0) == "-3"
+    assert round_half_away(-0.04, 1) == "0.0"
+    # 100 * 0.145 is 14.499999999999998 in binary: still a half at 15 significant digits
+    assert round_half_away(100 * 0.145, 0) == "15"
+    assert round_half_away(0.5, 0) == round_half_away(1.0, 0) == "1"
+    assert round_half_away(2.5, 0) == "3" and fmt_int(2.5) == "3"
+    # p-values at 3 digits: 0.0625 is a half (format gives 0.062); < 0.001 as before
+    assert fmt_p(0.0625) == "0.063" and fmt_p(0.0004) == "<0.001"
+    # CIs in percent: 0.3125 and 0.6875 are exact halves at 1 digit once scaled
+    assert fmt_ci(0.3125, 0.6875, 100.0) == "(31.3, 68.8)"
+
+
+def test_t01_display_rounds_5_of_16_to_31_3():
+    res = to_frame(proportion_rows("T01", "MRD12", 5, 16), CUTOFF)
+    shown = display_t01(res).iloc[0]
+    assert shown["MRD-negative, n (%)"] == "5 (31.3%)"
+    lo, up = cp(5, 16)  # 0.110, 0.587
+    assert shown["95% CI (%)"] == f"({round_half_away(100 * lo)}, {round_half_away(100 * up)})"
+
+
+def test_t04_cumulative_response_is_100_once_everyone_has_responded():
+    """Issue 30: every ITT subject responded by 1.8 months; 3, 6 and 12 months are past the
+    last observed time, but the curve has reached 0 there, so the cumulative response is
+    100% (endpoints.md Methods, rate at a landmark), its CI empty."""
+    # TTPR of 4 ITT subjects, all responses: 30, 30, 45, 54 days (30-day months: 1, 1,
+    # 1.5, 1.8). KM: 30 -> 2/4, 45 -> 1/2 * 1/2 = 1/4, 54 -> 0.
+    rows = [(s, "TTPR", t, 0) for s, t in zip(IDS[:4], (30, 30, 45, 54), strict=True)]
+    a = adsl().assign(ITTFL=["Y"] * 4 + [None] * 6)
+    res = build_t04(a, adtte(rows), CUTOFF)
+    for t in (3, 6, 12):
+        assert v(res, "TTPR", f"CUMPROB_{t}M") == 1.0
+        assert math.isnan(v(res, "TTPR", f"CUMPROB_{t}M_LCL"))
+        assert math.isnan(v(res, "TTPR", f"CUMPROB_{t}M_UCL"))
+    # quartiles, unchanged by the landmark rule: Q1 (S <= 0.75) at 1 month; S = 0.5 exactly on
+    # [1, 1.5) and 0.25 exactly on [1.5, 1.8): midpoints 1.25 and 1.65 months
+    assert v(res, "TTPR", "Q1") == pytest.approx(1.0, abs=1e-12)
+    assert v(res, "TTPR", "MEDIAN") == pytest.approx(1.25, abs=1e-12)
+    assert v(res, "TTPR", "Q3") == pytest.approx(1.65, abs=1e-12)
+    # a parameter that has not reached 0 (no row at all) stays empty
+    assert math.isnan(v(res, "TTVGPR", "CUMPROB_3M"))
+    shown = display_t04(res).set_index("Endpoint")
+    for t in (3, 6, 12):
+        assert shown.loc["Time to >= PR", f"Cumulative response at {t} months, % (95% CI)"] == (
+            "100.0"
+        )
+
+
+def test_t09_and_t04_print_an_estimate_without_ci_alike():
+    """Issue 30: T09 printed 0.0 (NE, NE) where T04 would print 100.0 (NE, NE): a rate of 0
+    or 1 has no log(-log) interval, so both print the estimate alone (the footnote says
+    why); an interval with one bound missing is still printed, with NR."""
+    # S01 has the event at 120 days, S02 the competing event at 60, six censored at 400:
+    # at 3 months (91.3 d) no event of interest yet: CIF 0, CI undefined
+    rows = [
+        ("S01", "TTDISC", 120, 0),
+        ("S02", "TTDISC", 60, 8, "Y"),
+        *[(s, "TTDISC", 400, 3) for s in IDS[2:8]],
+    ]
+    res = build_t09(adsl(), adtte(rows), CUTOFF)
+    assert v(res, "TTDISC", "CIF_3M") == 0.0 and math.isnan(v(res, "TTDISC", "CIF_3M_LCL"))
+    shown = display_t09(res).set_index("Statistic")
+    at3 = "Cumulative incidence at 3 months, % (95% CI)"
+    assert shown.loc[at3, "Discontinuation due to AE or death from AE/SPM"] == "0.0"
+    # competing: 1/8 at 60 d, with its interval
+    assert shown.loc[at3, "Competing events"].startswith("12.5 (")
+    assert fmt_est_ci(1.0, None, None, scale=100.0, missing="NE") == "100.0"
+    assert fmt_est_ci(0.0, None, None, scale=100.0, missing="NE") == "0.0"
+    assert fmt_est_ci(None, None, None, missing="NE") == "NE"
+    assert fmt_est_ci(None, 1.0, None) == "NR (1.0, NR)"
+
+
+def _comparison(
+    n: tuple[int, int], events: tuple[int, int], hr=None, p=None, ci=(None, None)
+) -> pd.DataFrame:
+    rows = []
+    for level, nn, ev in zip(("Y", "N"), n, events, strict=True):
+        rows += [
+            Row("T06", "OS", "N", nn, "MRD12", level),
+            Row("T06", "OS", "EVENTS", ev, "MRD12", level),
+        ]
+    rows += [
+        Row("T06", "OS", "HR", hr, "MRD12"),
+        Row("T06", "OS", "HR_LCL", ci[0], "MRD12"),
+        Row("T06", "OS", "HR_UCL", ci[1], "MRD12"),
+        Row("T06", "OS", "P_LOGRANK", p, "MRD12"),
+    ]
+    return to_frame(rows, CUTOFF)
+
+
+def test_hr_and_p_that_cannot_be_estimated_say_why():
+    """endpoints.md, Presentation: never a bare 1.000 or NE (issue 30, T06's OS row)."""
+
+    def texts(frame):
+        return comparison_texts(Lookup(frame, "T06"), "OS", "MRD12")
+
+    # the fixture's OS: the MRD-negative group has no death (HR at 0, not estimable); the
+    # log-rank p exists: E_Y = 3/6, V = 1/4, chi2 = 1, p = 0.3173
+    res = build_t06(adsl(), t06_adrs(), t06_adtte(), CUTOFF)
+    assert texts(res) == ("NE (no event in one group)", "0.317")
+    shown = display_t06(res)
+    os_row = shown.loc[shown["Outcome from landmark"].eq("Overall survival")].iloc[0]
+    assert os_row["HR (95% CI)"] == "NE (no event in one group)"
+    assert os_row["Log-rank p"] == "0.317"
+    # Y censored at 3 and 4, N: death at 5, censored at 6. At the only death Y has nobody at
+    # risk: E_Y = 0, V = 0, and the log-rank chi-square is 0 on 0 df (R survdiff: "Chisq= 0
+    # on 0 degrees of freedom, p= 1"): a p of 1 that is no test at all
+    cmp = compare_groups([3, 4, 5, 6], [0, 0, 1, 0], ["Y", "Y", "N", "N"])
+    assert cmp.hr is None and cmp.logrank_p == 1.0
+    frame = _comparison((2, 2), (0, 1), p=cmp.logrank_p)
+    assert texts(frame) == (
+        "NE (no event in one group)",
+        "NE (no event while both groups were at risk)",
+    )
+    # the same p of 1 with an event in each group is a real test (O = E): printed
+    cmp = compare_groups([1, 2, 1, 2], [1, 0, 1, 0], ["Y", "Y", "N", "N"])
+    assert cmp.logrank_p == pytest.approx(1.0) and cmp.hr == pytest.approx(1.0)
+    frame = _comparison((2, 2), (1, 1), cmp.hr, cmp.logrank_p, (cmp.lower, cmp.upper))
+    hr_text, p_text = texts(frame)
+    assert p_text == "1.000" and hr_text.startswith("1.00 (")
+    # no event at all; an empty group
+    assert texts(_comparison((3, 3), (0, 0))) == ("NE (no event)", "NE (no event)")
+    assert texts(_comparison((0, 6), (0, 2))) == (
+        "NE (no subject in one group)",
+        "NE (no subject in one group)",
+    )
+
+
+def test_every_table_has_a_footnote_with_population_n_method_source_and_cutoff():
+    results = all_results()
+    # hand counts of the fixture: ITT S01-S09, safety S01-S08, landmark population 6
+    # (test_t06_landmark_selection_and_rebased_times), TTDISC rows of S01 and S02 only
+    expected_n = {
+        "T01": "ITT population, N = 9.",
+        "T02": "ITT population, N = 9.",
+        "T05": "ITT population, N = 9.",
+        "T06": "at ASCT + 365 days, N = 6.",
+        "T07": "Safety population, N = 8.",
+        "T08": "Safety population, N = 8.",
+        "T09": "Safety population, N = 2.",
+        "T10": "Safety population; N per drug and phase",
+        "T15": "ITT population, N = 9.",
+    }
+    methods = {
+        "T01": "exact Clopper-Pearson 95% CI",
+        "T02": "exact Clopper-Pearson 95% CI",
+        "T03": "95% CI on the log(-log) scale",
+        "T04": "median and quartiles by Brookmeyer-Crowley",
+        "T05": "exact Clopper-Pearson 95% CI",
+        "T06": "Cox proportional hazards, Efron ties, 95% Wald CI; p: two-sided log-rank",
+        "T07": "worst grade",
+        "T08": "at least one dose reduction",
+        "T09": "Aalen-Johansen, Gray's variance, 95% CI on the log(-log) scale",
+        "T10": "RDI: actual / planned cumulative dose",
+        "T15": "Cohen's kappa",
+    }
+    for spec in TABLES:
+        note = spec.footnote(results[spec.tableid])
+        assert expected_n.get(spec.tableid, "ITT population") in note, spec.tableid
+        assert methods[spec.tableid] in note, spec.tableid
+        assert "Source: ADSL, " in note, spec.tableid
+        assert note.endswith("Data cut-off: 2026-03-31."), spec.tableid
+    # T03 with its own data: ITT N = 9 and the responders of DOR, N = 5
+    note = TABLES[2].footnote(build_t03(adsl(), t03_adtte(), CUTOFF))
+    assert note.startswith("ITT population, N = 9. Duration of response: responders, N = 5.")
+    # the cut-off is the rows' CUTOFFDT
+    later = build_t01(adsl(), mrd_adrs(), date(2026, 6, 30))
+    assert TABLES[0].footnote(later).endswith("Data cut-off: 2026-06-30.")
+
+
+def test_columns_empty_for_every_row_are_left_out_of_the_printed_table():
+    """T03 with OS followed to 900 days (29.6 months), PFS to 90 days, DOR to 300 days and no
+    TTP, TNT or PFS2 rows: no endpoint reaches 36 months, so the 36, 48 and 60-month rate
+    columns are NE in every row and not printed; the rows stay in the results."""
+    res = build_t03(adsl(), t03_adtte(), CUTOFF)
+    display = display_t03(res)
+    spec = next(s for s in TABLES if s.tableid == "T03")
+    shown, note = spec.present(display, res)
+    gone = [f"{t}-month rate, % (95% CI)" for t in (36, 48, 60)]
+    assert list(shown.columns) == [c for c in display.columns if c not in gone]
+    assert note.endswith(
+        f"Not shown, not estimable for any row at this cut-off: {'; '.join(gone)}."
+    )
+    assert len(shown) == len(display)
+    assert {f"RATE_{t}M" for t in (36, 48, 60)} <= set(res["STAT"])
+    # OS at 6 months: one censoring (100 d) and no death before 182.6 d: S = 1, no CI
+    assert shown.set_index("Endpoint").loc["Overall survival", "6-month rate, % (95% CI)"] == (
+        "100.0"
+    )
+    # NR and an NE that says why are not empty; the label column and row-less displays stay
+    frame = pd.DataFrame({"Label": ["a", "b"], "x": ["NE", ""], "y": ["NR", "NE"]})
+    frame["z"] = ["(NE, NE)", None]
+    frame["w"] = ["NE (no event in one group)", ""]
+    kept, dropped = drop_empty_columns(frame)
+    assert list(kept.columns) == ["Label", "y", "w"] and dropped == ["x", "z"]
+    empty = pd.DataFrame({"Label": [], "x": []})
+    assert drop_empty_columns(empty) == (empty, [])
 
 
 # ----------------------------------------------------------------------------- all tables

@@ -89,6 +89,14 @@ def test_km_median_midpoint_rule_when_curve_sits_on_one_half():
     assert list(_line(fig, "median_vertical").get_xdata()) == [2.5, 2.5]
 
 
+def test_km_median_label_rounds_half_away_from_zero():
+    # 1, 1, 1.5, 1.8 months, all events: S = .5 on [1, 1.5) -> median 1.25, printed 1.3
+    # (endpoints.md, Presentation; format() would print 1.2)
+    fig = km_figure([1, 1, 1.5, 1.8], [1, 1, 1, 1], "OS", "Months")
+    assert list(_line(fig, "median_vertical").get_xdata()) == [1.25, 1.25]
+    assert any(t.startswith("Median 1.3 months (95% CI") for t in _legend_texts(fig))
+
+
 def test_km_not_reached_median_says_so():
     # one event of 5: S never reaches .5
     fig = km_figure([1, 2, 3, 4, 5], [1, 0, 0, 0, 0], "OS", "Months")
@@ -434,3 +442,37 @@ def test_report_shows_data_quality_findings_per_site():
 
 def test_report_says_when_findings_were_not_recorded():
     assert "Findings were not recorded for this run" in render_report(_context())
+
+
+def test_report_tables_show_their_footnote_and_leave_out_empty_columns():
+    """The report's endpoint tables as rendered from endpoints.* (defs/endpoints/report.py):
+    T03 of the hand-built ADaM (tests/unit/test_endpoint_tables.py) has OS followed to 29.6
+    months, so its 36, 48 and 60-month rate columns are NE in every row: not printed, named
+    in the footnote, which also gives the ITT N (9) and the cut-off from CUTOFFDT."""
+    import duckdb
+
+    from dagster_project.defs.endpoints.report import _display_tables
+    from dagster_project.lib.endpoints import build_t03, display_t03
+    from tests.fixtures.endpoint_adam import CUTOFF, adsl, t03_adtte
+
+    results = build_t03(adsl(), t03_adtte(), CUTOFF)
+    display = display_t03(results)
+    con = duckdb.connect()
+    con.execute("create schema endpoints")
+    con.execute("create table endpoints.t03_results as select * from results")
+    con.execute("create table endpoints.t03 as select * from display")
+    tables, missing = _display_tables(con)
+    (t03,) = [t for t in tables if t.id == "T03"]
+    gone = [f"{t}-month rate, % (95% CI)" for t in (36, 48, 60)]
+    assert t03.columns == tuple(c for c in display.columns if c not in gone)
+    assert t03.footnote.startswith("ITT population, N = 9.")
+    assert "Data cut-off: 2026-03-31." in t03.footnote
+    assert t03.footnote.endswith(
+        "Not shown, not estimable for any row at this cut-off: " + "; ".join(gone) + "."
+    )
+    assert "T01" in missing  # not written here: a note, as before
+    ctx = _context()
+    html = render_report(ReportContext(**{**ctx.__dict__, "tables": [t03]}))
+    assert "ITT population, N = 9." in html
+    assert "<th>24-month rate, % (95% CI)</th>" in html
+    assert "<th>36-month rate, % (95% CI)</th>" not in html

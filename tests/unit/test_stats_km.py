@@ -158,6 +158,20 @@ def test_landmark_past_last_time_is_empty_and_at_last_time_kept():
     assert (past.surv, past.lower, past.upper, past.n_risk) == (None, None, None, None)
 
 
+def test_landmark_past_a_curve_that_reached_zero_is_zero():
+    """endpoints.md, rate at a landmark: once S(t) is 0 it is 0 at every later t, CI empty
+    (R summary(survfit, times, extend = TRUE): surv 0, lower/upper NA, n.risk 0)."""
+    # 3 subjects, all with the event: S(1) = 2/3, S(2) = 2/3 * (1 - 2/2) = 0
+    at_end, past, far = km_survival_at([1, 2, 2], [1, 1, 1], [2, 2.5, 60])
+    assert (at_end.surv, at_end.lower, at_end.upper, at_end.n_risk) == (0.0, None, None, 2)
+    assert (past.surv, past.lower, past.upper, past.n_risk) == (0.0, None, None, 0)
+    assert (far.surv, far.lower, far.upper, far.n_risk) == (0.0, None, None, 0)
+    # a censoring tied with the last event keeps the curve above 0 (S(2) = 2/3 * 1/2):
+    # unknown past its end, as before
+    (past,) = km_survival_at([1, 2, 2], [1, 1, 0], [2.5])
+    assert (past.surv, past.lower, past.upper, past.n_risk) == (None, None, None, None)
+
+
 def test_curve_and_numbers_at_risk():
     curve = km_curve([2, 2, 3, 5], [1, 0, 1, 0])
     assert curve.time.tolist() == [0, 2, 3, 5]

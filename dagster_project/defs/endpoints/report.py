@@ -10,8 +10,8 @@ import pandas as pd
 from dagster_project.defs import reuse
 from dagster_project.defs.endpoints.figures import figure_key, figures_dir
 from dagster_project.defs.resources import Warehouse
-from dagster_project.lib import reporting
-from dagster_project.lib.endpoints import TABLES
+from dagster_project.lib import endpoints, reporting
+from dagster_project.lib.endpoints import COLUMNS, TABLES
 from dagster_project.lib.ingest.contract import STUDY_ID
 from dagster_project.lib.reporting.figures import FIGURES
 from dagster_project.lib.reporting.report import (
@@ -28,7 +28,8 @@ from dagster_project.lib.warehouse.provenance import code_version, source_versio
 
 TABLE_KEYS = [dg.AssetKey(["endpoints", spec.tableid.lower()]) for spec in TABLES]
 REPORT_KEY = dg.AssetKey(["endpoints", "report"])
-REPORT_CODE = source_version(reporting)
+# lib.endpoints too: the footnotes and which columns are shown are decided there, at render time
+REPORT_CODE = source_version(reporting, endpoints)
 # The ADaM datasets too: the report shows their validation, whose outcome is a function of them.
 DEPS = [
     *(dg.AssetKey(["adam", name]) for name in ("adsl", "adrs", "adtte", "adae", "adex", "adlb")),
@@ -54,11 +55,22 @@ def _table_exists(con, schema: str, name: str) -> bool:
     )
 
 
+def _results(con, tableid: str) -> pd.DataFrame:
+    """The table's tidy rows (endpoints.tNN_results), which its footnote reads (the N, the
+    cut-off); no rows when the table was not written."""
+    name = f"{tableid.lower()}_results"
+    if not _table_exists(con, "endpoints", name):
+        return pd.DataFrame(columns=COLUMNS)
+    return con.execute(f"select * from endpoints.{name}").df()
+
+
 def _display_tables(con) -> tuple[list[Table], list[str]]:
-    """Each endpoint table's display frames in table order (an overview before its detail);
-    a missing or unreadable one becomes a visible note, never an error."""
+    """Each endpoint table's display frames in table order (an overview before its detail),
+    as printed (TableSpec.present: empty columns left out, the footnote); a missing or
+    unreadable one becomes a visible note, never an error."""
     tables, missing = [], []
     for spec in TABLES:
+        results = _results(con, spec.tableid)
         names = sorted(spec.displays, key=lambda n: (not n.endswith("_overview"), n))
         for name in names:
             # a table's further displays (t07_overview, t15_agreement) are named after it
@@ -75,7 +87,8 @@ def _display_tables(con) -> tuple[list[Table], list[str]]:
                 tables.append(Table(label, title, missing=f"endpoints.{name}: {exc}"))
                 missing.append(label)
                 continue
-            tables.append(Table.from_frame(label, title, frame, footnote=spec.footnote))
+            shown, footnote = spec.present(frame, results)
+            tables.append(Table.from_frame(label, title, shown, footnote=footnote))
     return tables, missing
 
 

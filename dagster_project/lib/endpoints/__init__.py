@@ -20,17 +20,43 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from . import concordance, discontinuation, landmark
-from .adverse_events import build_t07, display_t07, display_t07_overview
-from .concordance import build_t15, display_t15, display_t15_agreement, display_t15_pfs
-from .discontinuation import build_t09, display_t09
-from .exposure import build_t08, build_t10, display_t08, display_t10
-from .landmark import build_t06, display_t06
-from .mrd import MRD_PARAMS, build_t01, build_t05, display_t01, display_t05
+from .adverse_events import build_t07, display_t07, display_t07_overview, footnote_t07
+from .concordance import (
+    build_t15,
+    display_t15,
+    display_t15_agreement,
+    display_t15_pfs,
+    footnote_t15,
+)
+from .discontinuation import build_t09, display_t09, footnote_t09
+from .exposure import build_t08, build_t10, display_t08, display_t10, footnote_t08, footnote_t10
+from .landmark import build_t06, display_t06, footnote_t06
+from .mrd import (
+    MRD_PARAMS,
+    build_t01,
+    build_t05,
+    display_t01,
+    display_t05,
+    footnote_t01,
+    footnote_t05,
+)
 from .response import ADRS_PARAMS as T02_ADRS_PARAMS
-from .response import FOOTNOTE as T02_FOOTNOTE
-from .response import build_t02, display_t02
-from .results import COLUMNS, KEY
-from .time_to_event import T03_PARAMS, T04_PARAMS, build_t03, build_t04, display_t03, display_t04
+from .response import build_t02, display_t02, footnote_t02
+from .results import COLUMNS, KEY, drop_empty_columns
+from .time_to_event import (
+    T03_PARAMS,
+    T04_PARAMS,
+    build_t03,
+    build_t04,
+    display_t03,
+    display_t04,
+    footnote_t03,
+    footnote_t04,
+)
+
+
+def no_footnote(results: pd.DataFrame) -> str:
+    return ""
 
 
 @dataclass(frozen=True)
@@ -49,8 +75,20 @@ class TableSpec:
     build: Callable[..., pd.DataFrame]
     displays: dict[str, Callable[[pd.DataFrame], pd.DataFrame]]
     params: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # printed under the table (endpoints.md, Presentation); tables without one show none yet
-    footnote: str = ""
+    # printed under the table (endpoints.md, Presentation): a function of the table's rows,
+    # because it names the population's N and the cut-off (CUTOFFDT)
+    footnote: Callable[[pd.DataFrame], str] = no_footnote
+
+    def present(self, display: pd.DataFrame, results: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+        """A display as the report prints it, and its footnote: the columns empty for every
+        row at this cut-off are left out (endpoints.md, Presentation; the rows stay in
+        endpoints.results) and named under the table."""
+        shown, dropped = drop_empty_columns(display)
+        note = self.footnote(results)
+        if dropped:
+            left_out = "; ".join(dropped)
+            note = f"{note} Not shown, not estimable for any row at this cut-off: {left_out}."
+        return shown, note.strip()
 
 
 # The ADaM columns the builders read, per dataset: the endpoint step reads only these (ADSL
@@ -84,6 +122,7 @@ TABLES: tuple[TableSpec, ...] = (
         build_t01,
         {"t01": display_t01},
         {"adrs": ("MRD12",)},
+        footnote_t01,
     ),
     TableSpec(
         "T02",
@@ -92,7 +131,7 @@ TABLES: tuple[TableSpec, ...] = (
         build_t02,
         {"t02": display_t02},
         {"adrs": T02_ADRS_PARAMS},
-        T02_FOOTNOTE,
+        footnote_t02,
     ),
     TableSpec(
         "T03",
@@ -101,6 +140,7 @@ TABLES: tuple[TableSpec, ...] = (
         build_t03,
         {"t03": display_t03},
         {"adtte": tuple(T03_PARAMS)},
+        footnote_t03,
     ),
     TableSpec(
         "T04",
@@ -109,6 +149,7 @@ TABLES: tuple[TableSpec, ...] = (
         build_t04,
         {"t04": display_t04},
         {"adtte": tuple(T04_PARAMS)},
+        footnote_t04,
     ),
     TableSpec(
         "T05",
@@ -117,6 +158,7 @@ TABLES: tuple[TableSpec, ...] = (
         build_t05,
         {"t05": display_t05},
         {"adrs": tuple(MRD_PARAMS)},
+        footnote_t05,
     ),
     TableSpec(
         "T06",
@@ -125,6 +167,7 @@ TABLES: tuple[TableSpec, ...] = (
         build_t06,
         {"t06": display_t06},
         {"adrs": tuple(landmark.GROUPINGS), "adtte": tuple(landmark.OUTCOMES)},
+        footnote_t06,
     ),
     TableSpec(
         "T07",
@@ -132,9 +175,15 @@ TABLES: tuple[TableSpec, ...] = (
         ("adae",),
         build_t07,
         {"t07": display_t07, "t07_overview": display_t07_overview},
+        footnote=footnote_t07,
     ),
     TableSpec(
-        "T08", "Dose reductions (safety population)", ("adex",), build_t08, {"t08": display_t08}
+        "T08",
+        "Dose reductions (safety population)",
+        ("adex",),
+        build_t08,
+        {"t08": display_t08},
+        footnote=footnote_t08,
     ),
     TableSpec(
         "T09",
@@ -143,6 +192,7 @@ TABLES: tuple[TableSpec, ...] = (
         build_t09,
         {"t09": display_t09},
         {"adtte": (discontinuation.PARAMCD,)},
+        footnote_t09,
     ),
     TableSpec(
         "T10",
@@ -150,6 +200,7 @@ TABLES: tuple[TableSpec, ...] = (
         ("adex",),
         build_t10,
         {"t10": display_t10},
+        footnote=footnote_t10,
     ),
     TableSpec(
         "T15",
@@ -162,7 +213,7 @@ TABLES: tuple[TableSpec, ...] = (
             "t15_pfs": display_t15_pfs,
         },
         {"adrs": concordance.ADRS_PARAMS, "adtte": concordance.ADTTE_PARAMS},
-        concordance.FOOTNOTE,
+        footnote_t15,
     ),
 )
 

@@ -15,7 +15,17 @@ from datetime import date
 
 import pandas as pd
 
-from .results import Lookup, Row, flag, fmt_int, fmt_n_pct, population, proportion_rows, to_frame
+from .results import (
+    Lookup,
+    Row,
+    flag,
+    fmt_int,
+    fmt_n_pct,
+    footnote,
+    population,
+    proportion_rows,
+    to_frame,
+)
 
 OVERVIEW = "OVERVIEW"
 # GROUP1 code -> (label, predicate on TEAE rows)
@@ -137,4 +147,19 @@ def display_t07(results: pd.DataFrame) -> pd.DataFrame:
         out.append(row)
     return pd.DataFrame(
         out, columns=["System organ class / Preferred term", *GRADE_BLOCKS.values()]
+    )
+
+
+def footnote_t07(results: pd.DataFrame) -> str:
+    """T07's footnote: safety N, counting rules, sources, cut-off."""
+    return footnote(
+        results,
+        "Safety population",
+        Lookup(results, "T07").get(OVERVIEW, "N", "ANY"),
+        [
+            "Treatment-emergent adverse events (TRTEMFL = Y). A subject is counted once per "
+            "category, and once per SOC and PT at the worst grade (ATOXGR) of its events of "
+            "that term; percentages of N. SOCs and PTs by descending any-grade frequency.",
+        ],
+        ["ADSL", "ADAE"],
     )

@@ -25,7 +25,7 @@ from dagster_project.lib.stats.agreement import Agreement, cohens_kappa
 
 from ._adrs import avalc_by_subject
 from .response import CATEGORIES, CATEGORY_LABELS
-from .results import Lookup, Row, as_dates, fmt_int, fmt_num, population, to_frame
+from .results import Lookup, Row, as_dates, fmt_int, fmt_num, footnote, population, to_frame
 
 TABLEID = "T15"
 INVESTIGATOR = "CBOR"
@@ -40,16 +40,6 @@ DICHOTOMIES = {
     "CR": (">= CR", ("SCR", "CR")),
 }
 YES_NO = ("Y", "N")
-
-FOOTNOTE = (
-    "ITT population; a subject without a best confirmed response row is NE. Investigator: "
-    "CBOR, the best confirmed investigator response (IMWG, response.md section 1); computed: "
-    "ALGCBOR, the best confirmed response computed from the labs and imaging (section 3). "
-    "Agreement is the percentage of subjects on the diagonal; Cohen's kappa unweighted, "
-    "asymptotic SE (Fleiss, Cohen and Everitt 1969), 95% Wald CI. PFS event: the first "
-    "investigator PD (PDDT) or death; PFSALG event: the first confirmed computed PD or death. "
-    "Source: ADRS, ADTTE."
-)
 
 
 def best_responses(adsl: pd.DataFrame, adrs: pd.DataFrame) -> pd.DataFrame:
@@ -140,7 +130,7 @@ def _kappa_text(lk: Lookup, paramcd: str) -> str:
     if kappa is None:
         return "NE (chance agreement is 1: both gave every subject one category)"
     lcl, ucl = lk.get(paramcd, "KAPPA_LCL"), lk.get(paramcd, "KAPPA_UCL")
-    return f"{kappa:.3f} ({fmt_num(lcl, 3, 'NE')}, {fmt_num(ucl, 3, 'NE')})"
+    return f"{fmt_num(kappa, 3)} ({fmt_num(lcl, 3, 'NE')}, {fmt_num(ucl, 3, 'NE')})"
 
 
 def _summary_row(lk: Lookup, paramcd: str, label: str) -> dict[str, str]:
@@ -190,3 +180,23 @@ def display_t15_pfs(results: pd.DataFrame) -> pd.DataFrame:
         ),
     ]
     return pd.DataFrame(rows, columns=["PFS against PFSALG", "Value"])
+
+
+def footnote_t15(results: pd.DataFrame) -> str:
+    """T15's footnote: ITT N, definitions, kappa method, sources, cut-off."""
+    return footnote(
+        results,
+        "ITT population",
+        Lookup(results, TABLEID).get("BOR", "N"),
+        [
+            "A subject without a best confirmed response row is NE. Investigator: CBOR, the "
+            "best confirmed investigator response (IMWG, response.md section 1); computed: "
+            "ALGCBOR, the best confirmed response computed from the labs and imaging "
+            "(section 3).",
+            "Agreement is the percentage of subjects on the diagonal; Cohen's kappa "
+            "unweighted, asymptotic SE (Fleiss, Cohen and Everitt 1969), 95% Wald CI.",
+            "PFS event: the first investigator PD (PDDT) or death; PFSALG event: the first "
+            "confirmed computed PD or death.",
+        ],
+        ["ADSL", "ADRS", "ADTTE"],
+    )

@@ -20,6 +20,7 @@ from dagster_project.lib.stats import cumulative_incidence_at
 from dagster_project.lib.stats.competing_risks import CENSORED, COMPETING, EVENT
 
 from .results import (
+    BOUNDARY_NOTE,
     DAYS_PER_MONTH,
     NE,
     Lookup,
@@ -27,6 +28,7 @@ from .results import (
     flag,
     fmt_est_ci,
     fmt_int,
+    footnote,
     population,
     to_frame,
 )
@@ -108,3 +110,20 @@ def display_t09(results: pd.DataFrame) -> pd.DataFrame:
             )
         out.append(row)
     return pd.DataFrame(out, columns=columns).fillna("")
+
+
+def footnote_t09(results: pd.DataFrame) -> str:
+    """T09's footnote: safety N, methods, sources, cut-off."""
+    return footnote(
+        results,
+        "Safety population",
+        Lookup(results, "T09").get(PARAMCD, "N"),
+        [
+            "Event: discontinuation due to an AE or death from an AE or a second primary "
+            "malignancy; competing events: discontinuation for progression, death from other "
+            "causes. Months = days / 30.4375.",
+            "Cumulative incidence by Aalen-Johansen, Gray's variance, 95% CI on the log(-log) "
+            f"scale; NE past the last observed time. {BOUNDARY_NOTE}",
+        ],
+        ["ADSL", "ADTTE"],
+    )

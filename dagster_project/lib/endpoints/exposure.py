@@ -20,6 +20,7 @@ from .results import (
     fmt_int,
     fmt_n_pct,
     fmt_num,
+    footnote,
     population,
     proportion_rows,
     to_frame,
@@ -175,3 +176,34 @@ def display_t10(results: pd.DataFrame) -> pd.DataFrame:
                 )
             out.append(row)
     return pd.DataFrame(out, columns=columns)
+
+
+def footnote_t08(results: pd.DataFrame) -> str:
+    """T08's footnote: safety N, counting rules, sources, cut-off."""
+    lk = Lookup(results, "T08")
+    first = next(iter(lk.paramcds()), None)
+    return footnote(
+        results,
+        "Safety population",
+        None if first is None else lk.get(first, "N", ANY_REDUCTION),
+        [
+            "Subjects with at least one dose reduction of the drug (REDFL = Y), counted once "
+            "per drug and once under each cause of its reductions (the causes may add up to "
+            "more); percentages of N.",
+        ],
+        ["ADSL", "ADEX"],
+    )
+
+
+def footnote_t10(results: pd.DataFrame) -> str:
+    """T10's footnote: the population (N per row), RDI, sources, cut-off."""
+    return footnote(
+        results,
+        "Safety population; N per drug and phase: the subjects with an RDI for it",
+        None,
+        [
+            "RDI: actual / planned cumulative dose over the cycles started, median (min-max) "
+            "in %; subjects by RDI band, percentages of the row's N.",
+        ],
+        ["ADSL", "ADEX"],
+    )

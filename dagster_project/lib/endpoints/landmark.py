@@ -25,11 +25,11 @@ from .results import (
     Lookup,
     Row,
     as_dates,
+    comparison_texts,
     count_rows,
     fmt_est_ci,
     fmt_int,
-    fmt_num,
-    fmt_p,
+    footnote,
     km,
     population,
     quantile_rows,
@@ -117,13 +117,7 @@ def display_t06(results: pd.DataFrame) -> pd.DataFrame:
         for grouping, glabel in GROUPINGS.items():
             if not lk.has(paramcd, "N", grouping, "Y"):
                 continue
-            hr = lk.get(paramcd, "HR", grouping)
-            hr_text = (
-                "NE"
-                if hr is None
-                else f"{fmt_num(hr, 2)} ({fmt_num(lk.get(paramcd, 'HR_LCL', grouping), 2)}, "
-                f"{fmt_num(lk.get(paramcd, 'HR_UCL', grouping), 2)})"
-            )
+            hr_text, p_text = comparison_texts(lk, paramcd, grouping)
             for i, (level, slabel) in enumerate(STATUS.items()):
                 out.append(
                     {
@@ -137,9 +131,28 @@ def display_t06(results: pd.DataFrame) -> pd.DataFrame:
                             lk.get(paramcd, "MEDIAN_UCL", grouping, level),
                         ),
                         "HR (95% CI)": hr_text if i == 0 else "1 (reference)",
-                        "Log-rank p": fmt_p(lk.get(paramcd, "P_LOGRANK", grouping))
-                        if i == 0
-                        else "",
+                        "Log-rank p": p_text if i == 0 else "",
                     }
                 )
     return pd.DataFrame(out, columns=columns)
+
+
+def footnote_t06(results: pd.DataFrame) -> str:
+    """T06's footnote: landmark population N, methods, sources, cut-off."""
+    lk = Lookup(results, "T06")
+    groups = [lk.get("PFS", "N", "MRD12", level) for level in STATUS]
+    return footnote(
+        results,
+        "Landmark population: ITT subjects transplanted, alive and progression-free at ASCT + "
+        f"{LANDMARK_DAYS} days",
+        None if None in groups else sum(groups),
+        [
+            "PFS and OS from the landmark, months = days / 30.4375. MRD status: ADRS MRD12 "
+            "and MRDSUS, no row: MRD-positive.",
+            "Median: Kaplan-Meier, 95% CI by Brookmeyer-Crowley on the log(-log) scale; NR: "
+            "not reached. HR of MRD-negative versus MRD-positive (reference): Cox proportional "
+            "hazards, Efron ties, 95% Wald CI; p: two-sided log-rank test. An HR or p that "
+            "cannot be estimated says why.",
+        ],
+        ["ADSL", "ADRS", "ADTTE"],
+    )

@@ -11,7 +11,18 @@ from datetime import date
 import pandas as pd
 
 from ._adrs import avalc_by_subject
-from .results import Lookup, Row, fmt_ci, fmt_int, fmt_n_pct, population, proportion_rows, to_frame
+from .results import (
+    CLOPPER_PEARSON,
+    Lookup,
+    Row,
+    fmt_ci,
+    fmt_int,
+    fmt_n_pct,
+    footnote,
+    population,
+    proportion_rows,
+    to_frame,
+)
 
 MRD_PARAMS = {
     "MRD12": "MRD negativity within 12 months after ASCT",
@@ -64,3 +75,29 @@ def display_t01(results: pd.DataFrame) -> pd.DataFrame:
 def display_t05(results: pd.DataFrame) -> pd.DataFrame:
     """T05 as printed: one row per MRD parameter."""
     return _display(results, "T05")
+
+
+def _footnote(results: pd.DataFrame, tableid: str, what: str) -> str:
+    lk = Lookup(results, tableid)
+    first = next(iter(lk.paramcds()), None)
+    return footnote(
+        results,
+        "ITT population",
+        None if first is None else lk.get(first, "N"),
+        [
+            f"MRD-negative: NGF at 1E-5, {what}; a subject without an assessment counts as "
+            "MRD-positive.",
+            CLOPPER_PEARSON,
+        ],
+        ["ADSL", "ADRS"],
+    )
+
+
+def footnote_t01(results: pd.DataFrame) -> str:
+    """T01's footnote: ITT N, the MRD12 definition, Clopper-Pearson, sources, cut-off."""
+    return _footnote(results, "T01", "within 12 months after ASCT (MRD12)")
+
+
+def footnote_t05(results: pd.DataFrame) -> str:
+    """T05's footnote: ITT N, the MRD definitions, Clopper-Pearson, sources, cut-off."""
+    return _footnote(results, "T05", "each parameter in its window (adam.md)")

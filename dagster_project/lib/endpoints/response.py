@@ -17,7 +17,17 @@ import pandas as pd
 from dagster_project.lib.ingest.contract import RESPONSES
 
 from ._adrs import avalc_by_subject
-from .results import Lookup, Row, fmt_ci, fmt_n_pct, population, proportion_rows, to_frame
+from .results import (
+    CLOPPER_PEARSON,
+    Lookup,
+    Row,
+    fmt_ci,
+    fmt_n_pct,
+    footnote,
+    population,
+    proportion_rows,
+    to_frame,
+)
 
 # the confirmed best responses (response.md section 1), investigator then computed
 PHASES = {
@@ -31,12 +41,6 @@ MRD_NEGATIVE_CR_PHASES = ("CBOR", "ALGCBOR")
 MRD_NEGATIVE_CR = "MRDNEGCR"
 # every ADRS parameter build_t02 reads
 ADRS_PARAMS = (*PHASES, "MRDANY")
-FOOTNOTE = (
-    "ITT population, N = number of ITT subjects. Best response confirmed (IMWG, response.md "
-    "section 1): investigator (CBORIND, CBORASCT, CBOR) and computed (ALGCBOR); a subject "
-    "without a row counts as NE. >= CR, >= VGPR, ORR and MRD-negative CR (>= CR and any NGF "
-    "1E-5 negative MRD result, MRDANY = Y): exact Clopper-Pearson 95% CI. Source: ADSL, ADRS."
-)
 # adam.md response order, best first: contract.RESPONSES, read from dbt_project.yml
 CATEGORIES = list(RESPONSES)
 CATEGORY_LABELS = {
@@ -88,7 +92,7 @@ def build_t02(adsl: pd.DataFrame, adrs: pd.DataFrame, cutoff: date) -> pd.DataFr
 
 def display_t02(results: pd.DataFrame) -> pd.DataFrame:
     """T02 as printed: categories then cumulative rates and the MRD-negative CR rate (each with
-    its 95% CI row), one column per phase headed with its N; FOOTNOTE goes under it."""
+    its 95% CI row), one column per phase headed with its N; footnote_t02 goes under it."""
     lk = Lookup(results, "T02")
     phases = [p for p in PHASES if p in lk.paramcds()]
     columns = {p: f"{PHASES[p]} (N = {int(lk.get(p, 'N', 'SCR') or 0)})" for p in phases}
@@ -111,3 +115,19 @@ def display_t02(results: pd.DataFrame) -> pd.DataFrame:
             )
         out += [row, ci]
     return pd.DataFrame(out, columns=["Response", *columns.values()])
+
+
+def footnote_t02(results: pd.DataFrame) -> str:
+    """T02's footnote: ITT N, the response definitions, Clopper-Pearson, sources, cut-off."""
+    return footnote(
+        results,
+        "ITT population",
+        Lookup(results, "T02").get("CBOR", "N", "SCR"),
+        [
+            "Best response confirmed (IMWG, response.md section 1): investigator (CBORIND, "
+            "CBORASCT, CBOR) and computed (ALGCBOR); a subject without a row counts as NE.",
+            "MRD-negative CR: >= CR and any NGF 1E-5 negative MRD result (MRDANY = Y).",
+            CLOPPER_PEARSON,
+        ],
+        ["ADSL", "ADRS"],
+    )

@@ -16,6 +16,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 import numpy as np
 import pandas as pd
@@ -218,20 +219,45 @@ def _blank(value: object) -> str:
 NR = "NR"  # not reached (median, CI bound)
 NE = "NE"  # not estimable (past follow-up, empty population)
 
+# A double holds 15 significant decimal digits exactly (DBL_DIG); the digits after those are
+# the noise of the computation (100 * 0.145 is 14.499999999999998), dropped before rounding
+# so that a half stays a half, as SAS's ROUND does with its fuzz.
+_SIGNIFICANT = 15
+
+
+def round_half_away(value: float, digits: int = 1) -> str:
+    """``value`` with ``digits`` decimals, a half rounded away from zero (endpoints.md,
+    Presentation: 5/16 = 31.3%, as SAS prints it; Python's round() and format() round half
+    to even and on the binary value: f"{31.25:.1f}" is 31.2, f"{0.125:.2f}" 0.12).
+
+    Every number a display table prints goes through here. A result that rounds to zero
+    prints without a sign ("0.0", not "-0.0").
+    """
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    exact = Decimal(f"{value:.{_SIGNIFICANT}g}")
+    rounded = exact.quantize(
+        Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=Context(prec=400)
+    )
+    if rounded.is_zero():
+        rounded = abs(rounded)
+    return f"{rounded:f}"
+
 
 def fmt_num(value: float | None, digits: int = 1, missing: str = NR) -> str:
-    return missing if value is None else f"{value:.{digits}f}"
+    return missing if value is None else round_half_away(value, digits)
 
 
 def fmt_int(value: float | None) -> str:
-    return "0" if value is None else str(int(round(value)))
+    return "0" if value is None else round_half_away(value, 0)
 
 
 def fmt_n_pct(n: float | None, pct: float | None) -> str:
     """``12 (20.0%)``; a percentage of an empty population shows as ``0``."""
     if pct is None:
         return fmt_int(n)
-    return f"{fmt_int(n)} ({pct:.1f}%)"
+    return f"{fmt_int(n)} ({round_half_away(pct, 1)}%)"
 
 
 def fmt_ci(
@@ -256,17 +282,142 @@ def fmt_est_ci(
     missing: str = NR,
 ) -> str:
     """``8.3 (6.1, 11.0)``; an estimate that is missing shows as ``missing`` alone when its
-    whole interval is missing too (NR or NE), else with the interval."""
+    whole interval is missing too (NR or NE), else with the interval. An estimate whose
+    interval is empty on both sides is printed alone: a rate of 0 or 1 (S(t) = 0 once the
+    curve has reached 0, a cumulative incidence of 0 before the first event) has no
+    log(-log) interval, which the table's footnote says (BOUNDARY_NOTE), rather than
+    ``(NE, NE)`` beside a number that is known."""
     if est is None and lower is None and upper is None:
         return missing
     e = None if est is None else est * scale
+    if est is not None and lower is None and upper is None:
+        return fmt_num(e, digits, missing)
     return f"{fmt_num(e, digits, missing)} {fmt_ci(lower, upper, scale, digits, missing)}"
 
 
-def fmt_p(p: float | None) -> str:
+# Under every table printing a log(-log) interval (T03, T04, T09): why some estimates have
+# none.
+BOUNDARY_NOTE = (
+    "A rate of 0% or 100% is shown without a CI: the log(-log) interval is not defined there."
+)
+
+
+# Method sentences shared by the footnotes (endpoints.md, Methods).
+CLOPPER_PEARSON = "Percentages of N; exact Clopper-Pearson 95% CI."
+KAPLAN_MEIER = (
+    "Kaplan-Meier; 95% CI on the log(-log) scale (Greenwood variance); median and quartiles "
+    "by Brookmeyer-Crowley on the same scale. NR: not reached."
+)
+LANDMARK_RATE = (
+    "Rate at t months: S(t), NE past the last observed time, except that once the curve has "
+    "reached 0 it is 0 at every later t."
+)
+
+
+def fmt_p(p: float | None, why: str = "") -> str:
+    """``0.042``, ``<0.001``; a p-value that cannot be estimated is ``NE (why)``."""
     if p is None:
-        return NE
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+        return not_estimable(why)
+    return "<0.001" if p < 0.001 else round_half_away(p, 3)
+
+
+def not_estimable(why: str) -> str:
+    """``NE (why)``: endpoints.md, Presentation, never a bare NE for an HR or a p-value."""
+    return f"{NE} ({why or 'not estimable'})"
+
+
+def comparison_texts(
+    lk: Lookup, paramcd: str, group1: str, p_stat: str = "P_LOGRANK"
+) -> tuple[str, str]:
+    """The ``HR (95% CI)`` and p-value cells of a Y-versus-N comparison (T06), each saying
+    why when it cannot be estimated (endpoints.md, Presentation: never a bare 1.000 or NE).
+
+    The reason comes from the groups' N and EVENTS rows (GROUP2 Y and N): a group without a
+    subject; no event at all; no event in one group (the Cox maximum is at HR 0 or
+    infinity). A log-rank p of exactly 1 with one group free of events means that group had
+    no subject at risk at any event time: the test has 0 degrees of freedom (R ``survdiff``
+    prints chisq 0 on 0 df, p 1), so it is not estimable either.
+    """
+    n = [lk.get(paramcd, "N", group1, level) for level in ("Y", "N")]
+    events = [lk.get(paramcd, "EVENTS", group1, level) for level in ("Y", "N")]
+    if None in n or None in events:
+        why = "not estimable"
+    elif min(n) == 0:
+        why = "no subject in one group"
+    elif sum(events) == 0:
+        why = "no event"
+    elif min(events) == 0:
+        why = "no event in one group"
+    else:
+        why = "not estimable"
+    hr = lk.get(paramcd, "HR", group1)
+    if hr is None:
+        hr_text = not_estimable(why)
+    else:
+        lower, upper = lk.get(paramcd, "HR_LCL", group1), lk.get(paramcd, "HR_UCL", group1)
+        hr_text = f"{fmt_num(hr, 2)} {fmt_ci(lower, upper, digits=2, missing=NE)}"
+    p = lk.get(paramcd, p_stat, group1)
+    if p is not None and p == 1.0 and why == "no event in one group" and p_stat == "P_LOGRANK":
+        p_text = not_estimable("no event while both groups were at risk")
+    else:
+        p_text = fmt_p(p, why)
+    return hr_text, p_text
+
+
+# ---------------------------------------------------------------------------- presentation
+
+
+def cutoff_of(results: pd.DataFrame) -> str:
+    """The cut-off the rows carry (CUTOFFDT), ISO; '' when there are none."""
+    values = sorted({pd.Timestamp(v).date() for v in results["CUTOFFDT"].dropna()})
+    if len(values) > 1:
+        raise ValueError(f"rows of more than one cut-off: {values}")
+    return values[0].isoformat() if values else ""
+
+
+def footnote(
+    results: pd.DataFrame,
+    population: str,
+    n: float | None,
+    methods: Sequence[str],
+    sources: Sequence[str],
+) -> str:
+    """A table's footnote (endpoints.md, Presentation): the population and its N, the method
+    of each statistic, the source datasets and the cut-off (CUTOFFDT of ``results``)."""
+    parts = [f"{population}, N = {fmt_int(n)}." if n is not None else f"{population}."]
+    parts += list(methods)
+    parts.append(f"Source: {', '.join(sources)}.")
+    cutoff = cutoff_of(results)
+    if cutoff:
+        parts.append(f"Data cut-off: {cutoff}.")
+    return " ".join(parts)
+
+
+# A cell that says nothing but "not estimable": the rate columns past every endpoint's
+# follow-up (T03 at 36-60 months with 24 months of it) hold only these.
+_EMPTY_CELLS = {"", NE, f"({NE}, {NE})"}
+
+
+def drop_empty_columns(display: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The display without the columns empty for every row (endpoints.md, Presentation),
+    and the names of those left out. Empty: blank, NULL, ``NE`` or ``(NE, NE)``; ``NR``
+    (not reached) and ``NE (why)`` say something and are kept. The first column (the row
+    labels) is always kept, and a display without rows is returned whole."""
+    if display.empty:
+        return display, []
+    dropped = [
+        column
+        for column in display.columns[1:]
+        if all(
+            (
+                v is None
+                or (isinstance(v, float) and math.isnan(v))
+                or str(v).strip() in _EMPTY_CELLS
+            )
+            for v in display[column]
+        )
+    ]
+    return display.drop(columns=dropped), [str(c) for c in dropped]
 
 
 def months_label(months: float) -> str:

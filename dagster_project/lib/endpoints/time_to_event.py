@@ -16,14 +16,18 @@ import pandas as pd
 from dagster_project.lib.stats import median_followup
 
 from .results import (
+    BOUNDARY_NOTE,
     DAYS_PER_MONTH,
     DAYS_PER_MONTH_RESPONSE,
+    KAPLAN_MEIER,
+    LANDMARK_RATE,
     NE,
     Lookup,
     Row,
     count_rows,
     fmt_est_ci,
     fmt_int,
+    footnote,
     km,
     population,
     quantile_rows,
@@ -86,7 +90,8 @@ def build_t03(adsl: pd.DataFrame, adtte: pd.DataFrame, cutoff: date) -> pd.DataF
 def build_t04(adsl: pd.DataFrame, adtte: pd.DataFrame, cutoff: date) -> pd.DataFrame:
     """T04 tidy rows (ITT, 30-day months): per PARAMCD N, EVENTS (responders), CENSORED,
     Q1/MEDIAN/Q3 (+_LCL/_UCL), and CUMPROB_<t>M (+_LCL/_UCL) = 1 - S(t) at 3, 6, 12 months,
-    whose bounds are 1 - the survival bounds (R ``summary(survfit, fun = "event")``)."""
+    whose bounds are 1 - the survival bounds (R ``summary(survfit, fun = "event")``); 1 with
+    empty bounds once every subject has responded or been censored before t with S at 0."""
     itt = population(adsl, "ITTFL")
     rows: list[Row] = []
     for paramcd in T04_PARAMS:
@@ -178,3 +183,36 @@ def display_t04(results: pd.DataFrame) -> pd.DataFrame:
             row[col] = _est(lk, paramcd, f"CUMPROB_{t}M", scale=100.0, missing=NE)
         out.append(row)
     return pd.DataFrame(out, columns=columns)
+
+
+def footnote_t03(results: pd.DataFrame) -> str:
+    """T03's footnote: ITT N (responders for DOR), methods, sources, cut-off."""
+    lk = Lookup(results, "T03")
+    dor = lk.get("DOR", "N")
+    return footnote(
+        results,
+        "ITT population",
+        lk.get("PFS", "N"),
+        [
+            *([] if dor is None else [f"Duration of response: responders, N = {fmt_int(dor)}."]),
+            f"Months = days / 30.4375. {KAPLAN_MEIER} {LANDMARK_RATE} {BOUNDARY_NOTE}",
+            "Median follow-up: reverse Kaplan-Meier on OS (censoring as the event).",
+        ],
+        ["ADSL", "ADTTE"],
+    )
+
+
+def footnote_t04(results: pd.DataFrame) -> str:
+    """T04's footnote: ITT N, methods, sources, cut-off."""
+    return footnote(
+        results,
+        "ITT population",
+        Lookup(results, "T04").get("TTPR", "N"),
+        [
+            f"Months of 30 days. {KAPLAN_MEIER}",
+            "Cumulative response at t months: 1 - S(t), its CI 1 - the log(-log) CI of S(t); "
+            "NE past the last observed time, except that once every subject still followed "
+            f"has responded (S(t) = 0) it is 100% at every later t. {BOUNDARY_NOTE}",
+        ],
+        ["ADSL", "ADTTE"],
+    )

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from dagster_project.lib.endpoints.results import DAYS_PER_MONTH
+from dagster_project.lib.endpoints.results import DAYS_PER_MONTH, round_half_away
 from dagster_project.lib.ingest.contract import RESPONSES
 from dagster_project.lib.stats import (
     cumulative_incidence_at,
@@ -101,7 +101,7 @@ def time_ticks(t_max: float, max_ticks: int = 10) -> np.ndarray:
 
 def _fmt_months(x: float | None) -> str:
     # NR (not reached), as the endpoint tables print it
-    return "NR" if x is None else f"{x:.1f}"
+    return "NR" if x is None else round_half_away(x, 1)
 
 
 def _no_data(ax, what: str) -> None:
@@ -283,7 +283,7 @@ def km_figure(
             linewidth=1.0,
             gid="median_vertical",
         )
-        label, style = f"Median {med.estimate:.1f} months ({ci})", ("--", "#444444")
+        label, style = f"Median {_fmt_months(med.estimate)} months ({ci})", ("--", "#444444")
     else:
         ax.axhline(0.5, linestyle=":", color="#888888", linewidth=0.8, gid="median_horizontal")
         label, style = f"Median not reached ({ci})", (":", "#888888")
@@ -372,7 +372,9 @@ def cif_figure(
     ax.set_ylim(0.0, ymax)
     ax.set_xlabel(xlabel, **_FONT)
     ylabel = "Cumulative incidence"
-    ax.set_ylabel(ylabel if ymax >= 1.0 else f"{ylabel} (axis to {ymax:.1f})", **_FONT)
+    ax.set_ylabel(
+        ylabel if ymax >= 1.0 else f"{ylabel} (axis to {round_half_away(ymax, 1)})", **_FONT
+    )
     ax.set_title(title, loc="left", fontsize=11, fontweight="bold", **_FONT)
     censored = int(t.size - n_event - n_comp)
     handles.append(Line2D([], [], linestyle="none", label=f"Censored: {censored} of N = {t.size}"))

@@ -65,8 +65,9 @@ class KMSummary:
 class SurvivalAt:
     """S(t) with its log(-log) CI and the number at risk at a landmark time t.
 
-    All of surv/lower/upper/n_risk are None when t is past the last observed time; lower and
-    upper are None where S(t) is 1 (after the first observed time) or 0, as in R.
+    All of surv/lower/upper/n_risk are None when t is past the last observed time, unless
+    the curve has reached 0 (then S = 0, n_risk 0); lower and upper are None where S(t) is 1
+    (after the first observed time) or 0, as in R.
     """
 
     time: float
@@ -217,12 +218,15 @@ def km_survival_at(
 ) -> tuple[SurvivalAt, ...]:
     """S(t) with its pointwise log(-log) CI (Greenwood) at landmark times.
 
-    Reproduces R ``summary(survfit(..., conf.type = "log-log"), times = t)``: the value of
-    the step function at the last observed time <= t; t past the last observed time
-    (event or censoring) is empty (all None), t equal to it is kept; t before the first
-    observed time gives S = 1 with CI (1, 1); elsewhere S = 1 or S = 0 has CI None.
-    ``n_risk`` is the number with time >= t. Checked against R on survival::lung
-    (S(365.25 days) = 0.409242, CI 0.338714-0.478381), veteran, mgus2 and hand-made ties.
+    Reproduces R ``summary(survfit(..., conf.type = "log-log"), times = t, extend = TRUE)``
+    with endpoints.md's landmark rule: the value of the step function at the last observed
+    time <= t; t past the last observed time (event or censoring) is empty (all None),
+    unless the estimate has reached 0, which it then stays at every later t (S = 0, CI None,
+    ``n_risk`` 0: no subject is left whose event is unknown); t equal to the last time is
+    kept; t before the first observed time gives S = 1 with CI (1, 1); elsewhere S = 1 or
+    S = 0 has CI None. ``n_risk`` is the number with time >= t. Checked against R on
+    survival::lung (S(365.25 days) = 0.409242, CI 0.338714-0.478381), veteran (0 at 1000
+    days, past the last death at 999), mgus2 and hand-made ties.
     """
     t, e = as_time_event(time, event)
     if t.size == 0:
@@ -232,7 +236,13 @@ def km_survival_at(
     for x in times:
         x = float(x)
         if x > fit.time[-1]:
-            out.append(SurvivalAt(x, None, None, None, None))
+            # a curve that has reached 0 is 0 from then on; any other is unknown past its end
+            reached_zero = fit.surv[-1] <= 0.0
+            out.append(
+                SurvivalAt(x, 0.0, None, None, 0)
+                if reached_zero
+                else SurvivalAt(x, None, None, None, None)
+            )
             continue
         n_risk = int((t >= x).sum())
         i = int(np.searchsorted(fit.time, x, side="right")) - 1
