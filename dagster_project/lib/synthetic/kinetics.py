@@ -14,7 +14,7 @@ Model (days; F is the tumour burden as a fraction of the burden at relapse):
   then exponential decay toward the re-induction nadir f1 (half-life 12-30 days), and from
   C1D1 toward the subject's nadir f2 <= f1 (half-life 20-60 days). The nadir follows the
   depth: PR 0.12-0.42, VGPR 0.012-0.07, CR and sCR 0 (the depth is the re-induction response
-  or deeper; class D, model.py, reaches CR or sCR). Minimal responders (25% of the
+  or deeper; class D, model.py, reaches CR or sCR). Minimal responders (30% of the
   serum-measurable subjects outside class D whose relapse, if any, starts regrowing more than
   90 days after C1D1; drawn from a stream of their own so no other subject's values move):
   the re-induction and the study treatment only reach MR, F = f1 = f2 0.55-0.68 (SMPROT
@@ -162,7 +162,7 @@ def draw_kinetics(
     )  # fmt: skip
 
 
-P_MR = 0.25  # minimal responders among the candidates (module docstring)
+P_MR = 0.3  # minimal responders among the candidates (module docstring)
 
 
 def draw_minimal_responders(rng: np.random.Generator, k: Kinetics, deep: np.ndarray) -> None:
