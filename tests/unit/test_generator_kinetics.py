@@ -182,3 +182,43 @@ def test_contract_1_0_is_what_it_was(tmp_path: Path) -> None:
     file of a 60-subject generation at commit 2f39b7e, taken before this change)."""
     generate_trial(tmp_path / "v10", subjects=SUBJECTS, sites=SITES, seed=SEED)
     assert _digest(tmp_path / "v10") == V10_DIGEST
+
+
+def test_minimal_responders(demo) -> None:
+    """Serum-measurable subjects whose on-study SMPROT stays in (0.5, 0.75] x baseline (MR,
+    response.md section 3) at three or more samples."""
+    root, truth = demo
+    labs = _labs(root).merge(_final(root, "enr")[["SUBJID", "ICFDT"]])
+    base = _baseline(root)
+    on_study = labs[labs.LBDT > labs.ICFDT]
+    serum_base = pd.to_numeric(base.SMPROT).where(lambda b: b >= 1.0)  # serum measurable
+    ratio = pd.to_numeric(on_study.SMPROT) / on_study.SUBJID.map(serum_base)
+    mr = on_study[(ratio > 0.5) & (ratio <= 0.75)].groupby("SUBJID").size()
+    assert (mr >= 3).sum() >= truth["kinetics"]["minimal_responders_itt"] >= 1
+
+
+def test_a_marrow_without_clonality(demo) -> None:
+    """Some marrows are reported without BMCLON (an sCR then cannot be checked)."""
+    root, _ = demo
+    labs = _labs(root)
+    assert (labs.BMPC.notna() & labs.BMCLON.isna()).any()
+
+
+def test_labs_after_a_pd_never_called(demo) -> None:
+    """A PD never called: a sample after it without an assessment (no rs record), so the
+    algorithm can confirm the progression the investigator did not call."""
+    root, truth = demo
+    rs = _final(root, "rs")
+    enr = _final(root, "enr")
+    labs = _labs(root).merge(enr[["SUBJID", "ICFDT"]])
+    labs = labs[labs.SMPROT.notna() & (labs.LBDT > labs.ICFDT)]  # samples, not marrow only
+    assessed = set(zip(rs.SUBJID, rs.RSDT, strict=True))
+    screening = set(zip(enr.SUBJID, enr.ELIGDT, strict=True))
+    lab_only = [
+        (s, d)
+        for s, d in zip(labs.SUBJID, labs.LBDT, strict=True)
+        if (s, d) not in assessed | screening
+    ]
+    assert truth["kinetics"]["samples_after_a_pd_never_called"] == len(lab_only) > 0
+    pd_subjects = set(rs[rs.RSORRES == "PD"].SUBJID)
+    assert not {s for s, _ in lab_only} & pd_subjects

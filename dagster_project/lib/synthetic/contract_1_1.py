@@ -12,13 +12,18 @@ The progression stays on the 1.0 date: the kinetics make the PD land there.
 - lb: a baseline sample 0-14 days before REINDSDT (the IMWG baseline, response.md), the
   screening sample on ELIGDT, and one sample on each assessment date of the 1.0 trial plus a
   confirming sample 7-14 days after most biochemical progressions (before any next-line
-  therapy). SMPROT, KAPPA, LAMBDA every time; UMPROT when urine is followed (measurable or no
-  measurable disease) and the assessment is complete; SIFE (and UIFE when complete) from the
-  time the burden is under 12% of baseline, POS until the M-protein is truly gone; marrow
-  (BMPC, BMCLON) at the first assessment with the M-protein gone in 70% of subjects and at
-  later ones in 15%, besides the marrow of the MRD samples (kept from 1.0). Isatuximab is an
-  IgG-kappa antibody: the SIFE of IgG-kappa subjects from C1D1 on reads POS and a SIFEADJ on
-  the same sample carries the true result, entered a geometric mean of 14 days later.
+  therapy; after a PD never called, a lab-only sample then, without an rs record). SMPROT,
+  KAPPA, LAMBDA every time; UMPROT when urine is followed (measurable or no measurable
+  disease) and the assessment is complete; SIFE (and UIFE when complete) from the time the
+  burden is under 12% of baseline, POS until the M-protein is truly gone; marrow (BMPC,
+  BMCLON) at the first assessment with the M-protein gone in 70% of subjects and at later
+  ones in 15%, besides the marrow of the MRD samples (kept from 1.0); 25% of these marrows
+  are reported without the clonality (BMCLON: an sCR cannot be checked until one has it).
+  Isatuximab is an IgG-kappa antibody: the SIFE of IgG-kappa subjects from C1D1 on reads POS
+  and a SIFEADJ on the same sample carries the true result, entered a geometric mean of 14
+  days later. What came after the kinetics' first version (minimal responders, the lab-only
+  samples, the marrows without clonality) draws from a stream of its own (32), so every
+  other subject and sample keeps its values.
 - rs: on the 1.0 assessment dates, the IMWG category of the labs (kinetics.category), then
   noise: 12% of the other calls one category off, CR called without a marrow in 60% of the
   samples where only the marrow is missing, PD written one sample early (8% of biochemical
@@ -64,8 +69,10 @@ from .kinetics import (
     burden,
     category,
     draw_kinetics,
+    draw_minimal_responders,
     plasmacytoma,
     regrow,
+    urine_burden,
 )
 from .table import Table
 from .vec import FAR, choice, entry_lag, rng_for, uniform_int
@@ -77,6 +84,7 @@ SIFEADJ = RAW_FORMS["lb"].column("LBTESTCD").codes.index("SIFEADJ")
 BIOCHEMICAL, IMAGING = PD_BASES.index("BIOCHEMICAL"), PD_BASES.index("IMAGING")
 POS, NEG = 0, 1  # table.POS_NEG
 KIND_BASE, KIND_SCREEN, KIND_SCHED, KIND_PD, KIND_STRAY, KIND_CONFIRM = range(6)
+P_NO_CLONALITY = 0.25  # marrows of the kinetics reported without BMCLON
 
 
 def add_contract_1_1(seed: int, c: Cohort, tables: dict[str, Table]) -> dict:
@@ -94,24 +102,29 @@ def add_contract_1_1(seed: int, c: Cohort, tables: dict[str, Table]) -> dict:
     tables["enr"].cols["REINDSDT"] = reindsdt[tables["enr"].subj]
     kr = rng_for(seed, 31)
     k = draw_kinetics(kr, c.mmtype, c.deep, c.reind_level, reindsdt, c.c1d1, c.t_prog)
+    # what came after the kinetics' first version draws from a stream of its own (32), so the
+    # subjects and samples it does not touch keep their values
+    kx = rng_for(seed, 32)
+    draw_minimal_responders(kx, k, c.deep)
 
     nt = tables["nt"]
     nt2 = np.full(n, FAR, dtype=np.int64)
     line2 = nt.cols["NTLINE"] == 2
     np.minimum.at(nt2, nt.subj[line2], nt.cols["NTSTDT"][line2])
-    v = _visits(kr, c, k, tables["rs"], lab_base_day, nt2)
-    lab = _labs(kr, c, k, v, tables["lb"])
+    v = _visits(kr, kx, c, k, tables["rs"], lab_base_day, nt2)
+    rows = RowDraws(kr, kx, v.lab_only)
+    lab = _labs(rows, kx, c, k, v, tables["lb"])
     tables["lb"] = lab.pop("table")
-    tables["rs"], calls = _calls(kr, c, k, v, lab, nt2)
+    tables["rs"], calls = _calls(rows, c, k, v, lab, nt2)
     tables["im"] = _imaging(c, k, v, im_base_day, scr_frac, (lag_base, lag_scr, lag_pd), method)
     return _realised(c, k, v, calls)
 
 
 class Visits:
-    """Every sample date: baseline, screening and the rs assessments (rows grouped by subject,
-    in date order)."""
+    """Every sample date: baseline, screening, the rs assessments and the lab-only samples
+    (rows grouped by subject, in date order)."""
 
-    def __init__(self, subj, date, kind, phase, rsorres, complete, entry):
+    def __init__(self, subj, date, kind, phase, rsorres, complete, entry, lab_only):
         o = np.lexsort((date, subj))
         self.subj, self.date, self.kind = subj[o], date[o], kind[o]
         self.phase, self.rsorres, self.complete, self.entry = (
@@ -120,14 +133,33 @@ class Visits:
             complete[o],
             entry[o],
         )
+        self.lab_only = lab_only[o]  # a sample without an assessment (no rs record)
 
     @property
     def size(self) -> int:
         return int(self.subj.size)
 
 
+class RowDraws:
+    """Per-sample draws: the samples of the kinetics' first version take theirs from its
+    stream, in the same order as before; the lab-only samples from the other stream. Adding
+    lab-only samples so shifts no other sample's values."""
+
+    def __init__(self, rng: np.random.Generator, other: np.random.Generator, lab_only):
+        self.rng, self.other, self.lab_only = rng, other, lab_only
+
+    def __call__(self, draw) -> np.ndarray:
+        """`draw(rng, size)` for every sample."""
+        first = draw(self.rng, int((~self.lab_only).sum()))
+        later = draw(self.other, int(self.lab_only.sum()))
+        out = np.empty(self.lab_only.size, dtype=np.result_type(first, later))
+        out[~self.lab_only], out[self.lab_only] = first, later
+        return out
+
+
 def _visits(
     rng: np.random.Generator,
+    other: np.random.Generator,
     c: Cohort,
     k: Kinetics,
     rs: Table,
@@ -150,7 +182,22 @@ def _visits(
         & ~k.missed
         & (conf_day < np.minimum(np.minimum(nt2, c.exit_day), c.cutoff))
     )
-    conf = np.flatnonzero(has_conf)
+    # a PD never called: the labs of the next sample (7-14 days later, before the next-line
+    # therapy) still show it, but no assessment is recorded on them
+    uncalled = (
+        c.documented_pd
+        & (c.t_prog < c.cutoff)
+        & biochemical
+        & k.missed
+        & (nt2 < FAR)
+        & (conf_day < np.minimum(np.minimum(nt2, c.exit_day), c.cutoff))
+    )
+    conf, lab_only = np.flatnonzero(has_conf), np.flatnonzero(uncalled)
+    # the kinetics' first stream in its first order: screened, eligible, confirming samples
+    lag_icf, lag_elig, lag_conf = (entry_lag(rng, x.size) for x in (itt, itt, conf))
+    lag_lab = entry_lag(other, lab_only.size)
+    conf = np.r_[conf, lab_only]
+    flag = np.r_[np.zeros(lag_conf.size, bool), np.ones(lab_only.size, bool)]
     ones = np.ones(itt.size, bool)
     return Visits(
         np.concatenate([itt, itt, r_subj, conf]),
@@ -170,12 +217,13 @@ def _visits(
         np.concatenate([ones, ones, rs.cols["RSCOMPL"] == 0, np.ones(conf.size, bool)]),
         np.concatenate(
             [
-                c.icf[itt] + entry_lag(rng, itt.size),
-                c.elig[itt] + entry_lag(rng, itt.size),
+                c.icf[itt] + lag_icf,
+                c.elig[itt] + lag_elig,
                 rs.entry,
-                conf_day[conf] + entry_lag(rng, conf.size),
+                conf_day[conf] + np.r_[lag_conf, lag_lab],
             ]
         ),
+        np.concatenate([np.zeros(2 * itt.size + r_subj.size, bool), flag]),
     )
 
 
@@ -186,18 +234,21 @@ def _last_before(v: Visits, mask: np.ndarray, n: int) -> np.ndarray:
     return mask & (v.date == last[v.subj])
 
 
-def _labs(rng: np.random.Generator, c: Cohort, k: Kinetics, v: Visits, lb10: Table) -> dict:
+def _labs(
+    rows: RowDraws, other: np.random.Generator, c: Cohort, k: Kinetics, v: Visits, lb10: Table
+) -> dict:
     n, m = c.n, v.size
     s, d = v.subj, v.date
     f = burden(k, s, d)
-    noise = [rng.lognormal(0.0, cv, m) for cv in (0.04, 0.08, 0.10)]
+    noise = [rows(lambda r, size, cv=cv: r.lognormal(0.0, cv, size)) for cv in (0.04, 0.08, 0.10)]
     sm_raw = k.b_serum[s] * f * noise[0]
     sm = np.where(sm_raw < 0.1, 0.0, np.round(sm_raw, 2))
-    um_raw = k.b_urine[s] * f * noise[1]
+    um_raw = k.b_urine[s] * urine_burden(k, s, f) * noise[1]
     um = np.where(um_raw < 10, 0.0, np.round(um_raw))
     uninv = np.round(k.uninv[s] * noise[2], 1)
     resid = np.where(k.level[s] >= 3, k.r_inv[s], 1.0)
-    inv = np.round(uninv * resid * rng.lognormal(0.0, 0.05, m) + k.b_dflc[s] * f, 1)
+    wobble = rows(lambda r, size: r.lognormal(0.0, 0.05, size))
+    inv = np.round(uninv * resid * wobble + k.b_dflc[s] * f, 1)
 
     prog = (k.t_prog[s] < FAR) & (v.kind >= KIND_SCHED)
     in_window = prog & (v.kind == KIND_SCHED) & (d >= k.t_grow[s]) & (d < k.t_prog[s])
@@ -225,14 +276,16 @@ def _labs(rng: np.random.Generator, c: Cohort, k: Kinetics, v: Visits, lb10: Tab
     sched = v.kind == KIND_SCHED
     first_gone = np.full(n, FAR, dtype=np.int64)
     np.minimum.at(first_gone, s[gone & sched], d[gone & sched])
-    u = rng.random(m)
+    u = rows(lambda r, size: r.random(size))
     mrd_pc = lb10.cols["LBTESTCD"] == BMPC
     mrd_cl = lb10.cols["LBTESTCD"] == BMCLON
     mrd_keys = lb10.subj[mrd_pc] * 10**6 + lb10.cols["LBDT"][mrd_pc]
     marrow = gone & sched & np.where(d == first_gone[s], u < 0.7, u < 0.15)
     marrow &= ~np.isin(s * 10**6 + d, mrd_keys)
-    bmpc = np.round(rng.uniform(0.4, 4.5, m), 1)
+    bmpc = np.round(rows(lambda r, size: r.uniform(0.4, 4.5, size)), 1)
     bmclon = np.where(k.level[s] >= 4, NEG, POS)
+    # the clonality is not reported on some of these marrows (BMPC without BMCLON)
+    clon_done = marrow & (other.random(m) >= P_NO_CLONALITY)
 
     parts = []
 
@@ -257,8 +310,8 @@ def _labs(rng: np.random.Generator, c: Cohort, k: Kinetics, v: Visits, lb10: Tab
     add(np.ones(m, bool), KAPPA, kappa, no_txt)
     add(np.ones(m, bool), LAMBDA, lam, no_txt)
     add(marrow, BMPC, bmpc, no_txt)
-    add(marrow, BMCLON, nan, bmclon)
-    add(adjudicated, SIFEADJ, nan, ife, v.entry + entry_lag(rng, m, mean=14))
+    add(clon_done, BMCLON, nan, bmclon)
+    add(adjudicated, SIFEADJ, nan, ife, v.entry + rows(lambda r, size: entry_lag(r, size, mean=14)))
     keep = np.flatnonzero(np.isin(lb10.cols["LBTESTCD"], (BMPC, BMCLON)))
     parts.append(
         (
@@ -284,18 +337,25 @@ def _labs(rng: np.random.Generator, c: Cohort, k: Kinetics, v: Visits, lb10: Tab
         },
     )
 
-    # the latest marrow on or before each sample (IMWG does not repeat it); BMPC and BMCLON
-    # are always taken together, in the same order in both sources
-    bm_key = np.concatenate([mrd_keys, (s * 10**6 + d)[marrow]])
-    bm_val = np.concatenate([lb10.cols["LBORRES"][mrd_pc], bmpc[marrow]])
-    bm_neg = np.concatenate([lb10.cols["LBORRES__txt"][mrd_cl], bmclon[marrow]]) == NEG
-    o = np.argsort(bm_key, kind="stable")
-    bm_key, bm_val, bm_neg = bm_key[o], bm_val[o], bm_neg[o]
-    at = np.searchsorted(bm_key, s * 10**6 + d, side="right") - 1
-    at0 = np.maximum(at, 0)
-    has = (at >= 0) & (bm_key[at0] // 10**6 == s) & (bm_key[at0] % 10**6 >= c.icf[s])
-    last_bmpc = np.where(has, bm_val[at0], np.nan)
-    last_clon_neg = has & bm_neg[at0]
+    # the latest marrow on or before each sample (IMWG does not repeat it), and the latest
+    # clonality result, older when the latest marrow has none
+    key = s * 10**6 + d
+    clon_keys = lb10.subj[mrd_cl] * 10**6 + lb10.cols["LBDT"][mrd_cl]
+    last_bmpc = _latest_since_consent(
+        np.concatenate([mrd_keys, key[marrow]]),
+        np.concatenate([lb10.cols["LBORRES"][mrd_pc], bmpc[marrow]]),
+        key,
+        c.icf[s],
+    )
+    last_clon_neg = (
+        _latest_since_consent(
+            np.concatenate([clon_keys, key[clon_done]]),
+            np.concatenate([lb10.cols["LBORRES__txt"][mrd_cl], bmclon[clon_done]]),
+            key,
+            c.icf[s],
+        )
+        == NEG
+    )
     ratio = kappa / np.maximum(lam, 0.1)
     plspd = plasmacytoma(k, s, d)
     sample = Sample(
@@ -329,10 +389,23 @@ def _labs(rng: np.random.Generator, c: Cohort, k: Kinetics, v: Visits, lb10: Tab
     }
 
 
+def _latest_since_consent(
+    keys: np.ndarray, values: np.ndarray, at: np.ndarray, icf: np.ndarray
+) -> np.ndarray:
+    """Per `at` (subject * 10**6 + day): the value of the latest `keys` on or before it and on
+    or after the subject's consent `icf`; NaN when none."""
+    o = np.argsort(keys, kind="stable")
+    keys, values = keys[o], values[o].astype(np.float64)
+    i = np.searchsorted(keys, at, side="right") - 1
+    i0 = np.maximum(i, 0)
+    has = (i >= 0) & (keys[i0] // 10**6 == at // 10**6) & (keys[i0] % 10**6 >= icf)
+    return np.where(has, values[i0], np.nan)
+
+
 def _calls(
-    rng: np.random.Generator, c: Cohort, k: Kinetics, v: Visits, lab: dict, nt2: np.ndarray
+    rows: RowDraws, c: Cohort, k: Kinetics, v: Visits, lab: dict, nt2: np.ndarray
 ) -> tuple[Table, dict]:
-    s, d, m = v.subj, v.date, v.size
+    s, d = v.subj, v.date
     f, sample = lab["f"], lab["sample"]
     b = lab["base"]
     cat = category(k.measdis, b["serum"], b["urine"], b["dflc"], sample)
@@ -343,7 +416,7 @@ def _calls(
     truth = np.where(lab["true_pd"], R_PD, np.where(none, R_NE, cat))
 
     call = np.where(none, by_burden, cat)
-    u_off, u_dir, u_cr = rng.random(m), rng.random(m), rng.random(m)
+    u_off, u_dir, u_cr = (rows(lambda r, size: r.random(size)) for _ in range(3))
     cr_no_marrow = (cat == R_VGPR) & sample.ife_neg & np.isnan(sample.bmpc) & (u_cr < 0.6)
     call = np.where(cr_no_marrow, R_CR, call)
     off = ~cr_no_marrow & (u_off < 0.12)
@@ -363,7 +436,7 @@ def _calls(
     kept_10 = (v.kind == KIND_STRAY) | (sched & (v.rsorres == R_NE))
     call = np.where(kept_10, v.rsorres, call)
 
-    rs_rows = np.flatnonzero(v.kind >= KIND_SCHED)
+    rs_rows = np.flatnonzero((v.kind >= KIND_SCHED) & ~v.lab_only)
     imaging = (v.kind == KIND_PD) & np.isin(k.basis[s], (B_NEWLES, B_PLSPD))
     pdtyp = np.where(call == R_PD, np.where(imaging, IMAGING, BIOCHEMICAL), -1)
     r = rs_rows
@@ -389,6 +462,7 @@ def _calls(
         "pd_written_late": int(lab["late_row"][r].sum()),
         "pd_never_called": int(missed[r].sum()),
         "confirming_pd_samples": int((v.kind[r] == KIND_CONFIRM).sum()),
+        "samples_after_a_pd_never_called": int(v.lab_only.sum()),
     }
     return table, realised
 
@@ -464,6 +538,7 @@ def _realised(c: Cohort, k: Kinetics, v: Visits, calls: dict) -> dict:
             name: int((documented & (k.basis == i)).sum()) for i, name in enumerate(bases)
         },
         "plasmacytoma_at_baseline_itt": int((itt & k.plasma0).sum()),
+        "minimal_responders_itt": int((itt & (k.level == 0)).sum()),
         **calls,
         "model": "kinetics.py: the relapse is on the 1.0 progression date",
     }

@@ -14,10 +14,16 @@ Model (days; F is the tumour burden as a fraction of the burden at relapse):
   then exponential decay toward the re-induction nadir f1 (half-life 12-30 days), and from
   C1D1 toward the subject's nadir f2 <= f1 (half-life 20-60 days). The nadir follows the
   depth: PR 0.12-0.42, VGPR 0.012-0.07, CR and sCR 0 (the depth is the re-induction response
-  or deeper; class D, model.py, reaches CR or sCR). The M-protein is truly gone (both
-  immunofixations NEG) when F < GONE; serum M-protein below 0.1 g/dL reads 0 (not
-  quantifiable) while immunofixation is still positive. In CR the involved chain returns to
-  normal (sCR: ratio normal) or stays 4-6 times the uninvolved (CR: ratio abnormal).
+  or deeper; class D, model.py, reaches CR or sCR). Minimal responders (30% of the
+  serum-measurable subjects outside class D whose relapse, if any, starts regrowing more than
+  90 days after C1D1; drawn from a stream of their own so no other subject's values move):
+  the re-induction and the study treatment only reach MR, F = f1 = f2 0.55-0.68 (SMPROT
+  0.5-0.75 x baseline); their urine M-protein, when measurable, follows
+  F ** e with e set so it ends at 0.2-0.4 x baseline (MR in both components). The
+  M-protein is truly gone (both immunofixations NEG) when F < GONE; serum M-protein below
+  0.1 g/dL reads 0 (not quantifiable) while immunofixation is still positive. In CR the
+  involved chain returns to normal (sCR: ratio normal) or stays 4-6 times the uninvolved
+  (CR: ratio abnormal).
 * Relapse: the existing event dates are kept (model.py's progression date), and the kinetics
   make the PD land on it. Each progressor has a basis: its measurable component (serum, urine
   or FLC), or imaging (a new lesion, 12%, and every progressor without measurable disease;
@@ -53,7 +59,7 @@ class Kinetics:
     """Per-subject parameters (length n)."""
 
     measdis: np.ndarray
-    level: np.ndarray  # deepest response: 1 PR, 2 VGPR, 3 CR, 4 sCR
+    level: np.ndarray  # deepest response: 0 MR, 1 PR, 2 VGPR, 3 CR, 4 sCR
     b_serum: np.ndarray
     b_urine: np.ndarray
     b_dflc: np.ndarray
@@ -77,6 +83,7 @@ class Kinetics:
     confirm: np.ndarray  # a confirming sample 7-14 days after the PD
     confirm_gap: np.ndarray
     missed: np.ndarray  # the PD is never called: next-line therapy without a PD call
+    urine_exp: np.ndarray  # the urine M-protein follows F ** urine_exp (1 but for MR subjects)
 
 
 def _level_fraction(rng: np.random.Generator, level: np.ndarray) -> np.ndarray:
@@ -151,8 +158,30 @@ def draw_kinetics(
     return Kinetics(
         measdis, level, b_serum, b_urine, b_dflc, uninv, r_inv, r0, c1d1, f1, k1, f2, k2,
         t_prog, t_grow, g, u_pd, basis, plasma0, plspd0, late, early, confirm, confirm_gap,
-        missed,
+        missed, np.ones(n),
     )  # fmt: skip
+
+
+P_MR = 0.3  # minimal responders among the candidates (module docstring)
+
+
+def draw_minimal_responders(rng: np.random.Generator, k: Kinetics, deep: np.ndarray) -> None:
+    """Make some serum-measurable subjects minimal responders (module docstring), in place.
+    `rng` is a stream of its own: the other subjects' parameters are the ones already drawn."""
+    n = k.level.size
+    u, f, fu = rng.random(n), rng.uniform(0.55, 0.68, n), rng.uniform(0.2, 0.4, n)
+    # a subject regrowing from (about) C1D1 would show no response: not a candidate
+    candidate = np.isin(k.measdis, (M_SERUM, M_BOTH)) & ~deep & (k.t_grow > k.c1d1 + 90)
+    mr = candidate & (u < P_MR)
+    k.level = np.where(mr, 0, k.level)
+    k.f1, k.f2 = np.where(mr, f, k.f1), np.where(mr, f, k.f2)
+    k.urine_exp = np.where(mr & (k.measdis == M_BOTH), np.log(fu) / np.log(f), 1.0)
+
+
+def urine_burden(k: Kinetics, subj: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """The urine M-protein's fraction of its baseline: F, or F ** e for a minimal responder."""
+    e = k.urine_exp[subj]
+    return np.where(e == 1.0, f, np.power(np.maximum(f, 0.0), e))
 
 
 def burden(k: Kinetics, subj: np.ndarray, day: np.ndarray) -> np.ndarray:
