@@ -128,25 +128,15 @@ from best_confirmed_so_far
     `subjects`: relation or CTE with one row per subject to report (the ITT subjects) and
         usubjid, icf_date, next_therapy_date, melphalan_date, maintenance_start_date,
         end_of_treatment_date, cutoff_date.
-    `windows`: a mapping PARAMCD -> window, window one of 'induction' (before MELDT; no
-        transplant: up to EOTDT or CUTOFFDT), 'up_to_maintenance' (before MNTSDT; no maintenance:
-        up to EOTDT or CUTOFFDT), 'on_study' (up to CUTOFFDT). The computed ALGCBOR passes
-        {'ALGCBOR': 'on_study'}.
+    `windows`: a mapping PARAMCD -> window, window one of 'induction', 'up_to_maintenance',
+        'on_study' (macro best_response_window_end, the windows of BORIND, BORASCT, BOR). The
+        computed ALGCBOR passes {'ALGCBOR': 'on_study'}.
     Counted rows: adt on or after icf_date, before next_therapy_date when there is one, up to and
     including the first covr = PD, and up to the window's end.
     Returns usubjid, paramcd, best_response_rank (1 SCR .. 8 NE, PD 7 as in adam.md),
     best_response, best_response_date (the first counted row that reached it; null when the
     window counts no row, which is NE). -#}
 {% macro best_confirmed_response_by_window(covr_timepoints, subjects, windows={'CBORIND': 'induction', 'CBORASCT': 'up_to_maintenance', 'CBOR': 'on_study'}) -%}
-{%- set window_ends = {
-    'induction': "case when subjects.melphalan_date is not null then "
-        ~ add_days('subjects.melphalan_date', -1)
-        ~ " else coalesce(subjects.end_of_treatment_date, subjects.cutoff_date) end",
-    'up_to_maintenance': "case when subjects.maintenance_start_date is not null then "
-        ~ add_days('subjects.maintenance_start_date', -1)
-        ~ " else coalesce(subjects.end_of_treatment_date, subjects.cutoff_date) end",
-    'on_study': 'subjects.cutoff_date',
-} -%}
 with
 
 subjects as (
@@ -172,16 +162,13 @@ first_confirmed_progression as (
 
 windows as (
     {%- for paramcd, window in windows.items() %}
-    {%- if window not in window_ends %}
-    {{ exceptions.raise_compiler_error("best_confirmed_response_by_window: unknown window '" ~ window ~ "'") }}
-    {%- endif %}
     -- {{ paramcd }}: the {{ window }} window
     select
         subjects.usubjid,
         '{{ paramcd }}' as paramcd,
         subjects.icf_date,
         subjects.next_therapy_date,
-        {{ window_ends[window] }} as window_end_date
+        {{ best_response_window_end(window, 'subjects') }} as window_end_date
     from subjects
     {%- if not loop.last %}
     union all

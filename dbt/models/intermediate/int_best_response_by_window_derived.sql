@@ -30,10 +30,7 @@ induction_window as (
     select
         usubjid,
         'BORIND' as paramcd,
-        case
-            when melphalan_date is not null then {{ add_days('melphalan_date', -1) }}
-            else coalesce(end_of_treatment_date, cutoff_date)
-        end as window_end_date
+        {{ best_response_window_end('induction', 'itt_subjects') }} as window_end_date
     from itt_subjects
 ),
 
@@ -42,10 +39,7 @@ up_to_maintenance_window as (
     select
         usubjid,
         'BORASCT' as paramcd,
-        case
-            when maintenance_start_date is not null then {{ add_days('maintenance_start_date', -1) }}
-            else coalesce(end_of_treatment_date, cutoff_date)
-        end as window_end_date
+        {{ best_response_window_end('up_to_maintenance', 'itt_subjects') }} as window_end_date
     from itt_subjects
 ),
 
