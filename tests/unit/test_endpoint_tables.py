@@ -7,6 +7,7 @@ textbook formula (Clopper-Pearson via scipy.stats.beta, Greenwood log(-log) boun
 partial likelihood maximised with scipy.optimize); none is copied from our own output.
 """
 
+import json
 import math
 from datetime import date
 
@@ -46,7 +47,6 @@ from dagster_project.lib.endpoints.results import (
     DAYS_PER_MONTH,
     Lookup,
     Row,
-    comparison_texts,
     drop_empty_columns,
     fmt_ci,
     fmt_est_ci,
@@ -70,9 +70,12 @@ from tests.fixtures.endpoint_adam import (
     t03_adtte,
     t06_adrs,
     t06_adtte,
+    t06_lm24_adrs,
+    t06_lm24_adtte,
     t07_adae,
     t08_adex,
 )
+from tests.reference.r_values import REF_DIR
 
 M = DAYS_PER_MONTH  # 30.4375 days
 Z = norm.ppf(0.975)
@@ -314,6 +317,12 @@ def cox_hr(time, event, x) -> tuple[float, float]:
     return b, 1 / math.sqrt(info)
 
 
+def t06_shown(res: pd.DataFrame, outcome: str, analysis: str) -> pd.DataFrame:
+    """The display rows of one outcome and analysis (Y first, then N)."""
+    shown = display_t06(res)
+    return shown.loc[shown["Outcome"].eq(outcome) & shown["Analysis"].eq(analysis)]
+
+
 def test_t06_landmark_selection_and_rebased_times():
     res = build_t06(adsl(), t06_adrs(), t06_adtte(), CUTOFF)
     # landmark population S01, S04, S05, S06, S07, S08; MRD12 Y: S01, S06, S08
@@ -337,22 +346,222 @@ def test_t06_landmark_selection_and_rebased_times():
     assert v(res, "OS", "EVENTS", "MRD12", "N") == 1
     assert math.isnan(v(res, "OS", "HR", "MRD12"))
     assert v(res, "OS", "P_LOGRANK", "MRD12") == pytest.approx(chi2.sf(1.0, 1), abs=1e-9)
-    # MRDSUS: only S01 is Y (single subject with an event at 61 d: median 61 d)
-    assert v(res, "PFS", "N", "MRDSUS", "Y") == 1
-    assert v(res, "PFS", "MEDIAN", "MRDSUS", "Y") == pytest.approx(61 / M, abs=1e-12)
+    # the MRD12 rows of the display: HR on the Y row, the reason where OS has none
+    pfs = t06_shown(res, "Progression-free survival", "Landmark ASCT + 365 days, by MRD12")
+    assert pfs.iloc[0]["Log-rank p"] == f"{chi2.sf(stat, 1):.3f}"
+    assert pfs.iloc[1]["HR (95% CI)"] == "1 (reference)"
+    os_ = t06_shown(res, "Overall survival", "Landmark ASCT + 365 days, by MRD12")
+    assert os_.iloc[0]["HR (95% CI)"] == "NE (no event among MRD-negative)"
+
+
+def test_t06_rows_in_spec_order():
+    res = build_t06(adsl(), t06_adrs(), t06_adtte(), CUTOFF)
+    keys = list(dict.fromkeys(zip(res["PARAMCD"], res["GROUP1"], strict=True)))
+    assert keys == [(p, g) for p in ("PFS", "OS") for g in ("MRD12", "MRDSUS TD", "MRDSUS LM24")]
+    overall = res.loc[res["GROUP2"].eq("")]
+    assert set(overall.loc[overall["GROUP1"].eq("MRDSUS TD"), "STAT"]) == {
+        "HR",
+        "HR_LCL",
+        "HR_UCL",
+        "P_WALD",
+    }
+    for g1 in ("MRD12", "MRDSUS LM24"):
+        assert set(overall.loc[overall["GROUP1"].eq(g1), "STAT"]) == {
+            "HR",
+            "HR_LCL",
+            "HR_UCL",
+            "P_LOGRANK",
+        }
+    assert set(res["GROUP2"]) == {"Y", "N", ""}
+
+
+def td_cox_hr(start, stop, event, x) -> tuple[float, float]:
+    """Cox partial likelihood on (start, stop] rows (no tied event times), risk set
+    start < t <= stop, maximised numerically; SE from the observed information."""
+    start, stop, event, x = map(np.asarray, (start, stop, event, x))
+
+    def nll(b):
+        total = 0.0
+        for i in np.flatnonzero(event):
+            risk = (start < stop[i]) & (stop[i] <= stop)
+            total += b * x[i] - math.log(np.exp(b * x[risk]).sum())
+        return -total
+
+    b = minimize_scalar(nll, bounds=(-10, 10), method="bounded", options={"xatol": 1e-10}).x
+    h = 1e-4
+    info = (nll(b + h) - 2 * nll(b) + nll(b - h)) / h**2
+    return b, 1 / math.sqrt(info)
+
+
+def test_t06_time_dependent_from_asct():
+    res = build_t06(adsl(), t06_adrs(), t06_adtte(), CUTOFF)
+    # days from ASCT (2024-04-01) to PFS: S01 426 event, S02 334 event, S03 365 censored,
+    # S04 487 censored, S05 395 event, S06 548 event, S07 366 event, S08 609 censored; S09 (no
+    # ASCT) and S10 (not ITT) are out. S01 reaches MRDSUS on day 334: (0, 334] x = 0,
+    # (334, 426] x = 1 with its event. S02's progression on day 334 happens while S01 still
+    # has x = 0 (the switch counts from the day after: tmerge). Subjects with time in x = 1:
+    # S01; in x = 0: all 8. Events: x = 1 one (S01), x = 0 four.
+    assert v(res, "PFS", "N", "MRDSUS TD", "Y") == 1
+    assert v(res, "PFS", "N", "MRDSUS TD", "N") == 8
+    assert v(res, "PFS", "EVENTS", "MRDSUS TD", "Y") == 1
+    assert v(res, "PFS", "EVENTS", "MRDSUS TD", "N") == 4
+    b, se = td_cox_hr(
+        [0, 334, 0, 0, 0, 0, 0, 0, 0],
+        [334, 426, 334, 365, 487, 395, 548, 366, 609],
+        [0, 1, 1, 0, 0, 1, 1, 1, 0],
+        [0, 1, 0, 0, 0, 0, 0, 0, 0],
+    )
+    assert v(res, "PFS", "HR", "MRDSUS TD") == pytest.approx(math.exp(b), rel=1e-5)
+    assert v(res, "PFS", "HR_LCL", "MRDSUS TD") == pytest.approx(math.exp(b - Z * se), rel=1e-4)
+    assert v(res, "PFS", "HR_UCL", "MRDSUS TD") == pytest.approx(math.exp(b + Z * se), rel=1e-4)
+    assert v(res, "PFS", "P_WALD", "MRDSUS TD") == pytest.approx(2 * norm.sf(abs(b / se)), abs=1e-5)
+    # OS: the only death (S05, day 395) has x = 0: no event while MRD-negative, no HR or p
+    assert v(res, "OS", "EVENTS", "MRDSUS TD", "Y") == 0
+    for stat in ("HR", "HR_LCL", "HR_UCL", "P_WALD"):
+        assert math.isnan(v(res, "OS", stat, "MRDSUS TD"))
+    td = "From ASCT, MRDSUS as a time-dependent covariate"
+    os_ = t06_shown(res, "Overall survival", td).iloc[0]
+    assert os_["HR (95% CI)"] == os_["Wald p"] == "NE (no event while MRD-negative)"
+    assert os_["Median, months (95% CI)"] == "" and os_["Log-rank p"] == ""
+
+
+def test_t06_time_dependent_on_or_before_asct_and_after_the_end():
+    # MRDSUS on ASCTDT (S04): x = 1 from day 0; on the day of S06's PFS event (548): too late,
+    # x = 0 throughout for PFS; after S08's end (609): never x = 1
+    mrdsus = {"S04": "2024-04-01", "S06": "2025-10-01", "S08": "2026-01-01"}
+    res = build_t06(adsl(), t06_adrs(mrdsus), t06_adtte(), CUTOFF)
+    assert v(res, "PFS", "N", "MRDSUS TD", "Y") == 1  # S04 only
+    assert v(res, "PFS", "N", "MRDSUS TD", "N") == 7  # everyone but S04
+    # the only x = 1 subject (S04) is censored: no HR
+    assert v(res, "PFS", "EVENTS", "MRDSUS TD", "Y") == 0
+    assert math.isnan(v(res, "PFS", "HR", "MRDSUS TD"))
+    # OS of S06 ends 2025-12-01 (609): its MRDSUS on day 548 is inside: split for OS
+    assert v(res, "OS", "N", "MRDSUS TD", "Y") == 2
+
+
+def test_t06_time_dependent_equals_r_on_the_pipeline_inputs():
+    """The MRD-shaped synthetic data of td_cox_reference.R as ADSL + ADTTE + ADRS frames: T06
+    (b) must give R's coxph on the tmerge rows (tests/reference/td_cox_reference.json)."""
+    ref = json.loads((REF_DIR / "td_cox_reference.json").read_text())
+    cases = {c["name"]: c for c in ref["cases"]}
+    data = pd.read_csv(REF_DIR / "data" / "td_mrd.csv")
+    ids = [f"R{i:03d}" for i in data["id"]]
+    # ASCT dates differ by subject so the day arithmetic is exercised across years
+    asct = pd.Timestamp("2023-01-01") + pd.to_timedelta(data["id"] * 7, unit="D")
+    subjects = pd.DataFrame(
+        {
+            "USUBJID": ids + ["X01", "X02"],
+            "ITTFL": ["Y"] * len(ids) + [None, "Y"],  # X01 not ITT, X02 never transplanted
+            "ASCTDT": list(asct) + [pd.Timestamp("2023-06-01"), pd.NaT],
+        }
+    )
+    tte = []
+    for paramcd, time, status in (
+        ("PFS", "pfs_time", "pfs_status"),
+        ("OS", "os_time", "os_status"),
+    ):
+        adt = asct + pd.to_timedelta(data[time], unit="D")
+        tte.append(
+            pd.DataFrame({"USUBJID": ids, "PARAMCD": paramcd, "ADT": adt, "CNSR": 1 - data[status]})
+        )
+        tte.append(
+            pd.DataFrame(
+                {
+                    "USUBJID": ["X01", "X02"],
+                    "PARAMCD": paramcd,
+                    "ADT": pd.Timestamp("2024-01-01"),
+                    "CNSR": 0,
+                }
+            )
+        )
+    reached = data["switch"].notna()
+    mrdsus = pd.DataFrame(
+        {
+            "USUBJID": ids + ["X01", "X02"],
+            "PARAMCD": "MRDSUS",
+            "AVALC": list(np.where(reached, "Y", "N")) + ["Y", "Y"],
+            "ADT": list((asct + pd.to_timedelta(data["switch"], unit="D")).where(reached))
+            + [pd.Timestamp("2023-01-01")] * 2,
+        }
+    )
+    res = build_t06(subjects, mrdsus, pd.concat(tte, ignore_index=True), CUTOFF)
+    for paramcd, name in (("PFS", "mrd_pfs"), ("OS", "mrd_os")):
+        r = cases[name]
+        assert v(res, paramcd, "N", "MRDSUS TD", "Y") == r["subjects_x1"]
+        assert v(res, paramcd, "N", "MRDSUS TD", "N") == r["subjects_x0"]
+        assert v(res, paramcd, "EVENTS", "MRDSUS TD", "Y") == r["events_x1"]
+        assert v(res, paramcd, "EVENTS", "MRDSUS TD", "N") == r["events_x0"]
+        for stat, key in (("HR", "hr"), ("HR_LCL", "lower"), ("HR_UCL", "upper")):
+            assert v(res, paramcd, stat, "MRDSUS TD") == pytest.approx(r[key], abs=1e-6)
+        assert v(res, paramcd, "P_WALD", "MRDSUS TD") == pytest.approx(r["wald_p"], abs=1e-6)
+
+
+def test_t06_landmark_730_by_mrdsus_known_at_the_landmark():
+    res = build_t06(adsl(), t06_lm24_adrs(), t06_lm24_adtte(), CUTOFF)
+    # L = 2026-04-01. Population S01, S02, S03, S04, S07 (S05 progressed, S08 died before L,
+    # S06 censored on L). MRDSUS by L: S01 (2026-01-15), S02 (on L), S07 (2025-06-01) Y;
+    # S03 reached it on 2026-05-01, after L: N at the landmark (no immortal time); S04 N.
+    assert v(res, "PFS", "N", "MRDSUS LM24", "Y") == 3
+    assert v(res, "PFS", "N", "MRDSUS LM24", "N") == 2
+    # Y: events 61, 153 d, censored 183 d: S = 2/3, 1/3 -> median 153 d
+    assert v(res, "PFS", "EVENTS", "MRDSUS LM24", "Y") == 2
+    assert v(res, "PFS", "MEDIAN", "MRDSUS LM24", "Y") == pytest.approx(153 / M, abs=1e-12)
+    # N: events 10 (S04), 91 d (S03): S = 0.5 on [10, 91) -> midpoint median 50.5 d
+    assert v(res, "PFS", "MEDIAN", "MRDSUS LM24", "N") == pytest.approx(50.5 / M, abs=1e-12)
+    # log-rank: t = 10: Y 3 N 2 at risk, E_Y = 3/5, V = 6/25; t = 61: Y 3 N 1, E_Y = 3/4,
+    # V = 3/16; t = 91: Y 2 N 1, E_Y = 2/3, V = 2/9; t = 153: Y 2 N 0, E_Y = 1, V = 0
+    e_y, var = 3 / 5 + 3 / 4 + 2 / 3 + 1, 6 / 25 + 3 / 16 + 2 / 9
+    stat = (2 - e_y) ** 2 / var
+    assert v(res, "PFS", "P_LOGRANK", "MRDSUS LM24") == pytest.approx(chi2.sf(stat, 1), abs=1e-9)
+    b, se = cox_hr(np.array([61, 153, 183, 91, 10]) / M, [1, 1, 0, 1, 1], [1, 1, 1, 0, 0])
+    assert v(res, "PFS", "HR", "MRDSUS LM24") == pytest.approx(math.exp(b), rel=1e-5)
+    assert v(res, "PFS", "HR_LCL", "MRDSUS LM24") == pytest.approx(math.exp(b - Z * se), rel=1e-4)
+    assert v(res, "PFS", "HR_UCL", "MRDSUS LM24") == pytest.approx(math.exp(b + Z * se), rel=1e-4)
+    # OS: the one death (S04, N) at 122 d: no HR, log-rank E_Y = 3/5 ... at risk Y 3, N 2
+    assert v(res, "OS", "EVENTS", "MRDSUS LM24", "N") == 1
+    assert math.isnan(v(res, "OS", "HR", "MRDSUS LM24"))
+    assert v(res, "OS", "P_LOGRANK", "MRDSUS LM24") == pytest.approx(
+        chi2.sf((0 - 3 / 5) ** 2 / (6 / 25), 1), abs=1e-9
+    )
+
+
+def test_t06_mrd_reached_after_the_landmark_is_not_counted():
+    # S06 and S08 reach MRD12 "after" the landmark (an ADT past L can only come from a wrong
+    # row; the rule is the same for every landmark): they are N at L = 2025-04-01
+    adrs = t06_adrs()
+    late = adrs["PARAMCD"].eq("MRD12") & adrs["USUBJID"].isin(["S06", "S08"])
+    adrs.loc[late, "ADT"] = pd.Timestamp("2025-04-02")
+    res = build_t06(adsl(), adrs, t06_adtte(), CUTOFF)
+    assert v(res, "PFS", "N", "MRD12", "Y") == 1 and v(res, "PFS", "N", "MRD12", "N") == 5
+    adrs.loc[late, "ADT"] = pd.Timestamp("2025-04-01")  # on the landmark: known, Y
+    res = build_t06(adsl(), adrs, t06_adtte(), CUTOFF)
+    assert v(res, "PFS", "N", "MRD12", "Y") == 3
+
+
+def test_t06_y_without_adt_is_refused():
+    adrs = t06_adrs()
+    adrs.loc[adrs["PARAMCD"].eq("MRDSUS"), "ADT"] = pd.NaT
+    with pytest.raises(ValueError, match="MRDSUS: AVALC = Y without ADT"):
+        build_t06(adsl(), adrs, t06_adtte(), CUTOFF)
 
 
 def test_t06_empty_group_has_no_hr():
-    res = build_t06(adsl(), t06_adrs(mrdsus_y=()), t06_adtte(), CUTOFF)
-    assert v(res, "PFS", "N", "MRDSUS", "Y") == 0
-    assert v(res, "PFS", "N", "MRDSUS", "N") == 6
+    res = build_t06(adsl(), t06_adrs(mrdsus={}), t06_adtte(), CUTOFF)
+    assert v(res, "PFS", "N", "MRDSUS TD", "Y") == 0
+    assert v(res, "PFS", "N", "MRDSUS TD", "N") == 8
+    for stat in ("HR", "HR_LCL", "HR_UCL", "P_WALD"):
+        assert math.isnan(v(res, "PFS", stat, "MRDSUS TD"))
+    # nobody is followed beyond ASCT + 730 days in this fixture: both landmark groups empty
+    assert v(res, "PFS", "N", "MRDSUS LM24", "Y") == v(res, "PFS", "N", "MRDSUS LM24", "N") == 0
     for stat in ("HR", "HR_LCL", "HR_UCL", "P_LOGRANK"):
-        assert math.isnan(v(res, "PFS", stat, "MRDSUS"))
-    shown = display_t06(res)
-    sus = shown.loc[shown["MRD status"].str.startswith("Sustained")].iloc[0]
-    # endpoints.md, Presentation: an HR or p that cannot be estimated says why
-    assert sus["HR (95% CI)"] == "NE (no subject in one group)" and sus["N"] == "0"
-    assert sus["Log-rank p"] == "NE (no subject in one group)"
+        assert math.isnan(v(res, "PFS", stat, "MRDSUS LM24"))
+    pfs = "Progression-free survival"
+    td = t06_shown(res, pfs, "From ASCT, MRDSUS as a time-dependent covariate")
+    assert td.iloc[0]["HR (95% CI)"] == td.iloc[0]["Wald p"] == "NE (no MRD-negative subject)"
+    assert td.iloc[0]["N"] == "0"
+    lm = t06_shown(res, pfs, "Landmark ASCT + 730 days, by MRDSUS")
+    assert lm.iloc[0]["HR (95% CI)"] == lm.iloc[0]["Log-rank p"] == "NE (no MRD-negative subject)"
+    assert lm.iloc[0]["Median, months (95% CI)"] == "NE"
 
 
 # ----------------------------------------------------------------------------- T07
@@ -596,16 +805,13 @@ def test_hr_and_p_that_cannot_be_estimated_say_why():
     """endpoints.md, Presentation: never a bare 1.000 or NE (issue 30, T06's OS row)."""
 
     def texts(frame):
-        return comparison_texts(Lookup(frame, "T06"), "OS", "MRD12")
+        row = t06_shown(frame, "Overall survival", "Landmark ASCT + 365 days, by MRD12").iloc[0]
+        return row["HR (95% CI)"], row["Log-rank p"]
 
     # the fixture's OS: the MRD-negative group has no death (HR at 0, not estimable); the
     # log-rank p exists: E_Y = 3/6, V = 1/4, chi2 = 1, p = 0.3173
     res = build_t06(adsl(), t06_adrs(), t06_adtte(), CUTOFF)
-    assert texts(res) == ("NE (no event in one group)", "0.317")
-    shown = display_t06(res)
-    os_row = shown.loc[shown["Outcome from landmark"].eq("Overall survival")].iloc[0]
-    assert os_row["HR (95% CI)"] == "NE (no event in one group)"
-    assert os_row["Log-rank p"] == "0.317"
+    assert texts(res) == ("NE (no event among MRD-negative)", "0.317")
     # Y censored at 3 and 4, N: death at 5, censored at 6. At the only death Y has nobody at
     # risk: E_Y = 0, V = 0, and the log-rank chi-square is 0 on 0 df (R survdiff: "Chisq= 0
     # on 0 degrees of freedom, p= 1"): a p of 1 that is no test at all
@@ -613,7 +819,7 @@ def test_hr_and_p_that_cannot_be_estimated_say_why():
     assert cmp.hr is None and cmp.logrank_p == 1.0
     frame = _comparison((2, 2), (0, 1), p=cmp.logrank_p)
     assert texts(frame) == (
-        "NE (no event in one group)",
+        "NE (no event among MRD-negative)",
         "NE (no event while both groups were at risk)",
     )
     # the same p of 1 with an event in each group is a real test (O = E): printed
@@ -622,11 +828,12 @@ def test_hr_and_p_that_cannot_be_estimated_say_why():
     frame = _comparison((2, 2), (1, 1), cmp.hr, cmp.logrank_p, (cmp.lower, cmp.upper))
     hr_text, p_text = texts(frame)
     assert p_text == "1.000" and hr_text.startswith("1.00 (")
-    # no event at all; an empty group
+    # no event at all; an empty group (the display shows an analysis only when its Y row
+    # exists, which an empty MRD-negative group still has: N = 0)
     assert texts(_comparison((3, 3), (0, 0))) == ("NE (no event)", "NE (no event)")
     assert texts(_comparison((0, 6), (0, 2))) == (
-        "NE (no subject in one group)",
-        "NE (no subject in one group)",
+        "NE (no MRD-negative subject)",
+        "NE (no MRD-negative subject)",
     )
 
 
@@ -638,7 +845,7 @@ def test_every_table_has_a_footnote_with_population_n_method_source_and_cutoff()
         "T01": "ITT population, N = 9.",
         "T02": "ITT population, N = 9.",
         "T05": "ITT population, N = 9.",
-        "T06": "at ASCT + 365 days, N = 6.",
+        "T06": "ITT subjects with an ASCT; the landmark analyses keep those alive",
         "T07": "Safety population, N = 8.",
         "T08": "Safety population, N = 8.",
         "T09": "Safety population, N = 2.",
@@ -651,7 +858,7 @@ def test_every_table_has_a_footnote_with_population_n_method_source_and_cutoff()
         "T03": "95% CI on the log(-log) scale",
         "T04": "median and quartiles by Brookmeyer-Crowley",
         "T05": "exact Clopper-Pearson 95% CI",
-        "T06": "Cox proportional hazards, Efron ties, 95% Wald CI; p: two-sided log-rank",
+        "T06": "Cox proportional hazards, Efron ties, 95% Wald CI, MRD-negative versus",
         "T07": "worst grade",
         "T08": "at least one dose reduction",
         "T09": "Aalen-Johansen, Gray's variance, 95% CI on the log(-log) scale",

@@ -39,8 +39,10 @@ DESCRIPTIONS = {
     "VGPR, CR, sCR (30-day months) and cumulative response probability at 3, 6, 12 months.",
     "T05": "T05, one row per MRD parameter x statistic: MRD12, MRD24, sustained and any MRD "
     "negativity in the ITT population, n, N, % and exact 95% CI.",
-    "T06": "T06, one row per outcome x MRD grouping x status x statistic: PFS and OS from the "
-    "ASCT + 365-day landmark by MRD12 and MRDSUS, N, events, median, Cox HR and log-rank p.",
+    "T06": "T06, one row per outcome x analysis x status x statistic: PFS and OS from the "
+    "ASCT + 365-day landmark by MRD12 and the + 730-day landmark by MRDSUS (N, events, median, "
+    "Cox HR, log-rank p), and from ASCT with MRDSUS as a time-dependent covariate (Cox HR, "
+    "Wald p).",
     "T07": "T07, one row per grade block x SOC x PT x statistic: treatment-emergent adverse events "
     "of the safety population at each subject's worst grade, with the overview categories.",
     "T08": "T08, one row per drug x cause x statistic: safety-population subjects with at least "

@@ -326,44 +326,6 @@ def not_estimable(why: str) -> str:
     return f"{NE} ({why or 'not estimable'})"
 
 
-def comparison_texts(
-    lk: Lookup, paramcd: str, group1: str, p_stat: str = "P_LOGRANK"
-) -> tuple[str, str]:
-    """The ``HR (95% CI)`` and p-value cells of a Y-versus-N comparison (T06), each saying
-    why when it cannot be estimated (endpoints.md, Presentation: never a bare 1.000 or NE).
-
-    The reason comes from the groups' N and EVENTS rows (GROUP2 Y and N): a group without a
-    subject; no event at all; no event in one group (the Cox maximum is at HR 0 or
-    infinity). A log-rank p of exactly 1 with one group free of events means that group had
-    no subject at risk at any event time: the test has 0 degrees of freedom (R ``survdiff``
-    prints chisq 0 on 0 df, p 1), so it is not estimable either.
-    """
-    n = [lk.get(paramcd, "N", group1, level) for level in ("Y", "N")]
-    events = [lk.get(paramcd, "EVENTS", group1, level) for level in ("Y", "N")]
-    if None in n or None in events:
-        why = "not estimable"
-    elif min(n) == 0:
-        why = "no subject in one group"
-    elif sum(events) == 0:
-        why = "no event"
-    elif min(events) == 0:
-        why = "no event in one group"
-    else:
-        why = "not estimable"
-    hr = lk.get(paramcd, "HR", group1)
-    if hr is None:
-        hr_text = not_estimable(why)
-    else:
-        lower, upper = lk.get(paramcd, "HR_LCL", group1), lk.get(paramcd, "HR_UCL", group1)
-        hr_text = f"{fmt_num(hr, 2)} {fmt_ci(lower, upper, digits=2, missing=NE)}"
-    p = lk.get(paramcd, p_stat, group1)
-    if p is not None and p == 1.0 and why == "no event in one group" and p_stat == "P_LOGRANK":
-        p_text = not_estimable("no event while both groups were at risk")
-    else:
-        p_text = fmt_p(p, why)
-    return hr_text, p_text
-
-
 # ---------------------------------------------------------------------------- presentation
 
 

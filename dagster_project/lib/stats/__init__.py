@@ -4,7 +4,13 @@ Reference values: tests/reference/make_reference.R -> tests/reference/r_referenc
 """
 
 from .competing_risks import CumIncAt, cumulative_incidence_at, cumulative_incidence_curve
-from .cox import GroupComparison, compare_groups
+from .cox import (
+    GroupComparison,
+    TimeDependentCox,
+    compare_groups,
+    counting_process,
+    cox_time_dependent,
+)
 from .followup import median_followup
 from .km import (
     KMSummary,
@@ -25,7 +31,10 @@ __all__ = [
     "Proportion",
     "Quantile",
     "SurvivalAt",
+    "TimeDependentCox",
     "compare_groups",
+    "counting_process",
+    "cox_time_dependent",
     "cumulative_incidence_at",
     "cumulative_incidence_curve",
     "km_curve",
