@@ -176,17 +176,23 @@ def cox_time_dependent(
 
     Rows (start, stop] with the event at ``stop`` (counting_process builds them); at each
     event time t the risk set is every row with start < t <= stop. Efron ties, HR exp(b),
-    Wald CI exp(b -+ z se) and Wald p 2 (1 - Phi(|b / se|)) with the model-based SE: lifelines
-    ``CoxTimeVaryingFitter`` (public API; Efron is its only tie method).
+    Wald CI exp(b -+ z se) and Wald p 2 (1 - Phi(|b / se|)) with the model-based SE.
+
+    Method: statsmodels ``PHReg(stop, x, status, entry=..., ties="efron")``. statsmodels puts
+    a row in the risk set at t when entry <= t (left truncation), R's counting process when
+    start < t: the entry given is start moved half the smallest gap between two distinct
+    times of the data forward, which is strictly between start and the next time anything
+    happens, so both give the same risk sets at every event time. lifelines'
+    ``CoxTimeVaryingFitter`` gives the same numbers but took 188 s per fit at 100,000 subjects
+    (its Newton step grows with rows x event times); PHReg takes about 2 s.
 
     Reproduces R ``coxph(Surv(tstart, tstop, event) ~ x, ties = "efron")`` on ``tmerge``
     data; checked on survival::jasa with transplant as the covariate (HR 1.133320, CI
     0.628525-2.043535, Wald p 0.677352) and on MRD-shaped synthetic data with tied event
     times (tests/reference/td_cox_reference.R -> td_cox_reference.json).
     """
-    from lifelines import CoxTimeVaryingFitter  # imported on use: lib/runtime/warm_imports.py
-    from lifelines.exceptions import ConvergenceError
     from scipy.stats import norm
+    from statsmodels.duration.hazard_regression import PHReg
 
     t0 = np.asarray(start, dtype=float).ravel()
     t1, e = as_time_event(stop, event)
@@ -202,21 +208,13 @@ def cox_time_dependent(
     if ev_1 == 0 or ev_0 == 0:
         return none
 
-    frame = pd.DataFrame({"start": t0, "stop": t1, "event": e, "x": xv})
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # convergence chatter; the fit is checked below
-            ctv = CoxTimeVaryingFitter().fit(
-                frame,
-                event_col="event",
-                start_col="start",
-                stop_col="stop",
-                fit_options={"precision": 1e-12, "r_precision": 1e-14, "max_steps": 200},
-            )
-    except ConvergenceError:
-        return none
-    log_hr = float(ctv.params_["x"])
-    se = float(ctv.standard_errors_["x"])
+    times = np.unique(np.concatenate([t0, t1]))
+    half_gap = float(np.diff(times).min()) / 2.0 if times.size > 1 else 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence chatter; the fit is checked below
+        fit = PHReg(t1, xv[:, None], status=e, entry=t0 + half_gap, ties="efron").fit()
+    log_hr = float(fit.params[0])
+    se = float(fit.bse[0])
     if not (np.isfinite(log_hr) and np.isfinite(se) and se > 0):
         return none
     z = z_value(conf_level)
