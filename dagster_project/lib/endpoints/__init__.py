@@ -25,6 +25,7 @@ from .concordance import build_t15, display_t15, display_t15_agreement, display_
 from .discontinuation import build_t09, display_t09
 from .exposure import build_t08, build_t10, display_t08, display_t10
 from .landmark import build_t06, display_t06
+from .mrd import FOOTNOTE as T05_FOOTNOTE
 from .mrd import MRD_PARAMS, build_t01, build_t05, display_t01, display_t05
 from .response import ADRS_PARAMS as T02_ADRS_PARAMS
 from .response import FOOTNOTE as T02_FOOTNOTE
@@ -60,7 +61,7 @@ class TableSpec:
 # modules spell to be here.
 ADAM_COLUMNS: dict[str, tuple[str, ...]] = {
     "adsl": ("USUBJID", "ITTFL", "SAFFL", "RESPFL", "ASCTDT", "CUTOFFDT"),
-    "adrs": ("USUBJID", "PARAMCD", "AVALC", "AVAL", "ADT", "APHASE", "ITTFL"),
+    "adrs": ("USUBJID", "PARAMCD", "AVALC", "AVAL", "ADT", "APHASE", "ITTFL", "WINCMPFL"),
     "adtte": ("USUBJID", "PARAMCD", "ADT", "AVAL", "CNSR", "CMPEVFL"),
     "adae": (
         "USUBJID",
@@ -117,6 +118,7 @@ TABLES: tuple[TableSpec, ...] = (
         build_t05,
         {"t05": display_t05},
         {"adrs": tuple(MRD_PARAMS)},
+        T05_FOOTNOTE,
     ),
     TableSpec(
         "T06",
