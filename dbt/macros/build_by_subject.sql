@@ -168,6 +168,24 @@
         relation_of('int_subjects_derived') ~ ' as subject') -}}
 {% endmacro %}
 
+{#- int_mrd_windows_evaluated: a window (MRD12, MRD24) that ends in (C0, C1] is complete at C1
+    though the subject has no date after C0 (ASCTDT + 365 is no date of the records). Set from
+    the new cut-off, so a hook run twice changes nothing; a complete window never reopens. -#}
+{% macro restamp_mrd_windows_complete_at_cutoff() %}
+    {{- restamp_cutoff_outside_scope(
+        'is_window_complete = true',
+        'stamped.window_end_date <= data_cut.new_cutoff and not stamped.is_window_complete') -}}
+{% endmacro %}
+
+{#- ADRS: WINCMPFL from the restamped int_mrd_windows_evaluated (built before ADRS). -#}
+{% macro restamp_adrs_windows_complete_at_cutoff() %}
+    {{- restamp_cutoff_outside_scope(
+        "WINCMPFL = 'Y'",
+        "mrd_window.usubjid = stamped.USUBJID and mrd_window.paramcd = stamped.PARAMCD"
+        ~ " and mrd_window.is_window_complete and stamped.WINCMPFL is null",
+        relation_of('int_mrd_windows_evaluated') ~ ' as mrd_window') -}}
+{% endmacro %}
+
 {#- A subject-keyed model read by another model built by subject: only the scope's rows in a
     build by subject, every row otherwise. Without it a model driven by a full table (ADSL,
     another int_*) would compute every subject, of which the strategy keeps only the scope's.

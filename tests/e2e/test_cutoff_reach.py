@@ -5,7 +5,9 @@ force (a partial date at its last possible day) keeps every derived row, except 
 that hold the cut-off itself: ADSL's CUTOFFDT, ADTTE's ADT and AVAL on the rows censored at
 the cut-off (SRCVAR CUTOFFDT), and the intermediate dates those come from. Every other use of
 the cut-off compares a date with it (date <= cut-off), and for such a subject C0 and C1 give
-the same answer.
+the same answer, except where the date is derived and can lie after the subject's last date:
+ADRS WINCMPFL (and int_mrd_windows_evaluated) compares ASCTDT + 365 / 730 with the cut-off,
+so those flags are set aside on the rows whose window ends in (C0, C1] (CUTOFF_COMPARED).
 
 So a build by subject (docs/incremental_by_subject.md) would rebuild the subjects of the sites
 whose transfer changed and the subjects with a date after C0, and restamp these columns for
@@ -58,6 +60,24 @@ CUTOFF_VALUED = {
 }
 
 
+# (schema, model) -> (a flag that compares a date derived from the subject's dates with the
+# cut-off, the rows where C0 and C1 may give different answers: {c0} and {c1} are the two
+# cut-offs). A build by subject restamps these for everyone outside the scope (adam.md
+# WINCMPFL: the MRD12 / MRD24 window ends at ASCTDT + 365 / 730, no date of the records).
+CUTOFF_COMPARED = {
+    ("intermediate", "int_mrd_windows_evaluated"): (
+        "is_window_complete",
+        "window_end_date > {c0} and window_end_date <= {c1}",
+    ),
+    ("adam", "adrs"): (
+        "WINCMPFL",
+        "exists (select 1 from intermediate.int_mrd_windows_evaluated as mrd_window "
+        "where mrd_window.usubjid = adrs.USUBJID and mrd_window.paramcd = adrs.PARAMCD "
+        "and mrd_window.window_end_date > {c0} and mrd_window.window_end_date <= {c1})",
+    ),
+}
+
+
 def _last_days(con) -> dict[str, date | None]:
     """USUBJID of each ADSL subject -> the latest day any of its dates in the transfers in force
     can mean (contract types date and partial_date, a partial date at its last possible day);
@@ -99,12 +119,17 @@ def _normalised(con, schema: str, name: str, cutoffs: tuple[date, date]) -> str:
         ).fetchall()
     ]
     valued, condition = CUTOFF_VALUED.get((schema, name), ((), None))
+    compared, window = CUTOFF_COMPARED.get((schema, name), (None, None))
     either = ", ".join(f"date '{c.isoformat()}'" for c in cutoffs)
+    c0, c1 = (f"date '{c.isoformat()}'" for c in sorted(cutoffs))
     select = []
     for column in columns:
         quoted = f'"{column}"'
         stamped = f"{quoted} in ({either})" + (f" and {condition}" if condition else "")
-        if column in valued:
+        if column == compared:
+            # set aside where the compared date lies between the cut-offs: empty in both
+            select.append(f"case when {window.format(c0=c0, c1=c1)} then null else {quoted} end")
+        elif column in valued:
             select.append(f"case when {stamped} then {THE_CUTOFF} else {quoted} end")
         elif (schema, name) == ("adam", "adtte") and column == "AVAL":
             stamped = f'"ADT" in ({either}) and {condition}'
@@ -189,6 +214,7 @@ def test_the_cutoff_value_reaches_only_the_listed_columns(synthetic_run, tmp_pat
         if node["resource_type"] == "model"
     }
     assert set(CUTOFF_VALUED) <= models, "a model in CUTOFF_VALUED is gone: update the list"
+    assert set(CUTOFF_COMPARED) <= models, "a model in CUTOFF_COMPARED is gone: update the list"
 
     with duckdb.connect(str(copy), read_only=True) as con:
         assert _last_days(con) == last_days  # the same transfers in force

@@ -35,6 +35,7 @@ from dagster_project.lib.endpoints import (
     display_t02,
     display_t03,
     display_t04,
+    display_t05,
     display_t06,
     display_t07,
     display_t07_overview,
@@ -132,6 +133,66 @@ def test_t05_all_mrd_parameters_including_none_and_all():
     assert v(res, "MRDANY", "PCT") == 100
     assert v(res, "MRDANY", "LCL") == pytest.approx(0.025 ** (1 / 9), abs=1e-9)
     assert v(res, "MRDSUS", "n") == 1
+
+
+def test_t05_rate_among_complete_windows_and_open_windows():
+    res = build_t05(adsl(), mrd_adrs(), CUTOFF)
+    # MRD12: WINCMPFL = Y for S01-S08 (S10 is not ITT); S09 has no row: open. n = S01-S03.
+    # 3 of 8 = 37.5%; OPEN 1; ITT N 9 = 8 + 1.
+    lo, up = cp(3, 8)
+    assert v(res, "MRD12", "OPEN") == 1
+    assert v(res, "MRD12", "n", "COMPLETE") == 3 and v(res, "MRD12", "N", "COMPLETE") == 8
+    assert v(res, "MRD12", "PCT", "COMPLETE") == 37.5
+    assert v(res, "MRD12", "LCL", "COMPLETE") == pytest.approx(lo, abs=1e-9)
+    assert v(res, "MRD12", "UCL", "COMPLETE") == pytest.approx(up, abs=1e-9)
+    # MRD24: complete only S04, S05 (left or died), both N: 0 of 2, CI (0, 1 - 0.025 ** (1/2));
+    # open S01-S03, S06-S09 = 7
+    assert v(res, "MRD24", "OPEN") == 7
+    assert v(res, "MRD24", "n", "COMPLETE") == 0 and v(res, "MRD24", "N", "COMPLETE") == 2
+    assert v(res, "MRD24", "PCT", "COMPLETE") == 0
+    assert v(res, "MRD24", "LCL", "COMPLETE") == 0
+    assert v(res, "MRD24", "UCL", "COMPLETE") == pytest.approx(1 - 0.025**0.5, abs=1e-9)
+    # no window for MRDSUS and MRDANY; the ITT rows are as before (only rows added)
+    assert set(res.loc[res["PARAMCD"].isin(["MRDSUS", "MRDANY"]), "GROUP1"]) == {""}
+    assert not res.loc[res["PARAMCD"].isin(["MRDSUS", "MRDANY"]), "STAT"].eq("OPEN").any()
+    assert v(res, "MRD12", "n") == 3 and v(res, "MRD12", "N") == 9
+    assert list(res.loc[res["PARAMCD"].eq("MRD12"), "STAT"]) == [
+        *("n", "N", "PCT", "LCL", "UCL", "OPEN"),
+        *("n", "N", "PCT", "LCL", "UCL"),
+    ]
+    # T01 (the primary endpoint) stays the ITT rate alone
+    assert set(build_t01(adsl(), mrd_adrs(), CUTOFF)["GROUP1"]) == {""}
+
+    shown = display_t05(res)
+    assert list(shown["Endpoint"]) == [
+        "MRD negativity within 12 months after ASCT",
+        "  among subjects with a complete window",
+        "MRD negativity 12-24 months after ASCT",
+        "  among subjects with a complete window",
+        "Sustained MRD negativity (>= 1 year)",
+        "MRD negativity at any time on study",
+    ]
+    assert list(shown["N"]) == ["9", "8", "9", "2", "9", "9"]
+    assert list(shown["MRD-negative, n (%)"])[:4] == [
+        *("3 (33.3%)", "3 (37.5%)"),
+        *("0 (0.0%)", "0 (0.0%)"),
+    ]
+    assert shown["95% CI (%)"][1] == f"({100 * lo:.1f}, {100 * up:.1f})"
+    assert list(shown["Window open at cut-off, n"]) == ["1", "", "7", "", "", ""]
+    footnote = next(spec.footnote for spec in TABLES if spec.tableid == "T05")(res)
+    assert "WINCMPFL = Y" in footnote and "Clopper-Pearson" in footnote
+
+
+def test_t05_no_complete_window_yet():
+    # every MRD24 window open: the complete-window rate has N = 0, no estimate (NE), OPEN = 9
+    adrs = mrd_adrs().assign(WINCMPFL=None)
+    res = build_t05(adsl(), adrs, CUTOFF)
+    assert v(res, "MRD24", "N", "COMPLETE") == 0 and v(res, "MRD24", "OPEN") == 9
+    for stat in ("PCT", "LCL", "UCL"):
+        assert math.isnan(v(res, "MRD24", stat, "COMPLETE"))
+    complete = display_t05(res).iloc[3]
+    assert complete["N"] == "0" and complete["MRD-negative, n (%)"] == "0"
+    assert complete["95% CI (%)"] == "(NE, NE)"
 
 
 # ----------------------------------------------------------------------------- T02

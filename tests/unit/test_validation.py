@@ -68,15 +68,17 @@ def valid_adsl() -> pd.DataFrame:
 
 def valid_adrs() -> pd.DataFrame:
     rows = [
-        (S1, "OVRLRESP", "PR", d("2026-02-01")),
-        (S1, "OVRLRESP", "CR", d("2026-03-01")),
-        (S1, "BOR", "CR", d("2026-03-01")),
-        (S1, "MRD12", "Y", d("2026-09-01")),
-        (S2, "BOR", "PD", d("2026-05-01")),
+        (S1, "OVRLRESP", "PR", d("2026-02-01"), None),
+        (S1, "OVRLRESP", "CR", d("2026-03-01"), None),
+        (S1, "BOR", "CR", d("2026-03-01"), None),
+        (S1, "MRD12", "Y", d("2026-09-01"), "Y"),
+        (S2, "BOR", "PD", d("2026-05-01"), None),
         # Rule (b): S2 left the study (EOSDT) and may be MRD12 = Y without an ASCT.
-        (S2, "MRD12", "Y", d("2026-03-15")),
+        (S2, "MRD12", "Y", d("2026-03-15"), "Y"),
+        # WINCMPFL: S1's MRD24 window (ASCT + 730) is still open at the cut-off
+        (S1, "MRD24", "N", NAT, None),
     ]
-    return pd.DataFrame(rows, columns=["USUBJID", "PARAMCD", "AVALC", "ADT"])
+    return pd.DataFrame(rows, columns=["USUBJID", "PARAMCD", "AVALC", "ADT", "WINCMPFL"])
 
 
 def valid_adtte() -> pd.DataFrame:
@@ -255,6 +257,12 @@ ROW_CASES = [
     (
         "adrs", PLAUSIBILITY, "MRD12 = Y only after ASCT (subjects still on study)",
         set_value(3, "ADT", d("2026-04-03")),  # on the ASCT day: not after it
+    ),
+    ("adrs", CONFORMANCE, "WINCMPFL is Y or empty", set_value(6, "WINCMPFL", "N")),
+    ("adrs", CONFORMANCE, "WINCMPFL only on MRD12 and MRD24 rows", set_value(2, "WINCMPFL", "Y")),
+    (
+        "adrs", CONFORMANCE, "WINCMPFL = Y on MRD12 / MRD24 rows with AVALC = Y",
+        set_value(3, "WINCMPFL", None),
     ),
     # ADTTE
     ("adtte", CONFORMANCE, "USUBJID present", set_value(0, "USUBJID", None)),

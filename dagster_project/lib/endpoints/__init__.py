@@ -98,7 +98,7 @@ class TableSpec:
 # modules spell to be here.
 ADAM_COLUMNS: dict[str, tuple[str, ...]] = {
     "adsl": ("USUBJID", "ITTFL", "SAFFL", "RESPFL", "ASCTDT", "CUTOFFDT"),
-    "adrs": ("USUBJID", "PARAMCD", "AVALC", "AVAL", "ADT", "APHASE", "ITTFL"),
+    "adrs": ("USUBJID", "PARAMCD", "AVALC", "AVAL", "ADT", "APHASE", "ITTFL", "WINCMPFL"),
     "adtte": ("USUBJID", "PARAMCD", "ADT", "AVAL", "CNSR", "CMPEVFL"),
     "adae": (
         "USUBJID",

@@ -52,7 +52,7 @@ REQUIRED_VARIABLES: dict[str, dict[str, str]] = {
     },
     "adrs": {
         "STUDYID": V, "USUBJID": V, "PARAMCD": V, "PARAM": V, "AVALC": V, "AVAL": N, "ADT": D,
-        "APHASE": V,
+        "APHASE": V, "WINCMPFL": V,
     },
     "adtte": {
         "STUDYID": V, "USUBJID": V, "PARAMCD": V, "PARAM": V, "STARTDT": D, "ADT": D, "AVAL": N,
@@ -77,7 +77,7 @@ REQUIRED_VARIABLES: dict[str, dict[str, str]] = {
 
 FLAGS: dict[str, tuple[str, ...]] = {
     "adsl": ("ITTFL", "SAFFL", "RESPFL", "ASCTFL", "MNTFL", "DTHFL"),
-    "adrs": (),
+    "adrs": ("WINCMPFL",),
     "adtte": ("CMPEVFL",),
     "adae": ("TRTEMFL", "WGRPTFL", "WGRSOCFL", "WGRFL"),
     "adex": ("REDFL",),
@@ -102,6 +102,8 @@ ADRS_PARAMCD = (
     "ALGCOVR",
     "ALGCBOR",
 )
+# adam.md: the parameters whose rows carry WINCMPFL (whether the window is complete)
+ADRS_WINDOWED = ("MRD12", "MRD24")
 # the parameters with one row per rs record or computed time point; every other is one row
 # per subject
 ADRS_PER_ASSESSMENT = ("OVRLRESP", "COVR", "ALGRESP", "ALGCOVR")
@@ -250,6 +252,17 @@ def adrs_expectations() -> list[gxe.Expectation]:
         gxe.ExpectColumnValuesToNotBeNull(
             column="ADSL_ASCTDT", row_condition=on_study,
             meta=_plaus("MRD12 = Y only with an ASCT (subjects still on study)"),
+        ),
+        *_flags("adrs"),
+        # adam.md WINCMPFL: only on the MRD12 and MRD24 rows, and Y whenever AVALC = Y there
+        gxe.ExpectColumnValuesToBeNull(
+            column="WINCMPFL", row_condition=Column("PARAMCD").is_not_in(list(ADRS_WINDOWED)),
+            meta=_conf("WINCMPFL only on MRD12 and MRD24 rows"),
+        ),
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="WINCMPFL",
+            row_condition=Column("PARAMCD").is_in(list(ADRS_WINDOWED)) & (Column("AVALC") == "Y"),
+            meta=_conf("WINCMPFL = Y on MRD12 / MRD24 rows with AVALC = Y"),
         ),
     ]  # fmt: skip
 

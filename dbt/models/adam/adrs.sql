@@ -1,5 +1,5 @@
 {%- set sort_by = 'USUBJID, ASEQ' -%}
-{{ config(sort_by=sort_by) }}
+{{ config(sort_by=sort_by, post_hook="{{ restamp_adrs_windows_complete_at_cutoff() }}") }}
 {#- adam.md, ADRS: responses and MRD, BDS, one row per subject x parameter x date. Derivations live
     in the intermediate models; this model stacks them, codes AVAL/AVALC and numbers the rows. -#}
 with
@@ -105,7 +105,8 @@ overall_response as (
         {{ response_rank('assessments.response') }} as aval,
         assessments.assessment_date as adt,
         assessments.phase as aphase,
-        case when counted_assessments.usubjid is not null then 'Y' end as anl01fl
+        case when counted_assessments.usubjid is not null then 'Y' end as anl01fl,
+        cast(null as varchar) as wincmpfl
     from assessments
     left join counted_assessments
         on
@@ -121,7 +122,8 @@ best_response as (
         best_response_rank as aval,
         best_response_date as adt,
         cast(null as varchar) as aphase,
-        'Y' as anl01fl
+        'Y' as anl01fl,
+        cast(null as varchar) as wincmpfl
     from best_responses
 ),
 
@@ -133,7 +135,9 @@ mrd_negativity as (
         case when is_met then 1 else 0 end as aval,
         met_date as adt,
         cast(null as varchar) as aphase,
-        'Y' as anl01fl
+        'Y' as anl01fl,
+        -- MRD12 and MRD24 only; empty on MRDSUS and MRDANY, which have no window
+        case when is_window_complete then 'Y' end as wincmpfl
     from mrd_windows
 ),
 
@@ -147,7 +151,8 @@ confirmed_overall_response as (
         {{ response_rank('covr') }} as aval,
         adt,
         phase as aphase,
-        cast(null as varchar) as anl01fl
+        cast(null as varchar) as anl01fl,
+        cast(null as varchar) as wincmpfl
     from confirmed_assessments
 ),
 
@@ -159,7 +164,8 @@ best_confirmed_response as (
         best_response_rank as aval,
         best_response_date as adt,
         cast(null as varchar) as aphase,
-        'Y' as anl01fl
+        'Y' as anl01fl,
+        cast(null as varchar) as wincmpfl
     from best_confirmed_responses
 ),
 
@@ -173,7 +179,8 @@ computed_overall_response as (
         {{ response_rank('algresp') }} as aval,
         adt,
         cast(null as varchar) as aphase,
-        cast(null as varchar) as anl01fl
+        cast(null as varchar) as anl01fl,
+        cast(null as varchar) as wincmpfl
     from computed_time_points
     union all
     select
@@ -183,7 +190,8 @@ computed_overall_response as (
         {{ response_rank('algcovr') }} as aval,
         adt,
         cast(null as varchar) as aphase,
-        cast(null as varchar) as anl01fl
+        cast(null as varchar) as anl01fl,
+        cast(null as varchar) as wincmpfl
     from computed_time_points
 ),
 
@@ -195,7 +203,8 @@ best_confirmed_computed_response as (
         best_response_rank as aval,
         best_response_date as adt,
         cast(null as varchar) as aphase,
-        'Y' as anl01fl
+        'Y' as anl01fl,
+        cast(null as varchar) as wincmpfl
     from best_confirmed_computed_responses
 ),
 
@@ -231,6 +240,7 @@ select
     stacked.adt as ADT,
     stacked.aphase as APHASE,
     stacked.anl01fl as ANL01FL,
+    stacked.wincmpfl as WINCMPFL,
     subjects.ittfl as ITTFL
 from stacked
 -- an rs record of a subject ADSL does not know (no enr record) has no STUDYID/population: dropped

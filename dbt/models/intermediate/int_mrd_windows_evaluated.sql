@@ -1,12 +1,16 @@
+{{ config(post_hook="{{ restamp_mrd_windows_complete_at_cutoff() }}") }}
 {#- adam.md, ADRS MRD12, MRD24, MRDSUS, MRDANY. One row per ITT subject x parameter: whether the
-    rule is met and the date of the NGF 10^-5 negative result that met it (empty when not met). -#}
+    rule is met and the date of the NGF 10^-5 negative result that met it (empty when not met);
+    for MRD12 and MRD24 also whether the window is complete at the cut-off (WINCMPFL). -#}
 with
 
 itt_subjects as (
     select
         usubjid,
         asct_date,
-        end_of_study_date
+        end_of_study_date,
+        death_date,
+        cutoff_date
     from {{ subject_ref('int_subjects_derived') }}
     where is_itt
 ),
@@ -188,12 +192,62 @@ evaluated as (
     select * from mrdsus
     union all
     select * from mrdany
+),
+
+window_ends as (
+    -- adam.md WINCMPFL: the end of the MRD12 / MRD24 window; none without ASCT
+    select
+        usubjid,
+        'MRD12' as paramcd,
+        {{ add_days('asct_date', 365) }} as window_end_date
+    from itt_subjects
+    union all
+    select
+        usubjid,
+        'MRD24' as paramcd,
+        {{ add_days('asct_date', 730) }} as window_end_date
+    from itt_subjects
+),
+
+window_complete_at_cutoff as (
+    -- adam.md WINCMPFL: complete when the rule is met, the window ended on or before the
+    -- cut-off, or the subject left the study or died before its end; without ASCT the window
+    -- never opens, so complete once the subject left or died, open while still on study
+    select
+        evaluated.usubjid,
+        evaluated.paramcd,
+        window_ends.window_end_date,
+        coalesce(
+            evaluated.met_date is not null
+            or window_ends.window_end_date <= itt_subjects.cutoff_date
+            or itt_subjects.end_of_study_date < window_ends.window_end_date
+            or itt_subjects.death_date < window_ends.window_end_date
+            or (
+                window_ends.window_end_date is null
+                and (itt_subjects.end_of_study_date is not null or itt_subjects.death_date is not null)
+            ),
+            false
+        ) as is_window_complete
+    from evaluated
+    inner join window_ends
+        on
+            evaluated.usubjid = window_ends.usubjid
+            and evaluated.paramcd = window_ends.paramcd
+    inner join itt_subjects
+        on evaluated.usubjid = itt_subjects.usubjid
 )
 
 select
-    usubjid,
-    paramcd,
-    met_date is not null as is_met,
-    met_date,
-    met_by_branch
+    evaluated.usubjid,
+    evaluated.paramcd,
+    evaluated.met_date is not null as is_met,
+    evaluated.met_date,
+    evaluated.met_by_branch,
+    window_complete_at_cutoff.window_end_date,
+    window_complete_at_cutoff.is_window_complete
 from evaluated
+-- MRDSUS and MRDANY have no window: both columns empty
+left join window_complete_at_cutoff
+    on
+        evaluated.usubjid = window_complete_at_cutoff.usubjid
+        and evaluated.paramcd = window_complete_at_cutoff.paramcd
