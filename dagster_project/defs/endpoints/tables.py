@@ -51,6 +51,13 @@ DESCRIPTIONS = {
     "discontinuation due to AE (and of the competing events) at 3-24 months with 95% CIs.",
     "T10": "T10, one row per drug x phase x band x statistic: relative dose intensity median, "
     "min and max and subjects with RDI >= 90%, 80-<90% and < 80%.",
+    # T12, T14 (issue 30)
+    "T12": "T12, one row per disposition category x statistic: all screened subjects, screen "
+    "failures, ITT, safety, transplanted, maintenance, end of treatment and of study by status "
+    "and reason, n (% of ITT), and the subjects leaving at each CONSORT step (F04) by reason.",
+    "T14": "T14, one row per subgroup level x statistic: MRD negativity within 12 months after "
+    "ASCT (ITT) overall and by AGEGR1, SEX, ISS, HRCYTO, MMTYPE, REIND and MEASDIS, n, N, % "
+    "and exact 95% CI (forest plot F05).",
     "T15": "T15, one row per comparison x cell or statistic: investigator (CBOR) against "
     "computed (ALGCBOR) confirmed best response, cross-table, agreement and Cohen's kappa; "
     "PFS against PFSALG events.",

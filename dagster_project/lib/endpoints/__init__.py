@@ -1,4 +1,4 @@
-"""Endpoint tables T01-T10 and T15 (endpoints.md): pure builders from ADaM frames to tidy rows,
+"""Endpoint tables T01-T10, T12, T14 and T15 (endpoints.md): pure builders from ADaM frames to tidy rows,
 and the display tables a CSR prints. No Dagster here; defs/endpoints wraps these.
 
 Every ``build_tNN(adsl, <adam frames>..., cutoff)`` returns the tidy frame of
@@ -29,6 +29,7 @@ from .concordance import (
     footnote_t15,
 )
 from .discontinuation import build_t09, display_t09, footnote_t09
+from .disposition import build_t12, display_t12, footnote_t12
 from .exposure import build_t08, build_t10, display_t08, display_t10, footnote_t08, footnote_t10
 from .landmark import build_t06, display_t06, footnote_t06
 from .mrd import (
@@ -43,6 +44,7 @@ from .mrd import (
 from .response import ADRS_PARAMS as T02_ADRS_PARAMS
 from .response import build_t02, display_t02, footnote_t02
 from .results import COLUMNS, KEY, drop_empty_columns
+from .subgroups import build_t14, display_t14, footnote_t14
 from .time_to_event import (
     T03_PARAMS,
     T04_PARAMS,
@@ -97,7 +99,28 @@ class TableSpec:
 # the whole datasets and requires the same rows, and requires every column name the builder
 # modules spell to be here.
 ADAM_COLUMNS: dict[str, tuple[str, ...]] = {
-    "adsl": ("USUBJID", "ITTFL", "SAFFL", "RESPFL", "ASCTDT", "CUTOFFDT"),
+    "adsl": (
+        "USUBJID",
+        "ITTFL",
+        "SAFFL",
+        "RESPFL",
+        "ASCTDT",
+        "CUTOFFDT",
+        # T12 disposition, T14 subgroups
+        "ASCTFL",
+        "MNTFL",
+        "EOTSTT",
+        "DCTREAS",
+        "EOSSTT",
+        "DCSREAS",
+        "AGEGR1",
+        "SEX",
+        "ISS",
+        "HRCYTO",
+        "MMTYPE",
+        "REIND",
+        "MEASDIS",
+    ),
     "adrs": ("USUBJID", "PARAMCD", "AVALC", "AVAL", "ADT", "APHASE", "ITTFL", "WINCMPFL"),
     "adtte": ("USUBJID", "PARAMCD", "ADT", "AVAL", "CNSR", "CMPEVFL"),
     "adae": (
@@ -203,6 +226,24 @@ TABLES: tuple[TableSpec, ...] = (
         {"t10": display_t10},
         footnote=footnote_t10,
     ),
+    # T12, T14 (issue 30)
+    TableSpec(
+        "T12",
+        "Disposition (all screened subjects)",
+        (),
+        build_t12,
+        {"t12": display_t12},
+        footnote=footnote_t12,
+    ),
+    TableSpec(
+        "T14",
+        "Primary endpoint by subgroup: MRD negativity within 12 months after ASCT (ITT)",
+        ("adrs",),
+        build_t14,
+        {"t14": display_t14},
+        {"adrs": ("MRD12",)},
+        footnote_t14,
+    ),
     TableSpec(
         "T15",
         "Concordance of investigator and computed IMWG response (ITT)",
@@ -235,6 +276,8 @@ __all__ = [
     "build_t08",
     "build_t09",
     "build_t10",
+    "build_t12",
+    "build_t14",
     "display_t01",
     "display_t02",
     "display_t03",
@@ -246,4 +289,6 @@ __all__ = [
     "display_t08",
     "display_t09",
     "display_t10",
+    "display_t12",
+    "display_t14",
 ]
