@@ -21,6 +21,22 @@ def _write_warehouse(path: Path) -> None:
     except t01 (so the report must show the others as missing)."""
     adsl, adrs = swimmer_frames()
     adsl = adsl.assign(STUDYID="ISA-DEX-MM", SAFFL=["Y", "Y", ""], RESPFL=["Y", "Y", ""])
+    # T12 / T14 columns (F04, F05): S-A in maintenance, S-B stopped for PD and died
+    adsl = adsl.assign(
+        ASCTFL=["Y", None, None],
+        MNTFL=["Y", None, None],
+        EOTSTT=["ONGOING", "DISCONTINUED", None],
+        DCTREAS=[None, "PROGRESSIVE DISEASE", None],
+        EOSSTT=["ONGOING", "DISCONTINUED", "ONGOING"],
+        DCSREAS=[None, "DEATH", None],
+        AGEGR1=["<65", ">=75", "<65"],
+        SEX=["F", "M", "M"],
+        ISS=["I", "III", "II"],
+        HRCYTO=["N", "Y", "N"],
+        MMTYPE=["IGG", "IGA", "IGG"],
+        REIND=["KRD", "KD", "KRD"],
+        MEASDIS=["SERUM", "FLC", None],
+    )
     adtte = pd.DataFrame(
         [(u, p, aval, cnsr, "") for u in ("S-A", "S-B") for p, aval, cnsr in
          (("PFS", 366 if u == "S-A" else 79, 1 if u == "S-A" else 0),)]
@@ -85,12 +101,15 @@ def test_assets_write_figures_and_report(tmp_path):
         f01_km,
         f02_cif_discontinuation,
         f03_swimmer,
+        f04_consort,
+        f05_forest_mrd12,
     )
     from dagster_project.defs.endpoints.report import endpoint_report
 
     warehouse = _figure_warehouse(tmp_path)
     result = dg.materialize(
-        [f01_km, f02_cif_discontinuation, f03_swimmer, endpoint_report],
+        [f01_km, f02_cif_discontinuation, f03_swimmer, f04_consort, f05_forest_mrd12]
+        + [endpoint_report],
         resources={"warehouse": warehouse},
     )
     assert result.success
@@ -98,13 +117,25 @@ def test_assets_write_figures_and_report(tmp_path):
     assert figures == sorted(
         [f"f01_km_{p}.png" for p in ("pfs", "os", "ttp", "tnt", "pfs2", "dor")]
         + ["f02_cif_discontinuation.png", "f03_swimmer.png"]
+        + ["f04_consort.png", "f05_forest_mrd12.png"]
     )
     html = (tmp_path / "wh.work.report" / "report_20250101.html").read_text()
     assert html == (tmp_path / "wh.work.report" / "index.html").read_text()
     assert MANIFEST_SHA in html and "2025-01-01" in html
     assert "validation results not recorded" in html.lower()  # no quality.check_results
     assert "T02 is not available in this report: endpoints.t02 does not exist" in html
-    assert html.count("data:image/png;base64,") == 8
+    assert html.count("data:image/png;base64,") == 10
+    assert "F04" in html and "F05" in html
+    metadata = _figure_results(result)
+    # S-A, S-B in ITT and S-C not; S-A, S-B treated; S-A transplanted and in maintenance
+    assert [metadata["f04_consort"][k].value for k in ("screened", "itt", "maintenance")] == [
+        3,
+        2,
+        1,
+    ]
+    # MRD12: S-A negative (swimmer_frames), S-B without the row: 1 of 2
+    assert metadata["f05_forest_mrd12"]["mrd12_negative"].value == 1
+    assert metadata["f05_forest_mrd12"]["itt_subjects"].value == 2
     (report_mat,) = [
         e.materialization
         for e in result.get_asset_materialization_events()
@@ -123,18 +154,21 @@ def _figure_results(result) -> dict:
 def test_figures_with_unchanged_inputs_are_kept(tmp_path):
     """Second run on the same ADaM rows (same data versions, one Dagster instance): every PNG
     kept (same bytes, the first run's metadata, marked not recomputed). Then ADTTE changes:
-    the figures drawn from ADTTE (F01, F02) are drawn again, the swimmer plot (ADSL, ADRS) is
-    kept; an altered PNG is drawn again (defs/reuse.py)."""
+    the figures drawn from ADTTE (F01, F02) are drawn again, the swimmer plot (ADSL, ADRS), the
+    CONSORT flow (ADSL) and the forest plot (ADSL, ADRS) are kept; an altered
+    PNG is drawn again (defs/reuse.py)."""
     from dagster_project.defs.endpoints.figures import (
         f01_km,
         f02_cif_discontinuation,
         f03_swimmer,
+        f04_consort,
+        f05_forest_mrd12,
     )
 
     instance = dg.DagsterInstance.ephemeral()
     warehouse = _figure_warehouse(tmp_path)
     adam = adam_as_found(("adsl", "adrs", "adtte"))
-    assets = [adam, f01_km, f02_cif_discontinuation, f03_swimmer]
+    assets = [adam, f01_km, f02_cif_discontinuation, f03_swimmer, f04_consort, f05_forest_mrd12]
     folder = tmp_path / "wh.work.report" / "figures"
 
     def pngs() -> dict[str, bytes]:
@@ -147,7 +181,7 @@ def test_figures_with_unchanged_inputs_are_kept(tmp_path):
     first = run()
     drawn = pngs()
     again = run()
-    assert len(again) == 8
+    assert len(again) == 10
     for name, metadata in again.items():
         assert "reused_from_run" not in first[name]
         assert "not_recomputed" in metadata
@@ -159,7 +193,11 @@ def test_figures_with_unchanged_inputs_are_kept(tmp_path):
     con.execute("update adam.adtte set AVAL = 200 where USUBJID = 'S-A' and PARAMCD = 'PFS'")
     con.close()
     changed = run()
-    assert {n for n, m in changed.items() if "not_recomputed" in m} == {"f03_swimmer"}
+    assert {n for n, m in changed.items() if "not_recomputed" in m} == {
+        "f03_swimmer",
+        "f04_consort",
+        "f05_forest_mrd12",
+    }
     assert pngs()["f01_km_pfs.png"] != drawn["f01_km_pfs.png"]
     assert changed["f01_km_pfs"]["events"] == first["f01_km_pfs"]["events"]
 

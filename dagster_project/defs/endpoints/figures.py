@@ -1,4 +1,4 @@
-"""Figures F01-F03 as assets: read ADaM, call lib.reporting.figures, write PNGs to the report
+"""Figures F01-F05 as assets: read ADaM, call lib.reporting.figures, write PNGs to the report
 directory's figures/ folder.
 
 A figure is a function of its ADaM inputs and the code: its code version is the code's version,
@@ -13,11 +13,13 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 from PIL import Image
 
 from dagster_project.defs import reuse
 from dagster_project.defs.resources import Warehouse
 from dagster_project.lib import endpoints, reporting, stats
+from dagster_project.lib.endpoints import disposition, subgroups
 from dagster_project.lib.endpoints.discontinuation import ttdisc
 from dagster_project.lib.endpoints.results import DAYS_PER_MONTH, population, time_to_event
 from dagster_project.lib.endpoints.time_to_event import T03_PARAMS
@@ -27,6 +29,10 @@ from dagster_project.lib.reporting.figures import (
     MRD_PARAMS,
     FigureSpec,
     cif_figure,
+    consort_figure,
+    consort_steps,
+    forest_figure,
+    forest_rows,
     km_figure,
     save_png,
     swimmer_figure,
@@ -232,3 +238,72 @@ def f03_swimmer(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.M
     fig = swimmer_figure(adsl, adrs, f"{F03.title}, cut-off {cutoff}")
     n_itt = int((adsl["ITTFL"] == "Y").sum()) if not adsl.empty else 0
     return _result(warehouse, F03, fig, itt_subjects=n_itt, cutoff=cutoff)
+
+
+F04 = SPECS["f04_consort"]
+F05 = SPECS["f05_forest_mrd12"]
+
+
+def _cutoff_date(cutoff: str):
+    return pd.Timestamp(cutoff).date() if cutoff else None
+
+
+@dg.asset(
+    code_version=FIGURE_CODE,
+    key=figure_key(F04),
+    deps=[ADSL],
+    group_name="endpoints",
+    owners=OWNERS,
+    kinds=KINDS,
+)
+def f04_consort(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """F04: CONSORT flow of all screened subjects (T12's numbers: screened, enrolled, treated,
+    transplanted, maintenance, and who left at each step and why); one PNG."""
+    with warehouse.connect(read_only=True) as con:
+        kept = _kept(context, warehouse, F04)
+        if kept is not None:
+            return kept
+        adsl = con.execute(f"select {', '.join(disposition.ADSL_COLUMNS)} from adam.adsl").df()
+        cutoff = _cutoff(con)
+    # the table's own builder: the figure draws T12's rows, so it cannot disagree with T12
+    t12 = disposition.build_t12(adsl, _cutoff_date(cutoff))
+    fig = consort_figure(t12, F04.title, note=f"cut-off {cutoff}")
+    counts = {r.step: r.n for r in consort_steps(t12)}
+    return _result(warehouse, F04, fig, **{k.lower(): v for k, v in counts.items()}, cutoff=cutoff)
+
+
+@dg.asset(
+    code_version=FIGURE_CODE,
+    key=figure_key(F05),
+    deps=[ADSL, ADRS],
+    group_name="endpoints",
+    owners=OWNERS,
+    kinds=KINDS,
+)
+def f05_forest_mrd12(
+    context: dg.AssetExecutionContext, warehouse: Warehouse
+) -> dg.MaterializeResult:
+    """F05: forest plot of T14, the MRD12 rate with its exact 95% CI per subgroup level (ITT),
+    the overall rate as a vertical line, n/N beside each line; one PNG."""
+    with warehouse.connect(read_only=True) as con:
+        kept = _kept(context, warehouse, F05)
+        if kept is not None:
+            return kept
+        adsl = con.execute(f"select {', '.join(subgroups.ADSL_COLUMNS)} from adam.adsl").df()
+        adrs = con.execute(
+            "select USUBJID, PARAMCD, AVALC from adam.adrs where PARAMCD = ?", [subgroups.PARAMCD]
+        ).df()
+        cutoff = _cutoff(con)
+    t14 = subgroups.build_t14(adsl, adrs, _cutoff_date(cutoff))
+    fig = forest_figure(t14, F05.title, note=f"cut-off {cutoff}")
+    rows = forest_rows(t14)
+    overall = next((r for r in rows if not r.group1), None)
+    return _result(
+        warehouse,
+        F05,
+        fig,
+        subgroup_levels=sum(1 for r in rows if r.group2),
+        itt_subjects=0 if overall is None else int(overall.N or 0),
+        mrd12_negative=0 if overall is None else int(overall.n or 0),
+        cutoff=cutoff,
+    )

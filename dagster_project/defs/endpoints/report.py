@@ -158,7 +158,8 @@ def _cutoff(con) -> date:
 )
 def endpoint_report(context: dg.AssetExecutionContext, warehouse: Warehouse):
     """The self-contained HTML report of one cut-off (report_<YYYYMMDD>.html and index.html):
-    transfers in force with checksums, code version, validation outcome, T01-T10, T15, F01-F03."""
+    transfers in force with checksums, code version, validation outcome, the endpoint
+    tables and figures (F01-F05)."""
     index = warehouse.settings.work_report / "index.html"
     kept = reuse.still_in_place(
         reuse.reusable(context, REPORT_KEY, REPORT_CODE), lambda: sha256_file(index)

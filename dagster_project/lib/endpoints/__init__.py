@@ -1,5 +1,5 @@
-"""Endpoint tables T01-T10, T12, T14 and T15 (endpoints.md): pure builders from ADaM frames to tidy rows,
-and the display tables a CSR prints. No Dagster here; defs/endpoints wraps these.
+"""Endpoint tables T01-T10, T12, T14 and T15 (endpoints.md): pure builders from ADaM frames to
+tidy rows, and the display tables a CSR prints. No Dagster here; defs/endpoints wraps these.
 
 Every ``build_tNN(adsl, <adam frames>..., cutoff)`` returns the tidy frame of
 ``results.COLUMNS``; every ``display_tNN(results)`` turns that frame (or the whole

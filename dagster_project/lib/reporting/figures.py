@@ -1,4 +1,5 @@
-"""Figures F01-F03 (endpoints.md): Kaplan-Meier, cumulative incidence, swimmer.
+"""Figures F01-F05 (endpoints.md): Kaplan-Meier, cumulative incidence, swimmer, CONSORT flow,
+forest plot.
 
 Pure rendering: numbers in, a matplotlib ``Figure`` out. No Dagster, no database, no pyplot
 (figures are built on ``matplotlib.figure.Figure`` with the Agg canvas, so nothing global is
@@ -25,7 +26,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from dagster_project.lib.endpoints.results import DAYS_PER_MONTH, round_half_away
+from dagster_project.lib.endpoints import disposition, subgroups
+from dagster_project.lib.endpoints.results import (
+    DAYS_PER_MONTH,
+    Lookup,
+    fmt_ci,
+    fmt_int,
+    round_half_away,
+)
 from dagster_project.lib.ingest.contract import RESPONSES
 from dagster_project.lib.stats import (
     cumulative_incidence_at,
@@ -703,6 +711,200 @@ def swimmer_figure(
     return fig
 
 
+# --------------------------------------------------------------------------- F04 CONSORT flow
+
+
+@dataclass(frozen=True)
+class FlowStep:
+    """One box of the CONSORT flow and the subjects who left before reaching it."""
+
+    step: str
+    label: str
+    n: int
+    leaving: int
+    reasons: tuple[tuple[str, int], ...]  # (reason as printed, n), n > 0, T12's order
+
+
+def consort_steps(t12: pd.DataFrame) -> list[FlowStep]:
+    """The F04 boxes from T12's rows (lib.endpoints.disposition): SCREENED n, then ITT, SAFFL,
+    ASCTFL, MNTFL n, each with the EXIT rows of its step (the subjects who reached the step
+    before it and not this one) and their reasons with n > 0."""
+    lk = Lookup(t12, disposition.TABLEID)
+    exits = lk.frame.loc[lk.frame["PARAMCD"].eq(disposition.EXIT)]
+    steps = []
+    for step, column, label in disposition.FLOW:
+        n = fmt_int(lk.get(column or "SCREENED", "n"))
+        mine = exits.loc[exits["GROUP1"].eq(step)]
+        reasons = tuple(
+            (_reason_label(str(r)), int(v))
+            for r, v in zip(mine["GROUP2"], mine["VALUE"].fillna(0), strict=True)
+            if v > 0
+        )
+        steps.append(FlowStep(step, label, int(n), sum(c for _, c in reasons), reasons))
+    return steps
+
+
+_FLOW_REASONS = {
+    disposition.ONGOING: "Not reached by the cut-off (ongoing)",
+    disposition.NOT_ENROLLED: "Not enrolled or eligibility after the cut-off",
+}
+
+
+def _reason_label(reason: str) -> str:
+    return _FLOW_REASONS.get(reason, disposition.reason_label(reason))
+
+
+def consort_figure(t12: pd.DataFrame, title: str, note: str | None = None) -> Figure:
+    """F04: the CONSORT flow of T12: one box per step (screened, enrolled, treated,
+    transplanted, maintenance) with its n, and beside each arrow a box with the subjects
+    leaving before the next step and why (:func:`consort_steps`). Every number is read from
+    T12's rows, so the figure cannot disagree with the table."""
+    steps = consort_steps(t12)
+    fig = _new_figure(8.0, 7.5)
+    ax = fig.add_axes((0.02, 0.02, 0.96, 0.9))
+    ax.set_axis_off()
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.0)
+    box = {"boxstyle": "round,pad=0.5", "facecolor": "#EAF2F8", "edgecolor": BLUE}
+    side = {"boxstyle": "round,pad=0.4", "facecolor": "#FBEEE6", "edgecolor": VERMILION}
+    top, bottom = 0.95, 0.06
+    gap = (top - bottom) / max(len(steps) - 1, 1)
+    ys = [top - i * gap for i in range(len(steps))]
+    for i, (s, y) in enumerate(zip(steps, ys, strict=True)):
+        ax.text(
+            0.28, y, f"{s.label}\nn = {s.n}", ha="center", va="center", fontsize=10,
+            bbox=box, gid=f"consort_{s.step}", **_FONT,
+        )  # fmt: skip
+        if i == 0:
+            continue
+        ax.annotate(
+            "", xy=(0.28, y + 0.045), xytext=(0.28, ys[i - 1] - 0.045),
+            arrowprops={"arrowstyle": "-|>", "color": "#444444", "linewidth": 1.2},
+        )  # fmt: skip
+        lines = [f"Not {s.label[0].lower() + s.label[1:]}: n = {s.leaving}"]
+        lines += [f"  {reason}: {n}" for reason, n in s.reasons]
+        mid = (y + ys[i - 1]) / 2
+        ax.plot([0.28, 0.52], [mid, mid], color="#444444", linewidth=1.0)
+        ax.text(
+            0.53, mid, "\n".join(lines), ha="left", va="center", fontsize=8, bbox=side,
+            gid=f"consort_exit_{s.step}", **_FONT,
+        )  # fmt: skip
+    fig.suptitle(title, x=0.02, ha="left", fontsize=11, fontweight="bold", **_FONT)
+    if note:
+        fig.text(0.98, 0.01, note, ha="right", va="bottom", fontsize=8, color="#555555", **_FONT)
+    return fig
+
+
+# --------------------------------------------------------------------------- F05 forest plot
+
+
+@dataclass(frozen=True)
+class ForestRow:
+    """One line of the forest plot: a heading (no numbers) or a subgroup level."""
+
+    label: str
+    group1: str
+    group2: str
+    n: int | None
+    N: int | None
+    pct: float | None
+    lower: float | None  # percent
+    upper: float | None
+
+    @property
+    def heading(self) -> bool:
+        return bool(self.group1) and not self.group2
+
+
+def forest_rows(t14: pd.DataFrame) -> list[ForestRow]:
+    """The F05 lines from T14's rows, in T14's order (lib.endpoints.subgroups.subgroup_lines):
+    the overall rate, then each variable's heading and levels; rates and bounds in percent."""
+    lk = Lookup(t14, subgroups.TABLEID)
+    p = subgroups.PARAMCD
+    out = []
+    for label, g1, g2 in subgroups.subgroup_lines(t14):
+        if g1 and not g2:
+            out.append(ForestRow(label.strip(), g1, g2, None, None, None, None, None))
+            continue
+
+        def pct(stat: str, g1=g1, g2=g2) -> float | None:
+            value = lk.get(p, stat, g1, g2)
+            return None if value is None else value * (1.0 if stat == "PCT" else 100.0)
+
+        n, N = lk.get(p, "n", g1, g2), lk.get(p, "N", g1, g2)
+        out.append(
+            ForestRow(
+                label.strip(), g1, g2, int(n or 0), int(N or 0), pct("PCT"), pct("LCL"), pct("UCL")
+            )
+        )
+    return out
+
+
+def forest_figure(t14: pd.DataFrame, title: str, note: str | None = None) -> Figure:
+    """F05: the forest plot of T14: one line per subgroup level with the MRD12 rate (square)
+    and its exact 95% CI (horizontal line), the overall ITT rate as a dashed vertical line,
+    and n/N and the rate with its CI beside each line. A level without subjects has no point
+    (n/N 0/0). Numbers from T14's rows (:func:`forest_rows`)."""
+    from matplotlib.transforms import blended_transform_factory
+
+    rows = forest_rows(t14)
+    height = max(4.0, 0.26 * len(rows) + 1.6)
+    fig = _new_figure(9.0, height)
+    ax = fig.add_axes((0.27, 0.9 / height + 0.02, 0.43, 1.0 - 1.6 / height))
+    ax.spines[["top", "right", "left"]].set_visible(False)
+    ax.grid(axis="x", color="#e5e5e5", linewidth=0.6)
+    ax.set_axisbelow(True)
+    left = blended_transform_factory(ax.transAxes, ax.transData)
+    for y, r in enumerate(rows):
+        weight = "bold" if r.heading or not r.group1 else "normal"
+        indent = "    " if r.group2 else ""
+        ax.text(
+            -0.02, y, indent + r.label, transform=left, ha="right", va="center", fontsize=8,
+            fontweight=weight, gid=f"forest_label_{r.group1}_{r.group2}", **_FONT,
+        )  # fmt: skip
+        if r.heading:
+            continue
+        ax.text(
+            1.03, y, f"{r.n}/{r.N}", transform=left, ha="left", va="center", fontsize=8,
+            gid=f"forest_nN_{r.group1}_{r.group2}", **_FONT,
+        )  # fmt: skip
+        rate = "NE" if r.pct is None else round_half_away(r.pct, 1)
+        ci = fmt_ci(r.lower, r.upper, missing="NE")
+        ax.text(
+            1.2, y, f"{rate} {ci}", transform=left, ha="left", va="center", fontsize=8,
+            gid=f"forest_rate_{r.group1}_{r.group2}", **_FONT,
+        )  # fmt: skip
+        if r.pct is None:
+            continue
+        colour = "black" if not r.group1 else BLUE
+        ax.plot(
+            [r.lower, r.upper], [y, y], color=colour, linewidth=1.3,
+            gid=f"forest_ci_{r.group1}_{r.group2}",
+        )  # fmt: skip
+        ax.plot(
+            [r.pct], [y], marker="D" if not r.group1 else "s", markersize=5, color=colour,
+            linestyle="none", clip_on=False, gid=f"forest_point_{r.group1}_{r.group2}",
+        )  # fmt: skip
+    overall = next((r for r in rows if not r.group1), None)
+    if overall is not None and overall.pct is not None:
+        ax.axvline(overall.pct, color=VERMILION, linestyle="--", linewidth=1.0, gid="overall_rate")
+    if not rows:
+        _no_data(ax, "ITT subjects")
+    ax.set_xlim(0.0, 100.0)
+    ax.set_xticks(np.arange(0.0, 101.0, 20.0))
+    ax.set_ylim(max(len(rows), 1) - 0.5, -0.8)
+    ax.set_yticks([])
+    ax.set_xlabel("MRD-negative within 12 months after ASCT, % (exact 95% CI)", **_FONT)
+    head = blended_transform_factory(ax.transAxes, ax.transAxes)
+    for x, text in ((1.03, "n/N"), (1.2, "% (95% CI)")):
+        ax.text(x, 1.0, text, transform=head, ha="left", va="bottom", fontsize=8,
+                fontweight="bold", **_FONT)  # fmt: skip
+    fig.suptitle(title, x=0.02, ha="left", fontsize=11, fontweight="bold", **_FONT)
+    if note:
+        fig.text(0.98, 0.01, note, ha="right", va="bottom", fontsize=8, color="#555555", **_FONT)
+    return fig
+
+
 # --------------------------------------------------------------------------- catalogue
 
 _KM_CAPTION = (
@@ -776,6 +978,25 @@ FIGURES: tuple[FigureSpec, ...] = (
         "(NGF 10^-5) that made MRDANY, MRD12, MRD24 or MRDSUS; progression; death; arrow = "
         "still on study at the cut-off.",
     ),
+    FigureSpec(
+        "F04",
+        "f04_consort",
+        "CONSORT flow: screened, enrolled, treated, transplanted, maintenance",
+        "Numbers of T12 (ADSL): each box the subjects at that step (ITT, safety population, "
+        "ASCTFL, MNTFL); beside each arrow the ITT subjects who reached the step before it but "
+        "not this one, by reason for ending treatment, else for leaving the study; ongoing: on "
+        "treatment and not yet at the step at the cut-off. Screened subjects not in ITT were not "
+        "enrolled or had eligibility confirmed after the cut-off.",
+    ),
+    FigureSpec(
+        "F05",
+        "f05_forest_mrd12",
+        "Forest plot: MRD negativity within 12 months after ASCT by subgroup (ITT)",
+        "Numbers of T14: for the ITT population (diamond) and each subgroup level (square), "
+        "the MRD12 rate with its exact Clopper-Pearson 95% CI; dashed line: the overall ITT "
+        "rate; n/N beside each line. A subject without an MRD assessment counts as "
+        "MRD-positive; a level without subjects has no point.",
+    ),
 )
 
 
@@ -789,6 +1010,10 @@ __all__ = [
     "RISK_AXES_LABEL",
     "SwimmerLane",
     "cif_figure",
+    "consort_figure",
+    "consort_steps",
+    "forest_figure",
+    "forest_rows",
     "km_figure",
     "png_bytes",
     "save_png",
