@@ -1,4 +1,4 @@
-"""Endpoint tables T01-T10 and T15 (endpoints.md): pure builders from ADaM frames to tidy rows,
+"""Endpoint tables T01-T11, T13 and T15 (endpoints.md): pure builders from ADaM frames to tidy rows,
 and the display tables a CSR prints. No Dagster here; defs/endpoints wraps these.
 
 Every ``build_tNN(adsl, <adam frames>..., cutoff)`` returns the tidy frame of
@@ -28,8 +28,20 @@ from .concordance import (
     display_t15_pfs,
     footnote_t15,
 )
+from .demographics import build_t11, display_t11, footnote_t11
 from .discontinuation import build_t09, display_t09, footnote_t09
-from .exposure import build_t08, build_t10, display_t08, display_t10, footnote_t08, footnote_t10
+from .exposure import (
+    build_t08,
+    build_t10,
+    build_t13,
+    display_t08,
+    display_t10,
+    display_t13,
+    display_t13_drug,
+    footnote_t08,
+    footnote_t10,
+    footnote_t13,
+)
 from .landmark import build_t06, display_t06, footnote_t06
 from .mrd import (
     MRD_PARAMS,
@@ -97,7 +109,35 @@ class TableSpec:
 # the whole datasets and requires the same rows, and requires every column name the builder
 # modules spell to be here.
 ADAM_COLUMNS: dict[str, tuple[str, ...]] = {
-    "adsl": ("USUBJID", "ITTFL", "SAFFL", "RESPFL", "ASCTDT", "CUTOFFDT"),
+    "adsl": (
+        "USUBJID",
+        "ITTFL",
+        "SAFFL",
+        "RESPFL",
+        "ASCTDT",
+        "CUTOFFDT",
+        # T11 (demographics and baseline characteristics)
+        "AGE",
+        "AGEGR1",
+        "SEX",
+        "RACE",
+        "ISS",
+        "HRCYTO",
+        "MMTYPE",
+        "LCTYPE",
+        "MEASDIS",
+        "REIND",
+        "REINDRSP",
+        "MOBFL",
+        "PRIORLN",
+        "DURDIS",
+        "HEIGHT",
+        "WEIGHT",
+        "BSA",
+        # T13 (exposure)
+        "TRTSDT",
+        "TRTEDT",
+    ),
     "adrs": ("USUBJID", "PARAMCD", "AVALC", "AVAL", "ADT", "APHASE", "ITTFL", "WINCMPFL"),
     "adtte": ("USUBJID", "PARAMCD", "ADT", "AVAL", "CNSR", "CMPEVFL"),
     "adae": (
@@ -111,7 +151,18 @@ ADAM_COLUMNS: dict[str, tuple[str, ...]] = {
         "TRTEMFL",
         "APHASE",
     ),
-    "adex": ("USUBJID", "EXTRT", "APHASE", "RDI", "REDFL", "REDCAUS"),
+    "adex": (
+        "USUBJID",
+        "EXTRT",
+        "APHASE",
+        "RDI",
+        "REDFL",
+        "REDCAUS",
+        # T13 (exposure)
+        "NCYCLE",
+        "NADM",
+        "CUMDOSE",
+    ),
 }
 
 TABLES: tuple[TableSpec, ...] = (
@@ -203,6 +254,24 @@ TABLES: tuple[TableSpec, ...] = (
         {"t10": display_t10},
         footnote=footnote_t10,
     ),
+    # --- T11, T13 (issue 30: the tables a CSR opens with) ---------------------------------
+    TableSpec(
+        "T11",
+        "Demographics and baseline characteristics (ITT)",
+        (),
+        build_t11,
+        {"t11": display_t11},
+        footnote=footnote_t11,
+    ),
+    TableSpec(
+        "T13",
+        "Exposure (safety population)",
+        ("adex",),
+        build_t13,
+        {"t13": display_t13, "t13_drug": display_t13_drug},
+        footnote=footnote_t13,
+    ),
+    # --- end T11, T13 ----------------------------------------------------------------------
     TableSpec(
         "T15",
         "Concordance of investigator and computed IMWG response (ITT)",
@@ -235,6 +304,8 @@ __all__ = [
     "build_t08",
     "build_t09",
     "build_t10",
+    "build_t11",
+    "build_t13",
     "display_t01",
     "display_t02",
     "display_t03",
@@ -246,4 +317,7 @@ __all__ = [
     "display_t08",
     "display_t09",
     "display_t10",
+    "display_t11",
+    "display_t13",
+    "display_t13_drug",
 ]
