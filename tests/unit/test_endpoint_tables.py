@@ -911,6 +911,8 @@ def test_every_table_has_a_footnote_with_population_n_method_source_and_cutoff()
         "T08": "Safety population, N = 8.",
         "T09": "Safety population, N = 2.",
         "T10": "Safety population; N per drug and phase",
+        "T11": "ITT population, N = 9.",
+        "T13": "Safety population, N = 8.",
         "T15": "ITT population, N = 9.",
     }
     methods = {
@@ -924,13 +926,15 @@ def test_every_table_has_a_footnote_with_population_n_method_source_and_cutoff()
         "T08": "at least one dose reduction",
         "T09": "Aalen-Johansen, Gray's variance, 95% CI on the log(-log) scale",
         "T10": "RDI: actual / planned cumulative dose",
+        "T11": "BSA by Mosteller",
+        "T13": "Duration of treatment: (TRTEDT - TRTSDT + 1) / 30.4375 months",
         "T15": "Cohen's kappa",
     }
     for spec in TABLES:
         note = spec.footnote(results[spec.tableid])
         assert expected_n.get(spec.tableid, "ITT population") in note, spec.tableid
         assert methods[spec.tableid] in note, spec.tableid
-        assert "Source: ADSL, " in note, spec.tableid
+        assert "Source: ADSL" in note, spec.tableid
         assert note.endswith("Data cut-off: 2026-03-31."), spec.tableid
     # T03 with its own data: ITT N = 9 and the responders of DOR, N = 5
     note = TABLES[2].footnote(build_t03(adsl(), t03_adtte(), CUTOFF))
