@@ -492,13 +492,22 @@ def test_global_lineage_draws_the_warehouse_layers(page, webserver, shoot):
 def test_lineage_from_raw_dm_to_adsl_draws_the_dbt_path(page, webserver, shoot):
     """Every asset on a path from raw/dm to adam/adsl, and nothing else, is drawn by name.
 
-    From the dbt sources: adsl.sql refs int_subjects_derived only; that model refs stg_dm and
-    int_subject_age_derived (among others); int_subject_age_derived refs stg_dm (and stg_enr,
-    which does not read raw.dm); stg_dm reads source raw.dm. No other model on adsl's upstream
-    reads stg_dm, so the paths are dm -> stg_dm -> int_subjects_derived -> adsl and
-    dm -> stg_dm -> int_subject_age_derived -> int_subjects_derived -> adsl.
+    From the dbt sources: adsl.sql refs int_subjects_derived only; that model refs stg_dm,
+    int_subject_age_derived and int_subject_body_surface_area_derived (among others); both ref
+    stg_dm (the age model also stg_enr, which does not read raw.dm); stg_dm reads source raw.dm.
+    No other model on adsl's upstream reads stg_dm, so the paths are
+    dm -> stg_dm -> int_subjects_derived -> adsl,
+    dm -> stg_dm -> int_subject_age_derived -> int_subjects_derived -> adsl and
+    dm -> stg_dm -> int_subject_body_surface_area_derived -> int_subjects_derived -> adsl.
     """
-    expected = ["adsl", "dm", "int_subject_age_derived", "int_subjects_derived", "stg_dm"]
+    expected = [
+        "adsl",
+        "dm",
+        "int_subject_age_derived",
+        "int_subject_body_surface_area_derived",
+        "int_subjects_derived",
+        "stg_dm",
+    ]
     url = _lineage_url(
         webserver,
         'key:"raw/dm"+ and +key:"adam/adsl"',

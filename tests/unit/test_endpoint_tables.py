@@ -911,6 +911,8 @@ def test_every_table_has_a_footnote_with_population_n_method_source_and_cutoff()
         "T08": "Safety population, N = 8.",
         "T09": "Safety population, N = 2.",
         "T10": "Safety population; N per drug and phase",
+        "T11": "ITT population, N = 9.",
+        "T13": "Safety population, N = 8.",
         "T15": "ITT population, N = 9.",
     }
     methods = {
@@ -926,6 +928,8 @@ def test_every_table_has_a_footnote_with_population_n_method_source_and_cutoff()
         "T10": "RDI: actual / planned cumulative dose",
         "T12": "Percentages of the ITT N",
         "T14": "exact Clopper-Pearson 95% CI",
+        "T11": "BSA by Mosteller",
+        "T13": "Duration of treatment: (TRTEDT - TRTSDT + 1) / 30.4375 months",
         "T15": "Cohen's kappa",
     }
     for spec in TABLES:

@@ -51,6 +51,12 @@ DESCRIPTIONS = {
     "discontinuation due to AE (and of the competing events) at 3-24 months with 95% CIs.",
     "T10": "T10, one row per drug x phase x band x statistic: relative dose intensity median, "
     "min and max and subjects with RDI >= 90%, 80-<90% and < 80%.",
+    "T11": "T11, one row per variable x category x statistic: demographics and baseline "
+    "characteristics of the ITT population, n, mean, SD, median, min and max of a continuous "
+    "variable and n (%) of each category.",
+    "T13": "T13, one row per parameter x phase x statistic: duration of treatment, cycles "
+    "started per phase and, per drug and phase, subjects dosed, administrations and cumulative "
+    "dose in the safety population.",
     # T12, T14 (issue 30)
     "T12": "T12, one row per disposition category x statistic: all screened subjects, screen "
     "failures, ITT, safety, transplanted, maintenance, end of treatment and of study by status "

@@ -1,5 +1,5 @@
-"""Endpoint tables T01-T10, T12, T14 and T15 (endpoints.md): pure builders from ADaM frames to
-tidy rows, and the display tables a CSR prints. No Dagster here; defs/endpoints wraps these.
+"""Endpoint tables T01-T15 (endpoints.md): pure builders from ADaM frames to tidy rows,
+and the display tables a CSR prints. No Dagster here; defs/endpoints wraps these.
 
 Every ``build_tNN(adsl, <adam frames>..., cutoff)`` returns the tidy frame of
 ``results.COLUMNS``; every ``display_tNN(results)`` turns that frame (or the whole
@@ -28,9 +28,21 @@ from .concordance import (
     display_t15_pfs,
     footnote_t15,
 )
+from .demographics import build_t11, display_t11, footnote_t11
 from .discontinuation import build_t09, display_t09, footnote_t09
 from .disposition import build_t12, display_t12, footnote_t12
-from .exposure import build_t08, build_t10, display_t08, display_t10, footnote_t08, footnote_t10
+from .exposure import (
+    build_t08,
+    build_t10,
+    build_t13,
+    display_t08,
+    display_t10,
+    display_t13,
+    display_t13_drug,
+    footnote_t08,
+    footnote_t10,
+    footnote_t13,
+)
 from .landmark import build_t06, display_t06, footnote_t06
 from .mrd import (
     MRD_PARAMS,
@@ -106,20 +118,34 @@ ADAM_COLUMNS: dict[str, tuple[str, ...]] = {
         "RESPFL",
         "ASCTDT",
         "CUTOFFDT",
-        # T12 disposition, T14 subgroups
+        # T11 (demographics and baseline characteristics)
+        "AGE",
+        "AGEGR1",
+        "SEX",
+        "RACE",
+        "ISS",
+        "HRCYTO",
+        "MMTYPE",
+        "LCTYPE",
+        "MEASDIS",
+        "REIND",
+        "REINDRSP",
+        "MOBFL",
+        "PRIORLN",
+        "DURDIS",
+        "HEIGHT",
+        "WEIGHT",
+        "BSA",
+        # T13 (exposure)
+        "TRTSDT",
+        "TRTEDT",
+        # T12 disposition, T14 subgroups (the others above)
         "ASCTFL",
         "MNTFL",
         "EOTSTT",
         "DCTREAS",
         "EOSSTT",
         "DCSREAS",
-        "AGEGR1",
-        "SEX",
-        "ISS",
-        "HRCYTO",
-        "MMTYPE",
-        "REIND",
-        "MEASDIS",
     ),
     "adrs": ("USUBJID", "PARAMCD", "AVALC", "AVAL", "ADT", "APHASE", "ITTFL", "WINCMPFL"),
     "adtte": ("USUBJID", "PARAMCD", "ADT", "AVAL", "CNSR", "CMPEVFL"),
@@ -134,7 +160,18 @@ ADAM_COLUMNS: dict[str, tuple[str, ...]] = {
         "TRTEMFL",
         "APHASE",
     ),
-    "adex": ("USUBJID", "EXTRT", "APHASE", "RDI", "REDFL", "REDCAUS"),
+    "adex": (
+        "USUBJID",
+        "EXTRT",
+        "APHASE",
+        "RDI",
+        "REDFL",
+        "REDCAUS",
+        # T13 (exposure)
+        "NCYCLE",
+        "NADM",
+        "CUMDOSE",
+    ),
 }
 
 TABLES: tuple[TableSpec, ...] = (
@@ -226,7 +263,15 @@ TABLES: tuple[TableSpec, ...] = (
         {"t10": display_t10},
         footnote=footnote_t10,
     ),
-    # T12, T14 (issue 30)
+    # T11-T14: the tables a CSR opens with (issue 30)
+    TableSpec(
+        "T11",
+        "Demographics and baseline characteristics (ITT)",
+        (),
+        build_t11,
+        {"t11": display_t11},
+        footnote=footnote_t11,
+    ),
     TableSpec(
         "T12",
         "Disposition (all screened subjects)",
@@ -234,6 +279,14 @@ TABLES: tuple[TableSpec, ...] = (
         build_t12,
         {"t12": display_t12},
         footnote=footnote_t12,
+    ),
+    TableSpec(
+        "T13",
+        "Exposure (safety population)",
+        ("adex",),
+        build_t13,
+        {"t13": display_t13, "t13_drug": display_t13_drug},
+        footnote=footnote_t13,
     ),
     TableSpec(
         "T14",
@@ -276,7 +329,9 @@ __all__ = [
     "build_t08",
     "build_t09",
     "build_t10",
+    "build_t11",
     "build_t12",
+    "build_t13",
     "build_t14",
     "display_t01",
     "display_t02",
@@ -289,6 +344,9 @@ __all__ = [
     "display_t08",
     "display_t09",
     "display_t10",
+    "display_t11",
     "display_t12",
+    "display_t13",
+    "display_t13_drug",
     "display_t14",
 ]

@@ -1,4 +1,5 @@
-"""T08 (dose reductions) and T10 (relative dose intensity), safety population, from ADEX.
+"""T08 (dose reductions), T10 (relative dose intensity) and T13 (exposure), safety population,
+from ADEX (and ADSL's TRTSDT / TRTEDT for T13's duration of treatment).
 
 ADEX has one row per subject x drug (EXTRT) x phase (APHASE) plus APHASE = ALL totals
 (adam.md). RDI is a fraction (actual / planned cumulative dose over the started cycles).
@@ -13,9 +14,11 @@ import numpy as np
 import pandas as pd
 
 from .results import (
+    DAYS_PER_MONTH,
     NE,
     Lookup,
     Row,
+    as_dates,
     flag,
     fmt_int,
     fmt_n_pct,
@@ -23,6 +26,8 @@ from .results import (
     footnote,
     population,
     proportion_rows,
+    summary_cells,
+    summary_rows,
     to_frame,
 )
 
@@ -204,6 +209,146 @@ def footnote_t10(results: pd.DataFrame) -> str:
         [
             "RDI: actual / planned cumulative dose over the cycles started, median (min-max) "
             "in %; subjects by RDI band, percentages of the row's N.",
+        ],
+        ["ADSL", "ADEX"],
+    )
+
+
+# ---------------------------------------------------------------------------- T13
+
+# the unit of CUMDOSE (ADEX EXDOSU), the protocol schedule's: printed beside the dose
+DOSE_UNITS = {"ISATUXIMAB": "mg/kg", "DEXAMETHASONE": "mg", "MELPHALAN": "mg/m2"}
+TREATMENT_DURATION = "TRTDURM"  # PARAMCD of the duration of treatment, months
+CYCLES = "NCYCLE"  # PARAMCD of the cycles started, GROUP1 the phase
+DOSED = ""  # GROUP2 of the subjects-dosed rows of a drug and phase
+
+
+def build_t13(adsl: pd.DataFrame, adex: pd.DataFrame, cutoff: date) -> pd.DataFrame:
+    """T13 tidy rows over the safety population (N = its size).
+
+    - PARAMCD TRTDURM: duration of treatment (TRTEDT - TRTSDT + 1) / 30.4375 months: N,
+      MEAN, SD, MEDIAN, MIN, MAX.
+    - PARAMCD NCYCLE, GROUP1 = phase (INDUCTION, ASCT, MAINTENANCE): cycles started per
+      subject among those who started one in the phase; a subject's cycles of a phase are the
+      largest NCYCLE of its drugs there (NCYCLE counts the started cycles in which the drug is
+      scheduled, and in every phase one drug is scheduled in all of them): N, MEAN, SD,
+      MEDIAN, MIN, MAX and SUM (cycles started in all).
+    - PARAMCD = drug, GROUP1 = phase (with ALL, the drug's total): GROUP2 '' the subjects
+      dosed (NADM > 0) n, N, PCT; GROUP2 NADM administrations given per dosed subject and
+      GROUP2 CUMDOSE the actual cumulative dose (DOSE_UNITS) per dosed subject, each N, MEAN,
+      SD, MEDIAN, MIN, MAX (NADM also SUM). The schedule's drug x phase pairs are always
+      present.
+    """
+    saf, ex = _exposure(adsl, adex)
+    N = len(saf)
+    subjects = adsl.assign(USUBJID=adsl["USUBJID"].astype(str)).set_index("USUBJID")
+    subjects = subjects.loc[list(saf)]
+    days = (as_dates(subjects["TRTEDT"]) - as_dates(subjects["TRTSDT"])).dt.days + 1
+    rows: list[Row] = summary_rows("T13", TREATMENT_DURATION, days / DAYS_PER_MONTH)
+
+    by_phase = ex.loc[ex["APHASE"].ne("ALL") & ex["NCYCLE"].fillna(0).astype(float).gt(0)]
+    cycles = by_phase.groupby(["APHASE", "USUBJID"])["NCYCLE"].max()
+    phases = set(by_phase["APHASE"]) | {p for p in PHASES if p != "ALL"}
+    for phase in _order(list(phases), PHASES):
+        mine = cycles.loc[phase] if phase in cycles.index.get_level_values(0) else []
+        rows += summary_rows("T13", CYCLES, mine, phase, total=True)
+
+    present = {(d, p) for d, p in ex[["EXTRT", "APHASE"]].itertuples(index=False)}
+    pairs = {(d, p) for d, phases in SCHEDULED.items() for p in phases} | present
+    grouped = dict(tuple(ex.groupby(["EXTRT", "APHASE"], sort=False)))
+    for drug in _order([d for d, _ in pairs], DRUGS):
+        for phase in _order([p for d, p in pairs if d == drug], PHASES):
+            mine = grouped.get((drug, phase), ex.iloc[0:0])
+            if mine["USUBJID"].duplicated().any():
+                raise ValueError(f"ADEX {drug} {phase}: more than one row per subject")
+            dosed = mine.loc[mine["NADM"].fillna(0).astype(float).gt(0)]
+            rows += proportion_rows("T13", drug, len(dosed), N, phase, DOSED, ci=False)
+            rows += summary_rows("T13", drug, dosed["NADM"], phase, "NADM", total=True)
+            rows += summary_rows("T13", drug, dosed["CUMDOSE"], phase, "CUMDOSE")
+    return to_frame(rows, cutoff)
+
+
+def _safety_n(lk: Lookup) -> float | None:
+    """The safety N of T13's rows: N of a subjects-dosed row (every one carries it)."""
+    return next(
+        (lk.get(d, "N", p, DOSED) for d in DRUGS for p in lk.groups1(d) if lk.has(d, "N", p)),
+        None,
+    )
+
+
+def _phase_label(phase: str) -> str:
+    return phase if phase == "ASCT" else phase.capitalize()
+
+
+def display_t13(results: pd.DataFrame) -> pd.DataFrame:
+    """T13 as printed, first part: duration of treatment and cycles started per phase,
+    n, mean (SD), median, min-max (and the cycles started in all)."""
+    lk = Lookup(results, "T13")
+    column = f"Safety (N = {fmt_int(_safety_n(lk))})"
+    out: list[dict[str, str]] = [{"Exposure": "Duration of treatment (months)", column: ""}]
+    out += [
+        {"Exposure": f"  {stat}", column: text}
+        for stat, text in summary_cells(lk, TREATMENT_DURATION, 1)
+    ]
+    for phase in lk.groups1(CYCLES):
+        out.append({"Exposure": f"Cycles started, {_phase_label(phase)}", column: ""})
+        out += [
+            {"Exposure": f"  {stat}", column: text}
+            for stat, text in summary_cells(lk, CYCLES, 0, phase)
+        ]
+        out.append({"Exposure": "  Total", column: fmt_int(lk.get(CYCLES, "SUM", phase))})
+    return pd.DataFrame(out, columns=["Exposure", column])
+
+
+def display_t13_drug(results: pd.DataFrame) -> pd.DataFrame:
+    """T13 as printed, second part: per drug and phase, subjects dosed n (%), administrations
+    (total; median (min-max) per dosed subject) and cumulative dose (mean (SD); median
+    (min-max) per dosed subject, in the schedule's unit)."""
+    lk = Lookup(results, "T13")
+    columns = [
+        "Drug",
+        "Phase",
+        "Subjects dosed, n (%)",
+        "Administrations, total",
+        "Administrations, median (min-max)",
+        "Cumulative dose, mean (SD)",
+        "Cumulative dose, median (min-max)",
+    ]
+    out = []
+    for drug in [d for d in lk.paramcds() if d not in (TREATMENT_DURATION, CYCLES)]:
+        unit = DOSE_UNITS.get(drug, "")
+        for phase in lk.groups1(drug):
+            adm = dict(summary_cells(lk, drug, 0, phase, "NADM"))
+            dose = dict(summary_cells(lk, drug, 0, phase, "CUMDOSE"))
+            out.append(
+                {
+                    "Drug": f"{drug.capitalize()} ({unit})" if unit else drug.capitalize(),
+                    "Phase": _phase_label(phase),
+                    "Subjects dosed, n (%)": fmt_n_pct(
+                        lk.get(drug, "n", phase, DOSED), lk.get(drug, "PCT", phase, DOSED)
+                    ),
+                    "Administrations, total": fmt_int(lk.get(drug, "SUM", phase, "NADM")),
+                    "Administrations, median (min-max)": f"{adm['Median']} ({adm['Min-max']})",
+                    "Cumulative dose, mean (SD)": dose["Mean (SD)"],
+                    "Cumulative dose, median (min-max)": f"{dose['Median']} ({dose['Min-max']})",
+                }
+            )
+    return pd.DataFrame(out, columns=columns)
+
+
+def footnote_t13(results: pd.DataFrame) -> str:
+    """T13's footnote: safety N, the definitions, units, sources, cut-off."""
+    return footnote(
+        results,
+        "Safety population",
+        _safety_n(Lookup(results, "T13")),
+        [
+            "Duration of treatment: (TRTEDT - TRTSDT + 1) / 30.4375 months. A cycle is started "
+            "when it has an administration with a dose > 0; cycles per phase over the subjects "
+            "who started one. Subjects dosed: at least one administration with a dose > 0 in "
+            "the phase, percentages of N; administrations and actual cumulative dose per dosed "
+            "subject (isatuximab mg/kg, dexamethasone mg, melphalan mg/m2). n, mean (SD, n - 1 "
+            "divisor), median, min-max.",
         ],
         ["ADSL", "ADEX"],
     )

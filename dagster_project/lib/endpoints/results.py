@@ -6,7 +6,8 @@ never NULL, so (TABLEID, PARAMCD, GROUP1, GROUP2, STAT) is a key. Every row a ta
 design defines is always present; VALUE is NULL (NaN in pandas) when the number is not
 estimable: median or CI bound not reached, rate past the last observed time, PCT of an
 empty population, HR when a group is empty or has no events. Units: months for times,
-fractions 0-1 for rates, probabilities, RDI and every CI bound, percent for PCT.
+fractions 0-1 for rates, probabilities, RDI and every CI bound, percent for PCT; a continuous
+variable's statistics in its own unit (years, cm, kg, m2, months, doses as the schedule's).
 docs/endpoints_results.md lists the codes per table.
 """
 
@@ -137,6 +138,37 @@ def proportion_rows(
             Row(tableid, paramcd, "UCL", p.upper, group1, group2),
         ]
     return rows
+
+
+# the statistics of a continuous variable (endpoints.md, T11 and T13), in print order
+SUMMARY_STATS = ("N", "MEAN", "SD", "MEDIAN", "MIN", "MAX")
+
+
+def summary_rows(
+    tableid: str,
+    paramcd: str,
+    values: Iterable[float | None],
+    group1: str = "",
+    group2: str = "",
+    total: bool = False,
+) -> list[Row]:
+    """N, MEAN, SD, MEDIAN, MIN, MAX of a continuous variable over its non-missing values
+    (N counts those); with ``total`` also SUM. SD is the sample SD (n - 1 divisor, as SAS
+    PROC MEANS and R ``sd``), empty with fewer than two values; the rest empty with none."""
+    x = pd.to_numeric(pd.Series(list(values), dtype=object), errors="raise")
+    x = x.astype(float).dropna().to_numpy()
+    n = int(x.size)
+    stats: dict[str, float | None] = {
+        "N": n,
+        "MEAN": float(x.mean()) if n else None,
+        "SD": float(x.std(ddof=1)) if n > 1 else None,
+        "MEDIAN": float(np.median(x)) if n else None,
+        "MIN": float(x.min()) if n else None,
+        "MAX": float(x.max()) if n else None,
+    }
+    if total:
+        stats["SUM"] = float(x.sum())
+    return [Row(tableid, paramcd, stat, value, group1, group2) for stat, value in stats.items()]
 
 
 def quantile_rows(
@@ -293,6 +325,29 @@ def fmt_est_ci(
     if est is not None and lower is None and upper is None:
         return fmt_num(e, digits, missing)
     return f"{fmt_num(e, digits, missing)} {fmt_ci(lower, upper, scale, digits, missing)}"
+
+
+def summary_cells(
+    lk: Lookup, paramcd: str, digits: int, g1: str = "", g2: str = ""
+) -> list[tuple[str, str]]:
+    """A continuous variable as printed (``summary_rows``): n, mean (SD), median, min-max. Min
+    and max with the variable's ``digits``, mean and median with one more, SD with two more
+    (the usual CSR convention); NE where the value is not estimable."""
+
+    def num(stat: str, extra: int) -> str:
+        return fmt_num(lk.get(paramcd, stat, g1, g2), digits + extra, NE)
+
+    if lk.get(paramcd, "MEAN", g1, g2) is None:  # no value at all
+        return [("n", fmt_int(lk.get(paramcd, "N", g1, g2))), *((s, NE) for s in _SUMMARY[1:])]
+    return [
+        ("n", fmt_int(lk.get(paramcd, "N", g1, g2))),
+        ("Mean (SD)", f"{num('MEAN', 1)} ({num('SD', 2)})"),
+        ("Median", num("MEDIAN", 1)),
+        ("Min-max", f"{num('MIN', 0)}-{num('MAX', 0)}"),
+    ]
+
+
+_SUMMARY = ("n", "Mean (SD)", "Median", "Min-max")
 
 
 # Under every table printing a log(-log) interval (T03, T04, T09): why some estimates have

@@ -2,7 +2,8 @@
 {{ config(sort_by=sort_by, post_hook="{{ restamp_adsl_cutoff() }}") }}
 {#- adam.md, ADSL: one row per screened or enrolled subject. Every derivation is in
     int_subjects_derived (assembled from the int_subject_* models); this model gives its columns
-    their ADaM names, and its booleans the ADaM coding: Y / empty, and Y / N for HRCYTO. -#}
+    their ADaM names, and its booleans the ADaM coding: Y / empty, and Y / N for HRCYTO and MOBFL
+    (baseline characteristics, where N is a value and empty is unknown). -#}
 with
 
 subjects as (
@@ -58,7 +59,12 @@ select
     second_progression_date_source as PD2DTSRC,
     cutoff_date as CUTOFFDT,
     reinduction_start_date as REINDSDT,
-    measurable_disease as MEASDIS
+    measurable_disease as MEASDIS,
+    height_cm as HEIGHT,
+    weight_kg as WEIGHT,
+    body_surface_area as BSA,
+    disease_duration_months as DURDIS,
+    case is_mobilised when true then 'Y' when false then 'N' end as MOBFL
 from subjects
 -- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
 order by {{ sort_by }}

@@ -66,6 +66,14 @@ measurable_disease as (
     select * from {{ subject_ref('int_subject_measurable_disease_derived') }}
 ),
 
+body_surface_area as (
+    select * from {{ subject_ref('int_subject_body_surface_area_derived') }}
+),
+
+disease_duration as (
+    select * from {{ subject_ref('int_subject_disease_duration_derived') }}
+),
+
 consented_subjects as (
     select * from enrolment
     where icf_date is not null
@@ -124,7 +132,12 @@ select
     data_cut.cutoff_date,
     consented_subjects.reinduction_start_date,
     -- response.md section 2: a subject without a baseline lab record has nothing measurable
-    coalesce(measurable_disease.measurable_disease, 'NONE') as measurable_disease
+    coalesce(measurable_disease.measurable_disease, 'NONE') as measurable_disease,
+    cast(demographics.height_cm as double) as height_cm,
+    cast(demographics.weight_kg as double) as weight_kg,
+    body_surface_area.body_surface_area,
+    disease_duration.disease_duration_months,
+    consented_subjects.is_mobilised
 from consented_subjects
 cross join data_cut
 left join demographics on consented_subjects.usubjid = demographics.usubjid
@@ -140,3 +153,5 @@ left join last_alive on consented_subjects.usubjid = last_alive.usubjid
 left join disease_dates on consented_subjects.usubjid = disease_dates.usubjid
 left join next_therapy on consented_subjects.usubjid = next_therapy.usubjid
 left join measurable_disease on consented_subjects.usubjid = measurable_disease.usubjid
+left join body_surface_area on consented_subjects.usubjid = body_surface_area.usubjid
+left join disease_duration on consented_subjects.usubjid = disease_duration.usubjid
