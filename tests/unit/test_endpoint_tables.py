@@ -38,7 +38,10 @@ from dagster_project.lib.endpoints import (
     display_t05,
     display_t06,
     display_t07,
+    display_t07_by_phase,
+    display_t07_fatal,
     display_t07_overview,
+    display_t07_serious,
     display_t08,
     display_t09,
     display_t10,
@@ -629,42 +632,196 @@ def test_t06_empty_group_has_no_hr():
 
 
 def test_t07_overview():
+    """Hand counts over the TEAEs of S01-S05 (S04's anaemia is not treatment-emergent, S06's
+    fatal sepsis neither, S09 is not in the safety population)."""
     res = build_t07(adsl(), t07_adae(), CUTOFF)
-    expected = {"ANY": 4, "GR3PLUS": 2, "SERIOUS": 1, "DOSERED": 1, "DISC": 1, "FATAL": 1}
+    expected = {
+        "ANY": 5,  # S01-S05
+        "GR3PLUS": 3,  # S01 (3, 4), S02 (5, 3, 3), S05 (3)
+        "SERIOUS": 2,  # S01 neutropenia, S05 carcinoma and neutropenia
+        "RELISA": 2,  # S01 (ISATUXIMAB, BOTH), S05 (ISATUXIMAB)
+        "RELDEX": 3,  # S01 (BOTH), S02, S03 (DEXAMETHASONE)
+        "DOSERED": 2,  # S03, S05
+        "DISC": 1,  # S02
+        "FATAL": 1,  # S02 pneumonia; S06's grade 5 is not treatment-emergent
+        "SPM": 1,  # S05
+    }
     for code, n in expected.items():
         assert v(res, "OVERVIEW", "n", code) == n, code
         assert v(res, "OVERVIEW", "N", code) == 8
         assert v(res, "OVERVIEW", "PCT", code) == pytest.approx(100 * n / 8)
     shown = display_t07_overview(res)
-    assert shown.iloc[0].tolist() == ["Any TEAE", "4 (50.0%)"]
+    assert list(shown["Category"]) == [
+        "Any TEAE",
+        "TEAE of grade >= 3",
+        "Serious TEAE",
+        "TEAE related to isatuximab",
+        "TEAE related to dexamethasone",
+        "TEAE leading to dose reduction",
+        "TEAE leading to discontinuation",
+        "TEAE with fatal outcome (grade 5)",
+        "Second primary malignancy (TEAE)",
+    ]
+    assert shown.iloc[0].tolist() == ["Any TEAE", "5 (62.5%)"]
+    assert shown.iloc[4].tolist() == ["TEAE related to dexamethasone", "3 (37.5%)"]
+
+
+T07_GRADES = ("GRANY", "GR1", "GR2", "GR3", "GR4", "GR5", "GR3_4")
+
+
+def t07_counts(res, prefix, soc, pt):
+    return tuple(v(res, prefix + g, "n", soc, pt) for g in T07_GRADES) + (
+        v(res, prefix + "GRANY", "EVENTS", soc, pt),
+    )
 
 
 def test_t07_worst_grade_counting_and_order():
     res = build_t07(adsl(), t07_adae(), CUTOFF)
     inf, blood = "INFECTIONS AND INFESTATIONS", "BLOOD DISORDERS"
-    # (SOC, PT): any grade, worst grade 3-4, worst grade 5
+    gi, neo = "GASTROINTESTINAL", "NEOPLASMS"
+    # (SOC, PT): any grade, worst grade 1, 2, 3, 4, 5, 3-4; events
     expected = {
-        ("", ""): (4, 1, 1),  # worst: S01 4, S02 5, S03 2, S04 1
-        (inf, ""): (3, 1, 1),  # S01 3, S02 5, S03 1
-        (inf, "PNEUMONIA"): (2, 1, 1),  # S02's grade 3 is not counted: worst is 5
-        (inf, "SEPSIS"): (2, 1, 0),
-        (blood, ""): (2, 1, 0),
-        (blood, "NEUTROPENIA"): (2, 1, 0),
-        ("GASTROINTESTINAL", ""): (1, 0, 0),
-        ("GASTROINTESTINAL", "NAUSEA"): (1, 0, 0),
+        ("", ""): (5, 1, 1, 1, 1, 1, 2, 12),  # worst: S01 4, S02 5, S03 2, S04 1, S05 3
+        # blood and infections tie at 3 subjects: alphabetically
+        (blood, ""): (3, 0, 1, 1, 1, 0, 2, 4),  # S01 4, S03 2, S05 3 (and 1)
+        (blood, "NEUTROPENIA"): (3, 0, 1, 1, 1, 0, 2, 4),
+        (inf, ""): (3, 1, 0, 1, 0, 1, 1, 6),  # S01 3, S02 5, S03 1
+        (inf, "PNEUMONIA"): (2, 0, 0, 1, 0, 1, 1, 4),  # S02's grade 3 is not counted: 5
+        (inf, "SEPSIS"): (2, 1, 0, 1, 0, 0, 1, 2),
+        (gi, ""): (1, 1, 0, 0, 0, 0, 0, 1),
+        (gi, "NAUSEA"): (1, 1, 0, 0, 0, 0, 0, 1),
+        (neo, ""): (1, 0, 1, 0, 0, 0, 0, 1),
+        (neo, "BASAL CELL CARCINOMA"): (1, 0, 1, 0, 0, 0, 0, 1),
     }
     for (soc, pt), counts in expected.items():
-        got = tuple(v(res, p, "n", soc, pt) for p in ("GRANY", "GR3_4", "GR5"))
-        assert got == counts, (soc, pt)
-        assert v(res, "GR3_4", "PCT", soc, pt) == pytest.approx(100 * counts[1] / 8)
+        assert t07_counts(res, "", soc, pt) == counts, (soc, pt)
+        assert v(res, "GR3_4", "PCT", soc, pt) == pytest.approx(100 * counts[6] / 8)
+        assert v(res, "GR1", "N", soc, pt) == 8
     assert not ((res["GROUP2"] == "ANAEMIA").any())
-    # SOC by descending frequency (3, 2, 1); PTs tied at 2 alphabetically
-    order = res.loc[res["STAT"].eq("ORDER")].sort_values("VALUE")
+    # SOC by descending frequency (3, 3, 1, 1), ties alphabetically; PTs tied at 2 likewise
+    order = res.loc[res["PARAMCD"].eq("GRANY") & res["STAT"].eq("ORDER")].sort_values("VALUE")
     assert list(zip(order["GROUP1"], order["GROUP2"], strict=True)) == list(expected)
-    assert list(order["VALUE"]) == list(range(8))
+    assert list(order["VALUE"]) == list(range(10))
     shown = display_t07(res)
-    assert list(shown.iloc[:3, 0]) == ["Any TEAE", inf, "  PNEUMONIA"]
-    assert shown.iloc[2].tolist() == ["  PNEUMONIA", "2 (25.0%)", "1 (12.5%)", "1 (12.5%)"]
+    assert list(shown.columns) == [
+        "System organ class / Preferred term",
+        "Any grade",
+        "Grade 1",
+        "Grade 2",
+        "Grade 3",
+        "Grade 4",
+        "Grade 5",
+        "Events",
+    ]
+    assert list(shown.iloc[:4, 0]) == ["Any TEAE", blood, "  NEUTROPENIA", inf]
+    assert shown.iloc[4].tolist() == [
+        "  PNEUMONIA",
+        "2 (25.0%)",
+        "0 (0.0%)",
+        "0 (0.0%)",
+        "1 (12.5%)",
+        "0 (0.0%)",
+        "1 (12.5%)",
+        "4",
+    ]
+
+
+def test_t07_by_phase_counts_each_phase_over_the_subjects_who_entered_it():
+    """INDUCTION: N = 8 (every safety subject); ASCT: N = 8 (MELDT S01-S08); MAINTENANCE:
+    N = 4 (MNTSDT S01, S02, S03, S05)."""
+    res = build_t07(adsl(), t07_adae(), CUTOFF)
+    inf, blood, gi = "INFECTIONS AND INFESTATIONS", "BLOOD DISORDERS", "GASTROINTESTINAL"
+    expected = {
+        "INDUCTION": {
+            ("", ""): (4, 1, 1, 1, 1, 0, 2, 6),  # S01 4, S02 3, S03 2, S04 1
+            (inf, ""): (3, 1, 1, 1, 0, 0, 1, 3),  # S01 2, S02 3, S03 1
+            (inf, "PNEUMONIA"): (2, 0, 1, 1, 0, 0, 1, 2),
+            (inf, "SEPSIS"): (1, 1, 0, 0, 0, 0, 0, 1),
+            (blood, ""): (2, 0, 1, 0, 1, 0, 1, 2),  # S01 4, S03 2
+            (blood, "NEUTROPENIA"): (2, 0, 1, 0, 1, 0, 1, 2),
+            (gi, ""): (1, 1, 0, 0, 0, 0, 0, 1),
+            (gi, "NAUSEA"): (1, 1, 0, 0, 0, 0, 0, 1),
+        },
+        "ASCT": {
+            ("", ""): (1, 0, 0, 1, 0, 0, 1, 1),  # S01's grade 3 pneumonia
+            (inf, ""): (1, 0, 0, 1, 0, 0, 1, 1),
+            (inf, "PNEUMONIA"): (1, 0, 0, 1, 0, 0, 1, 1),
+        },
+        "MAINTENANCE": {
+            ("", ""): (2, 0, 0, 1, 0, 1, 1, 5),  # S02 5, S05 3
+            # one subject per SOC: alphabetically
+            (blood, ""): (1, 0, 0, 1, 0, 0, 1, 2),  # S05 3 and 1
+            (blood, "NEUTROPENIA"): (1, 0, 0, 1, 0, 0, 1, 2),
+            (inf, ""): (1, 0, 0, 0, 0, 1, 0, 2),  # S02 5 and 3
+            (inf, "PNEUMONIA"): (1, 0, 0, 0, 0, 1, 0, 1),
+            (inf, "SEPSIS"): (1, 0, 0, 1, 0, 0, 1, 1),
+            ("NEOPLASMS", ""): (1, 0, 1, 0, 0, 0, 0, 1),
+            ("NEOPLASMS", "BASAL CELL CARCINOMA"): (1, 0, 1, 0, 0, 0, 0, 1),
+        },
+    }
+    population = {"INDUCTION": 8, "ASCT": 8, "MAINTENANCE": 4}
+    for phase, rows in expected.items():
+        prefix = f"{phase}_"
+        for (soc, pt), counts in rows.items():
+            assert t07_counts(res, prefix, soc, pt) == counts, (phase, soc, pt)
+            assert v(res, prefix + "GRANY", "N", soc, pt) == population[phase]
+        order = res.loc[res["PARAMCD"].eq(prefix + "GRANY") & res["STAT"].eq("ORDER")]
+        order = order.sort_values("VALUE")
+        assert list(zip(order["GROUP1"], order["GROUP2"], strict=True)) == list(rows), phase
+    assert v(res, "MAINTENANCE_GRANY", "PCT") == pytest.approx(50.0)
+    shown = display_t07_by_phase(res)
+    labels = list(shown.iloc[:, 0])
+    assert labels[0] == "Induction, N = 8" and shown.iloc[0, 1:].tolist() == [""] * 7
+    assert labels[9:13] == ["ASCT, N = 8", "Any TEAE", inf, "  PNEUMONIA"]
+    assert labels[13] == "Maintenance, N = 4"
+    assert shown.iloc[14].tolist() == [
+        "Any TEAE",
+        "2 (50.0%)",
+        "0 (0.0%)",
+        "0 (0.0%)",
+        "1 (25.0%)",
+        "0 (0.0%)",
+        "1 (25.0%)",
+        "5",
+    ]
+    assert len(shown) == 3 + 8 + 3 + 8
+
+
+def test_t07_phase_without_teae_keeps_its_rows_and_n():
+    """Shape does not depend on the data: with S01's ASCT-phase pneumonia removed the ASCT
+    block is its all-TEAE row, 0 of N = 8."""
+    adae = t07_adae()
+    adae = adae.loc[adae["APHASE"].ne("ASCT")]
+    res = build_t07(adsl(), adae, CUTOFF)
+    assert v(res, "ASCT_GRANY", "n") == 0 and v(res, "ASCT_GRANY", "N") == 8
+    assert v(res, "ASCT_GRANY", "EVENTS") == 0
+    assert not res["PARAMCD"].eq("ASCT_GRANY").loc[res["GROUP1"].ne("")].any()
+
+
+def test_t07_serious_teaes_and_fatal_aes_by_pt():
+    res = build_t07(adsl(), t07_adae(), CUTOFF)
+    # serious TEAEs: S01 neutropenia; S05 carcinoma and neutropenia (S04's anaemia and
+    # S06's sepsis are not treatment-emergent)
+    serious = {"": (2, 3), "NEUTROPENIA": (2, 2), "BASAL CELL CARCINOMA": (1, 1)}
+    # fatal AEs: S02 pneumonia (TEAE), S06 sepsis (not treatment-emergent); S09 not safety
+    fatal = {"": (2, 2), "PNEUMONIA": (1, 1), "SEPSIS": (1, 1)}
+    for paramcd, rows in (("SERPT", serious), ("FATALPT", fatal)):
+        for pt, (n, events) in rows.items():
+            assert v(res, paramcd, "n", "", pt) == n, (paramcd, pt)
+            assert v(res, paramcd, "N", "", pt) == 8
+            assert v(res, paramcd, "EVENTS", "", pt) == events, (paramcd, pt)
+        order = res.loc[res["PARAMCD"].eq(paramcd) & res["STAT"].eq("ORDER")]
+        assert list(order.sort_values("VALUE")["GROUP2"]) == list(rows), paramcd
+    assert display_t07_serious(res).values.tolist() == [
+        ["Any serious TEAE", "2 (25.0%)", "3"],
+        ["NEUTROPENIA", "2 (25.0%)", "2"],
+        ["BASAL CELL CARCINOMA", "1 (12.5%)", "1"],
+    ]
+    assert display_t07_fatal(res).values.tolist() == [
+        ["Any fatal AE", "2 (25.0%)", "2"],
+        ["PNEUMONIA", "1 (12.5%)", "1"],
+        ["SEPSIS", "1 (12.5%)", "1"],
+    ]
 
 
 # ----------------------------------------------------------------------------- T08, T10

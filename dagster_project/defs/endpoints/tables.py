@@ -43,8 +43,9 @@ DESCRIPTIONS = {
     "ASCT + 365-day landmark by MRD12 and the + 730-day landmark by MRDSUS (N, events, median, "
     "Cox HR, log-rank p), and from ASCT with MRDSUS as a time-dependent covariate (Cox HR, "
     "Wald p).",
-    "T07": "T07, one row per grade block x SOC x PT x statistic: treatment-emergent adverse events "
-    "of the safety population at each subject's worst grade, with the overview categories.",
+    "T07": "T07, one row per grade block (overall or by phase) x SOC x PT x statistic: "
+    "treatment-emergent adverse events of the safety population at each subject's worst grade "
+    "and event counts, with the overview categories, serious TEAEs and fatal AEs by PT.",
     "T08": "T08, one row per drug x cause x statistic: safety-population subjects with at least "
     "one dose reduction of each drug, overall and by cause, n (%).",
     "T09": "T09, one row per curve x statistic: Aalen-Johansen cumulative incidence of "

@@ -20,7 +20,15 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from . import concordance, discontinuation, landmark
-from .adverse_events import build_t07, display_t07, display_t07_overview, footnote_t07
+from .adverse_events import (
+    build_t07,
+    display_t07,
+    display_t07_by_phase,
+    display_t07_fatal,
+    display_t07_overview,
+    display_t07_serious,
+    footnote_t07,
+)
 from .concordance import (
     build_t15,
     display_t15,
@@ -146,6 +154,9 @@ ADAM_COLUMNS: dict[str, tuple[str, ...]] = {
         "DCTREAS",
         "EOSSTT",
         "DCSREAS",
+        # T07 by phase: who entered the ASCT and maintenance phases
+        "MELDT",
+        "MNTSDT",
     ),
     "adrs": ("USUBJID", "PARAMCD", "AVALC", "AVAL", "ADT", "APHASE", "ITTFL", "WINCMPFL"),
     "adtte": ("USUBJID", "PARAMCD", "ADT", "AVAL", "CNSR", "CMPEVFL"),
@@ -156,6 +167,8 @@ ADAM_COLUMNS: dict[str, tuple[str, ...]] = {
         "ATOXGR",
         "AESER",
         "AEACN",
+        "AEREL",
+        "AESPM",
         "SAFFL",
         "TRTEMFL",
         "APHASE",
@@ -235,7 +248,13 @@ TABLES: tuple[TableSpec, ...] = (
         "Treatment-emergent adverse events (safety population)",
         ("adae",),
         build_t07,
-        {"t07": display_t07, "t07_overview": display_t07_overview},
+        {
+            "t07": display_t07,
+            "t07_overview": display_t07_overview,
+            "t07_by_phase": display_t07_by_phase,
+            "t07_serious": display_t07_serious,
+            "t07_fatal": display_t07_fatal,
+        },
         footnote=footnote_t07,
     ),
     TableSpec(
@@ -340,7 +359,10 @@ __all__ = [
     "display_t05",
     "display_t06",
     "display_t07",
+    "display_t07_by_phase",
+    "display_t07_fatal",
     "display_t07_overview",
+    "display_t07_serious",
     "display_t08",
     "display_t09",
     "display_t10",

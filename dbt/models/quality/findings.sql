@@ -13,6 +13,8 @@ findings_by_family as (
     union all
     select * from {{ ref('findings_dosing') }}
     union all
+    select * from {{ ref('findings_dose_reductions') }}
+    union all
     select * from {{ ref('findings_transplant') }}
     union all
     select * from {{ ref('findings_assessments') }}
