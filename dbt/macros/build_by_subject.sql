@@ -147,7 +147,10 @@
 {% endmacro %}
 
 {#- int_tte_os_derived, int_tte_time_to_response_derived, int_tte_ttdisc_derived: the date of the
-    rule that censors at the cut-off. -#}
+    rule that censors at the cut-off. Keyed on that rule's source variable, not on who it applies
+    to: OS censors at CUTOFFDT only subjects still on study (no END OF STUDY record); one who left
+    is censored at LSTALVDT or EOSDT, dates of its own records, and keeps its row. PFS2 has no
+    cut-off rule (its lost subjects are at LSTALVDT), so it has no hook. -#}
 {% macro restamp_tte_censored_at_cutoff() %}
     {{- restamp_cutoff_outside_scope(
         'event_or_censoring_date = data_cut.new_cutoff',

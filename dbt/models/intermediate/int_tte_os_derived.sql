@@ -1,7 +1,8 @@
 {{ config(post_hook="{{ restamp_tte_censored_at_cutoff() }}") }}
 {#- adam.md, ADTTE OS: ITT, STARTDT = ICFDT. Event: DTHDT. Censoring, first that applies:
-    withdrawal of consent (DCSREAS = WITHDRAWAL BY SUBJECT) at EOSDT (4); LOST TO FOLLOW-UP at
-    LSTALVDT (2); otherwise CUTOFFDT (3), also for subjects who left for any other reason. -#}
+    withdrawal of consent (DCSREAS = WITHDRAWAL BY SUBJECT) at EOSDT (4); LEFT for any other
+    reason, LOST included (an END OF STUDY record, EOSDT, with any reason but death) at LSTALVDT
+    (2): nobody knows such a subject was alive at the cut-off; otherwise CUTOFFDT (3). -#}
 with
 
 itt_subjects as (
@@ -39,6 +40,18 @@ censor_lost_to_follow_up as (
     where study_discontinuation_reason = 'LOST TO FOLLOW-UP'
 ),
 
+censor_left_study_for_another_reason as (
+    -- LEFT (adam.md): an END OF STUDY record with any reason but death; a completer's DCSREAS
+    -- is empty, so it is LEFT too. Withdrawal and LOST are the rules above.
+    select {{ tte_candidate('OS', 3, 2, 'last_alive_date', 2,
+        'LEFT THE STUDY', 'DATE LAST KNOWN ALIVE', 'LSTALVDT') }}
+    from itt_subjects
+    where
+        end_of_study_date is not null
+        and coalesce(study_discontinuation_reason, '')
+        not in ('DEATH', 'WITHDRAWAL BY SUBJECT', 'LOST TO FOLLOW-UP')
+),
+
 censor_at_cutoff as (
     select {{ tte_candidate('OS', 4, 1, 'cutoff_date', 3,
         'ALIVE AT CUT-OFF', 'CLINICAL CUT-OFF DATE', 'CUTOFFDT') }}
@@ -51,6 +64,8 @@ candidates as (
     select * from censor_withdrawal_of_consent
     union all
     select * from censor_lost_to_follow_up
+    union all
+    select * from censor_left_study_for_another_reason
     union all
     select * from censor_at_cutoff
 )
