@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import concordance, discontinuation, landmark
+from . import concordance, demographics, discontinuation, landmark
 from .adverse_events import (
     build_t07,
     display_t07,
@@ -127,23 +127,7 @@ ADAM_COLUMNS: dict[str, tuple[str, ...]] = {
         "ASCTDT",
         "CUTOFFDT",
         # T11 (demographics and baseline characteristics)
-        "AGE",
-        "AGEGR1",
-        "SEX",
-        "RACE",
-        "ISS",
-        "HRCYTO",
-        "MMTYPE",
-        "LCTYPE",
-        "MEASDIS",
-        "REIND",
-        "REINDRSP",
-        "MOBFL",
-        "PRIORLN",
-        "DURDIS",
-        "HEIGHT",
-        "WEIGHT",
-        "BSA",
+        *demographics.VARIABLES,
         # T13 (exposure)
         "TRTSDT",
         "TRTEDT",

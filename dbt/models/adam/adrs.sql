@@ -29,7 +29,24 @@ counted_assessments as (
 ),
 
 best_responses as (
-    select * from {{ subject_ref('int_best_response_by_window_derived') }}
+    -- one row per ITT subject x best-response parameter: BORIND/BORASCT/BOR (adam.md),
+    -- CBORIND/CBORASCT/CBOR (response.md section 1) and ALGCBOR (section 3), all coded alike
+    {%- for model in [
+        'int_best_response_by_window_derived',
+        'int_best_confirmed_response_by_window_derived',
+        'int_best_confirmed_computed_response_derived',
+    ] %}
+    select
+        usubjid,
+        paramcd,
+        best_response,
+        best_response_rank,
+        best_response_date
+    from {{ subject_ref(model) }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 ),
 
 mrd_windows as (
@@ -45,9 +62,6 @@ confirmed_assessments as (
     from {{ subject_ref('int_response_confirmed') }}
 ),
 
-best_confirmed_responses as (
-    select * from {{ subject_ref('int_best_confirmed_response_by_window_derived') }}
-),
 
 computed_time_points as (
     select
@@ -58,9 +72,6 @@ computed_time_points as (
     from {{ subject_ref('int_imwg_response_confirmed') }}
 ),
 
-best_confirmed_computed_responses as (
-    select * from {{ subject_ref('int_best_confirmed_computed_response_derived') }}
-),
 
 parameters as (
     select 1 as paramn, 'OVRLRESP' as paramcd, 'Overall Response by Investigator' as param, 'RESPONSE' as parcat1
@@ -156,19 +167,6 @@ confirmed_overall_response as (
     from confirmed_assessments
 ),
 
-best_confirmed_response as (
-    select
-        usubjid,
-        paramcd,
-        best_response as avalc,
-        best_response_rank as aval,
-        best_response_date as adt,
-        cast(null as varchar) as aphase,
-        'Y' as anl01fl,
-        cast(null as varchar) as wincmpfl
-    from best_confirmed_responses
-),
-
 computed_overall_response as (
     -- response.md section 3: one row per computed time point D (ADT = D), unconfirmed (ALGRESP)
     -- and confirmed (ALGCOVR); no APHASE (a lab sample is not an rs visit) and no ANL01FL
@@ -195,19 +193,6 @@ computed_overall_response as (
     from computed_time_points
 ),
 
-best_confirmed_computed_response as (
-    select
-        usubjid,
-        paramcd,
-        best_response as avalc,
-        best_response_rank as aval,
-        best_response_date as adt,
-        cast(null as varchar) as aphase,
-        'Y' as anl01fl,
-        cast(null as varchar) as wincmpfl
-    from best_confirmed_computed_responses
-),
-
 stacked as (
     select * from overall_response
     union all
@@ -217,11 +202,7 @@ stacked as (
     union all
     select * from confirmed_overall_response
     union all
-    select * from best_confirmed_response
-    union all
     select * from computed_overall_response
-    union all
-    select * from best_confirmed_computed_response
 )
 
 select
