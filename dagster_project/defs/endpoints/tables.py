@@ -1,4 +1,4 @@
-"""Endpoint tables T01-T10 and T15: read adam.*, call lib.endpoints, write endpoints.tNN_results
+"""Endpoint tables T01-T15: read adam.*, call lib.endpoints, write endpoints.tNN_results
 (tidy) and endpoints.tNN (display), and the union endpoints.results.
 
 A table's statistics are a function of its ADaM inputs and the statistics code: each table
@@ -211,7 +211,7 @@ def _write_table(con, spec: TableSpec, results: pd.DataFrame, cutoff, run_id: st
     pool=WRITER_POOL,
 )
 def endpoint_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
-    """T01-T10 and T15, each its own asset; one step reads each ADaM input once for every selected
+    """T01-T15, each its own asset; one step reads each ADaM input once for every selected
     table (as ten steps, ADSL was read ten times and ADRS and ADTTE four). A frame is dropped
     after the last table that uses it. One step also means a failed blocking check on any ADaM
     input holds back all ten tables, not only those reading that dataset (such a run publishes
@@ -294,7 +294,7 @@ def endpoint_results(
         _comment(
             con,
             "results",
-            f"T01-T10 and T15 in one table, assembled in Dagster run {context.run.run_id}; the "
+            f"T01-T15 in one table, assembled in Dagster run {context.run.run_id}; the "
             "run that computed each table is in the comment of its endpoints.tNN_results",
         )
         counts = con.execute(

@@ -1,1 +1,1 @@
-"""Rendering of the endpoint figures (F01-F03) and the HTML report: pure, no Dagster."""
+"""Rendering of the endpoint figures (F01-F05) and the HTML report: pure, no Dagster."""

@@ -6,7 +6,7 @@ the context. The page works offline and when mailed: CSS is inline, figures are 
 URIs, and the only links are anchors within the page.
 
 Order (the first page is what an auditor checks): study and cut-off, the transfers in force
-with extract time and checksums, the code version, the validation outcome; then T01-T10 and T15,
+with extract time and checksums, the code version, the validation outcome; then T01-T15,
 then the figures. A table or figure that could not be produced stays in the report as a
 visible note, so a missing result can never pass for an absent section.
 """
