@@ -3,7 +3,8 @@
 Method: `dagster-webserver -w workspace.yaml` is started on a free loopback port, with the
 ISADEX_* settings pointed into a temporary folder and a throwaway DAGSTER_HOME. Once its GraphQL
 API reports the `isadex` code location LOADED, Debian's Chromium is started headless with a
-DevTools port, and the test speaks the Chrome DevTools Protocol to it over the `websockets`
+DevTools port, and the test speaks the Chrome DevTools Protocol to it (tests/devtools.py, shared
+with the report print test) over the `websockets`
 client already in the lock file (no Selenium, no browser download): navigate, poll the page's
 DOM until the expected text is there, then capture a PNG. Screenshots go to tmp_path and, when
 ISADEX_SCREENSHOT_DIR is set, are copied there too.
