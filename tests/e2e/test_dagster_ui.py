@@ -3,7 +3,8 @@
 Method: `dagster-webserver -w workspace.yaml` is started on a free loopback port, with the
 ISADEX_* settings pointed into a temporary folder and a throwaway DAGSTER_HOME. Once its GraphQL
 API reports the `isadex` code location LOADED, Debian's Chromium is started headless with a
-DevTools port, and the test speaks the Chrome DevTools Protocol to it over the `websockets`
+DevTools port, and the test speaks the Chrome DevTools Protocol to it (tests/devtools.py, shared
+with the report print test) over the `websockets`
 client already in the lock file (no Selenium, no browser download): navigate, poll the page's
 DOM until the expected text is there, then capture a PNG. Screenshots go to tmp_path and, when
 ISADEX_SCREENSHOT_DIR is set, are copied there too.
@@ -21,12 +22,8 @@ from dbt/models/adam/_adsl.yml and the contract.
 
 from __future__ import annotations
 
-import base64
-import ctypes
-import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -37,35 +34,28 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import pytest
 import yaml
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
 from dagster_project.lib.ingest.contract import FORMS
+from tests.devtools import (
+    VIEWPORT,
+    DevToolsPage,
+    chromium_binary,
+    die_with_parent,
+    http_json,
+    launch_chromium,
+    png_size,
+    stop_group,
+    tail,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCATION = "isadex"
 SERVER_START_TIMEOUT_S = 120.0
-PAGE_TIMEOUT_S = 45.0
-VIEWPORT = (1920, 1080)  # wide enough that the lineage graph draws full nodes, not minimal ones
-
-# The flags this machine needs (machines/python.md): without the background-networking ones
-# Chromium keeps dialing Google hosts that the closed network refuses.
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-proxy-server",
-    "--hide-scrollbars",
-)
 
 # Text of every asset node drawn inside the graph's SVG, and of the graph as a whole. The side
 # panel lists group names too, so only what is inside the SVG proves the graph rendered.
@@ -93,46 +83,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _die_with_parent() -> None:
-    """Run in the child before exec: the kernel SIGKILLs it when the test process dies
-    (prctl PR_SET_PDEATHSIG), so even a killed pytest leaves no webserver or browser behind.
-    Their own children follow: Chromium's helpers exit with the browser, and the code server
-    stops by itself once the webserver's heartbeats stop (Dagster's 45 s heartbeat timeout)."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-
-
-def _stop_group(proc: subprocess.Popen, grace_s: float) -> None:
-    """SIGTERM the process group (the webserver's code server, Chromium's renderers share it),
-    then SIGKILL what is left after `grace_s`: no orphan outlives the test."""
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        proc.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
-        pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait(timeout=10)
-
-
-def _tail(path: Path, chars: int = 3000) -> str:
-    return path.read_text(errors="replace")[-chars:] if path.exists() else ""
-
-
-def _http_json(url: str, payload: dict | None = None, timeout: float = 10.0) -> Any:
-    data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    # A direct opener: an http_proxy in the environment must not capture loopback calls.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(request, timeout=timeout) as response:
-        return json.loads(response.read())
-
-
 LOCATION_STATUS_QUERY = """
 { workspaceOrError { __typename ... on Workspace { locationEntries {
     name loadStatus
@@ -144,7 +94,7 @@ LOCATION_STATUS_QUERY = """
 def _location_status(base_url: str) -> tuple[str, str | None]:
     """(loadStatus, load error message or None) of our code location; ('MISSING', None) if the
     workspace does not list it yet."""
-    answer = _http_json(f"{base_url}/graphql", {"query": LOCATION_STATUS_QUERY})
+    answer = http_json(f"{base_url}/graphql", {"query": LOCATION_STATUS_QUERY})
     workspace = answer["data"]["workspaceOrError"]
     for entry in workspace.get("locationEntries", []):
         if entry["name"] == LOCATION:
@@ -160,9 +110,9 @@ def _wait_for_webserver(base_url: str, proc: subprocess.Popen, log: Path) -> Non
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"dagster-webserver exited with {proc.returncode}:\n{_tail(log)}")
+            pytest.fail(f"dagster-webserver exited with {proc.returncode}:\n{tail(log)}")
         try:
-            _http_json(f"{base_url}/server_info", timeout=2)
+            http_json(f"{base_url}/server_info", timeout=2)
             status, error = _location_status(base_url)
         except (urllib.error.URLError, ConnectionError, TimeoutError, KeyError, ValueError):
             time.sleep(0.25)
@@ -172,109 +122,10 @@ def _wait_for_webserver(base_url: str, proc: subprocess.Popen, log: Path) -> Non
         if status == "LOADED":
             return
         time.sleep(0.25)
-    pytest.fail(f"dagster-webserver not ready after {SERVER_START_TIMEOUT_S:.0f} s:\n{_tail(log)}")
+    pytest.fail(f"dagster-webserver not ready after {SERVER_START_TIMEOUT_S:.0f} s:\n{tail(log)}")
 
 
 # ----------------------------------------------------------------------------- DevTools
-
-
-class DevToolsPage:
-    """A minimal Chrome DevTools Protocol client for one page target: commands are sent with
-    increasing ids and the reply with the same id is awaited; events in between are dropped."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self._ws = ws
-        self._next_id = 0
-
-    def call(self, method: str, timeout: float = 30.0, **params: Any) -> dict:
-        self._next_id += 1
-        command_id = self._next_id
-        self._ws.send(json.dumps({"id": command_id, "method": method, "params": params}))
-        deadline = time.monotonic() + timeout
-        while True:
-            message = json.loads(self._ws.recv(timeout=max(0.1, deadline - time.monotonic())))
-            if message.get("id") == command_id:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message["result"]
-
-    def evaluate(self, expression: str) -> Any:
-        result = self.call(
-            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
-        )
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-    def navigate(self, url: str) -> None:
-        self.call("Page.navigate", url=url)
-
-    def wait_until(
-        self, expression: str, done: Callable[[Any], bool], timeout: float = PAGE_TIMEOUT_S
-    ) -> Any:
-        """Evaluate `expression` every 250 ms until `done(value)`; the last value on timeout is
-        returned to the caller, whose assertion then shows what the page did render. A failed
-        evaluation (the document being replaced mid-navigation) is retried, not fatal."""
-        deadline = time.monotonic() + timeout
-        value = None
-        while time.monotonic() < deadline:
-            try:
-                value = self.evaluate(expression)
-            except RuntimeError:
-                value = None
-            if value is not None and done(value):
-                return value
-            time.sleep(0.25)
-        return value
-
-    def settle(self) -> None:
-        """Fonts loaded, two frames painted, then a short pause for the graph's zoom-to-fit."""
-        self.evaluate("document.fonts.ready.then(() => true)")
-        self.evaluate(
-            "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
-        )
-        time.sleep(0.75)
-
-    def screenshot(self, path: Path) -> Path:
-        data = self.call("Page.captureScreenshot", format="png")["data"]
-        path.write_bytes(base64.b64decode(data))
-        return path
-
-
-def _launch_chromium(binary: str, profile: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    """Start Chromium headless on a DevTools port it picks itself (port 0: no race); it writes
-    the port to <profile>/DevToolsActivePort. Returns the process and the page's websocket."""
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(
-            [
-                binary,
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={profile}",
-                "--remote-debugging-address=127.0.0.1",
-                "--remote-debugging-port=0",
-                f"--window-size={VIEWPORT[0]},{VIEWPORT[1]}",
-                "about:blank",
-            ],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-        )
-    port_file = profile / "DevToolsActivePort"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        lines = port_file.read_text().splitlines() if port_file.exists() else []
-        if len(lines) >= 2:
-            targets = _http_json(f"http://127.0.0.1:{lines[0]}/json/list")
-            pages = [t for t in targets if t["type"] == "page"]
-            if pages:
-                return proc, pages[0]["webSocketDebuggerUrl"]
-        time.sleep(0.05)
-    _stop_group(proc, grace_s=2)
-    pytest.fail(f"Chromium did not open its DevTools port:\n{_tail(log)}")
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -282,14 +133,8 @@ def _launch_chromium(binary: str, profile: Path, log: Path) -> tuple[subprocess.
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    """The system Chromium. Missing: skip on a workstation, fail in CI (which installs it)."""
-    binary = shutil.which("chromium")
-    if binary is None:
-        reason = "no `chromium` binary: apt-get install chromium chromium-driver (.ci/run does)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the UI test, but {reason}")
-        pytest.skip(reason)
-    return binary
+    """The system Chromium (tests/devtools.py): skipped on a workstation without it, never in CI."""
+    return chromium_binary()
 
 
 @pytest.fixture(scope="module")
@@ -326,14 +171,14 @@ def webserver(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # its own process group, with the code server it spawns
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_webserver(base_url, proc, log)
         yield base_url
     finally:
-        _stop_group(proc, grace_s=3)
+        stop_group(proc, grace_s=3)
 
 
 def _fresh_clone_env() -> dict[str, str]:
@@ -405,26 +250,26 @@ def ui_after_run(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # make, dagster dev, its webserver, daemon and code server
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_webserver(base_url, proc, log)
         yield UiAfterRun(base_url, run_ids[1], log, rerun_id=run_ids[0])
     finally:
-        _stop_group(proc, grace_s=15)
+        stop_group(proc, grace_s=15)
 
 
 @pytest.fixture(scope="module")
 def page(chromium: str, tmp_path_factory) -> Iterator[DevToolsPage]:
     work = tmp_path_factory.mktemp("chromium")
-    proc, websocket_url = _launch_chromium(chromium, work / "profile", work / "chromium.log")
+    proc, websocket_url = launch_chromium(chromium, work / "profile", work / "chromium.log")
     try:
         # Screenshots arrive as one base64 message of a few MB: no frame size limit.
         with connect(websocket_url, proxy=None, max_size=None, open_timeout=10) as ws:
             yield _prepared_page(DevToolsPage(ws))
     finally:
-        _stop_group(proc, grace_s=3)
+        stop_group(proc, grace_s=3)
 
 
 def _prepared_page(cdp: DevToolsPage) -> DevToolsPage:
@@ -469,12 +314,6 @@ def _lineage_url(base_url: str, selection: str, expanded_groups: list[str]) -> s
     )
 
 
-def _png_size(path: Path) -> tuple[int, int]:
-    header = path.read_bytes()[:24]
-    assert header[:8] == b"\x89PNG\r\n\x1a\n", path
-    return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
-
-
 # ----------------------------------------------------------------------------- tests
 
 
@@ -486,7 +325,7 @@ def test_global_lineage_draws_the_warehouse_layers(page, webserver, shoot):
     shot = shoot("01_global_lineage")
     assert layers <= set(text.split()), f"graph drew only: {text[:500]!r}"
     assert "Global asset lineage" in page.evaluate(JS_BODY_TEXT)
-    assert _png_size(shot) == VIEWPORT
+    assert png_size(shot) == VIEWPORT
 
 
 def test_lineage_from_raw_dm_to_adsl_draws_the_dbt_path(page, webserver, shoot):
@@ -555,7 +394,7 @@ def test_asset_page_shows_key_and_description(page, webserver, shoot, asset_path
     assert set(asset_path.split("/")) <= lines
     assert LOCATION in lines, "the Definition panel does not name the code location"
     assert "not found in any of your definitions" not in text
-    assert _png_size(shot) == VIEWPORT
+    assert png_size(shot) == VIEWPORT
 
 
 # ----------------------------------------------------------------------------- after `isadex run`

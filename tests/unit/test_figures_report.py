@@ -24,6 +24,7 @@ from dagster_project.lib.reporting.figures import (
     select_rows,
     swimmer_figure,
     swimmer_lanes,
+    swimmer_pages,
     time_ticks,
 )
 from dagster_project.lib.reporting.report import (
@@ -212,10 +213,10 @@ def test_select_rows_even_and_keeps_extremes():
     assert list(select_rows(5, 10)) == [0, 1, 2, 3, 4]
 
 
-def test_swimmer_subsamples_thousands_with_a_note():
-    n = 1000
+def _many_subjects(n: int) -> pd.DataFrame:
+    """ADSL of n ITT subjects, subject i on study 10 + i days (so the longest is the last)."""
     icf = pd.Timestamp("2024-01-01")
-    adsl = pd.DataFrame(
+    return pd.DataFrame(
         {
             "USUBJID": [f"S{i:04d}" for i in range(n)],
             "SUBJID": [f"{i:04d}" for i in range(n)],
@@ -226,12 +227,36 @@ def test_swimmer_subsamples_thousands_with_a_note():
             "CUTOFFDT": pd.Timestamp("2027-01-01"),
         }
     )
+
+
+def test_swimmer_subsamples_thousands_with_a_note():
     adrs = pd.DataFrame(columns=["USUBJID", "PARAMCD", "AVALC", "ADT"])
-    fig = swimmer_figure(adsl, adrs, "F03", max_subjects=50)
+    fig = swimmer_figure(_many_subjects(1000), adrs, "F03", max_subjects=50)
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert len(labels) == 50
     assert labels[0] == "0999" and labels[-1] == "0000"  # longest and shortest kept
     assert any("Showing 50 of 1,000 ITT subjects" in t.get_text() for t in fig.axes[0].texts)
+
+
+def test_swimmer_pages_split_the_lanes_in_order_on_one_time_axis():
+    """45 subjects, 20 to a page: parts of 20, 20 and 5 lanes, together the lanes of the whole
+    plot in its order (longest first), each part saying which it shows, all on the whole
+    plot's time axis (the longest lane's), so bars compare across parts."""
+    adrs = pd.DataFrame(columns=["USUBJID", "PARAMCD", "AVALC", "ADT"])
+    adsl = _many_subjects(45)
+    whole = swimmer_figure(adsl, adrs, "F03")
+    parts = swimmer_pages(adsl, adrs, "F03", per_page=20)
+    labels = [[t.get_text() for t in f.axes[0].get_yticklabels()] for f in parts]
+    assert [len(x) for x in labels] == [20, 20, 5]
+    assert sum(labels, []) == [t.get_text() for t in whole.axes[0].get_yticklabels()]
+    assert {f.axes[0].get_xlim() for f in parts} == {whole.axes[0].get_xlim()}
+    notes = [" ".join(t.get_text() for t in f.axes[0].texts) for f in parts]
+    assert "Subjects 21-40 of the 45 shown" in notes[1] and "(part 2 of 3)" in notes[1]
+    # a part is sized by its lanes: 20 lanes of the full parts fit a printed page
+    assert parts[0].get_size_inches()[1] == pytest.approx(0.16 * 20 + 2.6)
+    # up to per_page subjects: one figure, the whole plot
+    (single,) = swimmer_pages(_many_subjects(20), adrs, "F03", per_page=20)
+    assert png_bytes(single) == png_bytes(swimmer_figure(_many_subjects(20), adrs, "F03"))
 
 
 # ---------------------------------------------------------------------------------- report
@@ -476,3 +501,34 @@ def test_report_tables_show_their_footnote_and_leave_out_empty_columns():
     assert "ITT population, N = 9." in html
     assert "<th>24-month rate, % (95% CI)</th>" in html
     assert "<th>36-month rate, % (95% CI)</th>" not in html
+
+
+def test_report_prints_a_figure_in_parts_and_tables_with_caption_and_footnote():
+    """A figure in parts is one figure per part, each with the title, the part and the caption;
+    a table carries its caption in its head and its footnote in its foot (print repeats both
+    on every page a long table runs over; the screen shows the h3 and the note)."""
+    png = png_bytes(km_figure(KM_TIME, KM_EVENT, "PFS", "Months"))
+    t01 = Table.from_frame(
+        "T01", "Primary endpoint", pd.DataFrame({"Parameter": ["MRD"], "n": ["1"]}), "Note 1."
+    )
+    context = ReportContext(
+        study="S",
+        cutoff=date(2026, 3, 31),
+        code_version="v",
+        transfers=[],
+        checks=None,
+        tables=[t01],
+        figures=[FigureImage("F03", "Swimmer", png, "Swimmer caption.", continued=(png, png))],
+    )
+    html = render_report(context)
+    assert [f"F03. Swimmer (part {i} of 3)" in html for i in (1, 2, 3)] == [True] * 3
+    assert re.findall(r'<figure id="([^"]+)"', html) == ["f03", "f03-2", "f03-3"]
+    assert html.count("<figcaption>Swimmer caption.</figcaption>") == 3
+    assert html.count("data:image/png;base64,") == 3
+    head = html[html.index('<section class="tbl" id="t01">') :]
+    assert (
+        '<tr class="print-caption"><th colspan="2"><div class="fit">T01. Primary endpoint' in head
+    )
+    assert '<tfoot class="print-footnote"><tr><td colspan="2"><div class="fit">Note 1.' in head
+    assert '<p class="note">Note 1.</p>' in head  # on screen
+    assert "@page { size: A4 landscape" in html and "@media print" in html

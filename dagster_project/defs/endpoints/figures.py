@@ -8,9 +8,12 @@ carries no metadata (same figure, same bytes).
 """
 
 import base64
+import hashlib
 import io
+import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import pandas as pd
@@ -35,11 +38,14 @@ from dagster_project.lib.reporting.figures import (
     forest_rows,
     km_figure,
     save_png,
-    swimmer_figure,
+    swimmer_pages,
 )
 from dagster_project.lib.stats import km_summary
 from dagster_project.lib.warehouse.fingerprint import sha256_file
 from dagster_project.lib.warehouse.provenance import source_version
+
+if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn (lib.reporting.figures)
+    from matplotlib.figure import Figure
 
 OWNERS = ["team:biostatistics"]
 KINDS = {"python", "matplotlib"}
@@ -62,16 +68,34 @@ def figures_dir(warehouse: Warehouse) -> Path:
     return warehouse.settings.work_report / "figures"
 
 
+def figure_pages(warehouse: Warehouse, spec: FigureSpec) -> list[Path]:
+    """The PNG files of a figure in order: ``<name>.png``, then ``<name>_p2.png``, ... as long
+    as they follow on (one file for every figure but a swimmer plot drawn in parts)."""
+    folder, pages = figures_dir(warehouse), []
+    while (path := folder / spec.page_filename(len(pages) + 1)).exists():
+        pages.append(path)
+    return pages
+
+
+def figure_fingerprint(pages: list[Path]) -> str:
+    """A figure's data version: its PNG's SHA-256, or for a figure in parts the SHA-256 of the
+    parts' SHA-256s in order. No file: FileNotFoundError."""
+    if not pages:
+        raise FileNotFoundError("no PNG of the figure")
+    if len(pages) == 1:
+        return sha256_file(pages[0])
+    return hashlib.sha256("\n".join(sha256_file(p) for p in pages).encode()).hexdigest()
+
+
 def _kept(
     context, warehouse: Warehouse, spec: FigureSpec, found: reuse.Reusable | None = None
 ) -> dg.MaterializeResult | None:
     """The figure materialized again without drawing it, when its code and inputs are those of
-    its last materialization (``found``, else looked up) and that PNG is in place unaltered;
+    its last materialization (``found``, else looked up) and its PNGs are in place unaltered;
     else None."""
-    path = figures_dir(warehouse) / spec.filename
     if found is None:
         found = reuse.reusable(context, figure_key(spec), FIGURE_CODE)
-    kept = reuse.still_in_place(found, lambda: sha256_file(path))
+    kept = reuse.still_in_place(found, lambda: figure_fingerprint(figure_pages(warehouse, spec)))
     return None if kept is None else reuse.reused_result(kept)
 
 
@@ -90,17 +114,28 @@ def _thumbnail(path: Path, width: int = PREVIEW_WIDTH) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _result(warehouse: Warehouse, spec: FigureSpec, fig, **metadata) -> dg.MaterializeResult:
-    """Write the PNG; its SHA-256 is the figure's data version."""
-    path = save_png(fig, figures_dir(warehouse) / spec.filename)
+def _result(
+    warehouse: Warehouse, spec: FigureSpec, fig: "Figure | list[Figure]", **metadata
+) -> dg.MaterializeResult:
+    """Write the PNG (one per part for a list of figures: ``spec.page_filename``), remove the
+    parts of an earlier, longer drawing; the PNGs' fingerprint is the figure's data version."""
+    figs = fig if isinstance(fig, list) else [fig]
+    folder = figures_dir(warehouse)
+    pages = [save_png(f, folder / spec.page_filename(i)) for i, f in enumerate(figs, start=1)]
+    part = re.compile(rf"{re.escape(spec.name)}_p\d+\.png")
+    for stale in folder.glob(f"{spec.name}_p*.png"):
+        if part.fullmatch(stale.name) and stale not in pages:
+            stale.unlink()
+    if len(pages) > 1:
+        metadata = {"parts": len(pages), **metadata}
     return reuse.versioned(
         figure_key(spec),
-        sha256_file(path),
+        figure_fingerprint(pages),
         {
-            "path": dg.MetadataValue.path(str(path)),
-            "bytes": path.stat().st_size,
+            "path": dg.MetadataValue.path(str(pages[0])),
+            "bytes": sum(p.stat().st_size for p in pages),
             "preview": dg.MetadataValue.md(
-                f"![{spec.id}](data:image/png;base64,{_thumbnail(path)})"
+                f"![{spec.id}](data:image/png;base64,{_thumbnail(pages[0])})"
             ),
             **metadata,
         },
@@ -218,7 +253,8 @@ def f02_cif_discontinuation(
 )
 def f03_swimmer(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """F03: swimmer plot, one bar per ITT subject from consent with phases, responses,
-    MRD-negative results, progression and death; one PNG."""
+    MRD-negative results, progression and death; one PNG per 20 subjects (f03_swimmer.png,
+    f03_swimmer_p2.png, ...), so each part prints readably on a page."""
     adsl_columns = [
         "USUBJID", "SUBJID", "ITTFL", "ICFDT", "TRTSDT", "MELDT", "MNTSDT", "EOTDT", "EOSDT",
         "DTHDT", "PDDT", "LSTALVDT", "CUTOFFDT",
@@ -235,9 +271,10 @@ def f03_swimmer(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.M
             params,
         ).df()
         cutoff = _cutoff(con)
-    fig = swimmer_figure(adsl, adrs, f"{F03.title}, cut-off {cutoff}")
+    # in parts of at most SWIMMER_LANES_PER_PAGE subjects, each readable on a printed page
+    figs = swimmer_pages(adsl, adrs, f"{F03.title}, cut-off {cutoff}")
     n_itt = int((adsl["ITTFL"] == "Y").sum()) if not adsl.empty else 0
-    return _result(warehouse, F03, fig, itt_subjects=n_itt, cutoff=cutoff)
+    return _result(warehouse, F03, figs, itt_subjects=n_itt, cutoff=cutoff)
 
 
 F04 = SPECS["f04_consort"]

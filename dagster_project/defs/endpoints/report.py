@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 
 from dagster_project.defs import reuse
-from dagster_project.defs.endpoints.figures import figure_key, figures_dir
+from dagster_project.defs.endpoints.figures import figure_key, figure_pages, figures_dir
 from dagster_project.defs.resources import Warehouse
 from dagster_project.lib import endpoints, reporting
 from dagster_project.lib.endpoints import COLUMNS, TABLES
@@ -182,8 +182,12 @@ def endpoint_report(context: dg.AssetExecutionContext, warehouse: Warehouse):
     figures, missing_figures = [], []
     for spec in FIGURES:
         path = figures_dir(warehouse) / spec.filename
-        if path.exists():
-            figures.append(FigureImage(spec.id, spec.title, path.read_bytes(), spec.caption))
+        pages = figure_pages(warehouse, spec)  # [path], or F03's parts
+        if pages:
+            first, *more = (p.read_bytes() for p in pages)
+            figures.append(
+                FigureImage(spec.id, spec.title, first, spec.caption, continued=tuple(more))
+            )
         else:
             figures.append(
                 FigureImage(

@@ -550,6 +550,12 @@ def select_rows(n: int, max_subjects: int | None) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, n - 1, max_subjects)).astype(int))
 
 
+# F03 in print (endpoints.md, Presentation): at most this many lanes on one figure, so that a
+# page of the swimmer plot fits an A4 landscape page with its caption at about its drawn size
+# (9 x 5.8 in), lane labels 8 pt. More subjects make more pages, each its own figure.
+SWIMMER_LANES_PER_PAGE = 20
+
+
 def swimmer_figure(
     adsl: pd.DataFrame,
     adrs: pd.DataFrame,
@@ -557,7 +563,8 @@ def swimmer_figure(
     xlabel: str = "Months from informed consent",
     max_subjects: int = 100,
 ) -> Figure:
-    """F03: one horizontal bar per ITT subject from ICF, phases coloured, with markers.
+    """F03 on one figure: one horizontal bar per ITT subject from ICF, phases coloured, with
+    markers (the whole plot at once; the report prints it in pages, :func:`swimmer_pages`).
 
     Lanes and their rules: :func:`swimmer_lanes`. With more than ``max_subjects`` subjects
     an evenly spaced subset along time on study is drawn (:func:`select_rows`) and a note
@@ -565,10 +572,68 @@ def swimmer_figure(
     PR / VGPR, circle first CR, star first sCR, purple diamond (above the bar) MRD-negative,
     vermilion bar progression, black cross death, arrow: on study at the cut-off.
     """
+    shown, n_itt = swimmer_lanes(adsl, adrs, max_subjects)
+    return _swimmer_page(shown, title, xlabel, _swimmer_note(len(shown), n_itt))
+
+
+def swimmer_pages(
+    adsl: pd.DataFrame,
+    adrs: pd.DataFrame,
+    title: str,
+    xlabel: str = "Months from informed consent",
+    max_subjects: int = 100,
+    per_page: int = SWIMMER_LANES_PER_PAGE,
+) -> list[Figure]:
+    """F03 as the report prints it: the lanes of :func:`swimmer_figure`, in the same order,
+    ``per_page`` to a figure, each figure readable on its own printed page (its own legend,
+    axis and title, and a note naming the subjects it shows, e.g. "Subjects 21-40 of 58").
+
+    Every page has the same time axis (that of the longest lane), so bars compare across
+    pages. Up to ``per_page`` lanes give one figure, identical to :func:`swimmer_figure`.
+    """
+    shown, n_itt = swimmer_lanes(adsl, adrs, max_subjects)
+    n = len(shown)
+    if n <= per_page:
+        return [_swimmer_page(shown, title, xlabel, _swimmer_note(n, n_itt))]
+    t_max = max(ln.end for ln in shown)
+    pages = math.ceil(n / per_page)
+    figures = []
+    for page in range(pages):
+        first = page * per_page
+        lanes = shown[first : first + per_page]
+        note = (
+            f"Subjects {first + 1}-{first + len(lanes)} of the {n} shown, longest time on "
+            f"study first (part {page + 1} of {pages})."
+        )
+        subset = _swimmer_note(n, n_itt)
+        note = f"{note}\n{subset}" if subset else note
+        figures.append(_swimmer_page(lanes, title, xlabel, note, t_max=t_max))
+    return figures
+
+
+def _swimmer_note(n: int, n_itt: int) -> str:
+    """The subset note of a swimmer plot drawing ``n`` of ``n_itt`` subjects ("" if all)."""
+    if n_itt <= n:
+        return ""
+    return (
+        f"Showing {n} of {n_itt:,} ITT subjects, evenly spaced along "
+        "time on study (shortest and longest kept); the full data are in adam.adsl "
+        "and adam.adrs."
+    )
+
+
+def _swimmer_page(
+    shown: Sequence[SwimmerLane],
+    title: str,
+    xlabel: str,
+    note: str = "",
+    t_max: float | None = None,
+) -> Figure:
+    """One swimmer figure of the lanes ``shown``, first at the top; ``note`` in small type
+    between the title and the plot; the time axis to ``t_max`` (default: the longest lane)."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    shown, n_itt = swimmer_lanes(adsl, adrs, max_subjects)
     n = len(shown)
     height = max(4.0, 0.16 * n + 2.6)
     fig = _new_figure(9.0, height, layout="constrained")
@@ -632,7 +697,8 @@ def swimmer_figure(
         color="#555555",
     )
 
-    t_max = max((ln.end for ln in shown), default=1.0)
+    if t_max is None:
+        t_max = max((ln.end for ln in shown), default=1.0)
     ticks = time_ticks(t_max + 0.5)
     ax.set_xlim(0.0, ticks[-1])
     ax.set_xticks(ticks)
@@ -641,18 +707,16 @@ def swimmer_figure(
     ax.set_yticklabels([ln.label for ln in shown], fontsize=6 if n > 40 else 8, **_FONT)
     ax.set_ylabel("Subject (longest time on study first)", **_FONT)
     ax.set_xlabel(xlabel, **_FONT)
-    ax.set_title(
-        title, loc="left", fontsize=11, fontweight="bold", pad=16 if n_itt > n else 6, **_FONT
-    )
+    # the note's lines (7 pt) sit between the title and the axes
+    pad = 6 + 10 * (note.count("\n") + 1) if note else 6
+    ax.set_title(title, loc="left", fontsize=11, fontweight="bold", pad=pad, **_FONT)
     if n == 0:
         _no_data(ax, "ITT subjects")
-    if n_itt > n:
+    if note:
         ax.text(
             0.0,
             1.005,
-            f"Showing {n} of {n_itt:,} ITT subjects, evenly spaced along "
-            "time on study (shortest and longest kept); the full data are in adam.adsl "
-            "and adam.adrs.",
+            note,
             transform=ax.transAxes,
             ha="left",
             va="bottom",
@@ -929,6 +993,11 @@ class FigureSpec:
     def filename(self) -> str:
         return f"{self.name}.png"
 
+    def page_filename(self, page: int) -> str:
+        """The file of part ``page`` (from 1) of a figure drawn in parts (F03): the first is
+        ``filename``, the next ``<name>_p2.png``, ``<name>_p3.png``, ..."""
+        return self.filename if page == 1 else f"{self.name}_p{page}.png"
+
 
 # PARAMCD -> (x label, y label); start dates and populations as ADTTE defines them
 KM_AXES = {
@@ -1008,6 +1077,7 @@ __all__ = [
     "KM_AXES",
     "KM_TITLES",
     "RISK_AXES_LABEL",
+    "SWIMMER_LANES_PER_PAGE",
     "SwimmerLane",
     "cif_figure",
     "consort_figure",
@@ -1020,5 +1090,6 @@ __all__ = [
     "select_rows",
     "swimmer_figure",
     "swimmer_lanes",
+    "swimmer_pages",
     "time_ticks",
 ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,6 +27,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE = "report.html.j2"
 OUTCOMES = ("fail", "warn", "pass")  # display order: problems first
+_WORDS = re.compile(r"[^\W\d_]{3}")  # three letters in a row: a cell of words, not a number
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,17 @@ class Table:
             for i in range(len(self.columns))
         )
 
+    @property
+    def cell_classes(self) -> tuple[str, ...]:
+        """The class of each column's cells: ``label`` (see ``label_columns``), ``text`` for a
+        column of words (a run of three letters in a cell, e.g. "Landmark ASCT + 365 days"),
+        which print lets wrap so a wide table fits the page, or "" for numbers and estimates
+        ("27.9 (25.1, NR)"), which stay on one line."""
+        return tuple(
+            "label" if label else "text" if any(_WORDS.search(row[i]) for row in self.rows) else ""
+            for i, label in enumerate(self.label_columns)
+        )
+
     @staticmethod
     def indent(cell: str) -> int:
         """Leading spaces of a cell: its indentation level in the display table."""
@@ -104,13 +117,19 @@ class Table:
 
 @dataclass(frozen=True)
 class FigureImage:
-    """A rendered figure (PNG bytes), or ``missing`` saying why there is none."""
+    """A rendered figure (PNG bytes), or ``missing`` saying why there is none.
+
+    A figure drawn in pages (F03's swimmer plot past 20 subjects: ``figures.swimmer_pages``)
+    has its first page in ``png`` and the others in ``continued``; each page is shown as its
+    own figure with the title and caption, so each prints on one page with them.
+    """
 
     id: str
     title: str
     png: bytes | None = None
     caption: str = ""
     missing: str = ""
+    continued: tuple[bytes, ...] = ()
 
     @property
     def anchor(self) -> str:
@@ -120,7 +139,18 @@ class FigureImage:
     def data_uri(self) -> str:
         if self.png is None:
             return ""
-        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+        return _data_uri(self.png)
+
+    @property
+    def pages(self) -> list[str]:
+        """The data URI of each page, first page first (none when the figure is missing)."""
+        if self.png is None:
+            return []
+        return [_data_uri(png) for png in (self.png, *self.continued)]
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 @dataclass(frozen=True)
