@@ -332,18 +332,20 @@ def test_lineage_from_raw_dm_to_adsl_draws_the_dbt_path(page, webserver, shoot):
     """Every asset on a path from raw/dm to adam/adsl, and nothing else, is drawn by name.
 
     From the dbt sources: adsl.sql refs int_subjects_derived only; that model refs stg_dm,
-    int_subject_age_derived and int_subject_body_surface_area_derived (among others); both ref
+    int_subject_age_derived and int_subject_bsa_derived (among others); both ref
     stg_dm (the age model also stg_enr, which does not read raw.dm); stg_dm reads source raw.dm.
     No other model on adsl's upstream reads stg_dm, so the paths are
     dm -> stg_dm -> int_subjects_derived -> adsl,
     dm -> stg_dm -> int_subject_age_derived -> int_subjects_derived -> adsl and
-    dm -> stg_dm -> int_subject_body_surface_area_derived -> int_subjects_derived -> adsl.
+    dm -> stg_dm -> int_subject_bsa_derived -> int_subjects_derived -> adsl.
+    (The graph shows a node's name whole only up to a length: int_subject_bsa_derived was first
+    int_subject_body_surface_area_derived, drawn as int_subje..._surface_area_derived.)
     """
     expected = [
         "adsl",
         "dm",
         "int_subject_age_derived",
-        "int_subject_body_surface_area_derived",
+        "int_subject_bsa_derived",
         "int_subjects_derived",
         "stg_dm",
     ]

@@ -145,6 +145,10 @@ ADAM_COLUMNS: dict[str, tuple[str, ...]] = {
     "adrs": ("USUBJID", "PARAMCD", "AVALC", "AVAL", "ADT", "APHASE", "ITTFL", "WINCMPFL"),
     "adtte": ("USUBJID", "PARAMCD", "ADT", "AVAL", "CNSR", "CMPEVFL"),
     "adae": (
+        # ADAE carries ADSL's TRTSDT/TRTEDT; no AE builder reads them, but T13 spells the names
+        # (for ADSL) and the projection must not drop a column a builder might mean
+        "TRTSDT",
+        "TRTEDT",
         "USUBJID",
         "AEDECOD",
         "AEBODSYS",

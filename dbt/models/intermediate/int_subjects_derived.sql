@@ -67,7 +67,7 @@ measurable_disease as (
 ),
 
 body_surface_area as (
-    select * from {{ subject_ref('int_subject_body_surface_area_derived') }}
+    select * from {{ subject_ref('int_subject_bsa_derived') }}
 ),
 
 disease_duration as (
