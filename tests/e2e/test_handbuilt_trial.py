@@ -2,7 +2,7 @@
 from adam.md and response.md sections 1-3 (tests/fixtures/handbuilt/DERIVATION.md), never
 from our own output.
 
-The landing zone (4 sites, 5 transfers, 21 subjects; DE01's transfer is contract 1.1 with
+The landing zone (4 sites, 5 transfers, 22 subjects; DE01's transfer is contract 1.1 with
 the lab trajectories of the computed IMWG response) is built in a temporary
 folder, `isadex run` is called exactly as a user calls it (CLI contract,
 README.md), and the published warehouse is opened read-only. One test per dataset
