@@ -54,13 +54,13 @@ def test_assets_write_tidy_display_and_a_deterministic_union(tmp_path):
     with duckdb.connect(str(warehouse.settings.work_db)) as con:
         union = con.execute("select * from endpoints.results").df()
         # the union again, as a second run would write it: the same rows in the same order
-        again = con.execute(tables._union_sql([f"T{i:02d}" for i in range(1, 11)])).df()
+        again = con.execute(tables._union_sql([spec.tableid for spec in TABLES])).df()
         t07 = con.execute("select * from endpoints.t07_results order by rowid").df()
         shown = con.execute("select * from endpoints.t07").df()
         types = con.execute("describe endpoints.results").df()
     pd.testing.assert_frame_equal(union, again)
     expected = all_results()
-    assert list(dict.fromkeys(union["TABLEID"])) == [f"T{i:02d}" for i in range(1, 11)]
+    assert list(dict.fromkeys(union["TABLEID"])) == [f"T{i:02d}" for i in range(1, 16)]
     assert len(union) == sum(len(r) for r in expected.values())
     assert (union["CUTOFFDT"] == pd.Timestamp(CUTOFF)).all()
     assert dict(zip(types["column_name"], types["column_type"], strict=True)) == {
@@ -163,7 +163,7 @@ def _materialize_on(instance, warehouse):
 def test_tables_with_unchanged_inputs_are_kept_and_changed_ones_computed(tmp_path):
     """Second run on the same ADaM tables: every table kept (metadata names the run that
     computed it and why, the rows are those of that run). Then one ADEX row changes: the
-    tables reading ADEX (T08, T10) are computed again, with the new value; the others are
+    tables reading ADEX (T08, T10, T13) are computed again, with the new value; the others are
     kept (defs/reuse.py)."""
     import dagster as dg
 
@@ -197,13 +197,13 @@ def test_tables_with_unchanged_inputs_are_kept_and_changed_ones_computed(tmp_pat
     third = _materialize_on(instance, warehouse)
     changed = _materializations(third)
     reading_adex = {s.tableid.lower() for s in TABLES if "adex" in s.inputs}
-    assert reading_adex == {"t08", "t10"}
+    assert reading_adex == {"t08", "t10", "t13"}
     for spec in TABLES:
         name = spec.tableid.lower()
         assert ("reused_from_run" in changed[name]) == (name not in reading_adex), name
     comments = _comments(warehouse)
     for name, comment in comments.items():
-        computed_now = name.startswith(("t08", "t10", "results"))
+        computed_now = name.startswith(("t08", "t10", "t13", "results"))
         assert (third.run_id in comment) == computed_now, (name, comment)
     # T08 computed again from the changed ADEX equals a fresh computation on a new warehouse
     fresh_dir = tmp_path / "fresh"
