@@ -356,3 +356,28 @@ def test_report_first_screen_screenshot(page: DevToolsPage, report: Path, out_di
         colours = image.convert("RGB").getcolors(maxcolors=1 << 16)
     # None: more than 65,536 colours, certainly not blank; else text, rules and the fact band
     assert colours is None or len(colours) > 16, f"a blank screen: {len(colours)} colours"
+
+
+JS_IN_FORCE_MANIFESTS = r"""
+[...document.querySelectorAll('#transfers > table > tbody > tr')]
+  .map(r => r.querySelector(':scope > td.hash').textContent.trim())
+"""
+
+
+def test_first_page_prints_every_transfer_in_force_with_its_manifest_checksum(
+    printed: Printed, page: DevToolsPage
+):
+    """endpoints.md, Report: the transfers used with their checksums on the first page. The
+    manifest's SHA-256 pins each file's (site_extracts.md: the manifest lists every file with
+    its sha256), so the printed transfers block carries one per transfer in force and says how
+    many files each pins."""
+    text = PdfText(printed.reader)
+    manifests = page.evaluate(JS_IN_FORCE_MANIFESTS)
+    assert len(manifests) == 6, manifests  # the demo's six sites
+    pages = []
+    for sha in manifests:
+        at = text.find(sha, 0)
+        assert at is not None, f"manifest SHA-256 {sha} is not in the PDF"
+        pages.append(text.page(at))
+    assert set(pages) == {pages[0]} and pages[0] <= 2, f"manifest checksums on pages {pages}"
+    assert _squash("files, each with its SHA-256 in the manifest") in text.pages[pages[0] - 1]
