@@ -13,8 +13,9 @@ warnings for the run summary::
 ``format_finding`` gives the one-line form (``ADSL.SEX [CODELIST-VALUE-NOT-IN-LIST] ...``).
 
 This is an independent reader of what was published, in the manner of Pinnacle 21: it knows
-nothing of the dbt manifest or of our writer, only the Define-XML 2.1 standard (parsed with
-xml.etree.ElementTree) and the transport files (read with pyreadstat, dates left as numbers).
+nothing of the dbt manifest or of our writer, only the Define-XML 2.1 standard (read by
+``define_reader``, standard library XML) and the transport files (read with pyreadstat,
+dates left as numbers).
 A dataset is the file its ItemGroupDef's ``def:leaf`` names (``<name>.xpt`` without one).
 
 Rules (severity error unless said otherwise):
@@ -26,7 +27,7 @@ Rules (severity error unless said otherwise):
   ItemGroupDef without its file. VARIABLE-NOT-IN-DEFINE / VARIABLE-NOT-IN-DATA: the same for
   a dataset's variables (ItemRefs).
 - NAME-LENGTH, NAME-CHARS: dataset and variable names at most 8 bytes, an upper-case letter
-  then upper-case letters, digits or underscores (ADaMIG 1.3 section 2.3.1).
+  then upper-case letters, digits or underscores (ADaMIG 1.3 naming conventions).
 - LABEL-LENGTH: a dataset or variable label over 40 bytes (in define.xml or the file).
   LABEL-MATCH: the file's label differs from define.xml's Description (not reported when the
   file holds define.xml's over-long label cut at 40 bytes, which is LABEL-LENGTH's defect).
@@ -45,16 +46,18 @@ Rules (severity error unless said otherwise):
   USUBJID when the rows are in key order.
 - CODELIST-VALUE-NOT-IN-LIST: a value in the data is not a term of the variable's CodeList
   (or of the value-level ItemDef's CodeList, on the rows its WhereClause selects).
-  CODELIST-TERM-NOT-IN-DATA (warning, as Pinnacle 21 grades unused terms): a term no
-  variable using the CodeList has. External dictionaries (MedDRA) are not checked.
+  CODELIST-TERM-NOT-IN-DATA (warning: an unused term misdescribes no value, so it is
+  reported without blocking publication): a term no variable using the CodeList has, over
+  every dataset. External dictionaries (MedDRA) are not checked.
 - VLM-PARAMCD-NOT-IN-DATA / PARAMCD-NOT-IN-VLM: where a dataset has value-level metadata on
   PARAMCD, its WhereClauses and the data's PARAMCDs name the same parameters.
 - DEFINE-MISSING, DEFINE-NOT-XML: no readable define.xml.
 
-Required variables (ADAM-REQ-VAR). Sources: ADaMIG v1.3 (ADSL section 3.2, BDS section 3.3),
-ADaM OCCDS v1.1 and ADaM BDS for TTE v1.0, "Req" variables and the "Cond" ones whose
-condition this study meets, as /work/shared/spec/submission.md fixes them (treatment
-variables in every dataset, ASEQ/AESEQ, single period so TRT01P/TRT01A):
+Required variables (ADAM-REQ-VAR): the "Req" variables of ADaMIG v1.3 (ADSL, BDS), ADaM
+OCCDS v1.1 and ADaM BDS for TTE v1.0, with the "Cond" ones whose condition this study meets
+as submission.md fixes them: treatment variables in
+every dataset (one period, so TRT01P/TRT01A), ASEQ in every BDS dataset, AESEQ in ADAE,
+population flags ITTFL/SAFFL and TRTSDT/TRTEDT in ADSL:
 
 - ADSL (SUBJECT LEVEL ANALYSIS DATASET): STUDYID USUBJID SUBJID SITEID AGE AGEU SEX RACE
   ARM ACTARM TRT01P TRT01A ITTFL SAFFL TRTSDT TRTEDT.
@@ -79,11 +82,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-ODM = "http://www.cdisc.org/ns/odm/v1.3"
-DEF = "http://www.cdisc.org/ns/def/v2.1"
-XLINK = "http://www.w3.org/1999/xlink"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-NS = {"odm": ODM, "def": DEF, "xlink": XLINK}
+from .define_reader import CodeList, DatasetDef, Define, ItemDef, ItemRef, RangeCheck, read_define
 
 MAX_NAME_BYTES = 8
 MAX_LABEL_BYTES = 40
@@ -155,176 +154,6 @@ def require_conformance(folder: str | Path) -> list[Finding]:
     if errors:
         raise ConformanceError(errors)
     return findings
-
-
-# --- define.xml -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ItemDef:
-    oid: str
-    name: str
-    data_type: str
-    length: int | None
-    display_format: str | None
-    label: str | None
-    codelist_oid: str | None
-    comment_oid: str | None
-    value_list_oid: str | None
-
-
-@dataclass(frozen=True)
-class ItemRef:
-    item_oid: str
-    key_sequence: int | None
-    has_no_data: bool
-
-
-@dataclass(frozen=True)
-class DatasetDef:
-    oid: str
-    name: str
-    label: str | None
-    adam_class: str | None
-    subclasses: tuple[str, ...]
-    file: str
-    item_refs: tuple[ItemRef, ...]
-
-
-@dataclass(frozen=True)
-class CodeList:
-    oid: str
-    name: str
-    data_type: str
-    terms: tuple[str, ...]
-    external: bool
-
-
-@dataclass(frozen=True)
-class RangeCheck:
-    item_oid: str
-    comparator: str
-    values: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ValueItem:
-    """One ItemRef of a ValueListDef: its ItemDef applies to the rows any of ``where`` selects;
-    a where clause (WhereClauseDef) holds when all its RangeChecks do."""
-
-    item_oid: str
-    where: tuple[tuple[RangeCheck, ...], ...]
-
-
-@dataclass(frozen=True)
-class Define:
-    datasets: tuple[DatasetDef, ...]
-    items: dict[str, ItemDef]
-    codelists: dict[str, CodeList]
-    value_lists: dict[str, tuple[ValueItem, ...]]
-
-
-def _q(prefix: str, tag: str) -> str:
-    return f"{{{NS[prefix]}}}{tag}"
-
-
-def _text(element: ET.Element | None) -> str | None:
-    """The TranslatedText of a Description or Decode (English first), or None."""
-    if element is None:
-        return None
-    texts = element.findall("odm:TranslatedText", NS)
-    english = [t for t in texts if t.get(XML_LANG, "en").startswith("en")] or texts
-    return (english[0].text or "") if english else None
-
-
-def read_define(path: str | Path) -> Define:
-    """The parts of a Define-XML 2.1 document the checks use."""
-    mdv = ET.parse(path).getroot().find("odm:Study/odm:MetaDataVersion", NS)
-    if mdv is None:
-        raise ValueError(f"{path}: no ODM Study/MetaDataVersion")
-    where_clauses = {
-        wc.get("OID", ""): tuple(
-            RangeCheck(
-                item_oid=rc.get(_q("def", "ItemOID"), ""),
-                comparator=rc.get("Comparator", ""),
-                values=tuple((v.text or "").strip() for v in rc.findall("odm:CheckValue", NS)),
-            )
-            for rc in wc.findall("odm:RangeCheck", NS)
-        )
-        for wc in mdv.findall("def:WhereClauseDef", NS)
-    }
-    value_lists = {
-        vl.get("OID", ""): tuple(
-            ValueItem(
-                item_oid=ref.get("ItemOID", ""),
-                where=tuple(
-                    where_clauses.get(w.get("WhereClauseOID", ""), ())
-                    for w in ref.findall("def:WhereClauseRef", NS)
-                ),
-            )
-            for ref in vl.findall("odm:ItemRef", NS)
-        )
-        for vl in mdv.findall("def:ValueListDef", NS)
-    }
-    datasets = []
-    for group in mdv.findall("odm:ItemGroupDef", NS):
-        name = group.get("Name", "")
-        klass = group.find("def:Class", NS)
-        leaf = group.find("def:leaf", NS)
-        datasets.append(
-            DatasetDef(
-                oid=group.get("OID", ""),
-                name=name,
-                label=_text(group.find("odm:Description", NS)),
-                adam_class=klass.get("Name") if klass is not None else None,
-                subclasses=tuple(
-                    s.get("Name", "") for s in group.findall("def:Class/def:SubClass", NS)
-                ),
-                file=(leaf.get(_q("xlink", "href")) if leaf is not None else None)
-                or f"{name.lower()}.xpt",
-                item_refs=tuple(
-                    ItemRef(
-                        item_oid=ref.get("ItemOID", ""),
-                        key_sequence=int(ref.get("KeySequence"))
-                        if ref.get("KeySequence")
-                        else None,
-                        has_no_data=ref.get(_q("def", "HasNoData")) == "Yes",
-                    )
-                    for ref in group.findall("odm:ItemRef", NS)
-                ),
-            )
-        )
-    items = {}
-    for item in mdv.findall("odm:ItemDef", NS):
-        codelist = item.find("odm:CodeListRef", NS)
-        value_list = item.find("def:ValueListRef", NS)
-        length = item.get("Length")
-        items[item.get("OID", "")] = ItemDef(
-            oid=item.get("OID", ""),
-            name=item.get("Name", ""),
-            data_type=item.get("DataType", ""),
-            length=int(length) if length else None,
-            display_format=item.get(_q("def", "DisplayFormat")),
-            label=_text(item.find("odm:Description", NS)),
-            codelist_oid=codelist.get("CodeListOID") if codelist is not None else None,
-            comment_oid=item.get(_q("def", "CommentOID")),
-            value_list_oid=value_list.get("ValueListOID") if value_list is not None else None,
-        )
-    codelists = {
-        cl.get("OID", ""): CodeList(
-            oid=cl.get("OID", ""),
-            name=cl.get("Name", ""),
-            data_type=cl.get("DataType", "text"),
-            terms=tuple(
-                term.get("CodedValue", "")
-                for term in cl
-                if term.tag in (_q("odm", "CodeListItem"), _q("odm", "EnumeratedItem"))
-            ),
-            external=cl.find("odm:ExternalCodeList", NS) is not None,
-        )
-        for cl in mdv.findall("odm:CodeList", NS)
-    }
-    return Define(tuple(datasets), items, codelists, value_lists)
 
 
 # --- transport files ------------------------------------------------------------------------
@@ -709,7 +538,7 @@ def sequence_findings(dataset: DatasetDef, define: Define, frame: pd.DataFrame) 
     for seq in sequence_variables(dataset, list(frame.columns)):
         broken = []
         for subject, rows in ordered.groupby("USUBJID", sort=False):
-            got = rows[seq].to_numpy(dtype=float)
+            got = pd.to_numeric(rows[seq], errors="coerce").to_numpy(dtype=float)
             if not np.array_equal(got, np.arange(1, len(got) + 1)):
                 broken.append(f"{subject} has {', '.join(_canonical(v, True) for v in got)}")
         if broken:
