@@ -365,7 +365,7 @@ def class_findings(dataset: DatasetDef, columns: Sequence[str]) -> list[Finding]
             dataset.name,
             variable,
             "ADAM-REQ-VAR",
-            f"required in a {dataset.adam_class} dataset, not in the transport file",
+            f"required in every {dataset.adam_class} dataset, not in the transport file",
         )
         for variable in required
         if variable not in columns
@@ -377,7 +377,7 @@ def class_findings(dataset: DatasetDef, columns: Sequence[str]) -> list[Finding]
                     dataset.name,
                     " or ".join(group),
                     "ADAM-REQ-VAR",
-                    f"one of {', '.join(group)} is required in a {dataset.adam_class} dataset",
+                    f"one of {', '.join(group)} is required in every {dataset.adam_class} dataset",
                 )
             )
     return findings
