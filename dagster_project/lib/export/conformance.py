@@ -173,6 +173,8 @@ class XptData:
 
 
 def read_xpt(path: str | Path) -> XptData:
+    """The whole file in memory: a reviewer's tool reads it so, and a check such as key
+    uniqueness needs every row at once."""
     frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
     columns = list(meta.column_names)
     return XptData(
