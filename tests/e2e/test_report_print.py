@@ -42,6 +42,7 @@ from PIL import Image
 from pypdf import PdfReader
 from websockets.sync.client import connect
 
+from dagster_project.lib.reporting.figures import DPI
 from tests.devtools import DevToolsPage, chromium_binary, launch_chromium, png_size, stop_group
 
 A4_LANDSCAPE_PT = (841.89, 595.28)  # 297 x 210 mm, the report's @page size
@@ -65,9 +66,14 @@ JS_BLOCKS = r"""
                     : [...e.querySelectorAll(':scope > .note')].map(text),
     image: isFigure && !!e.querySelector('img'),
     height: e.getBoundingClientRect().height,
+    // printed size / drawn size: CSS px at 96 per inch against the PNG's pixels at its dpi
+    scale: isFigure && e.querySelector('img')
+      ? e.querySelector('img').getBoundingClientRect().height / 96
+        / (e.querySelector('img').naturalHeight / DPI)
+      : 1,
   };
 })
-"""
+""".replace("DPI", str(DPI))
 # The @page margin of the report's style sheet ("12mm"): the page area a block must fit in.
 JS_PAGE_MARGIN = r"""
 [...document.styleSheets].flatMap(s => [...s.cssRules])
@@ -98,6 +104,7 @@ class Block:
     notes: tuple[str, ...]
     image: bool
     height: float
+    scale: float
 
 
 @dataclass(frozen=True)
@@ -315,6 +322,17 @@ def test_every_table_and_figure_is_on_one_page_with_its_caption(printed: Printed
     kinds = {b.kind for b in printed.blocks}
     assert kinds == {"table", "figure"}, f"blocks found: {kinds}"
     assert not problems, "\n".join(problems)
+
+
+def test_every_figure_prints_at_its_drawn_size(printed: Printed):
+    """A figure scaled down in print shrinks its 8 pt text with it: each is drawn to fit the
+    printed page's figure height (figures.PRINTED_FIGURE_MAX_IN), so it prints at 95% of its
+    drawn size or more (the Kaplan-Meier figures, 6 in tall, at 98%)."""
+    scales = {b.name: b.scale for b in printed.blocks if b.kind == "figure"}
+    print({name: round(s, 3) for name, s in scales.items()})
+    assert all(0.2 < s < 2.0 for s in scales.values()), f"scales not measured: {scales}"
+    small = {name: round(s, 2) for name, s in scales.items() if s < 0.95}
+    assert not small, f"figures printed below 95% of their drawn size: {small}"
 
 
 def test_swimmer_plot_is_printed_in_parts_of_a_page_each(printed: Printed):

@@ -50,6 +50,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 DPI = 150
+# The tallest figure the printed report shows at its drawn size: the report's print style sheet
+# gives a figure at most 150 mm of the A4 landscape page (its title and caption need the rest).
+PRINTED_FIGURE_MAX_IN = 150 / 25.4
 # Okabe-Ito palette: distinguishable with the common colour-vision deficiencies.
 BLUE, VERMILION, GREEN, PURPLE, ORANGE, SKY, GREY = (
     "#0072B2",
@@ -824,8 +827,10 @@ def consort_figure(t12: pd.DataFrame, title: str, note: str | None = None) -> Fi
     leaving before the next step and why (:func:`consort_steps`). Every number is read from
     T12's rows, so the figure cannot disagree with the table."""
     steps = consort_steps(t12)
-    fig = _new_figure(8.0, 7.5)
+    fig = _new_figure(9.0, PRINTED_FIGURE_MAX_IN)
     ax = fig.add_axes((0.02, 0.02, 0.96, 0.9))
+    # The arrows stop short of a step box by its half height (two 10 pt lines and the pad).
+    half_box = 0.26 / (0.9 * PRINTED_FIGURE_MAX_IN)
     ax.set_axis_off()
     ax.set_xlim(0.0, 1.0)
     ax.set_ylim(0.0, 1.0)
@@ -842,7 +847,7 @@ def consort_figure(t12: pd.DataFrame, title: str, note: str | None = None) -> Fi
         if i == 0:
             continue
         ax.annotate(
-            "", xy=(0.28, y + 0.045), xytext=(0.28, ys[i - 1] - 0.045),
+            "", xy=(0.28, y + half_box), xytext=(0.28, ys[i - 1] - half_box),
             arrowprops={"arrowstyle": "-|>", "color": "#444444", "linewidth": 1.2},
         )  # fmt: skip
         lines = [f"Not {s.label[0].lower() + s.label[1:]}: n = {s.leaving}"]
@@ -912,9 +917,11 @@ def forest_figure(t14: pd.DataFrame, title: str, note: str | None = None) -> Fig
     from matplotlib.transforms import blended_transform_factory
 
     rows = forest_rows(t14)
-    height = max(4.0, 0.26 * len(rows) + 1.6)
+    # 0.145 in (10.4 pt) a line for 8 pt text: T14's 32 lines print at their drawn size
+    # (PRINTED_FIGURE_MAX_IN); more lines make a taller figure that print scales down.
+    height = max(4.0, 0.145 * len(rows) + 1.2)
     fig = _new_figure(9.0, height)
-    ax = fig.add_axes((0.27, 0.9 / height + 0.02, 0.43, 1.0 - 1.6 / height))
+    ax = fig.add_axes((0.27, 0.7 / height, 0.43, 1.0 - 1.2 / height))
     ax.spines[["top", "right", "left"]].set_visible(False)
     ax.grid(axis="x", color="#e5e5e5", linewidth=0.6)
     ax.set_axisbelow(True)
