@@ -198,44 +198,13 @@ counted_time_points as (
         and covr_time_points.adt <= windows.window_end_date
 ),
 
-best_rank_in_window as (
-    -- adam.md order for the best: SCR > ... > SD > PD > NE
-    select
-        usubjid,
-        paramcd,
-        min(covr_response_rank) as best_response_rank
-    from counted_time_points
-    group by usubjid, paramcd
-),
-
-first_date_reaching_best as (
-    select
-        counted_time_points.usubjid,
-        counted_time_points.paramcd,
-        min(counted_time_points.adt) as best_response_date
-    from counted_time_points
-    inner join best_rank_in_window
-        on
-            counted_time_points.usubjid = best_rank_in_window.usubjid
-            and counted_time_points.paramcd = best_rank_in_window.paramcd
-            and counted_time_points.covr_response_rank = best_rank_in_window.best_response_rank
-    group by counted_time_points.usubjid, counted_time_points.paramcd
-)
+{{ best_in_window('windows', 'counted_time_points', 'adt', 'covr_response_rank') }}
 
 select
-    windows.usubjid,
-    windows.paramcd,
-    -- no counted row: NE, a non-responder in every rate
-    coalesce(best_rank_in_window.best_response_rank, {{ response_rank_of('NE') }}) as best_response_rank,
-    {{ response_from_rank('coalesce(best_rank_in_window.best_response_rank, ' ~ response_rank_of('NE') ~ ')') }} as best_response,
-    first_date_reaching_best.best_response_date
-from windows
-left join best_rank_in_window
-    on
-        windows.usubjid = best_rank_in_window.usubjid
-        and windows.paramcd = best_rank_in_window.paramcd
-left join first_date_reaching_best
-    on
-        windows.usubjid = first_date_reaching_best.usubjid
-        and windows.paramcd = first_date_reaching_best.paramcd
+    usubjid,
+    paramcd,
+    best_response_rank,
+    best_response,
+    best_response_date
+from best_response
 {%- endmacro %}

@@ -21,3 +21,58 @@
     {{ exceptions.raise_compiler_error("best_response_window_end: unknown window '" ~ window ~ "'") }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- adam.md, ADRS, and response.md section 1: the best response in a window, which every
+    best-response parameter (BOR*, CBOR*, ALGCBOR) shares once its own counting rule has chosen
+    the time points. Three CTEs, the last named `best_response`: one row per row of `windows`
+    (usubjid, paramcd) with the best (lowest) rank among its rows of `counted` (usubjid, paramcd,
+    `date_column`, `rank_column`), the response it stands for, and the first date that reached
+    it; a window without a counted row is NE with no date (a non-responder in every rate).
+    `keep`: further columns of `windows` carried through. -#}
+{% macro best_in_window(windows, counted, date_column, rank_column, keep=[]) -%}
+best_rank_in_window as (
+    -- adam.md order for the best: SCR > ... > SD > PD > NE
+    select
+        usubjid,
+        paramcd,
+        min({{ rank_column }}) as best_response_rank
+    from {{ counted }}
+    group by usubjid, paramcd
+),
+
+first_date_reaching_best as (
+    select
+        {{ counted }}.usubjid,
+        {{ counted }}.paramcd,
+        min({{ counted }}.{{ date_column }}) as best_response_date
+    from {{ counted }}
+    inner join best_rank_in_window
+        on
+            {{ counted }}.usubjid = best_rank_in_window.usubjid
+            and {{ counted }}.paramcd = best_rank_in_window.paramcd
+            and {{ counted }}.{{ rank_column }} = best_rank_in_window.best_response_rank
+    group by {{ counted }}.usubjid, {{ counted }}.paramcd
+),
+
+best_response as (
+    select
+        {{ windows }}.usubjid,
+        {{ windows }}.paramcd,
+        {%- for column in keep %}
+        {{ windows }}.{{ column }},
+        {%- endfor %}
+        -- no counted row: NE, a non-responder in every rate
+        coalesce(best_rank_in_window.best_response_rank, {{ response_rank_of('NE') }}) as best_response_rank,
+        {{ response_from_rank('coalesce(best_rank_in_window.best_response_rank, ' ~ response_rank_of('NE') ~ ')') }} as best_response,
+        first_date_reaching_best.best_response_date
+    from {{ windows }}
+    left join best_rank_in_window
+        on
+            {{ windows }}.usubjid = best_rank_in_window.usubjid
+            and {{ windows }}.paramcd = best_rank_in_window.paramcd
+    left join first_date_reaching_best
+        on
+            {{ windows }}.usubjid = first_date_reaching_best.usubjid
+            and {{ windows }}.paramcd = first_date_reaching_best.paramcd
+)
+{%- endmacro %}

@@ -73,47 +73,6 @@ assessments_in_window as (
             and counted_assessments.assessment_date <= windows.window_end_date
 ),
 
-best_rank_in_window as (
-    select
-        usubjid,
-        paramcd,
-        min(response_rank) as best_response_rank
-    from assessments_in_window
-    group by usubjid, paramcd
-),
-
-first_date_reaching_best as (
-    select
-        assessments_in_window.usubjid,
-        assessments_in_window.paramcd,
-        min(assessments_in_window.assessment_date) as best_response_date
-    from assessments_in_window
-    inner join best_rank_in_window
-        on
-            assessments_in_window.usubjid = best_rank_in_window.usubjid
-            and assessments_in_window.paramcd = best_rank_in_window.paramcd
-            and assessments_in_window.response_rank = best_rank_in_window.best_response_rank
-    group by assessments_in_window.usubjid, assessments_in_window.paramcd
-),
-
-best_response as (
-    select
-        windows.usubjid,
-        windows.paramcd,
-        windows.window_end_date,
-        -- no assessment in the window: NE, a non-responder in every rate
-        coalesce(best_rank_in_window.best_response_rank, {{ response_rank_of('NE') }}) as best_response_rank,
-        {{ response_from_rank('coalesce(best_rank_in_window.best_response_rank, ' ~ response_rank_of('NE') ~ ')') }} as best_response,
-        first_date_reaching_best.best_response_date
-    from windows
-    left join best_rank_in_window
-        on
-            windows.usubjid = best_rank_in_window.usubjid
-            and windows.paramcd = best_rank_in_window.paramcd
-    left join first_date_reaching_best
-        on
-            windows.usubjid = first_date_reaching_best.usubjid
-            and windows.paramcd = first_date_reaching_best.paramcd
-)
+{{ best_in_window('windows', 'assessments_in_window', 'assessment_date', 'response_rank', keep=['window_end_date']) }}
 
 select * from best_response
