@@ -72,6 +72,11 @@ def test_summary_ends_with_what_was_published(run_to_file):
         f"    define.xml: {submission / 'define.xml'}",
         f"    define metadata: {submission / 'define.csv'}, {submission / 'define.json'}",
     ]
-    for path in (warehouse, report / "index.html", submission / "define.csv", submission / "define.xml"):
+    for path in (
+        warehouse,
+        report / "index.html",
+        submission / "define.csv",
+        submission / "define.xml",
+    ):
         assert path.is_file(), path
     assert sorted(submission.glob("*.xpt"))

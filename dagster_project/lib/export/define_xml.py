@@ -642,9 +642,7 @@ def label_errors(document: DEFINE.ODM) -> list[str]:
 def validation_errors(path: Path | str) -> list[str]:
     """Every way the file at ``path`` breaks the Define-XML 2.1 schema: the element path and
     the reason of each ([] when valid)."""
-    return [
-        f"{error.path}: {error.reason}" for error in _schema().iter_errors(str(path))
-    ]
+    return [f"{error.path}: {error.reason}" for error in _schema().iter_errors(str(path))]
 
 
 def validate_define(path: Path | str) -> None:
