@@ -2,7 +2,10 @@
 <!-- define.xml (Define-XML 2.1) as an HTML page a reviewer's browser opens: the datasets, then
      per dataset its variables (label, type, length, format, origin, codelist, method), the
      value-level metadata, the codelists, the methods and the comments. Written for this
-     project's define.xml (lib/export/define_xml.py); XSLT 1.0, which every browser runs. -->
+     project's define.xml (lib/export/define_xml.py); XSLT 1.0, which every browser runs.
+     Chromium-based browsers apply a stylesheet to a local file (file://) only when started
+     with allow-file-access-from-files, or when the folder is served over http; Firefox
+     applies it from the same folder as is. -->
 <xsl:stylesheet version="1.0"
     xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
     xmlns:odm="http://www.cdisc.org/ns/odm/v1.3"

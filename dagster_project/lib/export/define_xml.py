@@ -123,7 +123,9 @@ def _tests_of(manifest: dict, node: dict) -> list[dict]:
 
 
 def _code_text(value: object) -> str:
-    if isinstance(value, bool):
+    """A code as define.xml and the transport file spell it: booleans Y/N, whole numbers
+    without '.0'."""
+    if isinstance(value, bool | np.bool_):
         return "Y" if value else "N"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
