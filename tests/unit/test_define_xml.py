@@ -408,3 +408,33 @@ def test_r_haven_read_what_define_xml_declares(doc):
         # R sees the DATE9. variables as dates.
         for v in dataset["variables"]:
             assert (v["class"] == "Date") == (v["format"] == "DATE9"), v
+
+
+def test_data_facts_spell_codes_as_the_transport_file_does():
+    """Booleans Y/N, whole floats without '.0', '' and NULL as no value; PARAM per PARAMCD
+    from its first row; per PARAMCD the longest AVALC in bytes ('NÉ' is 3)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "FL": pd.Series([True, None, False], dtype=object),
+            "CNSR": [1.0, None, 0.0],
+            "PARAMCD": pd.Categorical(["A", "B", "A"]),
+            "PARAM": ["Alpha", "Beta", "Alpha again"],
+            "AVALC": ["NÉ", "", "Y"],
+            "EMPTY": pd.Series(["", None, ""], dtype=object),
+        }
+    )
+    metas = [
+        VariableMeta("X", n, n, t, 8, "", "Derived", "", d)
+        for n, t, d in [("FL", "Char", "boolean"), ("CNSR", "Num", "integer"),
+                        ("PARAMCD", "Char", "varchar"), ("PARAM", "Char", "varchar"),
+                        ("AVALC", "Char", "varchar"), ("EMPTY", "Char", "varchar")]
+    ]  # fmt: skip
+    facts = define_xml.data_facts(frame, metas, coded=["FL", "CNSR"])
+    assert facts.codes["FL"] == {"Y", "N"} and facts.codes["CNSR"] == {"1", "0"}
+    assert facts.params == {"A": "Alpha", "B": "Beta"}
+    assert facts.param_values == {"AVALC": {"A": 3}}
+    assert facts.present == {
+        "FL": True, "CNSR": True, "PARAMCD": True, "PARAM": True, "AVALC": True, "EMPTY": False,
+    }  # fmt: skip

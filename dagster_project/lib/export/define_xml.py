@@ -44,7 +44,7 @@ import xmlschema
 from lxml import etree
 from odmlib import ns_registry
 
-from .xpt import DATE_FORMAT, MAX_LABEL, VariableMeta, model_node, text_measures
+from .xpt import DATE_FORMAT, MAX_LABEL, VariableMeta, model_node
 
 DEFINE_XML = "define.xml"
 STYLESHEET = "define2-1.xsl"
@@ -228,13 +228,17 @@ def dataset_definition(
 # --- the data's part ----------------------------------------------------------------------------
 
 
-def _as_text(series: pd.Series) -> pd.Series:
-    """Values as define.xml spells them (codes, PARAM; booleans Y/N), missing and '' as None.
-    Each distinct value is spelled once (pd.factorize): ADRS has millions of rows."""
+def _spelled(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(per row the number of its distinct value, per number the value as define.xml spells
+    it; None for missing and ''). Each distinct value is spelled once and the rows stay
+    integers: ADRS has millions of rows, and pandas' missing-value checks on object arrays
+    of that size cost seconds per column."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    spelled = [None if pd.isna(v) or v == "" else _code_text(v) for v in uniques]
-    lookup = np.array([*spelled, None], dtype=object)
-    return pd.Series(lookup[codes], index=series.index, dtype=object)
+    spelled = np.array(
+        [*(None if pd.isna(v) or v == "" else _code_text(v) for v in uniques), None],
+        dtype=object,
+    )
+    return np.where(codes < 0, len(spelled) - 1, codes), spelled
 
 
 def _decimals(series: pd.Series) -> int:
@@ -250,31 +254,37 @@ def data_facts(
     """The facts of one dataset's data that define.xml needs (see ``DataFacts``); ``coded``:
     the variables with a codelist, whose occurring codes are collected."""
     facts = DataFacts()
+    spelled: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for meta in variables:
         if meta.name not in frame.columns:
             facts.present[meta.name] = False
             continue
-        column = frame[meta.name]
-        text = _as_text(column)
-        facts.present[meta.name] = bool(text.notna().any())
+        spelled[meta.name] = codes, spelling = _spelled(frame[meta.name])
+        # Every distinct value occurs in some row: the spellings are the values of the data.
+        values = {v for v in spelling if v is not None}
+        facts.present[meta.name] = bool(values)
         if meta.name in coded or meta.name in ("PARAMCD", "STUDYID"):
-            facts.codes[meta.name] = set(text.dropna().unique())
+            facts.codes[meta.name] = values
         if meta.type == "Num" and not meta.format and not _integer_type(meta.data_type):
-            facts.decimals[meta.name] = _decimals(column)
-    if "PARAMCD" in frame.columns:
-        paramcd = _as_text(frame["PARAMCD"])
-        param = _as_text(frame["PARAM"]) if "PARAM" in frame.columns else paramcd
-        pairs = pd.DataFrame({"code": paramcd, "param": param}).dropna(subset=["code"])
-        facts.params = dict(pairs.drop_duplicates("code").itertuples(index=False))
+            facts.decimals[meta.name] = _decimals(frame[meta.name])
+    if "PARAMCD" in spelled:
+        code_rows, code_text = spelled["PARAMCD"]
+        param_rows, param_text = spelled.get("PARAM", spelled["PARAMCD"])
+        first = pd.DataFrame({"code": code_rows, "param": param_rows}).drop_duplicates("code")
+        facts.params = {
+            code_text[c]: param_text[p] or code_text[c]
+            for c, p in first.itertuples(index=False)
+            if code_text[c] is not None
+        }
         for name in VALUE_LEVEL_VARIABLES:
-            if name not in frame.columns:
+            if name not in spelled:
                 continue
-            values = _as_text(frame[name])
-            with_value = pd.DataFrame({"code": paramcd, "value": values}).dropna()
-            lengths = text_measures(with_value["value"])[0]
+            value_rows, value_text = spelled[name]
+            length = np.array([-1 if v is None else len(v.encode("utf-8")) for v in value_text])
+            rows = pd.DataFrame({"code": code_rows, "length": length[value_rows]})
+            longest = rows[rows["length"] >= 0].groupby("code", sort=False)["length"].max()
             facts.param_values[name] = {
-                code: int(length)
-                for code, length in lengths.groupby(with_value["code"], sort=False).max().items()
+                code_text[c]: int(n) for c, n in longest.items() if code_text[c] is not None
             }
     return facts
 
@@ -403,7 +413,6 @@ class _Parts:
     comments: list = field(default_factory=list)
     value_lists: list = field(default_factory=list)
     where_clauses: list = field(default_factory=list)
-    leaves: list = field(default_factory=list)
 
 
 def _value_level(
@@ -536,7 +545,6 @@ def _dataset(ds: DatasetDefinition, parts: _Parts) -> None:
     parts.items += value_items  # after the variables they detail
     group.ItemRef = refs
     parts.groups.append(group)
-    parts.leaves.append(group.leaf)
 
 
 def build_define(
@@ -549,8 +557,8 @@ def build_define(
     parts = _Parts()
     for ds in datasets:
         _dataset(ds, parts)
-    # The leaves live in their ItemGroupDef (def:leaf in ItemGroupDef, Define-XML 2.1 section
-    # 5.3.3); the MetaDataVersion-level list is for documents (none here).
+    # Each dataset's def:leaf (its .xpt) lives in its ItemGroupDef; MetaDataVersion-level
+    # leaves are for documents, which this package has none of.
     name, version = ADAMIG
     mdv = DEFINE.MetaDataVersion(
         OID=_oid("MDV", study, "ADaM"),
