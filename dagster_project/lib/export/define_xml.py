@@ -490,7 +490,7 @@ def _dataset(ds: DatasetDefinition, parts: _Parts) -> None:
     group = DEFINE.ItemGroupDef(
         OID=_oid("IG", ds.name),
         Name=ds.name,
-        Repeating="No" if ds.structure.lower() == "one record per subject" else "Yes",
+        Repeating="No" if ds.cls == "SUBJECT LEVEL ANALYSIS DATASET" else "Yes",
         IsReferenceData="No",
         SASDatasetName=ds.name,
         Purpose="Analysis",
