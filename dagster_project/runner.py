@@ -57,13 +57,14 @@ class RunOutcome:
 
 
 def published_paths(settings: RunSettings) -> list[tuple[str, str]]:
-    """Where a good run publishes besides the warehouse file: the report, the transport files
-    and the define metadata in their folder (defs/endpoints/report.py, defs/export/
-    submission.py)."""
+    """Where a good run publishes besides the warehouse file: the report, the transport files,
+    define.xml (Define-XML 2.1, opens in a browser) and the define listing in their folder
+    (defs/endpoints/report.py, defs/export/submission.py)."""
     submission = settings.report_path / "submission"
     return [
         ("report", str(settings.report_path / "index.html")),
         ("transport files", str(submission)),
+        ("define.xml", str(submission / "define.xml")),
         ("define metadata", f"{submission / 'define.csv'}, {submission / 'define.json'}"),
     ]
 

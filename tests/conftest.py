@@ -35,18 +35,19 @@ def synthetic_landing(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def fixed_clock(monkeypatch):
-    """The transport writer stamps the headers with the time: fixed, so two writes can be
-    compared."""
+    """The transport writer stamps the headers, define.xml its CreationDateTime, with the time:
+    fixed, so two writes can be compared."""
     from datetime import datetime
 
-    from dagster_project.lib.export import xpt
+    from dagster_project.lib.export import define_xml, xpt
 
     class Clock:
         @staticmethod
-        def now():
-            return datetime(2026, 11, 25, 12, 0, 0)
+        def now(tz=None):
+            return datetime(2026, 11, 25, 12, 0, 0, tzinfo=tz)
 
     monkeypatch.setattr(xpt, "datetime", Clock)
+    monkeypatch.setattr(define_xml, "datetime", Clock)
 
 
 def run_isadex(landing: Path, warehouse: Path, **kwargs):

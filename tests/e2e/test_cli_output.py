@@ -65,12 +65,18 @@ def test_summary_ends_with_what_was_published(run_to_file):
     _, text, _, warehouse = run_to_file
     report = warehouse.parent / "report"
     submission = report / "submission"
-    assert text.splitlines()[-4:] == [
+    assert text.splitlines()[-5:] == [
         f"  published: {warehouse}",
         f"    report: {report / 'index.html'}",
         f"    transport files: {submission}",
+        f"    define.xml: {submission / 'define.xml'}",
         f"    define metadata: {submission / 'define.csv'}, {submission / 'define.json'}",
     ]
-    for path in (warehouse, report / "index.html", submission / "define.csv"):
+    for path in (
+        warehouse,
+        report / "index.html",
+        submission / "define.csv",
+        submission / "define.xml",
+    ):
         assert path.is_file(), path
     assert sorted(submission.glob("*.xpt"))

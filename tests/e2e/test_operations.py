@@ -74,6 +74,7 @@ def test_published_files_are_read_only_and_recorded(synthetic_landing, synthetic
     )
     for name in ("warehouse.duckdb", "report/index.html", "report/quality.html",
                  "report/submission/adsl.xpt", "report/submission/define.json",
+                 "report/submission/define.xml", "report/submission/define2-1.xsl",
                  "report/figures/f01_km_pfs.png"):  # fmt: skip
         assert name in first["files"], name
         assert (folder / name).stat().st_mode & 0o777 == 0o444, name

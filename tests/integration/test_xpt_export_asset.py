@@ -13,7 +13,7 @@ import duckdb
 import pyreadstat
 import pytest
 
-from tests.fixtures.dbt_manifest import column, model
+from tests.fixtures.dbt_manifest import BDS_META, column, model
 
 ADAM = ("adsl", "adrs", "adtte", "adae", "adex", "adlb")
 
@@ -37,6 +37,7 @@ def _asset_manifest(labelled: bool) -> dict:
             if name == "adex"
             else f"{name.upper()} Test Dataset. Rest.",
             label,
+            BDS_META,
         )
     return {"nodes": nodes}
 
@@ -87,12 +88,13 @@ def test_asset_writes_the_package(tmp_path, monkeypatch, read_back_where):
     assert result.success
     assert sorted(p.name for p in folder.iterdir()) == [
         "adae.xpt", "adex.xpt", "adlb.xpt", "adrs.xpt", "adsl.xpt", "adtte.xpt", "define.csv",
-        "define.json",
+        "define.json", "define.xml", "define2-1.xsl",
     ]  # fmt: skip
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
     assert [metadata[f"{n}_xpt_rows"].value for n in ADAM] == [1, 2, 3, 4, 5, 6]
     assert metadata["dagster/row_count"].value == 21
     assert len(metadata["define_csv_sha256"].value) == 64
+    assert len(metadata["define_xml_sha256"].value) == 64
     back, info = pyreadstat.read_xport(str(folder / "adtte.xpt"))
     assert info.table_name == "ADTTE"
     assert info.file_label == "ADTTE Test Dataset"
@@ -159,7 +161,7 @@ def test_a_second_export_writes_every_file_whole_again(tmp_path, monkeypatch, fi
         resources={"warehouse": Warehouse(landing=str(fresh), warehouse=str(fresh / "wh.duckdb"))},
     )
     assert first.success
-    for name in [*(f"{n}.xpt" for n in ADAM), "define.csv", "define.json"]:
+    for name in [*(f"{n}.xpt" for n in ADAM), "define.csv", "define.json", "define.xml"]:
         assert (folder / name).read_bytes() == (
             fresh / "wh.work.report" / "submission" / name
         ).read_bytes(), name

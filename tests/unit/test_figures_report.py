@@ -8,6 +8,7 @@ Hand derivations are in the comments beside each expected value.
 import base64
 import json
 import re
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -532,3 +533,12 @@ def test_report_prints_a_figure_in_parts_and_tables_with_caption_and_footnote():
     assert '<tfoot class="print-footnote"><tr><td colspan="2"><div class="fit">Note 1.' in head
     assert '<p class="note">Note 1.</p>' in head  # on screen
     assert "@page { size: A4 landscape" in html and "@media print" in html
+
+
+def test_report_links_the_submission_package_with_define_xml():
+    files = ["submission/adsl.xpt", "submission/define.xml"]
+    html = render_report(replace(_context(), submission_files=files))
+    assert '<a href="#submission">Submission package</a>' in html
+    assert '<a href="submission/define.xml">submission/define.xml</a>' in html
+    assert '<a href="submission/adsl.xpt">' in html
+    assert 'id="submission"' not in render_report(_context())  # no package, no section

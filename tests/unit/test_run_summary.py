@@ -23,10 +23,11 @@ def _outcome(**kwargs) -> RunOutcome:
 def test_good_run_ends_with_every_published_path():
     lines = _outcome(warned_checks=["adam/adex:gx_plausibility"]).summary().splitlines()
     assert lines[0] == "isadex run 01234567: OK in 12.3 s"
-    assert lines[-4:] == [
+    assert lines[-5:] == [
         "  published: /data/w/warehouse.duckdb",
         "    report: /data/w/report/index.html",
         "    transport files: /data/w/report/submission",
+        "    define.xml: /data/w/report/submission/define.xml",
         "    define metadata: /data/w/report/submission/define.csv, "
         "/data/w/report/submission/define.json",
     ]
@@ -40,6 +41,7 @@ def test_report_dir_moves_the_report_and_transport_files():
     assert dict(published_paths(settings)) == {
         "report": "/r/index.html",
         "transport files": "/r/submission",
+        "define.xml": "/r/submission/define.xml",
         "define metadata": "/r/submission/define.csv, /r/submission/define.json",
     }
 
@@ -48,7 +50,7 @@ def test_refused_transfer_still_lists_the_publication():
     summary = _outcome(refused=[("FR01_X", "manifest checksum")]).summary()
     assert summary.splitlines()[0].endswith("OK, with refused transfers in 12.3 s")
     assert "  refused transfer FR01_X: manifest checksum" in summary
-    assert summary.splitlines()[-4] == "  published: /data/w/warehouse.duckdb"
+    assert summary.splitlines()[-5] == "  published: /data/w/warehouse.duckdb"
 
 
 def test_failed_run_publishes_nothing_and_names_the_failure():
@@ -71,5 +73,5 @@ def test_failed_run_publishes_nothing_and_names_the_failure():
 def test_a_run_with_nothing_new_says_the_current_publication_stays():
     lines = _outcome(publication_kept=True).summary().splitlines()
     assert "  nothing new to publish: the current publication stays" in lines
-    assert lines[-4] == "  published: /data/w/warehouse.duckdb"
+    assert lines[-5] == "  published: /data/w/warehouse.duckdb"
     assert "nothing new to publish" not in _outcome().summary()

@@ -12,6 +12,7 @@ from dagster_project.defs.endpoints.figures import figure_key, figure_pages, fig
 from dagster_project.defs.resources import Warehouse
 from dagster_project.lib import endpoints, reporting
 from dagster_project.lib.endpoints import COLUMNS, TABLES
+from dagster_project.lib.export.package import PACKAGE_FILES
 from dagster_project.lib.ingest.contract import STUDY_ID
 from dagster_project.lib.reporting.figures import FIGURES
 from dagster_project.lib.reporting.report import (
@@ -210,6 +211,8 @@ def endpoint_report(context: dg.AssetExecutionContext, warehouse: Warehouse):
         findings_by_site=findings_by_site,
         findings=findings,
         response_discordance=response_discordance,
+        # Published with the report, all or nothing (defs/export/submission.py).
+        submission_files=[f"submission/{name}" for name in PACKAGE_FILES],
     )
     path = write_report(render_report(report), warehouse.settings.work_report, cutoff)
     for label in missing_tables + missing_figures:

@@ -39,9 +39,10 @@ EXPORT_CODE = source_version(export, table_frames)
 )
 def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """The submission package: one SAS transport v5 file per ADaM dataset (adsl.xpt ...
-    adex.xpt, dataset and variable labels) and define.csv / define.json, one row per dataset x
-    variable with label, type, length, format, origin and derivation. Every file is written
-    whole and read back whole before the package replaces the previous one."""
+    adex.xpt, dataset and variable labels), define.xml (Define-XML 2.1, schema-valid, with its
+    stylesheet define2-1.xsl) and define.csv / define.json, one row per dataset x variable
+    with label, type, length, format, origin and derivation. Every file is written whole and
+    read back whole before the package replaces the previous one."""
     folder = warehouse.settings.work_report / "submission"
     kept = reuse.still_in_place(
         reuse.reusable(context, XPT_KEY, EXPORT_CODE), lambda: package_version(folder)

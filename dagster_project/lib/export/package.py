@@ -1,7 +1,8 @@
 """The submission package as files: read adam.*, take the labels and derivations from the dbt
-manifest, check every SAS transport v5 limit, write each .xpt file whole and the define
-listing, and read every file back with an independent reader (pyreadstat) before the package
-replaces the previous one (submission.md). No Dagster here: defs/export/submission.py is the
+manifest, check every SAS transport v5 limit, write each .xpt file whole, the define listing
+and define.xml (Define-XML 2.1, with its stylesheet), read every file back with an independent
+reader (pyreadstat) and validate define.xml against the Define-XML 2.1 schema before the
+package replaces the previous one (submission.md). No Dagster here: defs/export/submission.py is the
 asset around it."""
 
 from __future__ import annotations
@@ -15,6 +16,16 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib.export.define_xml import (
+    DEFINE_XML,
+    STYLESHEET,
+    DataFacts,
+    DefineInvalid,
+    accepted_values,
+    data_facts,
+    dataset_definition,
+    write_define_xml,
+)
 from dagster_project.lib.export.xpt import (
     READ_BACK_CHUNK_ROWS,
     V5Violation,
@@ -32,7 +43,15 @@ from dagster_project.lib.warehouse.fingerprint import fingerprint_of, sha256_fil
 from dagster_project.lib.warehouse.table_frames import read_table
 
 DATASETS = ("adsl", "adrs", "adtte", "adae", "adex", "adlb")
-PACKAGE_FILES = (*(f"{name}.xpt" for name in DATASETS), "define.csv", "define.json")
+PACKAGE_FILES = (
+    *(f"{name}.xpt" for name in DATASETS),
+    "define.csv",
+    "define.json",
+    DEFINE_XML,
+    STYLESHEET,
+)
+# The study a define.xml names when ADSL holds no STUDYID (an empty package).
+DEFAULT_STUDY = "ISA-DEX-MM"
 # Processes reading the written files back; with the writer, one per core on the 2-core
 # machine the benchmark runs on is the measured best (see README, Performance).
 READERS = 2
@@ -106,7 +125,8 @@ def _read_back_failures(checks: list[_ReadBack]) -> list[str]:
 
 class PackageRefused(Exception):
     """The package was not written: SAS transport v5 violations (every one of every dataset,
-    so the dbt metadata is fixed in one pass) or files that do not read back as written."""
+    so the dbt metadata is fixed in one pass), files that do not read back as written, or a
+    define.xml that is not valid Define-XML 2.1."""
 
     def __init__(self, description: str, violations: list[str] | None = None) -> None:
         super().__init__(description)
@@ -129,6 +149,13 @@ def package_version(folder: Path) -> str:
     return fingerprint_of({name: sha256_file(folder / name) for name in PACKAGE_FILES})
 
 
+def _study(facts: dict[str, DataFacts]) -> str:
+    """The study define.xml describes: ADSL's STUDYID (one value, a dbt test), else
+    DEFAULT_STUDY."""
+    studies = sorted(facts["adsl"].codes.get("STUDYID", set()))
+    return studies[0] if studies else DEFAULT_STUDY
+
+
 def write_package(con: duckdb.DuckDBPyConnection, manifest: dict, folder: Path) -> Package:
     """Write the package into ``folder`` whole, or nothing (raises PackageRefused): written
     beside it and swapped in once every file read back as written."""
@@ -140,6 +167,7 @@ def write_package(con: duckdb.DuckDBPyConnection, manifest: dict, folder: Path) 
     staging = folder.with_name("submission.partial")
     shutil.rmtree(staging, ignore_errors=True)
     metas: dict[str, list] = {}
+    facts: dict[str, DataFacts] = {}
     rows: dict[str, int] = {}
     violations: list[str] = []
     # Reading a file back (pyreadstat parses every value) costs about twice what writing it
@@ -152,6 +180,8 @@ def write_package(con: duckdb.DuckDBPyConnection, manifest: dict, folder: Path) 
             frame = read_table(con, f"adam.{name}", text_as_category=True)
             rows[name] = len(frame)
             metas[name] = variable_metadata(manifest, name, frame)
+            # What define.xml needs of the data, taken now: the frame is dropped once written.
+            facts[name] = data_facts(frame, metas[name], list(accepted_values(manifest, name)))
             if violations:  # already refused: only keep listing what else is wrong
                 violations += check_v5(frame, metas[name], labels[name], name.upper())
                 continue
@@ -187,11 +217,26 @@ def write_package(con: duckdb.DuckDBPyConnection, manifest: dict, folder: Path) 
             violations,
         )
     define_csv, define_json = write_define(metas, staging, labels)
+    try:
+        define_xml, stylesheet = write_define_xml(
+            [
+                dataset_definition(manifest, name, labels[name], metas[name], facts[name])
+                for name in DATASETS
+            ],
+            staging,
+            study=_study(facts),
+        )
+    except (DefineInvalid, ValueError) as invalid:
+        shutil.rmtree(staging, ignore_errors=True)
+        errors = invalid.errors if isinstance(invalid, DefineInvalid) else [str(invalid)]
+        raise PackageRefused(str(invalid), errors) from None
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(staging, folder)
     files = {name: folder / f"{name}.xpt" for name in DATASETS}
     files["define.csv"] = folder / define_csv.name
     files["define.json"] = folder / define_json.name
+    files[DEFINE_XML] = folder / define_xml.name
+    files[STYLESHEET] = folder / stylesheet.name
     return Package(
         folder=folder,
         files=files,

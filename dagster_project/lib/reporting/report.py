@@ -177,6 +177,9 @@ class ReportContext:
     # Subjects whose investigator and computed best confirmed responses differ, for medical
     # review (response.md section 4, quality.response_discordance); not queries to the sites.
     response_discordance: Table | None = None
+    # The submission package published with this report, as links relative to it
+    # ("submission/define.xml", ...): the transport files and define.xml (submission.md).
+    submission_files: Sequence[str] = ()
 
 
 def _environment() -> Environment:

@@ -1,0 +1,685 @@
+"""define.xml (CDISC Define-XML 2.1) for the submission package, built with odmlib's Define-XML
+2.1 model and validated against the Define-XML 2.1 schema odmlib ships.
+
+One source of metadata (submission.md): everything a reviewer reads comes from the dbt
+manifest, the same place the transport files take their labels from (``xpt.VariableMeta``):
+
+- per dataset, the model's ``meta``: label, class, structure, keys (KeySequence, in order);
+- per variable, the contract data_type (DataType), meta.label (Description), the rest of the
+  column description (the derivation: MethodDef text, or the source of a Predecessor /
+  Assigned origin, ``xpt.origin``), meta.empty_reason (the CommentDef of an empty variable);
+- codelists: the ``columns_accepted_values`` / ``accepted_values`` tests that enforce them;
+  a numeric code whose derivation lists "0 event; 1 ...; 8 ..." (CNSR) gets those meanings as
+  decodes; Mandatory: the model's keys and its ``columns_not_null`` / ``not_null`` tests.
+
+The data says only what the data alone knows (``DataFacts``): text lengths (``VariableMeta``),
+the PARAMCD/PARAM pairs, which parameters carry AVAL or AVALC (value-level metadata), the
+codes that occur, and the variables with no value at all.
+
+Decisions where the Define-XML 2.1 specification leaves room:
+
+- SAS dates are DataType integer with def:DisplayFormat DATE9.: Define-XML's ``date`` type is
+  an ISO 8601 character value, which a numeric transport variable is not.
+- A codelist lists the accepted values that occur in the data, in the test's order: a value
+  the contract allows but this cut-off does not hold would be a codelist entry a reviewer's
+  checker reports as absent from the data. A coded variable with no value has no codelist,
+  only its CommentDef.
+- ItemDefs are per dataset (``IT.ADSL.USUBJID``): each one's length is the longest value of
+  that dataset.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import odmlib.define_2_1.model as DEFINE
+import pandas as pd
+import xmlschema
+from lxml import etree
+from odmlib import ns_registry
+
+from .xpt import DATE_FORMAT, MAX_LABEL, VariableMeta, model_node
+
+DEFINE_XML = "define.xml"
+STYLESHEET = "define2-1.xsl"
+STYLESHEET_SOURCE = Path(__file__).with_name(STYLESHEET)
+ADAMIG = ("ADaMIG", "1.3")
+STANDARD_OID = "STD.ADaMIG.1.3"
+# Which variables carry value-level metadata, one WhereClause per PARAMCD (submission.md).
+VALUE_LEVEL_VARIABLES = ("AVAL", "AVALC")
+EMPTY_COMMENT = "No records with a value at this data cut-off."
+INTEGER_TYPES = (
+    "tinyint",
+    "smallint",
+    "integer",
+    "int",
+    "int2",
+    "int4",
+    "int8",
+    "bigint",
+    "hugeint",
+    "utinyint",
+    "usmallint",
+    "uinteger",
+    "ubigint",
+)
+# "0 event; 1 LSTASDT (...); 2 LSTALVDT" -> {0: "event", 1: "LSTASDT (...)", ...}
+_CODE_MEANING = re.compile(r"(?:^|;\s*)(-?\d+)\s+(.+?)(?=;\s*-?\d+\s|\.?$)")
+
+ns_registry.NamespaceRegistry(prefix="xlink", uri="http://www.w3.org/1999/xlink")
+
+
+class DefineInvalid(ValueError):
+    """define.xml breaks the Define-XML 2.1 schema; ``errors`` names each place and reason."""
+
+    def __init__(self, errors: Sequence[str]):
+        self.errors = list(errors)
+        listing = "\n".join(f"- {e}" for e in self.errors)
+        super().__init__(
+            f"define.xml refused, {len(self.errors)} error(s) (Define-XML 2.1 schema, "
+            f"transport labels):\n{listing}"
+        )
+
+
+@dataclass
+class DataFacts:
+    """What only the data of one dataset says: per variable its codes that occur, whether it
+    has any value; per PARAMCD its PARAM and, for AVAL/AVALC, whether it has a value there and
+    the longest text; per float variable its most decimal places."""
+
+    present: dict[str, bool] = field(default_factory=dict)
+    codes: dict[str, set[str]] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)  # PARAMCD -> PARAM, in data order
+    param_values: dict[str, dict[str, int]] = field(default_factory=dict)  # var -> {PARAMCD: len}
+    decimals: dict[str, int] = field(default_factory=dict)
+
+
+# --- the manifest's part ----------------------------------------------------------------------
+
+
+def _model_meta(node: dict) -> dict:
+    """The model's meta (dbt >= 1.10 keeps it in config.meta as well)."""
+    return {**((node.get("config") or {}).get("meta") or {}), **(node.get("meta") or {})}
+
+
+def _column_meta(column: dict) -> dict:
+    return {**((column.get("config") or {}).get("meta") or {}), **(column.get("meta") or {})}
+
+
+def _tests_of(manifest: dict, node: dict) -> list[dict]:
+    uid = node.get("unique_id") or f"model.{node.get('package_name', '')}.{node['name']}"
+    return [
+        test
+        for test in manifest["nodes"].values()
+        if test.get("resource_type") == "test"
+        and (test.get("attached_node") == uid or uid in test.get("depends_on", {}).get("nodes", []))
+    ]
+
+
+def _code_text(value: object) -> str:
+    """A code as define.xml and the transport file spell it: booleans Y/N, whole numbers
+    without '.0'."""
+    if isinstance(value, bool | np.bool_):
+        return "Y" if value else "N"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def accepted_values(manifest: dict, dataset: str) -> dict[str, list[str]]:
+    """Per column, the values the dbt tests accept, in the order the test lists them:
+    ``columns_accepted_values`` (values: {column: [...]}) and ``accepted_values``
+    (column_name, values)."""
+    node = model_node(manifest, dataset)
+    found: dict[str, list[str]] = {}
+    for test in _tests_of(manifest, node):
+        meta = test.get("test_metadata") or {}
+        kwargs = meta.get("kwargs") or {}
+        if meta.get("name") == "columns_accepted_values":
+            for name, values in (kwargs.get("values") or {}).items():
+                found.setdefault(name, [_code_text(v) for v in values])
+        elif meta.get("name") == "accepted_values":
+            name = kwargs.get("column_name") or test.get("column_name")
+            if name:
+                found.setdefault(name, [_code_text(v) for v in kwargs.get("values") or []])
+    return found
+
+
+def not_null_columns(manifest: dict, dataset: str) -> set[str]:
+    """The columns a dbt test keeps non-null (``columns_not_null``, ``not_null``)."""
+    node = model_node(manifest, dataset)
+    found: set[str] = set()
+    for test in _tests_of(manifest, node):
+        meta = test.get("test_metadata") or {}
+        kwargs = meta.get("kwargs") or {}
+        if meta.get("name") == "columns_not_null":
+            found.update(kwargs.get("columns") or [])
+        elif meta.get("name") == "not_null":
+            found.add(kwargs.get("column_name") or test.get("column_name") or "")
+    return found - {""}
+
+
+def code_meanings(derivation: str) -> dict[str, str]:
+    """The meanings a derivation gives its numeric codes ("0 event; 1 LSTASDT; ..."), by code;
+    {} when it lists none."""
+    return {m.group(1): m.group(2).strip() for m in _CODE_MEANING.finditer(derivation.strip())}
+
+
+@dataclass(frozen=True)
+class DatasetDefinition:
+    """One dataset as define.xml describes it: the manifest's model metadata, the variables as
+    the transport file holds them, and the data's facts."""
+
+    name: str  # upper case
+    label: str
+    cls: str
+    structure: str
+    keys: tuple[str, ...]
+    variables: tuple[VariableMeta, ...]
+    accepted: Mapping[str, list[str]]
+    mandatory: frozenset[str]
+    empty_reasons: Mapping[str, str]
+    facts: DataFacts
+
+
+def dataset_definition(
+    manifest: dict, dataset: str, label: str, variables: Sequence[VariableMeta], facts: DataFacts
+) -> DatasetDefinition:
+    """The definition of ``dataset`` from the manifest; a model without meta class or
+    structure raises (Define-XML requires both; they are the model's meta, adam.md)."""
+    node = model_node(manifest, dataset)
+    meta = _model_meta(node)
+    name = node["name"].upper()
+    missing = [k for k in ("class", "structure") if not meta.get(k)]
+    if missing:
+        raise ValueError(
+            f"{name}: the dbt model has no meta {' / '.join(missing)}; define.xml needs "
+            "def:Class and def:Structure (dbt/models/adam/_<model>.yml)"
+        )
+    keys = tuple(meta.get("keys") or ())
+    columns = {c["name"]: c for c in node["columns"].values()}
+    unknown = [k for k in keys if k not in columns]
+    if unknown:
+        raise ValueError(f"{name}: meta.keys names columns the model lacks: {unknown}")
+    return DatasetDefinition(
+        name=name,
+        label=label,
+        cls=str(meta["class"]),
+        structure=str(meta["structure"]),
+        keys=keys,
+        variables=tuple(variables),
+        accepted=accepted_values(manifest, dataset),
+        mandatory=frozenset(not_null_columns(manifest, dataset) | set(keys)),
+        empty_reasons={
+            c: str(_column_meta(col)["empty_reason"])
+            for c, col in columns.items()
+            if _column_meta(col).get("empty_reason")
+        },
+        facts=facts,
+    )
+
+
+# --- the data's part ----------------------------------------------------------------------------
+
+
+def _spelled(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(per row the number of its distinct value, per number the value as define.xml spells
+    it; None for missing and ''). Each distinct value is spelled once and the rows stay
+    integers: ADRS has millions of rows, and pandas' missing-value checks on object arrays
+    of that size cost seconds per column."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    spelled = np.array(
+        [*(None if pd.isna(v) or v == "" else _code_text(v) for v in uniques), None],
+        dtype=object,
+    )
+    return np.where(codes < 0, len(spelled) - 1, codes), spelled
+
+
+def _decimals(series: pd.Series) -> int:
+    """The most decimal places a value has (repr of the float), at least 1."""
+    values = pd.to_numeric(series, errors="coerce").dropna().unique()
+    places = [len(repr(float(v)).partition(".")[2].rstrip("0")) for v in values if np.isfinite(v)]
+    return max([1, *places])
+
+
+def data_facts(
+    frame: pd.DataFrame, variables: Sequence[VariableMeta], coded: Sequence[str] = ()
+) -> DataFacts:
+    """The facts of one dataset's data that define.xml needs (see ``DataFacts``); ``coded``:
+    the variables with a codelist, whose occurring codes are collected."""
+    facts = DataFacts()
+    spelled: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for meta in variables:
+        if meta.name not in frame.columns:
+            facts.present[meta.name] = False
+            continue
+        spelled[meta.name] = codes, spelling = _spelled(frame[meta.name])
+        # Every distinct value occurs in some row: the spellings are the values of the data.
+        values = {v for v in spelling if v is not None}
+        facts.present[meta.name] = bool(values)
+        if meta.name in coded or meta.name in ("PARAMCD", "STUDYID"):
+            facts.codes[meta.name] = values
+        if meta.type == "Num" and not meta.format and not _integer_type(meta.data_type):
+            facts.decimals[meta.name] = _decimals(frame[meta.name])
+    if "PARAMCD" in spelled:
+        code_rows, code_text = spelled["PARAMCD"]
+        param_rows, param_text = spelled.get("PARAM", spelled["PARAMCD"])
+        first = pd.DataFrame({"code": code_rows, "param": param_rows}).drop_duplicates("code")
+        facts.params = {
+            code_text[c]: param_text[p] or code_text[c]
+            for c, p in first.itertuples(index=False)
+            if code_text[c] is not None
+        }
+        for name in VALUE_LEVEL_VARIABLES:
+            if name not in spelled:
+                continue
+            value_rows, value_text = spelled[name]
+            length = np.array([-1 if v is None else len(v.encode("utf-8")) for v in value_text])
+            rows = pd.DataFrame({"code": code_rows, "length": length[value_rows]})
+            longest = rows[rows["length"] >= 0].groupby("code", sort=False)["length"].max()
+            facts.param_values[name] = {
+                code_text[c]: int(n) for c, n in longest.items() if code_text[c] is not None
+            }
+    return facts
+
+
+# --- define.xml ---------------------------------------------------------------------------------
+
+
+def _integer_type(data_type: str) -> bool:
+    return data_type.strip().lower().split("(")[0].strip() in INTEGER_TYPES
+
+
+def define_data_type(meta: VariableMeta) -> str:
+    """text for Char; integer for SAS dates (numbers shown with DATE9., see the module
+    docstring) and integer contract types; float for the other numbers."""
+    if meta.type == "Char":
+        return "text"
+    if meta.format == DATE_FORMAT or _integer_type(meta.data_type):
+        return "integer"
+    return "float"
+
+
+def _description(text: str) -> DEFINE.Description:
+    return DEFINE.Description(TranslatedText=[DEFINE.TranslatedText(_content=text, lang="en")])
+
+
+def _oid(*parts: str) -> str:
+    return ".".join(re.sub(r"[^A-Za-z0-9_-]", "_", p) for p in parts)
+
+
+def _item_def(
+    ds: DatasetDefinition,
+    meta: VariableMeta,
+    oid: str,
+    *,
+    length: int | None = None,
+    description: str | None = None,
+) -> DEFINE.ItemDef:
+    data_type = define_data_type(meta)
+    item = DEFINE.ItemDef(
+        OID=oid,
+        Name=meta.name,
+        DataType=data_type,
+        SASFieldName=meta.name,
+        Description=_description(description or meta.label),
+    )
+    item.Length = length if length is not None else meta.length
+    if data_type == "float":
+        item.SignificantDigits = ds.facts.decimals.get(meta.name, 1)
+    if meta.format:
+        item.DisplayFormat = meta.format
+    origin = DEFINE.Origin(Type=meta.origin)
+    if meta.origin == "Derived":
+        origin.Source = "Sponsor"
+    else:  # Predecessor: the source variable; Assigned: the constant and where it is written
+        origin.Description = _description(meta.derivation or meta.label)
+        if meta.origin == "Assigned":
+            origin.Source = "Sponsor"
+    item.Origin = [origin]
+    return item
+
+
+def _method(ds: DatasetDefinition, meta: VariableMeta) -> DEFINE.MethodDef:
+    text = meta.derivation or meta.label
+    kind = "Imputation" if "imput" in text.lower() else "Computation"
+    return DEFINE.MethodDef(
+        OID=_oid("MT", ds.name, meta.name),
+        Name=f"Algorithm to derive {ds.name}.{meta.name}",
+        Type=kind,
+        Description=_description(text),
+    )
+
+
+def _codelist(ds: DatasetDefinition, meta: VariableMeta) -> DEFINE.CodeList | None:
+    """The codelist of a coded variable: its accepted values that occur in the data (PARAMCD:
+    every code of the data, decoded by PARAM; a numeric code decoded by the meanings its
+    derivation lists, when it lists one for each); None when none occurs."""
+    occurring = ds.facts.codes.get(meta.name, set())
+    allowed = ds.accepted.get(meta.name)
+    decodes: dict[str, str] = {}
+    if meta.name == "PARAMCD":
+        decodes = dict(ds.facts.params)
+        order = [c for c in (allowed or []) if c in decodes] + [
+            c for c in decodes if c not in (allowed or [])
+        ]
+    elif allowed is not None:
+        order = [c for c in allowed if c in occurring]
+        meanings = code_meanings(meta.derivation) if meta.type == "Num" else {}
+        if order and all(c in meanings for c in order):
+            decodes = meanings
+    else:
+        return None
+    if not order:
+        return None
+    codelist = DEFINE.CodeList(
+        OID=_oid("CL", ds.name, meta.name),
+        Name=f"{ds.name} {meta.name}",
+        DataType=define_data_type(meta),
+    )
+    if decodes:
+        codelist.CodeListItem = [
+            DEFINE.CodeListItem(
+                CodedValue=code,
+                OrderNumber=i,
+                Decode=DEFINE.Decode(
+                    TranslatedText=[DEFINE.TranslatedText(_content=decodes[code], lang="en")]
+                ),
+            )
+            for i, code in enumerate(order, start=1)
+        ]
+    else:
+        codelist.EnumeratedItem = [
+            DEFINE.EnumeratedItem(CodedValue=code, OrderNumber=i)
+            for i, code in enumerate(order, start=1)
+        ]
+    return codelist
+
+
+@dataclass
+class _Parts:
+    """The MetaDataVersion's lists, filled dataset by dataset."""
+
+    groups: list = field(default_factory=list)
+    items: list = field(default_factory=list)
+    codelists: list = field(default_factory=list)
+    methods: list = field(default_factory=list)
+    comments: list = field(default_factory=list)
+    value_lists: list = field(default_factory=list)
+    where_clauses: list = field(default_factory=list)
+
+
+def _value_level(
+    ds: DatasetDefinition, parts: _Parts, by_name: Mapping[str, VariableMeta]
+) -> tuple[dict[str, str], list]:
+    """ValueListDefs of AVAL / AVALC, one ItemRef per PARAMCD that has a value there (a
+    PARAMCD with a value in neither goes to the first of them), each with the WhereClause
+    PARAMCD EQ code; returns ({variable: ValueListOID}, the value-level ItemDefs)."""
+    value_items: list = []
+    if "PARAMCD" not in by_name or not ds.facts.params:
+        return {}, value_items
+    names = [n for n in VALUE_LEVEL_VARIABLES if n in by_name]
+    if not names:
+        return {}, value_items
+    with_value = {n: ds.facts.param_values.get(n, {}) for n in names}
+    uncovered = [c for c in ds.facts.params if not any(c in with_value[n] for n in names)]
+    refs: dict[str, list] = {n: [] for n in names}
+    used: list[str] = []
+    for code in ds.facts.params:
+        for name in names:
+            if code not in with_value[name] and not (name == names[0] and code in uncovered):
+                continue
+            meta = by_name[name]
+            where = _oid("WC", ds.name, "PARAMCD", code)
+            if where not in used:
+                used.append(where)
+            oid = _oid("IT", ds.name, name, code)
+            length = with_value[name].get(code, 1) if meta.type == "Char" else None
+            item = _item_def(
+                ds,
+                meta,
+                oid,
+                length=length,
+                description=f"{meta.label} for {ds.facts.params[code]}",
+            )
+            parent_codelist = _oid("CL", ds.name, name)
+            if any(c.OID == parent_codelist for c in parts.codelists):
+                item.CodeListRef = DEFINE.CodeListRef(CodeListOID=parent_codelist)
+            value_items.append(item)
+            ref = DEFINE.ItemRef(
+                ItemOID=oid,
+                OrderNumber=len(refs[name]) + 1,
+                Mandatory="No",
+                WhereClauseRef=[DEFINE.WhereClauseRef(WhereClauseOID=where)],
+            )
+            if meta.origin == "Derived":
+                ref.MethodOID = _oid("MT", ds.name, name)
+            refs[name].append(ref)
+    for where in used:
+        code = where.split(".", 3)[3]
+        original = next(c for c in ds.facts.params if _oid(c) == code)
+        parts.where_clauses.append(
+            DEFINE.WhereClauseDef(
+                OID=where,
+                RangeCheck=[
+                    DEFINE.RangeCheck(
+                        Comparator="EQ",
+                        SoftHard="Soft",
+                        ItemOID=_oid("IT", ds.name, "PARAMCD"),
+                        CheckValue=[DEFINE.CheckValue(_content=original)],
+                    )
+                ],
+            )
+        )
+    lists = {}
+    for name in names:
+        if refs[name]:
+            lists[name] = _oid("VL", ds.name, name)
+            parts.value_lists.append(DEFINE.ValueListDef(OID=lists[name], ItemRef=refs[name]))
+    return lists, value_items
+
+
+def _dataset(ds: DatasetDefinition, parts: _Parts) -> None:
+    by_name = {m.name: m for m in ds.variables}
+    group = DEFINE.ItemGroupDef(
+        OID=_oid("IG", ds.name),
+        Name=ds.name,
+        Repeating="No" if ds.cls == "SUBJECT LEVEL ANALYSIS DATASET" else "Yes",
+        IsReferenceData="No",
+        SASDatasetName=ds.name,
+        Purpose="Analysis",
+        Structure=ds.structure,
+        ArchiveLocationID=_oid("LF", ds.name),
+        StandardOID=STANDARD_OID,
+        Description=_description(ds.label),
+        Class=DEFINE.Class(Name=ds.cls),
+        leaf=DEFINE.leaf(
+            ID=_oid("LF", ds.name),
+            href=f"{ds.name.lower()}.xpt",
+            title=DEFINE.title(_content=f"{ds.name.lower()}.xpt"),
+        ),
+    )
+    for meta in ds.variables:
+        codelist = _codelist(ds, meta)
+        if codelist is not None:
+            parts.codelists.append(codelist)
+    value_lists, value_items = _value_level(ds, parts, by_name)
+    refs = []
+    for order, meta in enumerate(ds.variables, start=1):
+        oid = _oid("IT", ds.name, meta.name)
+        item = _item_def(ds, meta, oid)
+        codelist_oid = _oid("CL", ds.name, meta.name)
+        if any(c.OID == codelist_oid for c in parts.codelists):
+            item.CodeListRef = DEFINE.CodeListRef(CodeListOID=codelist_oid)
+        if meta.name in value_lists:
+            item.ValueListRef = DEFINE.ValueListRef(ValueListOID=value_lists[meta.name])
+        ref = DEFINE.ItemRef(
+            ItemOID=oid,
+            OrderNumber=order,
+            Mandatory="Yes" if meta.name in ds.mandatory else "No",
+        )
+        if meta.name in ds.keys:
+            ref.KeySequence = ds.keys.index(meta.name) + 1
+        if meta.origin == "Derived":
+            ref.MethodOID = _oid("MT", ds.name, meta.name)
+            parts.methods.append(_method(ds, meta))
+        if not ds.facts.present.get(meta.name, True):
+            # submission.md: no variable is entirely empty unless define.xml says why.
+            comment = _oid("COM", ds.name, meta.name)
+            item.CommentOID = comment
+            ref.HasNoData = "Yes"
+            parts.comments.append(
+                DEFINE.CommentDef(
+                    OID=comment,
+                    Description=_description(ds.empty_reasons.get(meta.name, EMPTY_COMMENT)),
+                )
+            )
+        parts.items.append(item)
+        refs.append(ref)
+    parts.items += value_items  # after the variables they detail
+    group.ItemRef = refs
+    parts.groups.append(group)
+
+
+def build_define(
+    datasets: Sequence[DatasetDefinition],
+    *,
+    study: str,
+    created: datetime | None = None,
+) -> DEFINE.ODM:
+    """The Define-XML 2.1 document of ``datasets`` (in that order) for ``study``."""
+    parts = _Parts()
+    for ds in datasets:
+        _dataset(ds, parts)
+    # Each dataset's def:leaf (its .xpt) lives in its ItemGroupDef; MetaDataVersion-level
+    # leaves are for documents, which this package has none of.
+    name, version = ADAMIG
+    mdv = DEFINE.MetaDataVersion(
+        OID=_oid("MDV", study, "ADaM"),
+        Name=f"{study} ADaM datasets",
+        Description=f"{study} analysis datasets ({name} {version})",
+        DefineVersion="2.1.0",
+        Standards=DEFINE.Standards(
+            Standard=[
+                DEFINE.Standard(
+                    OID=STANDARD_OID, Name=name, Type="IG", Version=version, Status="Final"
+                )
+            ]
+        ),
+    )
+    mdv.ValueListDef = parts.value_lists
+    mdv.WhereClauseDef = parts.where_clauses
+    mdv.ItemGroupDef = parts.groups
+    mdv.ItemDef = parts.items
+    mdv.CodeList = parts.codelists
+    mdv.MethodDef = parts.methods
+    mdv.CommentDef = parts.comments
+    stamp = (created or datetime.now(UTC)).replace(microsecond=0).isoformat()
+    return DEFINE.ODM(
+        FileType="Snapshot",
+        FileOID=_oid("DEF", study, "ADaM"),
+        CreationDateTime=stamp,
+        ODMVersion="1.3.2",
+        Originator="ISA-DEX-MM warehouse",
+        SourceSystem="isadex",
+        Context="Submission",
+        Study=DEFINE.Study(
+            OID=_oid("STUDY", study),
+            GlobalVariables=DEFINE.GlobalVariables(
+                StudyName=DEFINE.StudyName(_content=study),
+                StudyDescription=DEFINE.StudyDescription(_content=f"{study} analysis datasets"),
+                ProtocolName=DEFINE.ProtocolName(_content=study),
+            ),
+            MetaDataVersion=mdv,
+        ),
+    )
+
+
+def define_text(document: DEFINE.ODM) -> str:
+    """The document as written: XML declaration, the stylesheet processing instruction (so a
+    browser shows it through ``STYLESHEET``), then the ODM element, indented so a reviewer
+    can read the file itself too."""
+    root = etree.fromstring(document.to_xml_string().encode("utf-8"))
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<?xml-stylesheet type="text/xsl" href="{STYLESHEET}"?>\n'
+        + etree.tostring(root, pretty_print=True, encoding="unicode")
+    )
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def schema_path() -> Path:
+    """The Define-XML 2.1 schema odmlib ships (odmlib/schemas/define/2.1)."""
+    return Path(str(resources.files("odmlib") / "schemas" / "define" / "2.1" / "define2-1-0.xsd"))
+
+
+_SCHEMA: xmlschema.XMLSchema | None = None
+
+
+def _schema() -> xmlschema.XMLSchema:
+    global _SCHEMA
+    if _SCHEMA is None:
+        _SCHEMA = xmlschema.XMLSchema(str(schema_path()))
+    return _SCHEMA
+
+
+def label_errors(document: DEFINE.ODM) -> list[str]:
+    """Labels the transport file cannot hold: a dataset or variable Description over 40
+    characters (the schema allows any length; the XPT v5 label does not)."""
+    mdv = document.Study.MetaDataVersion
+    found = []
+    for what, elements in (("ItemGroupDef", mdv.ItemGroupDef), ("ItemDef", mdv.ItemDef)):
+        for element in elements:
+            if what == "ItemDef" and element.OID.count(".") > 2:
+                continue  # value-level ItemDefs describe a parameter; not an XPT label
+            text = element.Description.TranslatedText[0]._content
+            if len(text.encode("utf-8")) > MAX_LABEL:
+                found.append(
+                    f"{what} {element.OID}: label is {len(text.encode('utf-8'))} bytes "
+                    f"(max {MAX_LABEL}): {text!r}"
+                )
+    return found
+
+
+def validation_errors(path: Path | str) -> list[str]:
+    """Every way the file at ``path`` breaks the Define-XML 2.1 schema: the element path and
+    the reason of each ([] when valid)."""
+    return [f"{error.path}: {error.reason}" for error in _schema().iter_errors(str(path))]
+
+
+def validate_define(path: Path | str) -> None:
+    """Raise DefineInvalid listing every schema error of the define.xml at ``path``."""
+    errors = validation_errors(path)
+    if errors:
+        raise DefineInvalid(errors)
+
+
+def write_define_xml(
+    datasets: Sequence[DatasetDefinition],
+    folder: Path | str,
+    *,
+    study: str,
+    created: datetime | None = None,
+) -> tuple[Path, Path]:
+    """Write define.xml and its stylesheet into ``folder`` and validate it against the schema;
+    raises DefineInvalid (the file stays, for the reader of the message to open) when it is not
+    valid or a label cannot go into the transport file. Returns (define.xml, stylesheet)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    document = build_define(datasets, study=study, created=created)
+    path = folder / DEFINE_XML
+    path.write_text(define_text(document), encoding="utf-8")
+    stylesheet = folder / STYLESHEET
+    stylesheet.write_bytes(STYLESHEET_SOURCE.read_bytes())
+    errors = label_errors(document) + validation_errors(path)
+    if errors:
+        raise DefineInvalid(errors)
+    return path, stylesheet
