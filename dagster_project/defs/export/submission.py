@@ -42,7 +42,9 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     adex.xpt, dataset and variable labels), define.xml (Define-XML 2.1, schema-valid, with its
     stylesheet define2-1.xsl) and define.csv / define.json, one row per dataset x variable
     with label, type, length, format, origin and derivation. Every file is written whole and
-    read back whole before the package replaces the previous one."""
+    read back whole, and the package passes the conformance check a reviewer's tool runs
+    (lib/export/conformance.py; its warnings are in the metadata), before it replaces the
+    previous one."""
     folder = warehouse.settings.work_report / "submission"
     kept = reuse.still_in_place(
         reuse.reusable(context, XPT_KEY, EXPORT_CODE), lambda: package_version(folder)
@@ -80,6 +82,7 @@ def adam_xpt(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
         "folder": dg.MetadataValue.path(str(folder)),
         "dagster/row_count": int(summary["rows"].sum()),
         "datasets": dg.MetadataValue.md(summary.to_markdown(index=False)),
+        "conformance_warnings": dg.MetadataValue.json(package.conformance_warnings),
     }
     for name, path in files.items():
         stem = path.name.replace(".", "_")

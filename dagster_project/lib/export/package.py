@@ -1,8 +1,9 @@
 """The submission package as files: read adam.*, take the labels and derivations from the dbt
 manifest, check every SAS transport v5 limit, write each .xpt file whole, the define listing
 and define.xml (Define-XML 2.1, with its stylesheet), read every file back with an independent
-reader (pyreadstat) and validate define.xml against the Define-XML 2.1 schema before the
-package replaces the previous one (submission.md). No Dagster here: defs/export/submission.py is the
+reader (pyreadstat), validate define.xml against the Define-XML 2.1 schema and run the
+conformance check a reviewer's tool would (lib/export/conformance.py) before the package
+replaces the previous one (submission.md). No Dagster here: defs/export/submission.py is the
 asset around it."""
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib.export.conformance import (
+    ConformanceError,
+    format_finding,
+    require_conformance,
+)
 from dagster_project.lib.export.define_xml import (
     DEFINE_XML,
     STYLESHEET,
@@ -142,6 +148,8 @@ class Package:
     labels: dict[str, str]
     rows: dict[str, int]
     variables: dict[str, int] = field(default_factory=dict)
+    # lib/export/conformance.py's warnings (e.g. a codelist term no record uses)
+    conformance_warnings: list[str] = field(default_factory=list)
 
 
 def package_version(folder: Path) -> str:
@@ -230,6 +238,15 @@ def write_package(con: duckdb.DuckDBPyConnection, manifest: dict, folder: Path) 
         shutil.rmtree(staging, ignore_errors=True)
         errors = invalid.errors if isinstance(invalid, DefineInvalid) else [str(invalid)]
         raise PackageRefused(str(invalid), errors) from None
+    # The package as a reviewer's tool reads it (define.xml and the files, nothing of ours):
+    # an error refuses publication, warnings travel with the package.
+    try:
+        warnings = require_conformance(staging)
+    except ConformanceError as nonconformant:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise PackageRefused(
+            str(nonconformant), [format_finding(f) for f in nonconformant.findings]
+        ) from None
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(staging, folder)
     files = {name: folder / f"{name}.xpt" for name in DATASETS}
@@ -243,4 +260,5 @@ def write_package(con: duckdb.DuckDBPyConnection, manifest: dict, folder: Path) 
         labels=labels,
         rows=rows,
         variables={name: len(metas[name]) for name in DATASETS},
+        conformance_warnings=[format_finding(f) for f in warnings],
     )
