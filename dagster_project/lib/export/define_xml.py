@@ -44,7 +44,7 @@ import xmlschema
 from lxml import etree
 from odmlib import ns_registry
 
-from .xpt import DATE_FORMAT, MAX_LABEL, VariableMeta, model_node
+from .xpt import DATE_FORMAT, INTEGER_TYPES, MAX_LABEL, VariableMeta, model_node
 
 DEFINE_XML = "define.xml"
 STYLESHEET = "define2-1.xsl"
@@ -54,21 +54,6 @@ STANDARD_OID = "STD.ADaMIG.1.3"
 # Which variables carry value-level metadata, one WhereClause per PARAMCD (submission.md).
 VALUE_LEVEL_VARIABLES = ("AVAL", "AVALC")
 EMPTY_COMMENT = "No records with a value at this data cut-off."
-INTEGER_TYPES = (
-    "tinyint",
-    "smallint",
-    "integer",
-    "int",
-    "int2",
-    "int4",
-    "int8",
-    "bigint",
-    "hugeint",
-    "utinyint",
-    "usmallint",
-    "uinteger",
-    "ubigint",
-)
 # "0 event; 1 LSTASDT (...); 2 LSTALVDT" -> {0: "event", 1: "LSTASDT (...)", ...}
 _CODE_MEANING = re.compile(r"(?:^|;\s*)(-?\d+)\s+(.+?)(?=;\s*-?\d+\s|\.?$)")
 

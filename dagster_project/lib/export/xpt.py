@@ -58,7 +58,7 @@ READ_BACK_CHUNK_ROWS = 500_000
 CHAR_TYPES = ("varchar", "text", "string", "char", "bpchar", "uuid")
 BOOL_TYPES = ("boolean", "bool", "logical")
 DATE_TYPES = ("date",)
-NUM_TYPES = (
+INTEGER_TYPES = (
     "tinyint",
     "smallint",
     "integer",
@@ -72,6 +72,9 @@ NUM_TYPES = (
     "usmallint",
     "uinteger",
     "ubigint",
+)
+NUM_TYPES = (
+    *INTEGER_TYPES,
     "float",
     "float4",
     "float8",
