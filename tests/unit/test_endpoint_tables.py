@@ -66,6 +66,8 @@ from dagster_project.lib.stats import compare_groups
 from tests.fixtures.endpoint_adam import (
     CUTOFF,
     IDS,
+    adex_frame,
+    adex_rows,
     adsl,
     adtte,
     all_frames,
@@ -77,8 +79,6 @@ from tests.fixtures.endpoint_adam import (
     t06_lm24_adrs,
     t06_lm24_adtte,
     t07_adae,
-    adex_frame,
-    adex_rows,
     t08_adex,
 )
 from tests.reference.r_values import REF_DIR

@@ -21,7 +21,6 @@ from .results import (
     Lookup,
     Row,
     as_dates,
-    flag,
     fmt_int,
     fmt_n_pct,
     fmt_num,

@@ -68,7 +68,13 @@ duration_first_to_last_administration as (
 numeric_parameters_unpivoted as (
     -- Doses in the unit recorded and scheduled (MG/KG, MG, MG/M2; never converted); DURD in DAYS;
     -- counts and the RDI fraction carry no unit.
-    select usubjid, treatment, phase, 'CUMDOSE' as paramcd, actual_cumulative_dose as aval, dose_unit as avalu
+    select
+        usubjid,
+        treatment,
+        phase,
+        'CUMDOSE' as paramcd,
+        actual_cumulative_dose as aval,
+        dose_unit as avalu
     from exposure
     union all
     select usubjid, treatment, phase, 'PLDOSE', planned_cumulative_dose, dose_unit

@@ -1,5 +1,5 @@
-{#- adam.md, ADEX: the causes of the dose reductions, one row per subject x drug x phase x cause, plus
-    the drug's causes over all phases (phase ALL): ADEX's PARAMCD = REDCAUS rows. -#}
+{#- adam.md, ADEX: the causes of the dose reductions, one row per subject x drug x phase x cause,
+    plus the drug's causes over all phases (phase ALL): ADEX's PARAMCD = REDCAUS rows. -#}
 with
 
 administrations as (
