@@ -145,8 +145,20 @@ ADAM_COLUMNS: dict[str, tuple[str, ...]] = {
         "MELDT",
         "MNTSDT",
     ),
-    "adrs": ("USUBJID", "PARAMCD", "AVALC", "AVAL", "ADT", "APHASE", "ITTFL", "WINCMPFL"),
-    "adtte": ("USUBJID", "PARAMCD", "ADT", "AVAL", "CNSR", "CMPEVFL"),
+    # ADRS and ADTTE carry a PARCAT1 too; no builder of theirs reads it, but the exposure tables
+    # spell the name (ADEX's drug) and the projection must not drop a column a builder might mean
+    "adrs": (
+        "USUBJID",
+        "PARAMCD",
+        "AVALC",
+        "AVAL",
+        "ADT",
+        "APHASE",
+        "ITTFL",
+        "WINCMPFL",
+        "PARCAT1",
+    ),
+    "adtte": ("USUBJID", "PARAMCD", "ADT", "AVAL", "CNSR", "CMPEVFL", "PARCAT1"),
     "adae": (
         # ADAE carries ADSL's TRTSDT/TRTEDT; no AE builder reads them, but T13 spells the names
         # (for ADSL) and the projection must not drop a column a builder might mean
