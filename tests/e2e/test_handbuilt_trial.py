@@ -99,7 +99,7 @@ ADAE_VARS = [
     "WGRFL",
 ]
 ADLB_VARS = ["AVAL", "AVALC", "ADY", "ABLFL", "BASE", "CHG", "PCHG", "NADIR"]
-ADEX_VARS = ["NADM", "NRED", "NSKIP", "REDFL", "REDCAUS", "CUMDOSE", "PCUMDOSE", "RDI"]
+ADEX_VARS = ["AVAL", "AVALU", "ASEQ"]
 
 
 def _expected(name: str) -> pd.DataFrame:
@@ -246,7 +246,9 @@ def test_adlb(tables):
 
 
 def test_adex(tables):
-    keys = ("USUBJID", "EXTRT", "APHASE")
+    """BDS (submission.md): one row per subject x drug x phase x parameter, a REDCAUS row per
+    cause (AVALC), keyed as dbt's meta.keys."""
+    keys = ("USUBJID", "PARCAT1", "APHASE", "PARAMCD", "AVALC")
     assert_same_table("adex", EXP["adex"], tables["adex"], keys, ADEX_VARS)
 
 

@@ -23,7 +23,7 @@ from dagster_project.lib.endpoints import (
     display_t13_drug,
 )
 from dagster_project.lib.endpoints.results import Lookup
-from tests.fixtures.endpoint_adam import CUTOFF, csr_adsl_columns
+from tests.fixtures.endpoint_adam import CUTOFF, adex_frame, adex_rows, csr_adsl_columns
 from tests.fixtures.endpoint_adam import adsl as shared_adsl
 
 
@@ -247,11 +247,20 @@ _PHASE_ROWS = [
 
 
 def t13_adex() -> pd.DataFrame:
-    cols = ["USUBJID", "EXTRT", "APHASE", "NCYCLE", "NADM", "CUMDOSE"]
+    """ADEX as BDS (submission.md): the rows above and their ALL sums, one row per parameter."""
+    cols = ["USUBJID", "PARCAT1", "APHASE", "NCYCLE", "NADM", "CUMDOSE"]
     phases = pd.DataFrame(_PHASE_ROWS, columns=cols)
-    totals = phases.groupby(["USUBJID", "EXTRT"], as_index=False)[cols[3:]].sum()
-    frame = pd.concat([phases, totals.assign(APHASE="ALL")[cols]], ignore_index=True)
-    return frame.assign(RDI=1.0, REDFL=None, REDCAUS=None)
+    totals = phases.groupby(["USUBJID", "PARCAT1"], as_index=False)[cols[3:]].sum()
+    wide = pd.concat([phases, totals.assign(APHASE="ALL")[cols]], ignore_index=True)
+    return adex_frame(
+        [
+            row
+            for s, drug, phase, ncycle, nadm, cumdose in wide.itertuples(index=False)
+            for row in adex_rows(
+                s, drug, phase, NCYCLE=ncycle, NADM=nadm, CUMDOSE=cumdose, RDI=1.0, NRED=0
+            )
+        ]
+    )
 
 
 def test_t13_duration_of_treatment_in_months():

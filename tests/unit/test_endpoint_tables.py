@@ -66,6 +66,8 @@ from dagster_project.lib.stats import compare_groups
 from tests.fixtures.endpoint_adam import (
     CUTOFF,
     IDS,
+    adex_frame,
+    adex_rows,
     adsl,
     adtte,
     all_frames,
@@ -853,7 +855,6 @@ def test_rdi_band_boundaries():
 
 
 def test_t10_rdi_summary_and_bands():
-    cols = ["USUBJID", "EXTRT", "APHASE", "RDI"]
     rows = [
         (s, "ISATUXIMAB", "INDUCTION", r)
         for s, r in zip(IDS[:5], [1.0, 36 / 40, 0.85, 0.7 + 0.1, 0.5], strict=True)
@@ -862,7 +863,11 @@ def test_t10_rdi_summary_and_bands():
         (s, "ISATUXIMAB", "ALL", r) for s, r in zip(IDS[:4], [0.95, 0.85, 0.75, 0.65], strict=True)
     ]
     rows += [("S09", "ISATUXIMAB", "INDUCTION", 0.1)]  # not safety
-    res = build_t10(adsl(), pd.DataFrame(rows, columns=cols), CUTOFF)
+    # ADEX as BDS: an RDI row each, and the other parameters T10 must not read
+    adex = adex_frame(
+        [r for s, d, p, x in rows for r in adex_rows(s, d, p, ("OTHER",), RDI=x, NADM=1, NRED=1)]
+    )
+    res = build_t10(adsl(), adex, CUTOFF)
     assert v(res, "ISATUXIMAB", "N", "INDUCTION") == 5
     assert v(res, "ISATUXIMAB", "MEDIAN", "INDUCTION") == pytest.approx(0.85)
     assert v(res, "ISATUXIMAB", "MIN", "INDUCTION") == pytest.approx(0.5)

@@ -107,13 +107,20 @@ def valid_adae() -> pd.DataFrame:
 
 
 def valid_adex() -> pd.DataFrame:
+    """BDS (submission.md): an RDI row first (the cases change row 0), a reduction's count and
+    its two causes (REDCAUS rows, AVAL empty), a dose with its unit."""
+    isa, mel = "ISATUXIMAB", "MELPHALAN"
     rows = [
-        (S1, "INDUCTION", 1.0, None),
-        (S1, "ALL", 0.95, "Y"),
-        (S2, "INDUCTION", 0.5, "Y"),
-        (S2, "ASCT", None, None),  # no planned dose: RDI empty
+        (S1, isa, "INDUCTION", "RDI", 1.0, None),
+        (S1, isa, "ALL", "RDI", 0.95, None),
+        (S2, isa, "INDUCTION", "RDI", 0.5, None),
+        (S2, isa, "INDUCTION", "NRED", 2.0, None),
+        (S2, isa, "INDUCTION", "REDCAUS", None, "ADVERSE EVENT"),
+        (S2, isa, "INDUCTION", "REDCAUS", None, "UNKNOWN"),
+        (S2, mel, "ASCT", "CUMDOSE", 200.0, None),  # no RDI row: nothing planned
     ]
-    return pd.DataFrame(rows, columns=["USUBJID", "APHASE", "RDI", "REDFL"])
+    columns = ["USUBJID", "PARCAT1", "APHASE", "PARAMCD", "AVAL", "AVALC"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def valid_adlb() -> pd.DataFrame:
@@ -309,9 +316,21 @@ ROW_CASES = [
         "adex", CONFORMANCE, "every ADEX USUBJID is in ADSL",
         set_value(0, "USUBJID", "ISA-DEX-MM-IT01-999"),
     ),
-    ("adex", CONFORMANCE, "REDFL is Y or empty", set_value(0, "REDFL", "N")),
     ("adex", CONFORMANCE, "APHASE in the spec's set", set_value(0, "APHASE", "FOLLOW-UP")),
-    ("adex", PLAUSIBILITY, "RDI within (0, 1.5]", set_value(0, "RDI", 1.51)),
+    ("adex", CONFORMANCE, "PARCAT1 is a study drug", set_value(0, "PARCAT1", "LENALIDOMIDE")),
+    ("adex", CONFORMANCE, "PARAMCD present", set_value(0, "PARAMCD", None)),
+    ("adex", CONFORMANCE, "PARAMCD in the spec's set", set_value(0, "PARAMCD", "REDFL")),
+    (
+        "adex", CONFORMANCE, "one row per subject, drug, phase and parameter",
+        set_value(2, "PARAMCD", "NRED"),
+    ),
+    (
+        "adex", CONFORMANCE, "one REDCAUS row per subject, drug, phase and cause",
+        set_value(5, "AVALC", "ADVERSE EVENT"),
+    ),
+    ("adex", CONFORMANCE, "AVAL present but on REDCAUS rows", set_value(6, "AVAL", None)),
+    ("adex", CONFORMANCE, "REDCAUS AVALC in the spec's causes", set_value(4, "AVALC", "AE")),
+    ("adex", PLAUSIBILITY, "RDI within (0, 1.5]", set_value(0, "AVAL", 1.51)),
     # ADSL MEASDIS (response.md section 2)
     ("adsl", CONFORMANCE, "MEASDIS in the spec's set", set_value(0, "MEASDIS", "BOTH")),
     # ADLB
@@ -369,9 +388,9 @@ def test_mrd12_early_leaver_before_asct_is_not_a_warning(suites):
 
 
 def test_rdi_zero_is_outside_the_open_interval(suites):
-    outcome = run(suites, "adex", PLAUSIBILITY, set_value(0, "RDI", 0.0)(valid_adex()))
+    outcome = run(suites, "adex", PLAUSIBILITY, set_value(0, "AVAL", 0.0)(valid_adex()))
     assert failed_rules(outcome) == {"RDI within (0, 1.5]"}
-    edge = run(suites, "adex", PLAUSIBILITY, set_value(0, "RDI", 1.5)(valid_adex()))
+    edge = run(suites, "adex", PLAUSIBILITY, set_value(0, "AVAL", 1.5)(valid_adex()))
     assert edge.passed
 
 

@@ -40,6 +40,9 @@ from .demographics import build_t11, display_t11, footnote_t11
 from .discontinuation import build_t09, display_t09, footnote_t09
 from .disposition import build_t12, display_t12, footnote_t12
 from .exposure import (
+    T08_PARAMS,
+    T10_PARAMS,
+    T13_PARAMS,
     build_t08,
     build_t10,
     build_t13,
@@ -142,8 +145,20 @@ ADAM_COLUMNS: dict[str, tuple[str, ...]] = {
         "MELDT",
         "MNTSDT",
     ),
-    "adrs": ("USUBJID", "PARAMCD", "AVALC", "AVAL", "ADT", "APHASE", "ITTFL", "WINCMPFL"),
-    "adtte": ("USUBJID", "PARAMCD", "ADT", "AVAL", "CNSR", "CMPEVFL"),
+    # ADRS and ADTTE carry a PARCAT1 too; no builder of theirs reads it, but the exposure tables
+    # spell the name (ADEX's drug) and the projection must not drop a column a builder might mean
+    "adrs": (
+        "USUBJID",
+        "PARAMCD",
+        "AVALC",
+        "AVAL",
+        "ADT",
+        "APHASE",
+        "ITTFL",
+        "WINCMPFL",
+        "PARCAT1",
+    ),
+    "adtte": ("USUBJID", "PARAMCD", "ADT", "AVAL", "CNSR", "CMPEVFL", "PARCAT1"),
     "adae": (
         # ADAE carries ADSL's TRTSDT/TRTEDT; no AE builder reads them, but T13 spells the names
         # (for ADSL) and the projection must not drop a column a builder might mean
@@ -161,18 +176,8 @@ ADAM_COLUMNS: dict[str, tuple[str, ...]] = {
         "TRTEMFL",
         "APHASE",
     ),
-    "adex": (
-        "USUBJID",
-        "EXTRT",
-        "APHASE",
-        "RDI",
-        "REDFL",
-        "REDCAUS",
-        # T13 (exposure)
-        "NCYCLE",
-        "NADM",
-        "CUMDOSE",
-    ),
+    # BDS: T08, T10 and T13 read their parameters (exposure.T08_PARAMS, ...) side by side
+    "adex": ("USUBJID", "PARCAT1", "APHASE", "PARAMCD", "AVAL", "AVALC"),
 }
 
 TABLES: tuple[TableSpec, ...] = (
@@ -251,7 +256,8 @@ TABLES: tuple[TableSpec, ...] = (
         ("adex",),
         build_t08,
         {"t08": display_t08},
-        footnote=footnote_t08,
+        {"adex": T08_PARAMS},
+        footnote_t08,
     ),
     TableSpec(
         "T09",
@@ -268,7 +274,8 @@ TABLES: tuple[TableSpec, ...] = (
         ("adex",),
         build_t10,
         {"t10": display_t10},
-        footnote=footnote_t10,
+        {"adex": T10_PARAMS},
+        footnote_t10,
     ),
     # T11-T14: the tables a CSR opens with (issue 30)
     TableSpec(
@@ -293,7 +300,8 @@ TABLES: tuple[TableSpec, ...] = (
         ("adex",),
         build_t13,
         {"t13": display_t13, "t13_drug": display_t13_drug},
-        footnote=footnote_t13,
+        {"adex": T13_PARAMS},
+        footnote_t13,
     ),
     TableSpec(
         "T14",

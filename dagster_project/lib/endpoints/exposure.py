@@ -1,13 +1,15 @@
 """T08 (dose reductions), T10 (relative dose intensity) and T13 (exposure), safety population,
 from ADEX (and ADSL's TRTSDT / TRTEDT for T13's duration of treatment).
 
-ADEX has one row per subject x drug (EXTRT) x phase (APHASE) plus APHASE = ALL totals
-(adam.md). RDI is a fraction (actual / planned cumulative dose over the started cycles).
+ADEX is a BDS dataset (submission.md): one row per subject x drug (PARCAT1) x phase (APHASE,
+with the drug's totals APHASE = ALL) x parameter (PARAMCD, value in AVAL): CUMDOSE, PLDOSE, RDI
+(a fraction: actual / planned cumulative dose over the started cycles), NADM, NRED, NSKIP, DURD,
+NCYCLE; and a PARAMCD = REDCAUS row per cause of the reductions (AVALC). The tables read the
+parameters side by side (:func:`parameters`), one row per subject x drug x phase as before.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import numpy as np
@@ -19,7 +21,6 @@ from .results import (
     Lookup,
     Row,
     as_dates,
-    flag,
     fmt_int,
     fmt_n_pct,
     fmt_num,
@@ -40,6 +41,11 @@ SCHEDULED = {
     "MELPHALAN": ["ASCT", "ALL"],
 }
 CAUSES = ["ADVERSE EVENT", "OTHER", "UNKNOWN"]
+KEY = ["USUBJID", "PARCAT1", "APHASE"]  # ADEX's subject x drug x phase
+# the ADEX parameters each table reads (TableSpec.params: the endpoint step reads only these)
+T08_PARAMS = ("NRED", "REDCAUS")
+T10_PARAMS = ("RDI",)
+T13_PARAMS = ("NCYCLE", "NADM", "CUMDOSE")
 ANY_REDUCTION = ""  # GROUP1 of the "any reduction" row
 
 # RDI bands; the comparison allows 1e-9 so that an RDI of exactly 90% or 80% computed in
@@ -59,32 +65,62 @@ def _exposure(adsl: pd.DataFrame, adex: pd.DataFrame) -> tuple[pd.Index, pd.Data
     return saf, ex
 
 
-def _causes(value: object) -> list[str]:
-    """REDCAUS may list several reasons (e.g. 'ADVERSE EVENT, OTHER'); an empty one is
-    UNKNOWN, as adam.md says for an empty EXADJ."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == "":
-        return ["UNKNOWN"]
-    return [part.strip() for part in re.split(r"[,;|/]", str(value)) if part.strip()]
+def parameters(ex: pd.DataFrame, *paramcds: str) -> pd.DataFrame:
+    """ADEX's numeric parameters ``paramcds`` side by side: one row per subject x drug
+    (PARCAT1) x phase having any of them, KEY and a float column per PARAMCD holding its AVAL
+    (NaN where that parameter has no row, e.g. RDI when nothing was planned)."""
+    rows = ex.loc[ex["PARAMCD"].isin(paramcds), [*KEY, "PARAMCD", "AVAL"]]
+    twice = rows.duplicated([*KEY, "PARAMCD"])
+    if twice.any():
+        first = rows.loc[twice].iloc[0]
+        raise ValueError(
+            f"ADEX {first['PARCAT1']} {first['APHASE']} {first['PARAMCD']}: "
+            "more than one row per subject"
+        )
+    if rows.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in KEY}).assign(
+            **{p: pd.Series(dtype=float) for p in paramcds}
+        )
+    wide = rows.assign(AVAL=rows["AVAL"].astype(float)).pivot(
+        index=KEY, columns="PARAMCD", values="AVAL"
+    )
+    wide = wide.reindex(columns=list(paramcds)).reset_index()
+    wide.columns.name = None
+    return wide
+
+
+def _causes(ex: pd.DataFrame, reduced: pd.DataFrame) -> pd.DataFrame:
+    """The causes of each reduced subject x drug x phase (``reduced``, KEY): its REDCAUS rows'
+    AVALC, or UNKNOWN when it has none or an empty one (adam.md: an empty EXADJ is UNKNOWN)."""
+    causes = ex.loc[ex["PARAMCD"].eq("REDCAUS"), [*KEY, "AVALC"]]
+    causes = reduced[KEY].merge(causes, on=KEY, how="left")
+    text = causes["AVALC"].astype(object).where(causes["AVALC"].notna(), "")
+    causes["CAUSE"] = text.map(lambda value: str(value).strip() or "UNKNOWN")
+    return causes
 
 
 def build_t08(adsl: pd.DataFrame, adex: pd.DataFrame, cutoff: date) -> pd.DataFrame:
     """T08 tidy rows: PARAMCD = drug; GROUP1 '' (any reduction) or the cause (ADVERSE EVENT,
     OTHER, UNKNOWN, then any other cause found); n, N, PCT with N = the safety population.
     The protocol's three drugs are always present.
-    A subject is counted once per drug, and once under each cause of its reductions (so
-    the causes may add up to more than the any-reduction row)."""
+    A subject is reduced for a drug when a phase of it has NRED > 0 (the wide layout's REDFL
+    = Y); it is counted once per drug, and once under each cause (REDCAUS) of its reductions
+    (so the causes may add up to more than the any-reduction row)."""
     saf, ex = _exposure(adsl, adex)
     N = len(saf)
-    reduced = ex.loc[flag(ex, "REDFL")]
+    counts = parameters(ex, "NRED")
+    reduced = counts.loc[counts["NRED"].fillna(0).gt(0)]
+    causes = _causes(ex, reduced)
     rows: list[Row] = []
-    drugs = set(DRUGS) | set(ex["EXTRT"].dropna())
+    drugs = set(DRUGS) | set(ex["PARCAT1"].dropna())
     for drug in _order(list(drugs), DRUGS):
-        mine = reduced.loc[reduced["EXTRT"].eq(drug)]
+        mine = reduced.loc[reduced["PARCAT1"].eq(drug)]
         rows += proportion_rows("T08", drug, mine["USUBJID"].nunique(), N, ANY_REDUCTION, ci=False)
         by_cause: dict[str, set[str]] = {cause: set() for cause in CAUSES}
-        for subject, value in mine[["USUBJID", "REDCAUS"]].itertuples(index=False):
-            for cause in _causes(value):
-                by_cause.setdefault(cause, set()).add(subject)
+        for subject, cause in causes.loc[
+            causes["PARCAT1"].eq(drug), ["USUBJID", "CAUSE"]
+        ].itertuples(index=False):
+            by_cause.setdefault(cause, set()).add(subject)
         for cause in _order(list(by_cause), CAUSES):
             rows += proportion_rows("T08", drug, len(by_cause[cause]), N, cause, ci=False)
     return to_frame(rows, cutoff)
@@ -105,17 +141,16 @@ def build_t10(adsl: pd.DataFrame, adex: pd.DataFrame, cutoff: date) -> pd.DataFr
     RDI (fractions); GROUP2 = band (>=90%, 80-<90%, <80%): n, N, PCT. The drug x phase
     pairs of the protocol schedule are always present (N = 0 when nobody has reached them)."""
     saf, ex = _exposure(adsl, adex)
+    ex = parameters(ex, "RDI")
     ex = ex.loc[ex["RDI"].notna()]
-    present = {(d, p) for d, p in ex[["EXTRT", "APHASE"]].itertuples(index=False)}
+    present = {(d, p) for d, p in ex[["PARCAT1", "APHASE"]].itertuples(index=False)}
     pairs = {(d, p) for d, phases in SCHEDULED.items() for p in phases} | present
     # one pass over ADEX instead of a scan per drug x phase (rows keep their order)
-    by_pair = dict(tuple(ex.groupby(["EXTRT", "APHASE"], sort=False)))
+    by_pair = dict(tuple(ex.groupby(["PARCAT1", "APHASE"], sort=False)))
     rows: list[Row] = []
     for drug in _order([d for d, _ in pairs], DRUGS):
         for phase in _order([p for d, p in pairs if d == drug], PHASES):
             mine = by_pair.get((drug, phase), ex.iloc[0:0])
-            if mine["USUBJID"].duplicated().any():
-                raise ValueError(f"ADEX {drug} {phase}: more than one row per subject")
             rdi = mine["RDI"].astype(float).to_numpy()
             empty = rdi.size == 0
             rows += [
@@ -192,7 +227,7 @@ def footnote_t08(results: pd.DataFrame) -> str:
         "Safety population",
         None if first is None else lk.get(first, "N", ANY_REDUCTION),
         [
-            "Subjects with at least one dose reduction of the drug (REDFL = Y), counted once "
+            "Subjects with at least one dose reduction of the drug (NRED > 0), counted once "
             "per drug and once under each cause of its reductions (the causes may add up to "
             "more); percentages of N.",
         ],
@@ -216,7 +251,7 @@ def footnote_t10(results: pd.DataFrame) -> str:
 
 # ---------------------------------------------------------------------------- T13
 
-# the unit of CUMDOSE (ADEX EXDOSU), the protocol schedule's: printed beside the dose
+# the unit of CUMDOSE (ADEX AVALU), the protocol schedule's: printed beside the dose
 DOSE_UNITS = {"ISATUXIMAB": "mg/kg", "DEXAMETHASONE": "mg", "MELPHALAN": "mg/m2"}
 TREATMENT_DURATION = "TRTDURM"  # PARAMCD of the duration of treatment, months
 CYCLES = "NCYCLE"  # PARAMCD of the cycles started, GROUP1 the phase
@@ -246,22 +281,21 @@ def build_t13(adsl: pd.DataFrame, adex: pd.DataFrame, cutoff: date) -> pd.DataFr
     days = (as_dates(subjects["TRTEDT"]) - as_dates(subjects["TRTSDT"])).dt.days + 1
     rows: list[Row] = summary_rows("T13", TREATMENT_DURATION, days / DAYS_PER_MONTH)
 
-    by_phase = ex.loc[ex["APHASE"].ne("ALL") & ex["NCYCLE"].fillna(0).astype(float).gt(0)]
+    ex = parameters(ex, *T13_PARAMS)
+    by_phase = ex.loc[ex["APHASE"].ne("ALL") & ex["NCYCLE"].fillna(0).gt(0)]
     cycles = by_phase.groupby(["APHASE", "USUBJID"])["NCYCLE"].max()
     phases = set(by_phase["APHASE"]) | {p for p in PHASES if p != "ALL"}
     for phase in _order(list(phases), PHASES):
         mine = cycles.loc[phase] if phase in cycles.index.get_level_values(0) else []
         rows += summary_rows("T13", CYCLES, mine, phase, total=True)
 
-    present = {(d, p) for d, p in ex[["EXTRT", "APHASE"]].itertuples(index=False)}
+    present = {(d, p) for d, p in ex[["PARCAT1", "APHASE"]].itertuples(index=False)}
     pairs = {(d, p) for d, phases in SCHEDULED.items() for p in phases} | present
-    grouped = dict(tuple(ex.groupby(["EXTRT", "APHASE"], sort=False)))
+    grouped = dict(tuple(ex.groupby(["PARCAT1", "APHASE"], sort=False)))
     for drug in _order([d for d, _ in pairs], DRUGS):
         for phase in _order([p for d, p in pairs if d == drug], PHASES):
             mine = grouped.get((drug, phase), ex.iloc[0:0])
-            if mine["USUBJID"].duplicated().any():
-                raise ValueError(f"ADEX {drug} {phase}: more than one row per subject")
-            dosed = mine.loc[mine["NADM"].fillna(0).astype(float).gt(0)]
+            dosed = mine.loc[mine["NADM"].fillna(0).gt(0)]
             rows += proportion_rows("T13", drug, len(dosed), N, phase, DOSED, ci=False)
             rows += summary_rows("T13", drug, dosed["NADM"], phase, "NADM", total=True)
             rows += summary_rows("T13", drug, dosed["CUMDOSE"], phase, "CUMDOSE")

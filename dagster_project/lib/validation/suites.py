@@ -64,9 +64,10 @@ REQUIRED_VARIABLES: dict[str, dict[str, str]] = {
         "ASTDTF": V, "AENDT": D, "AENDTF": V, "ATOXGR": N, "TRTEMFL": V, "APHASE": V,
         "WGRPTFL": V, "WGRSOCFL": V, "WGRFL": V,
     },
+    # submission.md: BDS, one row per subject x drug (PARCAT1) x phase x parameter
     "adex": {
-        "STUDYID": V, "USUBJID": V, "EXTRT": V, "APHASE": V, "NADM": N, "NRED": N, "NSKIP": N,
-        "RDI": F, "REDFL": V, "REDCAUS": V,
+        "STUDYID": V, "USUBJID": V, "ASEQ": N, "PARCAT1": V, "APHASE": V, "PARAMCD": V,
+        "PARAM": V, "PARAMN": N, "AVAL": F, "AVALC": V, "AVALU": V,
     },
     # response.md section 2
     "adlb": {
@@ -80,7 +81,7 @@ FLAGS: dict[str, tuple[str, ...]] = {
     "adrs": ("WINCMPFL",),
     "adtte": ("CMPEVFL",),
     "adae": ("TRTEMFL", "WGRPTFL", "WGRSOCFL", "WGRFL"),
-    "adex": ("REDFL",),
+    "adex": (),
     "adlb": ("ABLFL",),
 }
 # adam.md, then the confirmed investigator response (response.md section 1) and the
@@ -112,6 +113,9 @@ ADTTE_PARAMCD = (
     "PFSALG",
 )  # fmt: skip
 ADEX_APHASE = ("INDUCTION", "ASCT", "MAINTENANCE", "ALL")
+ADEX_DRUGS = ("ISATUXIMAB", "DEXAMETHASONE", "MELPHALAN")
+ADEX_PARAMCD = ("CUMDOSE", "PLDOSE", "RDI", "NADM", "NRED", "NSKIP", "DURD", "NCYCLE", "REDCAUS")
+ADEX_CAUSES = ("ADVERSE EVENT", "OTHER", "UNKNOWN")
 ADLB_NUMERIC = ("SMPROT", "UMPROT", "KAPPA", "LAMBDA", "BMPC", "IFLC", "UFLC", "DFLC", "FLCR")
 ADLB_POS_NEG = ("SIFE", "SIFEADJ", "UIFE", "BMCLON")
 MEASDIS = ("SERUM", "URINE", "SERUM AND URINE", "FLC", "NONE")
@@ -325,6 +329,8 @@ def adae_expectations() -> list[gxe.Expectation]:
 
 
 def adex_expectations() -> list[gxe.Expectation]:
+    causes = Column("PARAMCD") == "REDCAUS"
+    not_causes = Column("PARAMCD") != "REDCAUS"
     return [
         *_catalogue("adex"),
         *_in_adsl("adex"),
@@ -332,9 +338,32 @@ def adex_expectations() -> list[gxe.Expectation]:
         gxe.ExpectColumnValuesToBeInSet(
             column="APHASE", value_set=list(ADEX_APHASE), meta=_conf("APHASE in the spec's set")
         ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="PARCAT1", value_set=list(ADEX_DRUGS), meta=_conf("PARCAT1 is a study drug")
+        ),
+        gxe.ExpectColumnValuesToNotBeNull(column="PARAMCD", meta=_conf("PARAMCD present")),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="PARAMCD", value_set=list(ADEX_PARAMCD), meta=_conf("PARAMCD in the spec's set")
+        ),
+        # the key (dbt meta.keys): AVALC tells the REDCAUS rows of one drug and phase apart
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["USUBJID", "PARCAT1", "APHASE", "PARAMCD"], row_condition=not_causes,
+            meta=_conf("one row per subject, drug, phase and parameter"),
+        ),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["USUBJID", "PARCAT1", "APHASE", "AVALC"], row_condition=causes,
+            meta=_conf("one REDCAUS row per subject, drug, phase and cause"),
+        ),
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="AVAL", row_condition=not_causes, meta=_conf("AVAL present but on REDCAUS rows"),
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="AVALC", value_set=list(ADEX_CAUSES), row_condition=causes,
+            meta=_conf("REDCAUS AVALC in the spec's causes"),
+        ),
         gxe.ExpectColumnValuesToBeBetween(
-            column="RDI", min_value=0, max_value=1.5, strict_min=True,
-            meta=_plaus("RDI within (0, 1.5]"),
+            column="AVAL", min_value=0, max_value=1.5, strict_min=True,
+            row_condition=Column("PARAMCD") == "RDI", meta=_plaus("RDI within (0, 1.5]"),
         ),
     ]  # fmt: skip
 

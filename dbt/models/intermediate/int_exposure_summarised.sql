@@ -1,5 +1,6 @@
 {#- adam.md, ADEX: exposure per subject x drug x phase, plus per-drug totals with phase ALL: started cycles,
-    planned and actual cumulative dose, administrations given / reduced / skipped, reduction reasons. -#}
+    planned and actual cumulative dose, administrations given / reduced / skipped, first and last
+    administration dates. The reasons of the reductions are int_dose_reduction_causes_collected. -#}
 with
 
 planned_doses as (
@@ -42,6 +43,10 @@ administered as (
         sum(case when is_given then 1 else 0 end) as administrations_given,
         sum(case when is_reduced then 1 else 0 end) as administrations_reduced,
         sum(case when is_skipped then 1 else 0 end) as administrations_skipped,
+        -- DURD runs from the first to the last administration given (EXDOSE > 0): a dose recorded
+        -- as 0 was not administered, as NADM does not count it.
+        min(case when is_given then administration_date end) as first_administration_date,
+        max(case when is_given then administration_date end) as last_administration_date,
         max(dose_unit) as dose_unit
     from administrations
     group by usubjid, treatment, phase
@@ -58,7 +63,9 @@ by_phase as (
         coalesce(administered.actual_cumulative_dose, 0) as actual_cumulative_dose,
         coalesce(administered.administrations_given, 0) as administrations_given,
         coalesce(administered.administrations_reduced, 0) as administrations_reduced,
-        coalesce(administered.administrations_skipped, 0) as administrations_skipped
+        coalesce(administered.administrations_skipped, 0) as administrations_skipped,
+        administered.first_administration_date,
+        administered.last_administration_date
     from planned_in_started_cycles
     full outer join administered
         on planned_in_started_cycles.usubjid = administered.usubjid
@@ -85,7 +92,10 @@ all_phases as (
         sum(actual_cumulative_dose) as actual_cumulative_dose,
         sum(administrations_given) as administrations_given,
         sum(administrations_reduced) as administrations_reduced,
-        sum(administrations_skipped) as administrations_skipped
+        sum(administrations_skipped) as administrations_skipped,
+        -- the drug's first and last administration over all phases
+        min(first_administration_date) as first_administration_date,
+        max(last_administration_date) as last_administration_date
     from treated_by_phase
     group by usubjid, treatment
 ),
@@ -94,29 +104,6 @@ phase_and_total_rows as (
     select * from treated_by_phase
     union all
     select * from all_phases
-),
-
-reduction_reasons as (
-    -- Distinct reasons per phase and over all phases (a reason counts once however often it recurs).
-    select distinct usubjid, treatment, phase, reduction_reason
-    from administrations
-    where is_reduced
-    union
-    select distinct usubjid, treatment, 'ALL' as phase, reduction_reason
-    from administrations
-    where is_reduced
-),
-
-reduction_reasons_listed as (
-    -- Interpretation: several reasons are listed sorted alphabetically and joined with ', '
-    -- (e.g. 'ADVERSE EVENT, OTHER'); T08 splits on ', ' to count subjects by cause.
-    select
-        usubjid,
-        treatment,
-        phase,
-        {{ dbt.listagg('reduction_reason', "', '", 'order by reduction_reason') }} as reduction_reasons
-    from reduction_reasons
-    group by usubjid, treatment, phase
 )
 
 select
@@ -130,9 +117,6 @@ select
     cast(phase_and_total_rows.administrations_given as integer) as administrations_given,
     cast(phase_and_total_rows.administrations_reduced as integer) as administrations_reduced,
     cast(phase_and_total_rows.administrations_skipped as integer) as administrations_skipped,
-    reduction_reasons_listed.reduction_reasons
+    cast(phase_and_total_rows.first_administration_date as date) as first_administration_date,
+    cast(phase_and_total_rows.last_administration_date as date) as last_administration_date
 from phase_and_total_rows
-left join reduction_reasons_listed
-    on phase_and_total_rows.usubjid = reduction_reasons_listed.usubjid
-    and phase_and_total_rows.treatment = reduction_reasons_listed.treatment
-    and phase_and_total_rows.phase = reduction_reasons_listed.phase
