@@ -125,13 +125,19 @@ def test_every_dataset_with_class_structure_keys_and_location(doc):
 
 def test_variables_with_type_length_label_format_origin(doc):
     adsl = {d.get("Name"): (r, d) for r, d in _variables(doc, "ADSL")}
-    assert list(adsl) == ["STUDYID", "USUBJID", "AGE", "AGEU", "SEX", "ITTFL", "TRTSDT", "DTHDT"]
+    assert list(adsl) == [
+        "STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEU", "SEX", "RACE", "ARM", "ACTARM",
+        "TRT01P", "TRT01A", "ITTFL", "SAFFL", "TRTSDT", "TRTEDT", "DTHDT",
+    ]  # fmt: skip
     ref, item = adsl["USUBJID"]
     # "S-001": 5 bytes, the longest value; text with its label and SAS name.
     assert (item.get("DataType"), item.get("Length"), item.get("SASFieldName")) == (
         "text", "5", "USUBJID",
     )  # fmt: skip
     assert _text(item) == "Unique Subject Identifier"
+    # The one arm, 'ISATUXIMAB-DEXAMETHASONE': 24 bytes, in ADSL and as every TRTP.
+    assert adsl["TRT01P"][1].get("Length") == "24"
+    assert _one(doc, "//odm:ItemDef[@OID='IT.ADRS.TRTP']").get("Length") == "24"
     assert adsl["AGE"][1].get("DataType") == "integer"
     # A SAS date: a number shown with DATE9.
     trtsdt = adsl["TRTSDT"][1]
@@ -184,7 +190,8 @@ def test_codelists_from_the_dbt_tests_and_the_data(doc):
     assert _codes(doc, "CL.ADSL.SEX") == [("M", ""), ("F", "")]
     # A boolean accepted as true: Y, as the transport file holds it.
     assert _codes(doc, "CL.ADSL.ITTFL") == [("Y", "")]
-    # accepted_values [1..5] on ATOXGR: the grades the data holds.
+    assert _codes(doc, "CL.ADSL.SAFFL") == [("Y", "")]
+    # accepted_values [1..5] on ATOXGR: the grades the data holds (3, 2, 2).
     assert _codes(doc, "CL.ADAE.ATOXGR") == [("2", ""), ("3", "")]
     # CNSR decoded by its derivation text; 2 is accepted but absent.
     assert _codes(doc, "CL.ADTTE.CNSR") == [("0", "event"), ("1", "LSTASDT")]
@@ -221,7 +228,8 @@ def test_value_level_metadata_one_where_clause_per_paramcd(doc):
     # ADRS: BOR has AVALC only (VGPR, 4 bytes, is its longest), MRD12 both (Y/N, 1/0).
     assert _value_list(doc, "VL.ADRS.AVALC") == [("BOR", "AVALC", "4"), ("MRD12", "AVALC", "1")]
     assert _value_list(doc, "VL.ADRS.AVAL") == [("MRD12", "AVAL", None)]
-    assert _value_list(doc, "VL.ADTTE.AVAL") == [("PFS", "AVAL", None), ("OS", "AVAL", None)]
+    # The data's order, which is key order: OS before PFS.
+    assert _value_list(doc, "VL.ADTTE.AVAL") == [("OS", "AVAL", None), ("PFS", "AVAL", None)]
     assert _value_list(doc, "VL.ADEX.AVAL") == [("CUMDOSE", "AVAL", None), ("RDI", "AVAL", None)]
     assert _value_list(doc, "VL.ADLB.AVAL") == [("SMPROT", "AVAL", None), ("KAPPA", "AVAL", None)]
     where = [w.get("OID") for w in doc.xpath("//def:WhereClauseDef", namespaces=NS)]
@@ -249,6 +257,7 @@ def test_accepted_and_not_null_columns_from_the_manifest():
     manifest = define_package.manifest()
     assert accepted_values(manifest, "adsl") == {
         "STUDYID": ["ISA-DEX-MM"], "AGEU": ["YEARS"], "SEX": ["M", "F"], "ITTFL": ["Y"],
+        "SAFFL": ["Y"],
     }  # fmt: skip
     assert accepted_values(manifest, "adae") == {"ATOXGR": ["1", "2", "3", "4", "5"]}
     assert not_null_columns(manifest, "adsl") == {"STUDYID", "USUBJID", "AGE"}
