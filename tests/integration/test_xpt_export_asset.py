@@ -1,7 +1,9 @@
-"""The transport export asset on a small DuckDB file: it writes the whole package (.xpt files,
-define listing), refuses a dataset transport v5 cannot hold and publishes nothing when a file does
-not read back as written, wherever the read-back runs. The writer and the listing themselves are
-tested without Dagster in tests/unit/test_xpt_export.py."""
+"""The transport export asset on a small DuckDB file holding the conformant fixture package
+(tests/fixtures/define_package.py, which the conformance check passes before publication): it
+writes the whole package (.xpt files, define listing, define.xml), refuses a dataset transport
+v5 cannot hold and publishes nothing when a file does not read back as written, wherever the
+read-back runs. The writer and the listing themselves are tested without Dagster in
+tests/unit/test_xpt_export.py."""
 
 import json
 import shutil
@@ -13,33 +15,22 @@ import duckdb
 import pyreadstat
 import pytest
 
-from tests.fixtures.dbt_manifest import BDS_META, column, model
+from tests.fixtures import define_package
 
 ADAM = ("adsl", "adrs", "adtte", "adae", "adex", "adlb")
 
 
 def _asset_manifest(labelled: bool) -> dict:
-    nodes = {}
-    for name in ADAM:
-        label = f"{name.upper()} Test Dataset" if labelled or name != "adex" else None
-        nodes |= model(
-            name,
-            [
-                column(
-                    "USUBJID",
-                    "varchar",
-                    "Unique Subject Identifier. U.",
-                    "Unique Subject Identifier",
-                ),
-                column("ADT", "date", "Analysis Date. A date.", "Analysis Date"),
-            ],
-            "ADEX: one row per treated subject x drug x phase, and more. Rest."
-            if name == "adex"
-            else f"{name.upper()} Test Dataset. Rest.",
-            label,
-            BDS_META,
-        )
-    return {"nodes": nodes}
+    """The conformant fixture package's manifest (tests/fixtures/define_package.py); not
+    labelled: ADEX without meta.label, so its label is its description's 58-character first
+    sentence, which transport v5 cannot hold."""
+    manifest = define_package.manifest()
+    if not labelled:
+        adex = manifest["nodes"]["model.isadex.adex"]
+        adex["meta"].pop("label")
+        adex["config"]["meta"].pop("label", None)
+        adex["description"] = "ADEX: one row per treated subject x drug x phase, and more. Rest."
+    return manifest
 
 
 def _materialize(tmp_path, monkeypatch, labelled: bool):
@@ -55,13 +46,7 @@ def _materialize(tmp_path, monkeypatch, labelled: bool):
         report_dir=str(tmp_path / "report"),
     )
     con = duckdb.connect(str(warehouse.settings.work_db))
-    con.execute("create schema adam")
-    for i, name in enumerate(ADAM):
-        con.execute(
-            f"create table adam.{name} as select * from (values "
-            + ", ".join(f"('U{j}', date '2024-01-0{j + 1}')" for j in range(i + 1))
-            + ") t(USUBJID, ADT)"
-        )
+    define_package.create_tables(con)
     con.close()
     result = dg.materialize(
         [submission.adam_xpt], resources={"warehouse": warehouse}, raise_on_error=False
@@ -91,14 +76,17 @@ def test_asset_writes_the_package(tmp_path, monkeypatch, read_back_where):
         "define.json", "define.xml", "define2-1.xsl",
     ]  # fmt: skip
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
-    assert [metadata[f"{n}_xpt_rows"].value for n in ADAM] == [1, 2, 3, 4, 5, 6]
-    assert metadata["dagster/row_count"].value == 21
+    # The fixture's rows: 2 subjects; ADRS, ADTTE, ADEX 2 parameters each; 3 AEs, 3 labs.
+    assert [metadata[f"{n}_xpt_rows"].value for n in ADAM] == [2, 4, 4, 3, 4, 3]
+    assert metadata["dagster/row_count"].value == 20
     assert len(metadata["define_csv_sha256"].value) == 64
     assert len(metadata["define_xml_sha256"].value) == 64
     back, info = pyreadstat.read_xport(str(folder / "adtte.xpt"))
     assert info.table_name == "ADTTE"
-    assert info.file_label == "ADTTE Test Dataset"
-    assert back["ADT"].tolist() == [date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)]
+    assert info.file_label == "Time-to-Event Analysis Dataset"
+    assert back["ADT"].tolist() == [
+        date(2025, 4, 23), date(2025, 4, 3), date(2025, 3, 15), date(2024, 9, 26),
+    ]  # fmt: skip
 
 
 def test_asset_refuses_and_writes_nothing(tmp_path, monkeypatch):
@@ -147,7 +135,7 @@ def test_a_second_export_writes_every_file_whole_again(tmp_path, monkeypatch, fi
 
     _materialize(tmp_path, monkeypatch, labelled=True)
     con = duckdb.connect(str(tmp_path / "wh.work.duckdb"))
-    con.execute("update adam.adae set ADT = date '2024-02-29' where USUBJID = 'U1'")
+    con.execute("update adam.adae set AETERM = 'FATIGUE' where USUBJID = 'S-001' and AESEQ = 2")
     con.close()
     warehouse = Warehouse(landing=str(tmp_path / "landing"), warehouse=str(tmp_path / "wh.duckdb"))
     again = dg.materialize([submission.adam_xpt], resources={"warehouse": warehouse})
