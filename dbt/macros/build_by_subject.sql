@@ -46,16 +46,16 @@
     loses them; dbt's delete+insert deletes only the keys of the new rows) and the model's rows
     for them inserted. The model's own rows are filtered to the scope too, which keeps a model
     right even where it reads a whole table (outside the scope its rows would mix whole tables
-    with scoped staging; `subject_ref` below keeps it cheap). A model with `sort_by` in its
-    config is written in that order again, in one rewrite: the export and the fingerprints
-    read ADaM tables in row order. Not by
+    with scoped staging; `subject_ref` below keeps it cheap). An ADaM model is written in the order of its key
+    (meta.keys, macros/adam_keys.sql; a model may still name another order as `sort_by` in its
+    config) again, in one rewrite: the export and the fingerprints read ADaM tables in row order. Not by
     subject (a plain `dbt build` on an existing warehouse): every row is replaced, as a table
     build would. -#}
 {% macro get_incremental_by_subject_sql(arg_dict) %}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set temp = arg_dict['temp_relation'] -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
-    {%- set sort_by = config.get('sort_by') -%}
+    {%- set sort_by = config.get('sort_by') or adam_sort_order() -%}
     {%- set by_subject = build_is_by_subject() -%}
     {%- if by_subject and sort_by %}
     {#- one rewrite in order instead of a delete, an insert and a rewrite -#}
@@ -137,13 +137,16 @@
     {{- restamp_cutoff_outside_scope('cutoff_date = data_cut.new_cutoff') -}}
 {% endmacro %}
 
-{#- ADTTE: the rows censored at the cut-off (SRCVAR CUTOFFDT): ADT, and AVAL = ADT - STARTDT + 1
-    days (STARTDT is on or before C0 for such a subject, so ADT is not raised to it). -#}
+{#- ADTTE: the rows censored at the cut-off (SRCVAR CUTOFFDT): ADT, AVAL = ADT - STARTDT + 1
+    days (STARTDT is on or before C0 for such a subject, so ADT is not raised to it), and ADY,
+    the study day of the new ADT from the subject's TRTSDT (macro study_day). -#}
 {% macro restamp_adtte_censored_at_cutoff() %}
     {{- restamp_cutoff_outside_scope(
         "ADT = data_cut.new_cutoff, "
-        ~ "AVAL = cast(date_diff('day', stamped.STARTDT, data_cut.new_cutoff) + 1 as integer)",
-        "stamped.SRCVAR = 'CUTOFFDT'") -}}
+        ~ "AVAL = cast(date_diff('day', stamped.STARTDT, data_cut.new_cutoff) + 1 as integer), "
+        ~ "ADY = cast(" ~ study_day('data_cut.new_cutoff', 'subject.first_dose_date') ~ " as integer)",
+        "stamped.SRCVAR = 'CUTOFFDT' and subject.usubjid = stamped.USUBJID",
+        relation_of('int_subjects_derived') ~ ' as subject') -}}
 {% endmacro %}
 
 {#- int_tte_os_derived, int_tte_time_to_response_derived, int_tte_ttdisc_derived: the date of the

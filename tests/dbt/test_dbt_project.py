@@ -137,6 +137,31 @@ def test_a_build_by_subject_tests_the_scope_rows_and_a_full_build_every_row(buil
         if n["resource_type"] == "test"
     }
     assert wheres["int_dose_plan_by_age_required_columns_not_null"] == "true"
-    assert "quality.build_scope" in wheres["unique_adrs_USUBJID_cast_ASEQ_as_varchar_"]
+    assert "quality.build_scope" in wheres["adrs_keys_unique"]
     assert "quality.build_scope" in wheres["unique_int_tte_os_derived_usubjid_paramcd"]
     assert wheres["stg_ex_required_columns_not_null"] is None
+
+
+def test_keys_unique_reads_meta_keys_and_checks_the_sequence(built, tmp_path):
+    """adam_keys_unique (tests/generic) reads each dataset's key from its meta.keys: a second
+    ADTTE row with S-1's PARAMN is a duplicated key (both numbered 1, so one of them is also out
+    of sequence); S-2's rows numbered 1, 3 are not 1..n in key order (ASEQ 2 missing); S-3's
+    ASEQ 2, 1 run against PARAMN."""
+    db, work, result = built
+    assert result.returncode == 0, result.stdout[-6000:]
+    broken = tmp_path / "keys.duckdb"
+    shutil.copy(db, broken)
+    con = duckdb.connect(str(broken))
+    con.execute(
+        """insert into adam.adtte (STUDYID, USUBJID, ASEQ, PARAMCD, PARAM, PARAMN)
+        values ('S', 'S-1', 1, 'PFS', 'p', 1), ('S', 'S-1', 1, 'PFS', 'p', 1),
+               ('S', 'S-2', 1, 'PFS', 'p', 1), ('S', 'S-2', 3, 'OS', 'p', 3),
+               ('S', 'S-3', 2, 'PFS', 'p', 1), ('S', 'S-3', 1, 'OS', 'p', 3)
+        """
+    )
+    con.close()
+    run = _dbt(["test", "--select", "adtte_keys_unique"], broken, work)
+    assert run.returncode == 1, run.stdout[-3000:]
+    # S-1: the duplicated key + the row at position 2 numbered 1 -> 2; S-2: ASEQ 3 at
+    # position 2 -> 1; S-3: both rows -> 2
+    assert _test_failures(work) == {"adtte_keys_unique": ("fail", 5)}

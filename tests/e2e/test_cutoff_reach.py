@@ -2,7 +2,7 @@
 
 When the cut-off moves from C0 to a later C1, a subject with no date after C0 in its records in
 force (a partial date at its last possible day) keeps every derived row, except the columns
-that hold the cut-off itself: ADSL's CUTOFFDT, ADTTE's ADT and AVAL on the rows censored at
+that hold the cut-off itself: ADSL's CUTOFFDT, ADTTE's ADT, AVAL and ADY on the rows censored at
 the cut-off (SRCVAR CUTOFFDT), and the intermediate dates those come from. Every other use of
 the cut-off compares a date with it (date <= cut-off), and for such a subject C0 and C1 give
 the same answer, except where the date is derived and can lie after the subject's last date:
@@ -42,7 +42,7 @@ THE_CUTOFF = "date '0001-01-01'"
 CUTOFF_VALUED = {
     ("adam", "adsl"): (("CUTOFFDT",), None),
     ("intermediate", "int_subjects_derived"): (("cutoff_date",), None),
-    # and AVAL = ADT - STARTDT + 1 on those rows
+    # and AVAL = ADT - STARTDT + 1 and ADY = ADT - TRTSDT + 1 on those rows
     ("adam", "adtte"): (("ADT",), "\"SRCVAR\" = 'CUTOFFDT'"),
     ("intermediate", "int_best_response_by_window_derived"): (("window_end_date",), None),
     ("intermediate", "int_tte_os_derived"): (
@@ -109,7 +109,7 @@ def _dated_up_to(last_days: dict[str, date | None], c0: date) -> list[str]:
 def _normalised(con, schema: str, name: str, cutoffs: tuple[date, date]) -> str:
     """The relation's rows of the subjects in ``early``, a cut-off (either: a date of a subject
     with no date after C0 can be C0 itself, say an end of treatment on C0) in a cut-off-valued
-    column replaced by a sentinel, and ADTTE's AVAL on those rows taken relative to ADT."""
+    column replaced by a sentinel, and ADTTE's AVAL and ADY on those rows taken relative to ADT."""
     columns = [
         r[0]
         for r in con.execute(
@@ -136,6 +136,13 @@ def _normalised(con, schema: str, name: str, cutoffs: tuple[date, date]) -> str:
             select.append(
                 f'case when {stamped} then "AVAL" - date_diff(\'day\', "STARTDT", "ADT") '
                 'else "AVAL" end'
+            )
+        elif (schema, name) == ("adam", "adtte") and column == "ADY":
+            # ADY = ADT - TRTSDT + 1 on those rows (ADT is on or after TRTSDT): relative to ADT
+            stamped = f'"ADT" in ({either}) and {condition}'
+            select.append(
+                f"case when {stamped} then \"ADY\" - date_diff('day', date '2000-01-01', \"ADT\") "
+                'else "ADY" end'
             )
         else:
             select.append(quoted)

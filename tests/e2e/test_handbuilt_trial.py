@@ -84,9 +84,17 @@ ADSL_VARS = [
     # contract 1.0 transfers: no REINDSDT, so no IMWG baseline and nothing measurable
     "REINDSDT",
     "MEASDIS",
+    # submission.md treatment variables (DERIVATION.md, Submission variables)
+    "ARM",
+    "ACTARM",
+    "TRT01P",
+    "TRT01A",
+    "TRTDURD",
 ]
-ADRS_VARS = ["AVALC", "AVAL", "ADT", "WINCMPFL"]
-ADTTE_VARS = ["STARTDT", "ADT", "AVAL", "CNSR", "CMPEVFL"]
+# submission.md: sequence number, study day and treatment of every BDS and OCCDS dataset
+SUBMISSION_VARS = ["ASEQ", "ADY", "TRTP", "TRTA"]
+ADRS_VARS = ["AVALC", "AVAL", "ADT", "WINCMPFL", *SUBMISSION_VARS]
+ADTTE_VARS = ["STARTDT", "ADT", "AVAL", "CNSR", "CMPEVFL", *SUBMISSION_VARS]
 ADAE_VARS = [
     "ASTDT",
     "ASTDTF",
@@ -97,8 +105,25 @@ ADAE_VARS = [
     "WGRPTFL",
     "WGRSOCFL",
     "WGRFL",
+    "AESEQ",
+    "ASTDY",
+    "AENDY",
+    "TRTP",
+    "TRTA",
 ]
-ADLB_VARS = ["AVAL", "AVALC", "ADY", "ABLFL", "BASE", "CHG", "PCHG", "NADIR"]
+ADLB_VARS = [
+    "AVAL",
+    "AVALC",
+    "ADY",
+    "ABLFL",
+    "BASE",
+    "CHG",
+    "PCHG",
+    "NADIR",
+    "ASEQ",
+    "TRTP",
+    "TRTA",
+]
 ADEX_VARS = ["AVAL", "AVALU", "ASEQ"]
 
 

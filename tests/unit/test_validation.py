@@ -515,13 +515,15 @@ def test_duckdb_dataset_validates_through_pandas(suites, tmp_path):
     con.execute(
         "create table adam.adtte (STUDYID varchar, USUBJID varchar, PARAMCD varchar, "
         "PARAM varchar, STARTDT date, ADT date, AVAL integer, AVALU varchar, CNSR integer, "
-        "EVNTDESC varchar, CNSDTDSC varchar, SRCDOM varchar, SRCVAR varchar, CMPEVFL varchar)"
+        "EVNTDESC varchar, CNSDTDSC varchar, SRCDOM varchar, SRCVAR varchar, CMPEVFL varchar, "
+        "ASEQ integer, ADY integer, TRTP varchar, TRTA varchar)"
     )
     for name in REQUIRED_VARIABLES["adtte"]:
         con.execute(f"comment on column adam.adtte.{name} is 'Label {name}. Derivation.'")
     con.execute(
         f"insert into adam.adtte values ('ISA-DEX-MM', '{S1}', 'PFS', 'PFS', date '2026-01-05', "
-        "date '2026-01-05', 0, 'DAYS', 5, 'START', 'START DATE', 'ADSL', 'ICFDT', null)"
+        "date '2026-01-05', 0, 'DAYS', 5, 'START', 'START DATE', 'ADSL', 'ICFDT', null, 1, 1, "
+        "'ISATUXIMAB-DEXAMETHASONE', 'ISATUXIMAB-DEXAMETHASONE')"
     )
     rows = frames.read_dataset(con, "adtte")
     catalogue = frames.column_catalogue(con, "adtte")

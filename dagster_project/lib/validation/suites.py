@@ -49,30 +49,36 @@ REQUIRED_VARIABLES: dict[str, dict[str, str]] = {
         "EOSSTT": V, "DCSREAS": V, "DTHDT": D, "DTHDTF": V, "DTHCAUS": V, "DTHFL": V,
         "LSTALVDT": D, "LSTASDT": D, "PDDT": D, "NT2SDT": D, "PD2DT": D, "PD2DTSRC": V,
         "CUTOFFDT": D, "REINDSDT": D, "MEASDIS": V,
+        # submission.md, treatment variables
+        "ARM": V, "ACTARM": V, "TRT01P": V, "TRT01A": V, "TRTDURD": N,
     },
     "adrs": {
         "STUDYID": V, "USUBJID": V, "PARAMCD": V, "PARAM": V, "AVALC": V, "AVAL": N, "ADT": D,
         "APHASE": V, "WINCMPFL": V,
+        "ASEQ": N, "ADY": N, "TRTP": V, "TRTA": V,
     },
     "adtte": {
         "STUDYID": V, "USUBJID": V, "PARAMCD": V, "PARAM": V, "STARTDT": D, "ADT": D, "AVAL": N,
         "AVALU": V, "CNSR": N, "EVNTDESC": V, "CNSDTDSC": V, "SRCDOM": V, "SRCVAR": V,
         "CMPEVFL": V,
+        "ASEQ": N, "ADY": N, "TRTP": V, "TRTA": V,
     },
     "adae": {
         "STUDYID": V, "USUBJID": V, "AETERM": V, "AEDECOD": V, "AEBODSYS": V, "ASTDT": D,
         "ASTDTF": V, "AENDT": D, "AENDTF": V, "ATOXGR": N, "TRTEMFL": V, "APHASE": V,
         "WGRPTFL": V, "WGRSOCFL": V, "WGRFL": V,
+        "AESEQ": N, "ASTDY": N, "AENDY": N, "TRTP": V, "TRTA": V,
     },
     # submission.md: BDS, one row per subject x drug (PARCAT1) x phase x parameter
     "adex": {
         "STUDYID": V, "USUBJID": V, "ASEQ": N, "PARCAT1": V, "APHASE": V, "PARAMCD": V,
-        "PARAM": V, "PARAMN": N, "AVAL": F, "AVALC": V, "AVALU": V,
+        "PARAM": V, "PARAMN": N, "AVAL": F, "AVALC": V, "AVALU": V, "TRTP": V, "TRTA": V,
     },
     # response.md section 2
     "adlb": {
         "STUDYID": V, "USUBJID": V, "PARAMCD": V, "PARAM": V, "PARCAT1": V, "AVAL": F,
         "AVALC": V, "ADT": D, "ADY": N, "ABLFL": V, "BASE": F, "CHG": F, "PCHG": F, "NADIR": F,
+        "ASEQ": N, "TRTP": V, "TRTA": V,
     },
 }  # fmt: skip
 

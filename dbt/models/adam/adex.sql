@@ -1,5 +1,3 @@
-{%- set sort_by = 'USUBJID, ASEQ' -%}
-{{ config(sort_by=sort_by) }}
 {#- submission.md / adam.md, ADEX: BDS, one row per subject x drug (PARCAT1) x phase (APHASE, with
     the per-drug totals APHASE = ALL) x parameter. The derivations live in int_exposure_summarised
     (one wide row per subject x drug x phase) and int_dose_reduction_causes_collected (one row per
@@ -17,7 +15,9 @@ reduction_causes as (
 subjects as (
     select
         STUDYID as studyid,
-        USUBJID as usubjid
+        USUBJID as usubjid,
+        TRT01P as trt01p,
+        TRT01A as trt01a
     from {{ subject_ref('adsl') }}
 ),
 
@@ -127,6 +127,8 @@ rows_of_adsl_subjects as (
     -- (consent record quarantined, consent after the cut-off) wait in raw until the site fixes it.
     select
         subjects.studyid,
+        subjects.trt01p,
+        subjects.trt01a,
         parameter_rows.*
     from parameter_rows
     inner join subjects
@@ -156,6 +158,8 @@ select
     studyid as STUDYID,
     usubjid as USUBJID,
     cast(aseq as integer) as ASEQ,
+    trt01p as TRTP,
+    trt01a as TRTA,
     treatment as PARCAT1,
     phase as APHASE,
     paramcd as PARAMCD,
@@ -166,4 +170,4 @@ select
     avalu as AVALU
 from sequence_numbered
 -- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
-order by {{ sort_by }}
+order by {{ adam_order_by() }}

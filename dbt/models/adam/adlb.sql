@@ -1,9 +1,9 @@
-{%- set sort_by = 'USUBJID, ASEQ' -%}
-{{ config(sort_by=sort_by) }}
 {#- response.md section 2, ADLB: the IMWG laboratory parameters, BDS, one row per subject x
     parameter x sample date. Derivations live in int_lab_results_typed (typing),
     int_lab_flc_derived (IFLC, UFLC, DFLC, FLCR) and int_lab_baseline_flagged (ABLFL, BASE,
-    CHG, PCHG, NADIR); this model names the parameters, codes the flags and numbers the rows. -#}
+    CHG, PCHG, NADIR); this model names the parameters, codes the flags and numbers the rows in
+    the key's order (meta.keys: PARAMN, then ADT); TRTP / TRTA from ADSL, ADY from TRTSDT
+    (submission.md). -#}
 with
 
 subjects as (
@@ -11,7 +11,9 @@ subjects as (
         STUDYID as studyid,
         USUBJID as usubjid,
         TRTSDT as trtsdt,
-        ITTFL as ittfl
+        ITTFL as ittfl,
+        TRT01P as trt01p,
+        TRT01A as trt01a
     from {{ subject_ref('adsl') }}
 ),
 
@@ -51,11 +53,7 @@ study_day_from_first_dose as (
     -- ADaMIG study day: ADT - TRTSDT + 1 on or after the first dose, ADT - TRTSDT before it (no day 0)
     select
         lab_parameters.*,
-        case
-            when lab_parameters.sample_date >= subjects.trtsdt
-                then date_diff('day', subjects.trtsdt, lab_parameters.sample_date) + 1
-            else date_diff('day', subjects.trtsdt, lab_parameters.sample_date)
-        end as ady
+        {{ study_day('lab_parameters.sample_date', 'subjects.trtsdt') }} as ady
     from lab_parameters
     inner join subjects on lab_parameters.usubjid = subjects.usubjid
 )
@@ -63,6 +61,7 @@ study_day_from_first_dose as (
 select
     subjects.studyid as STUDYID,
     study_day_from_first_dose.usubjid as USUBJID,
+    -- 1..n within the subject in the dataset's sort order, the key STUDYID, USUBJID, PARAMN, ADT
     cast(row_number() over (
         partition by study_day_from_first_dose.usubjid
         order by parameters.paramn, study_day_from_first_dose.sample_date
@@ -84,7 +83,10 @@ select
     study_day_from_first_dose.change_from_baseline as CHG,
     study_day_from_first_dose.percent_change_from_baseline as PCHG,
     study_day_from_first_dose.nadir_value as NADIR,
-    subjects.ittfl as ITTFL
+    subjects.ittfl as ITTFL,
+    -- single period: the planned / actual treatment of the period is the subject's (ADSL)
+    subjects.trt01p as TRTP,
+    subjects.trt01a as TRTA
 from study_day_from_first_dose
 -- an lb record of a subject ADSL does not know (no enr record) has no STUDYID/population: dropped
 inner join subjects
@@ -92,5 +94,6 @@ inner join subjects
 -- a test code outside the contract's list is quarantined at ingestion; the join is the guard
 inner join parameters
     on study_day_from_first_dose.test_code = parameters.paramcd
--- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
-order by {{ sort_by }}
+-- Sorted by the dataset's key (meta.keys in _adlb.yml), so every build (and its .xpt file) lists
+-- rows the same way.
+order by {{ adam_order_by() }}

@@ -1,14 +1,18 @@
-{%- set sort_by = 'USUBJID, ASEQ' -%}
-{{ config(sort_by=sort_by, post_hook="{{ restamp_adrs_windows_complete_at_cutoff() }}") }}
+{{ config(post_hook="{{ restamp_adrs_windows_complete_at_cutoff() }}") }}
 {#- adam.md, ADRS: responses and MRD, BDS, one row per subject x parameter x date. Derivations live
-    in the intermediate models; this model stacks them, codes AVAL/AVALC and numbers the rows. -#}
+    in the intermediate models; this model stacks them, codes AVAL/AVALC and numbers the rows in
+    the key's order (meta.keys: PARAMN, then ADT); TRTP / TRTA from ADSL, ADY from TRTSDT
+    (submission.md). -#}
 with
 
 subjects as (
     select
         STUDYID as studyid,
         USUBJID as usubjid,
-        ITTFL as ittfl
+        ITTFL as ittfl,
+        TRT01P as trt01p,
+        TRT01A as trt01a,
+        TRTSDT as trtsdt
     from {{ subject_ref('adsl') }}
 ),
 
@@ -208,6 +212,8 @@ stacked as (
 select
     subjects.studyid as STUDYID,
     stacked.usubjid as USUBJID,
+    -- 1..n within the subject in the dataset's sort order, the key STUDYID, USUBJID, PARAMN, ADT
+    -- (an undated best response last within its parameter, as `order by` puts nulls)
     cast(row_number() over (
         partition by stacked.usubjid
         order by parameters.paramn, stacked.adt nulls last
@@ -219,15 +225,20 @@ select
     stacked.avalc as AVALC,
     cast(stacked.aval as integer) as AVAL,
     stacked.adt as ADT,
+    cast({{ study_day('stacked.adt', 'subjects.trtsdt') }} as integer) as ADY,
     stacked.aphase as APHASE,
     stacked.anl01fl as ANL01FL,
     stacked.wincmpfl as WINCMPFL,
-    subjects.ittfl as ITTFL
+    subjects.ittfl as ITTFL,
+    -- single period: the planned / actual treatment of the period is the subject's (ADSL)
+    subjects.trt01p as TRTP,
+    subjects.trt01a as TRTA
 from stacked
 -- an rs record of a subject ADSL does not know (no enr record) has no STUDYID/population: dropped
 inner join subjects
     on stacked.usubjid = subjects.usubjid
 inner join parameters
     on stacked.paramcd = parameters.paramcd
--- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
-order by {{ sort_by }}
+-- Sorted by the dataset's key (meta.keys in _adrs.yml), so every build (and its .xpt file) lists
+-- rows the same way.
+order by {{ adam_order_by() }}

@@ -1,5 +1,4 @@
-{%- set sort_by = 'USUBJID' -%}
-{{ config(sort_by=sort_by, post_hook="{{ restamp_adsl_cutoff() }}") }}
+{{ config(post_hook="{{ restamp_adsl_cutoff() }}") }}
 {#- adam.md, ADSL: one row per screened or enrolled subject. Every derivation is in
     int_subjects_derived (assembled from the int_subject_* models); this model gives its columns
     their ADaM names, and its booleans the ADaM coding: Y / empty, and Y / N for HRCYTO and MOBFL
@@ -34,8 +33,13 @@ select
     case when is_itt then 'Y' end as ITTFL,
     case when is_safety then 'Y' end as SAFFL,
     case when is_responder then 'Y' end as RESPFL,
+    planned_arm as ARM,
+    actual_arm as ACTARM,
+    planned_treatment as TRT01P,
+    actual_treatment as TRT01A,
     first_dose_date as TRTSDT,
     last_dose_date as TRTEDT,
+    treatment_duration_days as TRTDURD,
     melphalan_date as MELDT,
     asct_date as ASCTDT,
     case when is_asct_performed then 'Y' end as ASCTFL,
@@ -66,5 +70,6 @@ select
     disease_duration_months as DURDIS,
     case is_mobilised when true then 'Y' when false then 'N' end as MOBFL
 from subjects
--- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
-order by {{ sort_by }}
+-- Sorted by the dataset's key (meta.keys in _adsl.yml), so every build (and its .xpt file) lists
+-- rows the same way.
+order by {{ adam_order_by() }}

@@ -1,15 +1,18 @@
-{%- set sort_by = 'USUBJID, PARAMN' -%}
-{{ config(sort_by=sort_by, post_hook="{{ restamp_adtte_censored_at_cutoff() }}") }}
+{{ config(post_hook="{{ restamp_adtte_censored_at_cutoff() }}") }}
 {#- adam.md, ADTTE: time to event, BDS, one row per subject x parameter. The int_tte_* models pick
     the event or censoring rule; this model applies the shared conventions: a censoring date
     before STARTDT is raised to STARTDT, AVAL = ADT - STARTDT + 1 days, CMPEVFL = Y on competing
-    events (CNSR = 8). -#}
+    events (CNSR = 8); and submission.md's: ASEQ 1..n in the key's order (PARAMN), ADY of ADT
+    from TRTSDT (macro study_day), TRTP / TRTA from ADSL. -#}
 with
 
 subjects as (
     select
         STUDYID as studyid,
-        USUBJID as usubjid
+        USUBJID as usubjid,
+        TRT01P as trt01p,
+        TRT01A as trt01a,
+        TRTSDT as trtsdt
     from {{ subject_ref('adsl') }}
 ),
 
@@ -76,12 +79,18 @@ censoring_date_raised_to_start as (
 select
     subjects.studyid as STUDYID,
     censoring_date_raised_to_start.usubjid as USUBJID,
+    -- 1..n within the subject in the dataset's sort order, the key STUDYID, USUBJID, PARAMN
+    cast(row_number() over (
+        partition by censoring_date_raised_to_start.usubjid
+        order by parameters.paramn
+    ) as integer) as ASEQ,
     censoring_date_raised_to_start.paramcd as PARAMCD,
     parameters.param as PARAM,
     parameters.paramn as PARAMN,
     parameters.parcat1 as PARCAT1,
     censoring_date_raised_to_start.start_date as STARTDT,
     censoring_date_raised_to_start.analysis_date as ADT,
+    cast({{ study_day('censoring_date_raised_to_start.analysis_date', 'subjects.trtsdt') }} as integer) as ADY,
     cast({{ dbt.datediff('censoring_date_raised_to_start.start_date',
         'censoring_date_raised_to_start.analysis_date', 'day') }} + 1 as integer) as AVAL,
     'DAYS' as AVALU,
@@ -90,11 +99,15 @@ select
     censoring_date_raised_to_start.censoring_date_description as CNSDTDSC,
     censoring_date_raised_to_start.source_domain as SRCDOM,
     censoring_date_raised_to_start.source_variable as SRCVAR,
-    case when censoring_date_raised_to_start.cnsr = 8 then 'Y' end as CMPEVFL
+    case when censoring_date_raised_to_start.cnsr = 8 then 'Y' end as CMPEVFL,
+    -- single period: the planned / actual treatment of the period is the subject's (ADSL)
+    subjects.trt01p as TRTP,
+    subjects.trt01a as TRTA
 from censoring_date_raised_to_start
 inner join subjects
     on censoring_date_raised_to_start.usubjid = subjects.usubjid
 inner join parameters
     on censoring_date_raised_to_start.paramcd = parameters.paramcd
--- Sorted by the dataset's key, so every build (and its .xpt file) lists rows the same way.
-order by {{ sort_by }}
+-- Sorted by the dataset's key (meta.keys in _adtte.yml), so every build (and its .xpt file) lists
+-- rows the same way.
+order by {{ adam_order_by() }}

@@ -74,6 +74,10 @@ disease_duration as (
     select * from {{ subject_ref('int_subject_disease_duration_derived') }}
 ),
 
+treatment_arm as (
+    select * from {{ subject_ref('int_subject_treatment_arm_assigned') }}
+),
+
 consented_subjects as (
     select * from enrolment
     where icf_date is not null
@@ -137,7 +141,12 @@ select
     cast(demographics.weight_kg as double) as weight_kg,
     body_surface_area.body_surface_area,
     disease_duration.disease_duration_months,
-    consented_subjects.is_mobilised
+    consented_subjects.is_mobilised,
+    treatment_arm.planned_arm,
+    treatment_arm.actual_arm,
+    treatment_arm.planned_treatment,
+    treatment_arm.actual_treatment,
+    treatment_arm.treatment_duration_days
 from consented_subjects
 cross join data_cut
 left join demographics on consented_subjects.usubjid = demographics.usubjid
@@ -155,3 +164,4 @@ left join next_therapy on consented_subjects.usubjid = next_therapy.usubjid
 left join measurable_disease on consented_subjects.usubjid = measurable_disease.usubjid
 left join body_surface_area on consented_subjects.usubjid = body_surface_area.usubjid
 left join disease_duration on consented_subjects.usubjid = disease_duration.usubjid
+left join treatment_arm on consented_subjects.usubjid = treatment_arm.usubjid
