@@ -124,7 +124,7 @@ ADLB_VARS = [
     "TRTP",
     "TRTA",
 ]
-ADEX_VARS = ["AVAL", "AVALU", "ASEQ"]
+ADEX_VARS = ["AVAL", "AVALU", "ASEQ", "TRTP", "TRTA"]
 
 
 def _expected(name: str) -> pd.DataFrame:
