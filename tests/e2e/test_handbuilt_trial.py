@@ -354,3 +354,12 @@ def test_deleted_record_is_recorded(warehouse):
     site, form, key, prev, new = got[0]
     assert (site, form, prev, new) == ("IT01", "rs", "IT01_20260331T0800", "IT01_20260720T0800")
     assert "IT01-001" in str(key) and "2025-12-01" in str(key), key
+
+
+def test_submission_package_is_schema_valid_and_conformant(warehouse):
+    """submission.md: the hand-built trial's package (DE01's contract 1.1 labs in ADLB, a
+    screen failure) passes the Define-XML 2.1 schema and the conformance
+    check, as the demo's does (tests/e2e/test_submission_package.py)."""
+    from tests.e2e.test_submission_package import assert_publishable_package
+
+    assert_publishable_package(warehouse.with_name("report") / "submission")
