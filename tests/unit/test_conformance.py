@@ -225,6 +225,11 @@ def sex_not_in_codelist(p: Package) -> None:
     p.frames["ADSL"].loc[2, "SEX"] = "U"
 
 
+def mandatory_age_missing(p: Package) -> None:
+    # AGE's ItemRef says Mandatory="Yes": one subject without an age breaks it
+    p.frames["ADSL"].loc[1, "AGE"] = np.nan
+
+
 def response_not_in_codelist(p: Package) -> None:
     # value level: the BOR rows' AVALC must be in CL.RSP (NE becomes an unused term: a warning)
     p.frames["ADRS"].loc[4, "AVALC"] = "SD"
@@ -330,6 +335,7 @@ BROKEN = [
     (long_dataset_label, ("LABEL-LENGTH", "ADSL", "")),
     (other_label, ("LABEL-MATCH", "ADSL", "AGE")),
     (sex_not_in_codelist, ("CODELIST-VALUE-NOT-IN-LIST", "ADSL", "SEX")),
+    (mandatory_age_missing, ("MANDATORY-MISSING", "ADSL", "AGE")),
     (response_not_in_codelist, ("CODELIST-VALUE-NOT-IN-LIST", "ADRS", "AVALC")),
     (age_as_text, ("TYPE-MATCH", "ADSL", "AGE")),
     (other_date_format, ("FORMAT-MATCH", "ADSL", "TRTSDT")),

@@ -41,6 +41,8 @@ Rules (severity error unless said otherwise):
   be numeric with a date format (DATE9. etc.) in the file and in define.xml.
 - VARIABLE-ALL-EMPTY: no value in any row, unless define.xml says why: a ``def:CommentOID``
   on the ItemDef, or ``def:HasNoData="Yes"`` on the ItemRef (Define-XML 2.1's own mark).
+- MANDATORY-MISSING: a variable whose ItemRef says Mandatory="Yes" (Define-XML 2.1: a value
+  on every record) has a record without a value.
 - KEY-MISSING: no ItemRef has a KeySequence. KEY-NOT-UNIQUE: two rows share the key.
 - SEQ-NOT-CONSECUTIVE: ASEQ (and in an OCCDS dataset ADxx, xxSEQ) is not 1..n within
   USUBJID when the rows are in key order.
@@ -410,10 +412,15 @@ def _byte_lengths(values: pd.Series) -> pd.Series:
     return values.map(lambda v: len(str(v).rstrip().encode()))
 
 
-def _is_empty(values: pd.Series, numeric: bool) -> bool:
+def _missing(values: pd.Series, numeric: bool) -> pd.Series:
+    """Per row, whether it holds no value (SAS: '.' for a number, blanks for text)."""
     if numeric:
-        return bool(values.isna().all())
-    return bool((values.fillna("").astype(str).str.strip() == "").all())
+        return values.isna()
+    return values.fillna("").astype(str).str.strip() == ""
+
+
+def _is_empty(values: pd.Series, numeric: bool) -> bool:
+    return bool(_missing(values, numeric).all())
 
 
 def variable_findings(dataset: str, ref: ItemRef, item: ItemDef, data: XptData) -> list[Finding]:
@@ -480,6 +487,14 @@ def variable_findings(dataset: str, ref: ItemRef, item: ItemDef, data: XptData) 
             "VARIABLE-ALL-EMPTY",
             "no value in any row, and no def:CommentOID or def:HasNoData saying why",
         )
+    if ref.mandatory and len(values):
+        missing = int(_missing(values, numeric).sum())
+        if missing:
+            add(
+                "MANDATORY-MISSING",
+                f"{missing} of {len(values)} records without a value; define.xml says "
+                "Mandatory=Yes (a value on every record)",
+            )
     return findings
 
 

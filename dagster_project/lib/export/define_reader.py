@@ -36,6 +36,7 @@ class ItemRef:
     item_oid: str
     key_sequence: int | None
     has_no_data: bool
+    mandatory: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def read_define(path: str | Path) -> Define:
                         if ref.get("KeySequence")
                         else None,
                         has_no_data=ref.get(_q("def", "HasNoData")) == "Yes",
+                        mandatory=ref.get("Mandatory") == "Yes",
                     )
                     for ref in group.findall("odm:ItemRef", NS)
                 ),

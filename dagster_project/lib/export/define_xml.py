@@ -10,7 +10,8 @@ manifest, the same place the transport files take their labels from (``xpt.Varia
   Assigned origin, ``xpt.origin``), meta.empty_reason (the CommentDef of an empty variable);
 - codelists: the ``columns_accepted_values`` / ``accepted_values`` tests that enforce them;
   a numeric code whose derivation lists "0 event; 1 ...; 8 ..." (CNSR) gets those meanings as
-  decodes; Mandatory: the model's keys and its ``columns_not_null`` / ``not_null`` tests.
+  decodes; Mandatory: the columns its ``columns_not_null`` / ``not_null`` tests cover (a key
+  may be empty on a record, so a key alone is not Mandatory).
 
 The data says only what the data alone knows (``DataFacts``): text lengths (``VariableMeta``),
 the PARAMCD/PARAM pairs, which parameters carry AVAL or AVALC (value-level metadata), the
@@ -200,7 +201,9 @@ def dataset_definition(
         keys=keys,
         variables=tuple(variables),
         accepted=accepted_values(manifest, dataset),
-        mandatory=frozenset(not_null_columns(manifest, dataset) | set(keys)),
+        # What the dbt tests guarantee: a key may be empty on some records (ADRS ADT of an NE
+        # best response, ADEX AVALC but on REDCAUS rows), so a key alone is not Mandatory.
+        mandatory=frozenset(not_null_columns(manifest, dataset)),
         empty_reasons={
             c: str(_column_meta(col)["empty_reason"])
             for c, col in columns.items()
