@@ -45,7 +45,7 @@ import xmlschema
 from lxml import etree
 from odmlib import ns_registry
 
-from .xpt import DATE_FORMAT, INTEGER_TYPES, MAX_LABEL, VariableMeta, model_node
+from .xpt import DATE_FORMAT, INTEGER_TYPES, MAX_LABEL, VariableMeta, model_node, node_meta
 
 DEFINE_XML = "define.xml"
 STYLESHEET = "define2-1.xsl"
@@ -87,15 +87,6 @@ class DataFacts:
 
 
 # --- the manifest's part ----------------------------------------------------------------------
-
-
-def _model_meta(node: dict) -> dict:
-    """The model's meta (dbt >= 1.10 keeps it in config.meta as well)."""
-    return {**((node.get("config") or {}).get("meta") or {}), **(node.get("meta") or {})}
-
-
-def _column_meta(column: dict) -> dict:
-    return {**((column.get("config") or {}).get("meta") or {}), **(column.get("meta") or {})}
 
 
 def _tests_of(manifest: dict, node: dict) -> list[dict]:
@@ -180,7 +171,7 @@ def dataset_definition(
     """The definition of ``dataset`` from the manifest; a model without meta class or
     structure raises (Define-XML requires both; they are the model's meta, adam.md)."""
     node = model_node(manifest, dataset)
-    meta = _model_meta(node)
+    meta = node_meta(node)
     name = node["name"].upper()
     missing = [k for k in ("class", "structure") if not meta.get(k)]
     if missing:
@@ -205,9 +196,9 @@ def dataset_definition(
         # best response, ADEX AVALC but on REDCAUS rows), so a key alone is not Mandatory.
         mandatory=frozenset(not_null_columns(manifest, dataset)),
         empty_reasons={
-            c: str(_column_meta(col)["empty_reason"])
+            c: str(node_meta(col)["empty_reason"])
             for c, col in columns.items()
-            if _column_meta(col).get("empty_reason")
+            if node_meta(col).get("empty_reason")
         },
         facts=facts,
     )

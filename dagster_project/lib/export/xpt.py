@@ -168,15 +168,19 @@ def split_description(description: str, label: str | None = None) -> tuple[str, 
     return head, rest.strip()
 
 
+def node_meta(node_or_column: dict) -> dict:
+    """The meta of a model or column: its own, over what its config holds (dbt >= 1.10 moves
+    meta into config)."""
+    return {
+        **((node_or_column.get("config") or {}).get("meta") or {}),
+        **{k: v for k, v in (node_or_column.get("meta") or {}).items() if v},
+    }
+
+
 def _meta_label(node_or_column: dict) -> str | None:
-    """meta.label, from the node itself or (dbt >= 1.10 moves meta) from its config."""
-    for meta in (
-        node_or_column.get("meta") or {},
-        (node_or_column.get("config") or {}).get("meta") or {},
-    ):
-        if meta.get("label"):
-            return str(meta["label"])
-    return None
+    """meta.label, from the node itself or from its config."""
+    label = node_meta(node_or_column).get("label")
+    return str(label) if label else None
 
 
 def dataset_label(manifest: dict, dataset: str) -> str:
