@@ -416,27 +416,27 @@ def _distinct(values: pd.Series) -> np.ndarray:
     return pd.unique(values.dropna().to_numpy())
 
 
-def _longest_bytes(values: pd.Series) -> int:
-    """The longest value in bytes, trailing blanks dropped (SAS pads text with them)."""
-    return max((len(str(v).rstrip().encode()) for v in _distinct(values)), default=0)
+def _longest_bytes(distinct: np.ndarray) -> int:
+    """The longest of a text column's distinct values in bytes, trailing blanks dropped (SAS
+    pads text with them)."""
+    return max((len(str(v).rstrip().encode()) for v in distinct), default=0)
 
 
-def _missing(values: pd.Series, numeric: bool) -> pd.Series:
-    """Per row, whether it holds no value (SAS: '.' for a number, blanks for text)."""
-    if numeric:
+def _missing(values: pd.Series, distinct: np.ndarray | None) -> pd.Series:
+    """Per row, whether it holds no value (SAS: '.' for a number, blanks for text);
+    ``distinct``: a text column's distinct values, None for a number."""
+    if distinct is None:
         return values.isna()
-    blanks = [v for v in _distinct(values) if str(v).strip() == ""]
+    blanks = [v for v in distinct if str(v).strip() == ""]
     return values.isna() | values.isin(blanks)
-
-
-def _is_empty(values: pd.Series, numeric: bool) -> bool:
-    return bool(_missing(values, numeric).all())
 
 
 def variable_findings(dataset: str, ref: ItemRef, item: ItemDef, data: XptData) -> list[Finding]:
     variable = item.name
     values = data.frame[variable]
     numeric = data.numeric[variable]
+    # a text column's distinct values, found once for the rules below that look at text
+    distinct = None if numeric else _distinct(values)
     file_format = data.formats[variable]
     findings = label_findings(dataset, variable, item.label, data.labels[variable])
 
@@ -478,7 +478,7 @@ def variable_findings(dataset: str, ref: ItemRef, item: ItemDef, data: XptData) 
                 f"def:DisplayFormat {item.display_format or 'none'} in define.xml",
             )
     if not numeric and item.data_type not in NUMERIC_DATA_TYPES and item.length is not None:
-        longest = _longest_bytes(values)
+        longest = _longest_bytes(distinct)
         width = data.widths[variable]
         if max(width, longest) > item.length:
             add(
@@ -492,19 +492,18 @@ def variable_findings(dataset: str, ref: ItemRef, item: ItemDef, data: XptData) 
                 f"define.xml Length {item.length}, longest value {longest} bytes",
                 WARNING,
             )
-    if len(values) and _is_empty(values, numeric) and not (item.comment_oid or ref.has_no_data):
+    missing = _missing(values, distinct)
+    if len(values) and missing.all() and not (item.comment_oid or ref.has_no_data):
         add(
             "VARIABLE-ALL-EMPTY",
             "no value in any row, and no def:CommentOID or def:HasNoData saying why",
         )
-    if ref.mandatory and len(values):
-        missing = int(_missing(values, numeric).sum())
-        if missing:
-            add(
-                "MANDATORY-MISSING",
-                f"{missing} of {len(values)} records without a value; define.xml says "
-                "Mandatory=Yes (a value on every record)",
-            )
+    if ref.mandatory and missing.any():
+        add(
+            "MANDATORY-MISSING",
+            f"{int(missing.sum())} of {len(values)} records without a value; define.xml says "
+            "Mandatory=Yes (a value on every record)",
+        )
     return findings
 
 
