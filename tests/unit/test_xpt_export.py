@@ -645,3 +645,26 @@ def test_define_listing(tmp_path):
         "origin": "Predecessor",
         "derivation": "ADSL.USUBJID.",
     }
+
+
+def test_an_all_char_dataset_is_read_back_in_one_piece(tmp_path):
+    """A piece whose last row is blank in every (Char) variable loses that row (a reader takes
+    it for the piece's padding), so an all-Char dataset is read back in one piece."""
+    df = pd.DataFrame({"A": ["x", "", "", "y"]})
+    metas = _one_var()
+    path = write_xpt(df, tmp_path / "t.xpt", metas, "T", "L")
+    expected = transport_frame(df, metas)
+    assert read_back_piece(path, metas, 1, expected.iloc[1:2]).rows == 0
+    plan = read_back_plan(4, 1, metas)
+    assert plan == [(0, 4, True)]
+    chunks = [read_back_piece(path, metas, s, expected.iloc[s:e], end) for s, e, end in plan]
+    assert read_back_findings("T", metas, 4, chunks) == []
+    # a Num variable (missing is '.', not blank) keeps every piece's rows
+    assert (
+        len(
+            read_back_plan(
+                4, 1, [*metas, VariableMeta("T", "N", "N", "Num", 8, "", "", "", "double")]
+            )
+        )
+        == 4
+    )

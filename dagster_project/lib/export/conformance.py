@@ -83,8 +83,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyreadstat
+from pandas.api.types import union_categoricals
 
 from .define_reader import CodeList, DatasetDef, Define, ItemDef, ItemRef, RangeCheck, read_define
+from .xpt_rows import layout, read_rows
 
 MAX_NAME_BYTES = 8
 MAX_LABEL_BYTES = 40
@@ -93,6 +95,9 @@ ERROR = "error"
 WARNING = "warning"
 # Findings listed per message before "and N more": enough to find the rows, short enough to read.
 SHOWN = 5
+# Rows of a transport file read per pyreadstat call: bounds the Python objects a read holds
+# (about four times the bytes read) whatever the dataset's size.
+READ_CHUNK_ROWS = 250_000
 
 ADSL_CLASS = "SUBJECT LEVEL ANALYSIS DATASET"
 BDS_CLASS = "BASIC DATA STRUCTURE"
@@ -174,17 +179,46 @@ class XptData:
     widths: dict[str, int]
 
 
-def read_xpt(path: str | Path) -> XptData:
-    """The whole file in memory: a reviewer's tool reads it so, and a check such as key
-    uniqueness needs every row at once."""
-    frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
+def read_xpt(path: str | Path, chunk_rows: int = READ_CHUNK_ROWS) -> XptData:
+    """The whole file in memory, as a check such as key uniqueness needs every row at once:
+    read ``chunk_rows`` rows at a time (``xpt_rows``: pyreadstat on a slice of the file), text
+    kept as Categorical with its categories sorted, so that sorting a text key sorts its
+    values, numbers (dates as day numbers) as float64."""
+    _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
     columns = list(meta.column_names)
+    numeric = {c: meta.readstat_variable_types[c] != "string" for c in columns}
+    shape = layout(path)
+    if not any(numeric.values()):
+        # A reader takes blank rows at the end of what it reads for the last record's padding;
+        # in a dataset of text only a chunk could end in one, so it is read in one piece.
+        chunk_rows = max(shape.rows_at_most, 1)
+    pieces: dict[str, list] = {c: [] for c in columns}
+    starts = range(0, shape.rows_at_most, chunk_rows) if shape.rows_at_most else [0]
+    for start in starts:
+        stop = start + chunk_rows
+        back = read_rows(path, start, stop, to_end=stop >= shape.rows_at_most, shape=shape)
+        for column in columns:
+            values = back.pop(column)
+            if numeric[column]:
+                pieces[column].append(np.array(values, dtype="float64"))
+            else:
+                codes, uniques = pd.factorize(np.array(values, dtype=object))
+                pieces[column].append(pd.Categorical.from_codes(codes, uniques))
+    frame = pd.DataFrame(
+        {
+            c: np.concatenate(pieces[c])
+            if numeric[c]
+            else union_categoricals(pieces[c], sort_categories=True)
+            for c in columns
+        },
+        columns=columns,
+    )
     return XptData(
         name=(meta.table_name or Path(path).stem).upper(),
         label=meta.file_label,
         frame=frame,
         labels=dict(zip(columns, meta.column_labels, strict=True)),
-        numeric={c: meta.readstat_variable_types[c] != "string" for c in columns},
+        numeric=numeric,
         formats={c: meta.original_variable_types.get(c) for c in columns},
         widths={c: int(meta.variable_storage_width.get(c) or 0) for c in columns},
     )
@@ -413,7 +447,8 @@ def _is_date(variable: str, item: ItemDef, file_format: str | None) -> bool:
 
 
 def _distinct(values: pd.Series) -> np.ndarray:
-    return pd.unique(values.dropna().to_numpy())
+    """The distinct non-missing values (a Categorical's from its codes, not per row)."""
+    return np.asarray(values.dropna().unique())
 
 
 def _longest_bytes(distinct: np.ndarray) -> int:
@@ -562,7 +597,7 @@ def sequence_findings(dataset: DatasetDef, define: Define, frame: pd.DataFrame) 
     ordered = frame.sort_values(keys, kind="mergesort") if keys else frame
     findings = []
     # a row's position within its subject, in key order: 1..n is each row's number there
-    position = ordered.groupby("USUBJID", sort=False).cumcount().to_numpy() + 1
+    position = ordered.groupby("USUBJID", sort=False, observed=True).cumcount().to_numpy() + 1
     for seq in sequence_variables(dataset, list(frame.columns)):
         numbers = pd.to_numeric(ordered[seq], errors="coerce").to_numpy(dtype=float)
         subjects = ordered["USUBJID"][numbers != position].unique()

@@ -206,7 +206,9 @@ def write_package(con: duckdb.DuckDBPyConnection, manifest: dict, folder: Path) 
             chunks = [
                 reader.submit(read_back_piece, path, metas[name], start,
                               written.iloc[start:stop], to_end)
-                for start, stop, to_end in read_back_plan(len(written), READ_BACK_CHUNK_ROWS)
+                for start, stop, to_end in read_back_plan(
+                    len(written), READ_BACK_CHUNK_ROWS, metas[name]
+                )
             ]  # fmt: skip
             checks.append(_ReadBack(path, name.upper(), metas[name], rows[name], header, chunks))
             del written

@@ -38,7 +38,8 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from .transport_v5 import RECORD, Field, observations_offset, transport_chunks
+from .transport_v5 import Field, transport_chunks
+from .xpt_rows import read_rows
 
 MAX_NAME = 8
 MAX_LABEL = 40
@@ -615,15 +616,23 @@ def read_back_mismatches(
         expected = transport_frame(df, metas)
     chunks = [
         read_back_rows(path, metas, start, expected.iloc[start:stop], to_end)
-        for start, stop, to_end in read_back_plan(len(expected), chunk_rows)
+        for start, stop, to_end in read_back_plan(len(expected), chunk_rows, metas)
     ]
     return found + read_back_findings(dataset_name, metas, len(df), chunks)
 
 
-def read_back_plan(n_rows: int, chunk_rows: int = READ_BACK_CHUNK_ROWS) -> list[tuple]:
+def read_back_plan(
+    n_rows: int,
+    chunk_rows: int = READ_BACK_CHUNK_ROWS,
+    metas: Sequence[VariableMeta] | None = None,
+) -> list[tuple]:
     """(start, stop, to_end) of each chunk read back: ``chunk_rows`` rows at a time, the last
     chunk read to the end of the file so that rows beyond the expected ones are counted (an
-    empty dataset is one chunk, read to the end)."""
+    empty dataset is one chunk, read to the end). A dataset of Char variables only (``metas``)
+    is one chunk: a piece ending in a row blank in every variable would lose it, a reader
+    taking it for the piece's padding."""
+    if metas is not None and all(m.type == "Char" for m in metas):
+        chunk_rows = max(n_rows, 1)
     starts = range(0, n_rows, chunk_rows) if n_rows else [0]
     return [(s, min(s + chunk_rows, n_rows), s + chunk_rows >= n_rows) for s in starts]
 
@@ -696,62 +705,15 @@ def read_back_piece(
     expected: pd.DataFrame,
     to_end: bool = False,
 ) -> RowsReadBack:
-    """``read_back_rows`` without paying for the rows before ``offset``: pyreadstat cannot seek,
-    and skipping a row costs it a good part of reading it. The file's own header and the bytes
-    of the rows wanted, taken from the file where the layout puts them (every row is the same
-    width), are copied to a file of their own beside it, which pyreadstat reads from its first
-    row. ``to_end``: the copy runs to the end of the file, its padding included, so pyreadstat
-    counts any row beyond the expected ones as it would in the file; otherwise the copy is
-    padded with blanks to a whole record and exactly the expected rows are read."""
-    return read_back_gathered(path, metas, [(offset, offset + len(expected))], expected, to_end)
-
-
-def read_back_gathered(
-    path: Path | str,
-    metas: Sequence[VariableMeta],
-    ranges: Sequence[tuple[int, int]],
-    expected: pd.DataFrame,
-    to_end: bool = False,
-) -> RowsReadBack:
-    """``read_back_piece`` of several (start, stop) row ranges of the file at once, in order:
-    their bytes end to end make the piece, ``expected`` holds their rows end to end, and a
-    difference is reported at its row in the file. One pyreadstat call for many small ranges
-    (a file made from the previous one is read back for its changed subjects only, hundreds of
-    them: a call per subject cost more than the reading). ``to_end``: the last range runs to the
-    end of the file."""
+    """``read_back_rows`` without paying for the rows before ``offset`` (pyreadstat cannot
+    seek): ``xpt_rows.read_rows`` copies the file's header and the bytes of the rows wanted to
+    a file of their own. ``to_end``: the copy runs to the end of the file, its padding
+    included, so pyreadstat counts any row beyond the expected ones as it would in the file;
+    otherwise exactly the expected rows are read."""
     if not len(expected) and not to_end:
         return RowsReadBack(0, {})
-    path = Path(path)
-    start = observations_offset(len(metas))
-    width = sum(m.length for m in metas)
-    first = ranges[0][0] if ranges else 0
-    piece = path.with_name(f".{path.stem}.{os.getpid()}.{first}.piece.xpt")
-    try:
-        with path.open("rb") as source, piece.open("wb") as target:
-            target.write(source.read(start))
-            written = 0
-            for i, (begin, stop) in enumerate(ranges):
-                source.seek(start + begin * width)
-                if to_end and i == len(ranges) - 1:
-                    while block := source.read(1 << 24):
-                        target.write(block)
-                else:
-                    rows = source.read((stop - begin) * width)
-                    target.write(rows)
-                    written += len(rows)
-            if not to_end:
-                target.write(b" " * (-written % RECORD))
-        back = _read_rows(piece, 0, 0 if to_end else len(expected))
-    finally:
-        piece.unlink(missing_ok=True)
-    found = _compared(back, metas, 0, expected)
-    if not found.differ:
-        return found
-    file_rows = np.concatenate([np.arange(b, e) for b, e in ranges] or [np.zeros(0, np.int64)])
-    return RowsReadBack(
-        found.rows,
-        {name: [d[0], int(file_rows[d[1]]), *d[2:]] for name, d in found.differ.items()},
-    )
+    back = read_rows(path, offset, offset + len(expected), to_end)
+    return _compared(back, metas, offset, expected)
 
 
 def _read_rows(path: Path | str, offset: int, limit: int) -> dict:
