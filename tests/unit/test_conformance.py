@@ -361,6 +361,32 @@ def test_each_broken_rule_gives_exactly_its_finding(tmp_path, change, expected):
     assert errors(written(tmp_path, change)) == [expected]
 
 
+def several_broken(p: Package) -> None:
+    for change in (
+        sex_not_in_codelist,
+        mandatory_age_missing,
+        response_not_in_codelist,
+        duplicate_subject,
+        gap_in_aseq,
+    ):
+        change(p)
+
+
+def test_files_read_in_slices_by_reader_processes_give_the_same_findings(tmp_path):
+    """A large package is read a slice at a time by two spawned processes: one row per slice
+    here, so every key, sequence and codelist rule sees rows that came from other slices."""
+    folder = written(tmp_path, several_broken)
+    here = check_package(folder, readers=1)
+    assert {(f.rule, f.dataset, f.variable) for f in here if f.severity != WARNING} == {
+        ("CODELIST-VALUE-NOT-IN-LIST", "ADSL", "SEX"),
+        ("MANDATORY-MISSING", "ADSL", "AGE"),
+        ("CODELIST-VALUE-NOT-IN-LIST", "ADRS", "AVALC"),
+        ("KEY-NOT-UNIQUE", "ADSL", "STUDYID, USUBJID"),
+        ("SEQ-NOT-CONSECUTIVE", "ADRS", "ASEQ"),
+    }
+    assert check_package(folder, readers=2, chunk_rows=1) == here
+
+
 WARNED = [
     (padded_length, ("LENGTH-TOO-LONG", "ADSL", "RACE")),
     (

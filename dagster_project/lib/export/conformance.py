@@ -77,6 +77,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,8 +86,10 @@ import pandas as pd
 import pyreadstat
 from pandas.api.types import union_categoricals
 
+from dagster_project.lib.runtime.executors import InThisProcess, processes
+
 from .define_reader import CodeList, DatasetDef, Define, ItemDef, ItemRef, RangeCheck, read_define
-from .xpt_rows import layout, read_rows
+from .xpt_rows import Layout, layout, read_rows
 
 MAX_NAME_BYTES = 8
 MAX_LABEL_BYTES = 40
@@ -98,6 +101,10 @@ SHOWN = 5
 # Rows of a transport file read per pyreadstat call: bounds the Python objects a read holds
 # (about four times the bytes read) whatever the dataset's size.
 READ_CHUNK_ROWS = 250_000
+# Processes reading a package's files, one per core of the 2-core benchmark machine, from
+# this many bytes of .xpt in all: a spawned reader imports pandas and pyreadstat (~2 s).
+READERS = 2
+READER_PROCESSES_FROM_BYTES = 100 << 20
 
 ADSL_CLASS = "SUBJECT LEVEL ANALYSIS DATASET"
 BDS_CLASS = "BASIC DATA STRUCTURE"
@@ -184,51 +191,87 @@ def read_xpt(path: str | Path, chunk_rows: int = READ_CHUNK_ROWS) -> XptData:
     read ``chunk_rows`` rows at a time (``xpt_rows``: pyreadstat on a slice of the file), text
     kept as Categorical with its categories sorted, so that sorting a text key sorts its
     values, numbers (dates as day numbers) as float64."""
+    return start_reading(path, InThisProcess(), chunk_rows).result()
+
+
+@dataclass
+class _Reading:
+    """A transport file being read, its slices by ``pool``: its metadata and their futures."""
+
+    path: Path
+    meta: object
+    numeric: dict[str, bool]
+    slices: list[Future]
+
+    def result(self) -> XptData:
+        columns = list(self.meta.column_names)
+        pieces = [piece.result() for piece in self.slices]
+        whole = {}
+        for c in columns:  # each column's slices joined, then let go
+            parts = [p.pop(c) for p in pieces]
+            whole[c] = (
+                np.concatenate(parts)
+                if self.numeric[c]
+                else union_categoricals(parts, sort_categories=True)
+            )
+        # copy=False: the columns as they are, not copied into one block per type
+        frame = pd.DataFrame(whole, columns=columns, copy=False)
+        return XptData(
+            name=(self.meta.table_name or self.path.stem).upper(),
+            label=self.meta.file_label,
+            frame=frame,
+            labels=dict(zip(columns, self.meta.column_labels, strict=True)),
+            numeric=self.numeric,
+            formats={c: self.meta.original_variable_types.get(c) for c in columns},
+            widths={c: int(self.meta.variable_storage_width.get(c) or 0) for c in columns},
+        )
+
+
+def start_reading(path: str | Path, pool, chunk_rows: int = READ_CHUNK_ROWS) -> _Reading:
+    """Hand the file's slices of ``chunk_rows`` rows to ``pool`` (an executor); ``.result()``
+    gives the file as ``read_xpt`` does."""
+    path = Path(path)
     _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
-    columns = list(meta.column_names)
-    numeric = {c: meta.readstat_variable_types[c] != "string" for c in columns}
+    numeric = {c: meta.readstat_variable_types[c] != "string" for c in meta.column_names}
     shape = layout(path)
     if not any(numeric.values()):
         # A reader takes blank rows at the end of what it reads for the last record's padding;
-        # in a dataset of text only a chunk could end in one, so it is read in one piece.
+        # in a dataset of text only a slice could end in one, so it is read in one piece.
         chunk_rows = max(shape.rows_at_most, 1)
-    pieces: dict[str, list] = {c: [] for c in columns}
     starts = range(0, shape.rows_at_most, chunk_rows) if shape.rows_at_most else [0]
-    for start in starts:
-        stop = start + chunk_rows
-        back = read_rows(path, start, stop, to_end=stop >= shape.rows_at_most, shape=shape)
-        for column in columns:
-            values = back.pop(column)
-            if numeric[column]:
-                pieces[column].append(np.array(values, dtype="float64"))
-            else:
-                codes, uniques = pd.factorize(np.array(values, dtype=object))
-                pieces[column].append(pd.Categorical.from_codes(codes, uniques))
-    frame = pd.DataFrame(
-        {
-            c: np.concatenate(pieces[c])
-            if numeric[c]
-            else union_categoricals(pieces[c], sort_categories=True)
-            for c in columns
-        },
-        columns=columns,
-    )
-    return XptData(
-        name=(meta.table_name or Path(path).stem).upper(),
-        label=meta.file_label,
-        frame=frame,
-        labels=dict(zip(columns, meta.column_labels, strict=True)),
-        numeric=numeric,
-        formats={c: meta.original_variable_types.get(c) for c in columns},
-        widths={c: int(meta.variable_storage_width.get(c) or 0) for c in columns},
-    )
+    slices = [
+        pool.submit(read_slice, path, start, start + chunk_rows, shape, numeric) for start in starts
+    ]
+    return _Reading(path, meta, numeric, slices)
+
+
+def read_slice(
+    path: Path, start: int, stop: int, shape: Layout, numeric: dict[str, bool]
+) -> dict[str, np.ndarray | pd.Categorical]:
+    """Rows ``start`` to ``stop`` of the file (to its end when ``stop`` reaches the rows it
+    can hold), each number column as float64, each text column as Categorical: small to hand
+    from a reader process back, however many rows."""
+    back = read_rows(path, start, stop, to_end=stop >= shape.rows_at_most, shape=shape)
+    columns: dict[str, np.ndarray | pd.Categorical] = {}
+    for column, is_number in numeric.items():
+        values = back.pop(column)
+        if is_number:
+            columns[column] = np.array(values, dtype="float64")
+        else:
+            codes, uniques = pd.factorize(np.array(values, dtype=object))
+            columns[column] = pd.Categorical.from_codes(codes, uniques)
+    return columns
 
 
 # --- the package ----------------------------------------------------------------------------
 
 
-def check_package(folder: str | Path) -> list[Finding]:
-    """Every finding on the package in ``folder`` (define.xml and its .xpt files)."""
+def check_package(
+    folder: str | Path, readers: int | None = None, chunk_rows: int = READ_CHUNK_ROWS
+) -> list[Finding]:
+    """Every finding on the package in ``folder`` (define.xml and its .xpt files).
+    ``readers``: processes reading the files' slices of ``chunk_rows`` rows (default: READERS
+    for a package of READER_PROCESSES_FROM_BYTES or more, else this process)."""
     folder = Path(folder)
     define_path = folder / "define.xml"
     if not define_path.is_file():
@@ -238,10 +281,11 @@ def check_package(folder: str | Path) -> list[Finding]:
     except (ET.ParseError, ValueError) as exc:
         return [Finding("", "", "DEFINE-NOT-XML", f"define.xml cannot be read: {exc}")]
     files = {p.name.lower(): p for p in sorted(folder.iterdir()) if p.suffix.lower() == ".xpt"}
+    if readers is None:
+        size = sum(p.stat().st_size for p in files.values())
+        readers = READERS if size >= READER_PROCESSES_FROM_BYTES else 1
     findings: list[Finding] = []
-    # codelist OID -> the (dataset, variable) pairs that use it, and the values they hold
-    users: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    used: dict[str, set[str]] = defaultdict(set)
+    present: list[tuple[DatasetDef, Path]] = []
     for dataset in define.datasets:
         path = files.pop(dataset.file.lower(), None)
         if path is None:
@@ -253,15 +297,29 @@ def check_package(folder: str | Path) -> list[Finding]:
                     f"define.xml describes {dataset.file}, which is not in the package",
                 )
             )
-            continue
-        data = read_xpt(path)
-        findings += check_dataset(define, dataset, data)
-        for oid, variable, values in codelist_uses(define, dataset, data):
-            users[oid].add((dataset.name, variable))
-            used[oid] |= values
-            findings += codelist_value_findings(
-                define.codelists[oid], dataset.name, variable, values
-            )
+        else:
+            present.append((dataset, path))
+    # codelist OID -> the (dataset, variable) pairs that use it, and the values they hold
+    users: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    used: dict[str, set[str]] = defaultdict(set)
+    with processes(readers) as pool:
+        # One file read ahead: its slices are read while this one is checked, and no more
+        # than two files' rows are held at once.
+        def read(i: int) -> _Reading | None:
+            return start_reading(present[i][1], pool, chunk_rows) if i < len(present) else None
+
+        reading = read(0)
+        for i, (dataset, _) in enumerate(present):
+            data = reading.result()
+            reading = read(i + 1)
+            findings += check_dataset(define, dataset, data)
+            for oid, variable, values in codelist_uses(define, dataset, data):
+                users[oid].add((dataset.name, variable))
+                used[oid] |= values
+                findings += codelist_value_findings(
+                    define.codelists[oid], dataset.name, variable, values
+                )
+            del data
     for path in files.values():
         _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
         name = (meta.table_name or path.stem).upper()
@@ -651,30 +709,31 @@ def _where_mask(
     clause: tuple[RangeCheck, ...],
     names: dict[str, str],
     frame: pd.DataFrame,
-    canonical: dict[str, pd.Series],
+    terms: dict[str, tuple[np.ndarray, np.ndarray]],
 ) -> pd.Series | None:
     """The rows a where clause selects, or None when it cannot be evaluated on this data.
-    ``canonical`` caches each tested column as terms are written (one pass per column, not
-    one per WhereClause: ADLB has a clause per parameter)."""
-    mask = pd.Series(True, index=frame.index)
+    ``terms`` caches each tested column factorized: per row a code, per code the value as a
+    term is written (one pass per column, not one per WhereClause: ADLB has a clause per
+    parameter, and a clause is then decided per distinct value)."""
+    mask = np.ones(len(frame), dtype=bool)
     for check in clause:
         variable = names.get(check.item_oid)
         if variable not in frame.columns or check.comparator not in ("EQ", "NE", "IN", "NOTIN"):
             return None
         numeric = pd.api.types.is_numeric_dtype(frame[variable])
-        if variable not in canonical:
-            # each distinct value written as a term once, then spread over the rows
+        if variable not in terms:
             codes, distinct = pd.factorize(frame[variable])
-            terms = [_canonical(v, numeric) for v in distinct] + [_canonical(np.nan, numeric)]
-            canonical[variable] = pd.Series(np.asarray(terms, dtype=object)[codes], frame.index)
-        column = canonical[variable]
+            # code -1 (a missing value) is the last term
+            written = [_canonical(v, numeric) for v in distinct] + [_canonical(np.nan, numeric)]
+            terms[variable] = (codes, np.asarray(written, dtype=object))
+        codes, written = terms[variable]
         try:
             values = {_canonical(float(v), True) if numeric else v for v in check.values}
         except ValueError:  # a text CheckValue against a numeric variable selects nothing
             values = set()
-        hit = column.isin(values)
+        hit = np.isin(written, list(values))[codes]
         mask &= hit if check.comparator in ("EQ", "IN") else ~hit
-    return mask
+    return pd.Series(mask, index=frame.index)
 
 
 def _show_where(clause: tuple[RangeCheck, ...], names: dict[str, str]) -> str:
@@ -695,7 +754,7 @@ def codelist_uses(
     }
     uses = []
     frame = data.frame
-    canonical: dict[str, pd.Series] = {}
+    terms: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for oid, variable in names.items():
         if variable not in frame.columns:
             continue
@@ -711,7 +770,7 @@ def codelist_uses(
             if define.codelists[vlm.codelist_oid].external:
                 continue
             for clause in value_item.where:
-                mask = _where_mask(clause, names, frame, canonical)
+                mask = _where_mask(clause, names, frame, terms)
                 if mask is not None:
                     uses.append(
                         (

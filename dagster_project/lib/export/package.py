@@ -8,7 +8,6 @@ asset around it."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -45,6 +44,7 @@ from dagster_project.lib.export.xpt import (
     write_define,
     write_xpt_mapped,
 )
+from dagster_project.lib.runtime.executors import InThisProcess, processes
 from dagster_project.lib.warehouse.fingerprint import fingerprint_of, sha256_file
 from dagster_project.lib.warehouse.table_frames import read_table
 
@@ -67,34 +67,10 @@ READERS = 2
 READER_PROCESSES_FROM_ROWS = 100_000
 
 
-class _InThisProcess:
-    """What the read-back needs of an executor (submit, shutdown, a context), each call run
-    at once in this process."""
-
-    def __enter__(self) -> _InThisProcess:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-    def submit(self, fn, *args, **kwargs) -> Future:
-        done: Future = Future()
-        try:
-            done.set_result(fn(*args, **kwargs))
-        except Exception as exc:  # handed to .result(), as a pool's future would
-            done.set_exception(exc)
-        return done
-
-    def shutdown(self, **kwargs) -> None:
-        return None
-
-
-def _readers(con) -> ProcessPoolExecutor | _InThisProcess:
+def _readers(con) -> ProcessPoolExecutor | InThisProcess:
     """Two spawned reader processes for a large package, this process for a small one."""
     rows = sum(con.execute(f"select count(*) from adam.{n}").fetchone()[0] for n in DATASETS)
-    if rows < READER_PROCESSES_FROM_ROWS:
-        return _InThisProcess()
-    return ProcessPoolExecutor(READERS, mp_context=multiprocessing.get_context("spawn"))
+    return processes(READERS if rows >= READER_PROCESSES_FROM_ROWS else 1)
 
 
 @dataclass
