@@ -95,10 +95,10 @@ import pandas as pd
 import pyreadstat
 from pandas.api.types import union_categoricals
 
-from dagster_project.lib.runtime.executors import InThisProcess, processes
+from dagster_project.lib.runtime.executors import READERS, InThisProcess, processes
 
 from .define_reader import CodeList, DatasetDef, Define, ItemDef, ItemRef, RangeCheck, read_define
-from .xpt_rows import Layout, layout, read_rows
+from .xpt_rows import Layout, layout, read_rows, slice_plan
 
 MAX_NAME_BYTES = 8
 MAX_LABEL_BYTES = 40
@@ -110,9 +110,8 @@ SHOWN = 5
 # Rows of a transport file read per pyreadstat call: bounds the Python objects a read holds
 # (about four times the bytes read) whatever the dataset's size.
 READ_CHUNK_ROWS = 250_000
-# Processes reading a package's files, one per core of the 2-core benchmark machine, from
-# this many bytes of .xpt in all: a spawned reader imports pandas and pyreadstat (~2 s).
-READERS = 2
+# A package is read by READERS processes from this many bytes of .xpt in all: a spawned
+# reader imports pandas and pyreadstat (~2 s).
 READER_PROCESSES_FROM_BYTES = 100 << 20
 
 ADSL_CLASS = "SUBJECT LEVEL ANALYSIS DATASET"
@@ -242,25 +241,23 @@ def start_reading(path: str | Path, pool, chunk_rows: int = READ_CHUNK_ROWS) -> 
     path = Path(path)
     _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
     numeric = {c: meta.readstat_variable_types[c] != "string" for c in meta.column_names}
-    shape = layout(path)
-    if not any(numeric.values()):
-        # A reader takes blank rows at the end of what it reads for the last record's padding;
-        # in a dataset of text only a slice could end in one, so it is read in one piece.
-        chunk_rows = max(shape.rows_at_most, 1)
-    starts = range(0, shape.rows_at_most, chunk_rows) if shape.rows_at_most else [0]
+    shape = layout(path, meta)
     slices = [
-        pool.submit(read_slice, path, start, start + chunk_rows, shape, numeric) for start in starts
+        pool.submit(read_slice, path, start, stop, to_end, shape, numeric)
+        for start, stop, to_end in slice_plan(
+            shape.rows_at_most, chunk_rows, text_only=not any(numeric.values())
+        )
     ]
     return _Reading(path, meta, numeric, slices)
 
 
 def read_slice(
-    path: Path, start: int, stop: int, shape: Layout, numeric: dict[str, bool]
+    path: Path, start: int, stop: int, to_end: bool, shape: Layout, numeric: dict[str, bool]
 ) -> dict[str, np.ndarray | pd.Categorical]:
-    """Rows ``start`` to ``stop`` of the file (to its end when ``stop`` reaches the rows it
-    can hold), each number column as float64, each text column as Categorical: small to hand
-    from a reader process back, however many rows."""
-    back = read_rows(path, start, stop, to_end=stop >= shape.rows_at_most, shape=shape)
+    """Rows ``start`` to ``stop`` of the file (to its end with ``to_end``), each number column
+    as float64, each text column as Categorical: small to hand from a reader process back,
+    however many rows."""
+    back = read_rows(path, start, stop, to_end, shape)
     columns: dict[str, np.ndarray | pd.Categorical] = {}
     for column, is_number in numeric.items():
         values = back.pop(column)

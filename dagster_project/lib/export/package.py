@@ -44,7 +44,7 @@ from dagster_project.lib.export.xpt import (
     write_define,
     write_xpt_mapped,
 )
-from dagster_project.lib.runtime.executors import InThisProcess, processes
+from dagster_project.lib.runtime.executors import READERS, InThisProcess, processes
 from dagster_project.lib.warehouse.fingerprint import fingerprint_of, sha256_file
 from dagster_project.lib.warehouse.table_frames import read_table
 
@@ -58,9 +58,6 @@ PACKAGE_FILES = (
 )
 # The study a define.xml names when ADSL holds no STUDYID (an empty package).
 DEFAULT_STUDY = "ISA-DEX-MM"
-# Processes reading the written files back; with the writer, one per core on the 2-core
-# machine the benchmark runs on is the measured best (see README, Performance).
-READERS = 2
 # Below this many ADaM rows in all, the files are read back in this process instead: each
 # spawned reader starts a Python that imports pandas and pyreadstat, which costs more than
 # reading a small package (bench/results.md).

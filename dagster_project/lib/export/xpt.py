@@ -39,7 +39,7 @@ import pandas as pd
 import pyreadstat
 
 from .transport_v5 import Field, transport_chunks
-from .xpt_rows import read_rows
+from .xpt_rows import read_rows, slice_plan
 
 MAX_NAME = 8
 MAX_LABEL = 40
@@ -626,15 +626,11 @@ def read_back_plan(
     chunk_rows: int = READ_BACK_CHUNK_ROWS,
     metas: Sequence[VariableMeta] | None = None,
 ) -> list[tuple]:
-    """(start, stop, to_end) of each chunk read back: ``chunk_rows`` rows at a time, the last
-    chunk read to the end of the file so that rows beyond the expected ones are counted (an
-    empty dataset is one chunk, read to the end). A dataset of Char variables only (``metas``)
-    is one chunk: a piece ending in a row blank in every variable would lose it, a reader
-    taking it for the piece's padding."""
-    if metas is not None and all(m.type == "Char" for m in metas):
-        chunk_rows = max(n_rows, 1)
-    starts = range(0, n_rows, chunk_rows) if n_rows else [0]
-    return [(s, min(s + chunk_rows, n_rows), s + chunk_rows >= n_rows) for s in starts]
+    """(start, stop, to_end) of each chunk read back (``xpt_rows.slice_plan``): the last chunk
+    read to the end of the file so that rows beyond the expected ones are counted; a dataset
+    of Char variables only (``metas``) is one chunk."""
+    text_only = metas is not None and all(m.type == "Char" for m in metas)
+    return slice_plan(n_rows, chunk_rows, text_only)
 
 
 def read_back_header(

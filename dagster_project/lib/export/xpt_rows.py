@@ -15,6 +15,7 @@ storage widths), nothing of our writer's: the conformance check reads files it d
 
     rows = read_rows(path, start, stop)          # dict: variable -> list of values
     rows = read_rows(path, start, to_end=True)   # from ``start`` to the end of the file
+    for start, stop, to_end in slice_plan(layout(path).rows_at_most, 250_000): ...
 """
 
 from __future__ import annotations
@@ -37,11 +38,13 @@ HEADER_SEARCH_BYTES = 2 << 20
 
 @dataclass(frozen=True)
 class Layout:
-    """Where a file's rows are: the byte they start at, the bytes per row, the file's size."""
+    """Where a file's rows are: the byte they start at, the bytes per row, the file's size;
+    and its variables."""
 
     observations: int
     width: int
     size: int
+    columns: tuple[str, ...]
     # the row count a version 8 file's OBSV8 record declares (a v5 file declares none)
     declared_rows: int | None = None
 
@@ -54,9 +57,11 @@ class Layout:
         return (self.size - self.observations) // self.width if self.width else 0
 
 
-def layout(path: str | Path) -> Layout:
-    """The file's layout, from its own header (raises ValueError when it has none)."""
-    _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
+def layout(path: str | Path, meta=None) -> Layout:
+    """The file's layout, from its own header (raises ValueError when it has none). ``meta``:
+    pyreadstat's metadata of the file, when the caller has read it."""
+    if meta is None:
+        _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
     width = sum(int(meta.variable_storage_width[c]) for c in meta.column_names)
     with open(path, "rb") as f:
         head = f.read(HEADER_SEARCH_BYTES)
@@ -66,7 +71,20 @@ def layout(path: str | Path) -> Layout:
     # OBSV8 ends in the number of observations, right-aligned; OBS in zeros and blanks.
     count = head[at + 48 : at + RECORD].strip()
     declared = int(count) if head[at + 20 : at + 25] == b"OBSV8" and count.isdigit() else None
-    return Layout(at + RECORD, width, os.path.getsize(path), declared)
+    return Layout(at + RECORD, width, os.path.getsize(path), tuple(meta.column_names), declared)
+
+
+def slice_plan(rows: int, chunk_rows: int, text_only: bool = False) -> list[tuple[int, int, bool]]:
+    """(start, stop, to_end) of each slice of a file of ``rows`` rows: ``chunk_rows`` at a
+    time, the last read to the end of the file so that rows beyond ``rows`` are counted (an
+    empty file is one slice, read to the end). A file of text variables only (``text_only``)
+    is one slice: a reader takes rows blank in every variable at the end of what it reads for
+    the last record's padding, so a slice ending in one would lose it (a number's missing
+    value is not blank)."""
+    if text_only:
+        chunk_rows = max(rows, 1)
+    starts = range(0, rows, chunk_rows) if rows else [0]
+    return [(s, min(s + chunk_rows, rows), s + chunk_rows >= rows) for s in starts]
 
 
 def read_rows(
@@ -82,10 +100,9 @@ def read_rows(
     file's ``layout``, when the caller reads several slices of it."""
     path = Path(path)
     shape = shape or layout(path)
-    declared = shape.declared_rows
-    if (stop or 0) <= start if not to_end else declared is not None and start >= declared:
-        _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
-        return {name: [] for name in meta.column_names}
+    rows = _rows_wanted(shape, start, stop, to_end)
+    if rows == 0:
+        return {name: [] for name in shape.columns}
     piece = path.with_name(f".{path.stem}.{os.getpid()}.{start}.piece.xpt")
     try:
         with path.open("rb") as source, piece.open("wb") as target:
@@ -99,7 +116,7 @@ def read_rows(
                 target.write(body + b" " * (-len(body) % RECORD))
         back, _ = pyreadstat.read_xport(
             str(piece),
-            row_limit=_rows_wanted(shape, start, stop, to_end),
+            row_limit=rows or 0,  # 0: all there are
             disable_datetime_conversion=True,
             output_format="dict",
         )
@@ -108,12 +125,12 @@ def read_rows(
     return back
 
 
-def _rows_wanted(shape: Layout, start: int, stop: int | None, to_end: bool) -> int:
-    """pyreadstat's ``row_limit`` for the piece: the rows asked for; to the end, 0 (all there
-    are), but a v8 file's header declares all its rows, and the piece keeps that header, so
-    the rows left are said."""
+def _rows_wanted(shape: Layout, start: int, stop: int | None, to_end: bool) -> int | None:
+    """The rows the piece is read for: those asked for; to the end, all there are (None), but
+    a v8 file's header declares all its rows, and the piece keeps that header, so the rows
+    left are said."""
     if not to_end:
         return max((stop or 0) - start, 0)
     if shape.declared_rows is None:
-        return 0
+        return None
     return max(shape.declared_rows - start, 0)

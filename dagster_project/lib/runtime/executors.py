@@ -9,6 +9,10 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
 
+# Processes reading transport files (the export's read-back, the conformance check): one per
+# core of the 2-core machine the benchmark runs on is the measured best (README, Performance).
+READERS = 2
+
 
 class InThisProcess:
     """What callers need of an executor (submit, shutdown, a context), each call run at once
