@@ -12,6 +12,7 @@ from datetime import date
 
 import dagster as dg
 import duckdb
+import pandas as pd
 import pyreadstat
 import pytest
 
@@ -56,15 +57,17 @@ def _materialize(tmp_path, monkeypatch, labelled: bool):
 
 @pytest.fixture(params=["reader processes", "in this process"])
 def read_back_where(request, monkeypatch):
-    """The export's read-back both ways: by the spawned reader processes (a large package)
-    and in the exporting process (a small one, READER_PROCESSES_FROM_ROWS)."""
-    from dagster_project.lib.export import package
+    """The export's read-back (the conformance check's read) both ways: by the spawned reader
+    processes (a large package) and in the exporting process (a small one,
+    READER_PROCESSES_FROM_BYTES)."""
+    from dagster_project.lib.export import conformance
+    from dagster_project.lib.runtime import executors
 
     if request.param == "reader processes":
-        monkeypatch.setattr(package, "READER_PROCESSES_FROM_ROWS", 0)
+        monkeypatch.setattr(conformance, "READER_PROCESSES_FROM_BYTES", 0)
     else:
-        monkeypatch.setattr(package, "READER_PROCESSES_FROM_ROWS", 10**12)
-        monkeypatch.setattr(package, "ProcessPoolExecutor", None)  # never started
+        monkeypatch.setattr(conformance, "READER_PROCESSES_FROM_BYTES", 10**15)
+        monkeypatch.setattr(executors, "ProcessPoolExecutor", None)  # never started
     return request.param
 
 
@@ -102,8 +105,9 @@ def test_asset_fails_when_a_file_does_not_read_back_as_written(
     tmp_path, monkeypatch, read_back_where
 ):
     """Wherever the read-back runs (reader processes or this one), a difference fails the
-    run and publishes nothing. The frame the writer reports for ADTTE is altered after the
-    file is written, so the file read back differs from it in one value."""
+    run, names the first differing value and publishes nothing. ADTTE's file is written again
+    with one date a day later, as a faulty writer would, while the export is told what it
+    meant to write."""
     from dagster_project.lib.export import package
 
     real = package.write_xpt_mapped
@@ -111,8 +115,9 @@ def test_asset_fails_when_a_file_does_not_read_back_as_written(
     def write_then_misreport(frame, path, metas, name, label):
         path, written = real(frame, path, metas, name, label)
         if name == "ADTTE":
-            written = written.copy()
-            written.loc[1, "ADT"] += 1
+            faulty = frame.copy()
+            faulty.loc[1, "ADT"] += pd.Timedelta(days=1)
+            real(faulty, path, metas, name, label)
         return path, written
 
     monkeypatch.setattr(package, "write_xpt_mapped", write_then_misreport)
@@ -124,6 +129,30 @@ def test_asset_fails_when_a_file_does_not_read_back_as_written(
     assert "ADTTE.ADT: 1 value(s) differ (first row 2" in message
     assert not folder.exists()
     assert not folder.with_name("submission.partial").exists()
+
+
+def test_asset_fails_when_a_file_holds_a_row_more_than_written(tmp_path, monkeypatch):
+    """A file with a row more than the dataset (a faulty writer repeating ADAE's last row)
+    fails the run on the row count, before its duplicate key is reported, and publishes
+    nothing."""
+    from dagster_project.lib.export import package
+
+    real = package.write_xpt_mapped
+
+    def write_a_row_more(frame, path, metas, name, label):
+        path, written = real(frame, path, metas, name, label)
+        if name == "ADAE":
+            real(pd.concat([frame, frame.tail(1)], ignore_index=True), path, metas, name, label)
+        return path, written
+
+    monkeypatch.setattr(package, "write_xpt_mapped", write_a_row_more)
+    result, folder = _materialize(tmp_path, monkeypatch, labelled=True)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = failure.event_specific_data.error.message
+    assert "adae.xpt does not read back as written:\n- 4 rows, expected 3" in message
+    assert "KEY-NOT-UNIQUE" not in message
+    assert not folder.exists()
 
 
 def test_a_second_export_writes_every_file_whole_again(tmp_path, monkeypatch, fixed_clock):

@@ -11,6 +11,8 @@ warnings for the run summary::
     warnings = require_conformance(staging_dir)  # raises ConformanceError on any error
 
 ``format_finding`` gives the one-line form (``ADSL.SEX [CODELIST-VALUE-NOT-IN-LIST] ...``).
+``on_read`` (both functions) is called with each file and what was read of it: the export
+checks there that the file holds what it wrote, so each file is parsed once.
 
 This is an independent reader of what was published, in the manner of Pinnacle 21: it knows
 nothing of the dbt manifest or of our writer, only the Define-XML 2.1 standard (read by
@@ -85,7 +87,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,9 +171,12 @@ def format_finding(finding: Finding) -> str:
     return f"{where or 'package'} [{finding.rule}]{warning} {finding.message}"
 
 
-def require_conformance(folder: str | Path) -> list[Finding]:
-    """The package's warnings; raises ``ConformanceError`` listing every error finding."""
-    findings = check_package(folder)
+def require_conformance(
+    folder: str | Path, on_read: Callable[[Path, XptData], None] | None = None
+) -> list[Finding]:
+    """The package's warnings; raises ``ConformanceError`` listing every error finding
+    (``on_read``: as for ``check_package``, called for every file before it raises)."""
+    findings = check_package(folder, on_read=on_read)
     errors = [f for f in findings if f.severity == ERROR]
     if errors:
         raise ConformanceError(errors)
@@ -273,11 +278,17 @@ def read_slice(
 
 
 def check_package(
-    folder: str | Path, readers: int | None = None, chunk_rows: int = READ_CHUNK_ROWS
+    folder: str | Path,
+    readers: int | None = None,
+    chunk_rows: int = READ_CHUNK_ROWS,
+    on_read: Callable[[Path, XptData], None] | None = None,
 ) -> list[Finding]:
     """Every finding on the package in ``folder`` (define.xml and its .xpt files).
     ``readers``: processes reading the files' slices of ``chunk_rows`` rows (default: READERS
-    for a package of READER_PROCESSES_FROM_BYTES or more, else this process)."""
+    for a package of READER_PROCESSES_FROM_BYTES or more, else this process). ``on_read``:
+    called with each file define.xml describes and its contents, as read, before it is
+    checked: a caller that knows what was written (the export) compares it there instead of
+    reading the file a second time."""
     folder = Path(folder)
     define_path = folder / "define.xml"
     if not define_path.is_file():
@@ -318,6 +329,8 @@ def check_package(
         for i, (dataset, _) in enumerate(present):
             data = reading.result()
             reading = read(i + 1)
+            if on_read is not None:
+                on_read(present[i][1], data)
             findings += check_dataset(define, dataset, data)
             for oid, variable, values in codelist_uses(define, dataset, data):
                 users[oid].add((dataset.name, variable))
@@ -658,11 +671,15 @@ def sequence_findings(dataset: DatasetDef, define: Define, frame: pd.DataFrame) 
     if "USUBJID" not in frame.columns:
         return []
     keys = [k for k in dataset_keys(dataset, define) if k in frame.columns]
-    ordered = frame.sort_values(keys, kind="mergesort") if keys else frame
+    sequences = sequence_variables(dataset, list(frame.columns))
+    # Only the columns the rule reads are sorted: sorting the whole frame copied every column
+    # (ADLB at 100,000 subjects: +1.6 GB while checking).
+    needed = frame[list(dict.fromkeys(["USUBJID", *keys, *sequences]))]
+    ordered = needed.sort_values(keys, kind="mergesort") if keys else needed
     findings = []
     # a row's position within its subject, in key order: 1..n is each row's number there
     position = ordered.groupby("USUBJID", sort=False, observed=True).cumcount().to_numpy() + 1
-    for seq in sequence_variables(dataset, list(frame.columns)):
+    for seq in sequences:
         numbers = pd.to_numeric(ordered[seq], errors="coerce").to_numpy(dtype=float)
         subjects = ordered["USUBJID"][numbers != position].unique()
         broken = []

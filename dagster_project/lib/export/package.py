@@ -1,16 +1,20 @@
 """The submission package as files: read adam.*, take the labels and derivations from the dbt
 manifest, check every SAS transport v5 limit, write each .xpt file whole, the define listing
-and define.xml (Define-XML 2.1, with its stylesheet), read every file back with an independent
-reader (pyreadstat), validate define.xml against the Define-XML 2.1 schema and run the
-conformance check a reviewer's tool would (lib/export/conformance.py) before the package
+and define.xml (Define-XML 2.1, with its stylesheet), validate define.xml against the
+Define-XML 2.1 schema, and read every file back with an independent reader (pyreadstat) in the
+conformance check a reviewer's tool would run (lib/export/conformance.py) before the package
 replaces the previous one (submission.md). No Dagster here: defs/export/submission.py is the
-asset around it."""
+asset around it.
+
+Each file is read once: the conformance check's reader hands every file it reads to
+``_ReadBack.compare``, which checks its header against what was written and its values
+against the digests taken while writing (lib/export/value_digest.py). Only a file that
+differs is compared value by value, to name the first differing row."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +22,7 @@ import duckdb
 
 from dagster_project.lib.export.conformance import (
     ConformanceError,
+    XptData,
     format_finding,
     require_conformance,
 )
@@ -31,20 +36,18 @@ from dagster_project.lib.export.define_xml import (
     dataset_definition,
     write_define_xml,
 )
+from dagster_project.lib.export.value_digest import column_digests
 from dagster_project.lib.export.xpt import (
-    READ_BACK_CHUNK_ROWS,
     V5Violation,
+    VariableMeta,
     check_v5,
     dataset_label,
-    read_back_findings,
     read_back_header,
-    read_back_piece,
-    read_back_plan,
+    read_back_mismatches,
     variable_metadata,
     write_define,
     write_xpt_mapped,
 )
-from dagster_project.lib.runtime.executors import READERS, InThisProcess, processes
 from dagster_project.lib.warehouse.fingerprint import fingerprint_of, sha256_file
 from dagster_project.lib.warehouse.table_frames import read_table
 
@@ -58,48 +61,81 @@ PACKAGE_FILES = (
 )
 # The study a define.xml names when ADSL holds no STUDYID (an empty package).
 DEFAULT_STUDY = "ISA-DEX-MM"
-# Below this many ADaM rows in all, the files are read back in this process instead: each
-# spawned reader starts a Python that imports pandas and pyreadstat, which costs more than
-# reading a small package (bench/results.md).
-READER_PROCESSES_FROM_ROWS = 100_000
-
-
-def _readers(con) -> ProcessPoolExecutor | InThisProcess:
-    """Two spawned reader processes for a large package, this process for a small one."""
-    rows = sum(con.execute(f"select count(*) from adam.{n}").fetchone()[0] for n in DATASETS)
-    return processes(READERS if rows >= READER_PROCESSES_FROM_ROWS else 1)
 
 
 @dataclass
-class _ReadBack:
-    """The pending read-back of one written file: its header and its row chunks."""
+class _Written:
+    """One file as written: its metadata, its rows and the digest of each variable's values."""
 
+    name: str
     path: Path
-    dataset: str
-    metas: list
+    label: str
+    metas: list[VariableMeta]
     rows: int
-    header: Future
-    chunks: list[Future]
+    digests: dict[str, str]
+    # set by _ReadBack.compare: the header's differences (None: the file was not read), the
+    # rows read and the digests of the values read
+    header_found: list[str] | None = None
+    rows_read: int | None = None
+    read_digests: dict[str, str] = field(default_factory=dict)
 
-    def findings(self) -> list[str]:
-        found, comparable = self.header.result()
-        chunks = [chunk.result() for chunk in self.chunks]
+    @property
+    def values_differ(self) -> bool:
+        return self.rows_read is not None and (
+            self.rows_read != self.rows or self.read_digests != self.digests
+        )
+
+
+class _ReadBack:
+    """Every written file against what the conformance check's reader read of it."""
+
+    def __init__(self, written: dict[str, _Written]) -> None:
+        self.written = written
+
+    def compare(self, path: Path, data: XptData) -> None:
+        """``check_package``'s ``on_read``: the header read against the metadata written, the
+        values against the digests taken when writing (their rows when the count differs)."""
+        file = self.written.get(path.name)
+        if file is None:  # a file the export did not write: the conformance check names it
+            return
+        found, comparable = read_back_header(path, file.metas, file.name.upper(), file.label)
+        file.header_found = found
         if comparable:
-            found += read_back_findings(self.dataset, self.metas, self.rows, chunks)
-        return found
+            file.rows_read = len(data.frame)
+            if file.rows_read == file.rows:
+                file.read_digests = column_digests(data.frame, _numeric(file.metas))
+
+    def failures(self, con: duckdb.DuckDBPyConnection) -> list[str]:
+        """One entry per file that does not read back as written, naming every difference:
+        a file whose values differ is compared value by value with adam.<name> as written."""
+        failures = []
+        for file in self.written.values():
+            if file.header_found is None:
+                found = ["not read back: define.xml does not describe it"]
+            elif file.values_differ:
+                frame = read_table(con, f"adam.{file.name}", text_as_category=True)
+                found = read_back_mismatches(
+                    file.path, frame, file.metas, file.name.upper(), file.label
+                ) or [f"values differ from those written: {_differing(file)}"]
+            else:
+                found = file.header_found
+            if found:
+                failures.append(
+                    f"{file.path.name} does not read back as written:\n"
+                    + "\n".join(f"- {m}" for m in found)
+                )
+        return failures
 
 
-def _read_back_failures(checks: list[_ReadBack]) -> list[str]:
-    """One entry per file that does not read back as written, naming every difference."""
-    failures = []
-    for check in checks:
-        found = check.findings()
-        if found:
-            failures.append(
-                f"{check.path.name} does not read back as written:\n"
-                + "\n".join(f"- {m}" for m in found)
-            )
-    return failures
+def _numeric(metas: list[VariableMeta]) -> dict[str, bool]:
+    return {m.name: m.type != "Char" for m in metas}
+
+
+def _differing(file: _Written) -> str:
+    """The variables whose values, read back, have another digest than those written."""
+    if file.rows_read != file.rows:
+        return f"{file.rows_read} rows, expected {file.rows}"
+    return ", ".join(n for n, d in file.digests.items() if file.read_digests.get(n) != d)
 
 
 class PackageRefused(Exception):
@@ -139,59 +175,38 @@ def _study(facts: dict[str, DataFacts]) -> str:
 
 def write_package(con: duckdb.DuckDBPyConnection, manifest: dict, folder: Path) -> Package:
     """Write the package into ``folder`` whole, or nothing (raises PackageRefused): written
-    beside it and swapped in once every file read back as written."""
+    beside it and swapped in once every file read back as written and the package conforms."""
     labels = {name: dataset_label(manifest, name) for name in DATASETS}
     # The package is written beside and swapped in whole: a refused export leaves the previous
     # package (or none) and names every violation of every dataset at once, so the dbt
-    # metadata is fixed in one pass. One dataset is read at a time (ADRS has ~2.3 million rows
-    # at 100,000 subjects), its text columns as Categorical.
+    # metadata is fixed in one pass. One dataset is held at a time (ADLB and ADEX have
+    # millions of rows at 100,000 subjects), its text columns as Categorical.
     staging = folder.with_name("submission.partial")
     shutil.rmtree(staging, ignore_errors=True)
     metas: dict[str, list] = {}
     facts: dict[str, DataFacts] = {}
-    rows: dict[str, int] = {}
+    written: dict[str, _Written] = {}
     violations: list[str] = []
-    # Reading a file back (pyreadstat parses every value) costs about twice what writing it
-    # does, so it runs beside the writing: each file, once written, is read back in chunks of
-    # READ_BACK_CHUNK_ROWS rows by two reader processes (a thread would share the GIL), and the
-    # export waits for all of them at the end. A small package is read back here, file by file.
-    checks: list[_ReadBack] = []
-    with _readers(con) as reader:
-        for name in DATASETS:
-            frame = read_table(con, f"adam.{name}", text_as_category=True)
-            rows[name] = len(frame)
-            metas[name] = variable_metadata(manifest, name, frame)
-            # What define.xml needs of the data, taken now: the frame is dropped once written.
-            facts[name] = data_facts(frame, metas[name], list(accepted_values(manifest, name)))
-            if violations:  # already refused: only keep listing what else is wrong
-                violations += check_v5(frame, metas[name], labels[name], name.upper())
-                continue
-            try:
-                path, written = write_xpt_mapped(
-                    frame, staging / f"{name}.xpt", metas[name], name.upper(), labels[name]
-                )
-            except V5Violation as refused:
-                violations += refused.violations
-                continue
-            del frame
-            # Our own writer made these bytes: an independent reader (pyreadstat) checks them.
-            header = reader.submit(read_back_header, path, metas[name], name.upper(), labels[name])
-            chunks = [
-                reader.submit(read_back_piece, path, metas[name], start,
-                              written.iloc[start:stop], to_end)
-                for start, stop, to_end in read_back_plan(
-                    len(written), READ_BACK_CHUNK_ROWS, metas[name]
-                )
-            ]  # fmt: skip
-            checks.append(_ReadBack(path, name.upper(), metas[name], rows[name], header, chunks))
-            del written
-        if violations:
-            reader.shutdown(cancel_futures=True)
-            checks = []
-        failures = _read_back_failures(checks)
-    if failures:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise PackageRefused("\n".join(failures))
+    for name in DATASETS:
+        frame = read_table(con, f"adam.{name}", text_as_category=True)
+        metas[name] = variable_metadata(manifest, name, frame)
+        # What define.xml needs of the data, taken now: the frame is dropped once written.
+        facts[name] = data_facts(frame, metas[name], list(accepted_values(manifest, name)))
+        if violations:  # already refused: only keep listing what else is wrong
+            violations += check_v5(frame, metas[name], labels[name], name.upper())
+            continue
+        try:
+            path, as_written = write_xpt_mapped(
+                frame, staging / f"{name}.xpt", metas[name], name.upper(), labels[name]
+            )
+        except V5Violation as refused:
+            violations += refused.violations
+            continue
+        written[path.name] = _Written(
+            name, path, labels[name], metas[name], len(frame),
+            column_digests(as_written, _numeric(metas[name])),
+        )  # fmt: skip
+        del frame, as_written
     if violations:
         shutil.rmtree(staging, ignore_errors=True)
         raise PackageRefused(
@@ -214,14 +229,23 @@ def write_package(con: duckdb.DuckDBPyConnection, manifest: dict, folder: Path) 
         errors = invalid.errors if isinstance(invalid, DefineInvalid) else [str(invalid)]
         raise PackageRefused(str(invalid), errors) from None
     # The package as a reviewer's tool reads it (define.xml and the files, nothing of ours):
-    # an error refuses publication, warnings travel with the package.
+    # an error refuses publication, warnings travel with the package. The same read checks
+    # that every file holds what was written (our own writer made its bytes).
+    read_back = _ReadBack(written)
+    nonconformant: ConformanceError | None = None
     try:
-        warnings = require_conformance(staging)
-    except ConformanceError as nonconformant:
+        warnings = require_conformance(staging, on_read=read_back.compare)
+    except ConformanceError as refused:
+        nonconformant = refused
+    failures = read_back.failures(con)
+    if failures:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise PackageRefused("\n".join(failures))
+    if nonconformant is not None:
         shutil.rmtree(staging, ignore_errors=True)
         raise PackageRefused(
             str(nonconformant), [format_finding(f) for f in nonconformant.findings]
-        ) from None
+        )
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(staging, folder)
     files = {name: folder / f"{name}.xpt" for name in DATASETS}
@@ -233,7 +257,7 @@ def write_package(con: duckdb.DuckDBPyConnection, manifest: dict, folder: Path) 
         folder=folder,
         files=files,
         labels=labels,
-        rows=rows,
+        rows={file.name: file.rows for file in written.values()},
         variables={name: len(metas[name]) for name in DATASETS},
         conformance_warnings=[format_finding(f) for f in warnings],
     )
