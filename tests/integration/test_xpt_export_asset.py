@@ -101,58 +101,57 @@ def test_asset_refuses_and_writes_nothing(tmp_path, monkeypatch):
     assert not folder.exists()
 
 
+def _failure_with_a_faulty_file(tmp_path, monkeypatch, dataset: str, fault) -> str:
+    """The run's failure message when ``dataset``'s file is written again from
+    ``fault(frame)``, as a faulty writer would, while the export is told what it meant to
+    write; nothing may be published."""
+    from dagster_project.lib.export import package
+
+    real = package.write_xpt_mapped
+
+    def write_faulty(frame, path, metas, name, label):
+        path, written = real(frame, path, metas, name, label)
+        if name == dataset:
+            real(fault(frame), path, metas, name, label)
+        return path, written
+
+    monkeypatch.setattr(package, "write_xpt_mapped", write_faulty)
+    result, folder = _materialize(tmp_path, monkeypatch, labelled=True)
+    assert not result.success
+    assert not folder.exists()
+    assert not folder.with_name("submission.partial").exists()
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    return failure.event_specific_data.error.message
+
+
 def test_asset_fails_when_a_file_does_not_read_back_as_written(
     tmp_path, monkeypatch, read_back_where
 ):
     """Wherever the read-back runs (reader processes or this one), a difference fails the
-    run, names the first differing value and publishes nothing. ADTTE's file is written again
-    with one date a day later, as a faulty writer would, while the export is told what it
-    meant to write."""
-    from dagster_project.lib.export import package
+    run, names the first differing value and publishes nothing: ADTTE's second date is a
+    day later in the file."""
 
-    real = package.write_xpt_mapped
+    def a_day_later(frame):
+        faulty = frame.copy()
+        faulty.loc[1, "ADT"] += pd.Timedelta(days=1)
+        return faulty
 
-    def write_then_misreport(frame, path, metas, name, label):
-        path, written = real(frame, path, metas, name, label)
-        if name == "ADTTE":
-            faulty = frame.copy()
-            faulty.loc[1, "ADT"] += pd.Timedelta(days=1)
-            real(faulty, path, metas, name, label)
-        return path, written
-
-    monkeypatch.setattr(package, "write_xpt_mapped", write_then_misreport)
-    result, folder = _materialize(tmp_path, monkeypatch, labelled=True)
-    assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    message = failure.event_specific_data.error.message
+    message = _failure_with_a_faulty_file(tmp_path, monkeypatch, "ADTTE", a_day_later)
     assert "adtte.xpt does not read back as written" in message
     assert "ADTTE.ADT: 1 value(s) differ (first row 2" in message
-    assert not folder.exists()
-    assert not folder.with_name("submission.partial").exists()
 
 
 def test_asset_fails_when_a_file_holds_a_row_more_than_written(tmp_path, monkeypatch):
-    """A file with a row more than the dataset (a faulty writer repeating ADAE's last row)
-    fails the run on the row count, before its duplicate key is reported, and publishes
-    nothing."""
-    from dagster_project.lib.export import package
-
-    real = package.write_xpt_mapped
-
-    def write_a_row_more(frame, path, metas, name, label):
-        path, written = real(frame, path, metas, name, label)
-        if name == "ADAE":
-            real(pd.concat([frame, frame.tail(1)], ignore_index=True), path, metas, name, label)
-        return path, written
-
-    monkeypatch.setattr(package, "write_xpt_mapped", write_a_row_more)
-    result, folder = _materialize(tmp_path, monkeypatch, labelled=True)
-    assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    message = failure.event_specific_data.error.message
+    """A file with a row more than the dataset (ADAE's last row twice) fails the run on the
+    row count, before its duplicate key is reported, and publishes nothing."""
+    message = _failure_with_a_faulty_file(
+        tmp_path,
+        monkeypatch,
+        "ADAE",
+        lambda frame: pd.concat([frame, frame.tail(1)], ignore_index=True),
+    )
     assert "adae.xpt does not read back as written:\n- 4 rows, expected 3" in message
     assert "KEY-NOT-UNIQUE" not in message
-    assert not folder.exists()
 
 
 def test_a_second_export_writes_every_file_whole_again(tmp_path, monkeypatch, fixed_clock):
