@@ -77,19 +77,19 @@ first_reductions_of_runs as (
         and not coalesce(previous_is_reduced_for_adverse_event, false)
 ),
 
+-- An open window bound (empty AESTDT or AEENDT) is the widest date, not `is null or ...`:
+-- with the OR, DuckDB ran both anti joins as nested loops over every pair of rows (quadratic:
+-- 0.42 of 0.54 s at 10,000 subjects, ~40 s at 100,000); with plain comparisons it hashes on
+-- USUBJID. The same 1,550 findings at 10,000 subjects.
 adverse_events_without_reduction as (
     select dose_reduced_adverse_events.*
     from dose_reduced_adverse_events
     anti join reductions_for_adverse_event
         on dose_reduced_adverse_events.usubjid = reductions_for_adverse_event.usubjid
-        and (
-            dose_reduced_adverse_events.start_earliest_date is null
-            or reductions_for_adverse_event.administration_date >= dose_reduced_adverse_events.start_earliest_date
-        )
-        and (
-            dose_reduced_adverse_events.window_end_date is null
-            or reductions_for_adverse_event.administration_date <= dose_reduced_adverse_events.window_end_date
-        )
+        and reductions_for_adverse_event.administration_date
+            >= coalesce(dose_reduced_adverse_events.start_earliest_date, date '0001-01-01')
+        and reductions_for_adverse_event.administration_date
+            <= coalesce(dose_reduced_adverse_events.window_end_date, date '9999-12-31')
 ),
 
 reductions_without_adverse_event as (
@@ -97,14 +97,10 @@ reductions_without_adverse_event as (
     from first_reductions_of_runs
     anti join dose_reduced_adverse_events
         on first_reductions_of_runs.usubjid = dose_reduced_adverse_events.usubjid
-        and (
-            dose_reduced_adverse_events.start_earliest_date is null
-            or first_reductions_of_runs.administration_date >= dose_reduced_adverse_events.start_earliest_date
-        )
-        and (
-            dose_reduced_adverse_events.window_end_date is null
-            or first_reductions_of_runs.administration_date <= dose_reduced_adverse_events.window_end_date
-        )
+        and first_reductions_of_runs.administration_date
+            >= coalesce(dose_reduced_adverse_events.start_earliest_date, date '0001-01-01')
+        and first_reductions_of_runs.administration_date
+            <= coalesce(dose_reduced_adverse_events.window_end_date, date '9999-12-31')
 ),
 
 -- The site of a subject with an unexplained reduction, from its ex records (the compared
