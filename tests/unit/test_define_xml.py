@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyreadstat
 import pytest
 from lxml import etree
@@ -447,3 +448,41 @@ def test_data_facts_spell_codes_as_the_transport_file_does():
     assert facts.present == {
         "FL": True, "CNSR": True, "PARAMCD": True, "PARAM": True, "AVALC": True, "EMPTY": False,
     }  # fmt: skip
+
+
+def _decimals_by_repr(values) -> int:
+    return max([1, *(len(repr(float(v)).partition(".")[2].rstrip("0")) for v in values)])
+
+
+@pytest.mark.parametrize(
+    "kind", ["labs", "whole", "months", "tiny and huge", "every magnitude", "near 2**50"]
+)
+def test_decimals_are_those_repr_spells_for_every_value(kind):
+    """define.xml's SignificantDigits: numpy settles most values without spelling them; the
+    result is what spelling every value with repr gives."""
+    import pandas as pd
+
+    rng = np.random.default_rng(11)
+    n = 20_000
+
+    def rounded(values, places):
+        out = values.copy()
+        for d in np.unique(places):
+            out[places == d] = np.round(values[places == d], d)
+        return out
+
+    values = {
+        "labs": rounded(rng.normal(50, 30, n), rng.integers(0, 4, n)),
+        "whole": rng.integers(-1000, 10**6, n).astype(float),
+        "months": rng.uniform(0, 60, n) / 30.4375,
+        "tiny and huge": rng.choice([-1, 1], n) * 10.0 ** rng.uniform(-12, 25, n),
+        "every magnitude": rounded(10.0 ** rng.uniform(-4, 16, n), rng.integers(0, 18, n)),
+        "near 2**50": (2.0**50 + rng.integers(-2000, 2000, n)) / 10.0 ** rng.integers(0, 16, n),
+    }[kind]
+    values = np.concatenate([values, [0.0, -0.0, np.nan, 0.1, 1e-4, 9.999999999999999e15]])
+    series = pd.Series(values)
+    assert define_xml._decimals(series) == _decimals_by_repr(series.dropna().unique())
+    for part in np.array_split(values, 40):  # smaller sets, other maxima
+        assert define_xml._decimals(pd.Series(part)) == _decimals_by_repr(
+            pd.Series(part).dropna().unique()
+        ), part

@@ -16,18 +16,19 @@ checks there that the file holds what it wrote, so each file is parsed once.
 
 This is an independent reader of what was published, in the manner of Pinnacle 21: it knows
 nothing of the dbt manifest or of our writer, only the Define-XML 2.1 standard (read by
-``define_reader``, standard library XML) and the transport files (read with pyreadstat,
-dates left as numbers).
+``define_reader``, standard library XML) and the transport files (SAS TS-140: the header as
+pyreadstat reads it, the rows as ``xpt_rows.decode_rows`` reads them, dates left as numbers).
 A dataset is the file its ItemGroupDef's ``def:leaf`` names (``<name>.xpt`` without one).
 
 Reading (``read_xpt``, ``start_reading``): a check such as key uniqueness needs a dataset's
 every row, so each file is held whole, but compactly: text as Categorical (a code per row,
-each distinct value once), numbers as float64. It is read READ_CHUNK_ROWS rows at a time with
-pyreadstat's dict output on a slice of the file (``xpt_rows``; a whole-file read holds a
-Python object per value and grows its columns quadratically). A package of
-READER_PROCESSES_FROM_BYTES or more is read by READERS spawned processes, the next file's
-slices while this one is checked (100,000 subjects, 4.5 GB: 543 s whole-file -> 113 s; README,
-Performance). Every rule looks at text once per distinct value, never once per row.
+each distinct value once), numbers as float64. It is read READ_CHUNK_ROWS rows at a time,
+with numpy over the rows' bytes (``xpt_rows.decode_rows``). pyreadstat, which parses a value
+at a time, reads the first and the last SPOT_ROWS rows of every file too, and the two must
+agree (values and number of rows), so a reader that is not ours vouches for every file. A
+package of READER_PROCESSES_FROM_BYTES or more is read by READERS spawned processes, the next
+file's slices while this one is checked. Every rule looks at text once per distinct value,
+never once per row.
 
 Rules (severity error unless said otherwise):
 
@@ -100,7 +101,7 @@ from pandas.api.types import union_categoricals
 from dagster_project.lib.runtime.executors import READERS, InThisProcess, processes
 
 from .define_reader import CodeList, DatasetDef, Define, ItemDef, ItemRef, RangeCheck, read_define
-from .xpt_rows import Layout, layout, read_rows, slice_plan
+from .xpt_rows import Layout, decode_rows, layout, read_rows, slice_plan, text_values
 
 MAX_NAME_BYTES = 8
 MAX_LABEL_BYTES = 40
@@ -109,9 +110,11 @@ ERROR = "error"
 WARNING = "warning"
 # Findings listed per message before "and N more": enough to find the rows, short enough to read.
 SHOWN = 5
-# Rows of a transport file read per pyreadstat call: bounds the Python objects a read holds
-# (about four times the bytes read) whatever the dataset's size.
+# Rows of a transport file decoded at a time: bounds the bytes a read holds besides the
+# columns it builds, whatever the dataset's size.
 READ_CHUNK_ROWS = 250_000
+# Rows at each end of a file read by pyreadstat too, to vouch for the numpy reader.
+SPOT_ROWS = 1_000
 # A package is read by READERS processes from this many bytes of .xpt in all: a spawned
 # reader imports pandas and pyreadstat (~2 s).
 READER_PROCESSES_FROM_BYTES = 100 << 20
@@ -188,7 +191,7 @@ def require_conformance(
 
 @dataclass(frozen=True)
 class XptData:
-    """A transport file as pyreadstat reads it: values (dates as numbers) and metadata."""
+    """A transport file as read: values (dates as numbers) and metadata (pyreadstat's)."""
 
     name: str
     label: str | None
@@ -201,7 +204,7 @@ class XptData:
 
 def read_xpt(path: str | Path, chunk_rows: int = READ_CHUNK_ROWS) -> XptData:
     """The whole file in memory, as a check such as key uniqueness needs every row at once:
-    read ``chunk_rows`` rows at a time (``xpt_rows``: pyreadstat on a slice of the file), text
+    read ``chunk_rows`` rows at a time (``read_slice``), text
     kept as Categorical with its categories sorted, so that sorting a text key sorts its
     values, numbers (dates as day numbers) as float64."""
     return start_reading(path, InThisProcess(), chunk_rows).result()
@@ -261,17 +264,51 @@ def read_slice(
 ) -> dict[str, np.ndarray | pd.Categorical]:
     """Rows ``start`` to ``stop`` of the file (to its end with ``to_end``), each number column
     as float64, each text column as Categorical: small to hand from a reader process back,
-    however many rows."""
-    back = read_rows(path, start, stop, to_end, shape)
-    columns: dict[str, np.ndarray | pd.Categorical] = {}
-    for column, is_number in numeric.items():
-        values = back.pop(column)
-        if is_number:
-            columns[column] = np.array(values, dtype="float64")
-        else:
-            codes, uniques = pd.factorize(np.array(values, dtype=object))
-            columns[column] = pd.Categorical.from_codes(codes, uniques)
+    however many rows. Read with numpy (``decode_rows``); its first rows (the file's first
+    slice) and its last (the last slice) are read with pyreadstat too and must be the same,
+    so an independent reader vouches for the decoding and for the number of rows."""
+    rows = decode_rows(path, start, stop, to_end, shape)
+    columns: dict[str, np.ndarray | pd.Categorical] = {
+        column: rows[column] if numeric[column] else text_values(rows[column]) for column in numeric
+    }
+    n = len(next(iter(columns.values()))) if columns else 0
+    if start == 0:
+        _agrees_with_pyreadstat(path, shape, columns, 0, min(n, SPOT_ROWS), start)
+    if to_end:
+        _agrees_with_pyreadstat(path, shape, columns, max(n - SPOT_ROWS, 0), n, start, True)
     return columns
+
+
+def _agrees_with_pyreadstat(
+    path: Path,
+    shape: Layout,
+    columns: dict[str, np.ndarray | pd.Categorical],
+    first: int,
+    last: int,
+    start: int,
+    to_end: bool = False,
+) -> None:
+    """Raise ValueError unless pyreadstat reads rows ``first`` to ``last`` of the slice that
+    starts at row ``start`` as ``columns`` holds them (with ``to_end``: and no row after)."""
+    back = read_rows(path, start + first, start + last, to_end, shape)
+    for column, values in columns.items():
+        theirs = back[column]
+        if len(theirs) != last - first:
+            raise ValueError(
+                f"{path.name}: pyreadstat reads {start + first + len(theirs)} rows, the numpy "
+                f"reader {start + last}"
+            )
+        ours = np.asarray(values[first:last], dtype=object)
+        for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+            if not (a == b or (_missing_number(a) and _missing_number(b))):
+                raise ValueError(
+                    f"{path.name}: row {start + first + i + 1}, {column}: the numpy reader "
+                    f"reads {a!r}, pyreadstat {b!r}"
+                )
+
+
+def _missing_number(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 # --- the package ----------------------------------------------------------------------------

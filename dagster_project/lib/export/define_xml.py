@@ -220,30 +220,77 @@ def _spelled(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.where(codes < 0, len(spelled) - 1, codes), spelled
 
 
+def _has_value(series: pd.Series) -> bool:
+    """Whether any row has a value (neither missing nor '')."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        used = series.cat.categories[np.unique(series.cat.codes[series.cat.codes >= 0])]
+        return any(v != "" for v in used)
+    values = series.dropna()
+    return bool(len(values)) and (values.dtype != object or bool((values != "").any()))
+
+
 def _decimals(series: pd.Series) -> int:
-    """The most decimal places a value has (repr of the float), at least 1."""
+    """The most decimal places a value has (as repr of the float spells it), at least 1.
+
+    Spelling every distinct value (millions of lab results and days at 100,000 subjects)
+    costs ~1 us each, so a value is first tested with numpy: it has at most d places when
+    ``np.round(v, d) == v`` (v is then the double nearest a decimal of d places, which repr
+    spells in at most d; and a value repr spells in d places rounds back to itself while
+    v * 10**d is under 2**50, where the product's errors stay under a half). Of what that
+    cannot settle (values too large for the test, those repr spells in scientific notation),
+    only values that could have more places than found so far are spelled."""
     values = pd.to_numeric(series, errors="coerce").dropna().unique()
-    places = [len(repr(float(v)).partition(".")[2].rstrip("0")) for v in values if np.isfinite(v)]
-    return max([1, *places])
+    values = values[np.isfinite(values)]
+    size = np.abs(values)
+    plain = (size == 0) | ((size >= 1e-4) & (size < 1e16))
+    left, spelled, most = values[plain], values[~plain], 1
+    for places in range(0, 23):
+        exact = np.abs(left) * 10.0**places < 2.0**50
+        spelled = np.concatenate([spelled, left[~exact]])
+        left = left[exact]
+        if not len(left):
+            break
+        settled = np.round(left, places) == left
+        if settled.any():
+            most = max(most, places)
+        left = left[~settled]
+    spelled = np.concatenate([spelled, left])
+    # repr spells at most 17 significant digits: at most 17 - floor(log10 |v|) places (and 22
+    # characters after the point in scientific notation). Spelled from the largest bound
+    # down, the rest is skipped once no bound exceeds the most found.
+    size = np.abs(spelled)
+    plain = (size >= 1e-4) & (size < 1e16)
+    bound = np.where(plain, 17 - np.floor(np.log10(np.where(plain, size, 1.0))), 22)
+    for value, at_most in zip(spelled[np.argsort(-bound)], np.sort(bound)[::-1], strict=True):
+        if at_most <= most:
+            break
+        most = max(most, len(repr(float(value)).partition(".")[2].rstrip("0")))
+    return most
 
 
 def data_facts(
     frame: pd.DataFrame, variables: Sequence[VariableMeta], coded: Sequence[str] = ()
 ) -> DataFacts:
     """The facts of one dataset's data that define.xml needs (see ``DataFacts``); ``coded``:
-    the variables with a codelist, whose occurring codes are collected."""
+    the variables with a codelist, whose occurring codes are collected. Only the values
+    define.xml names are spelled (codes, PARAM, AVALC's lengths): a number with no codelist
+    needs only to be present, per PARAMCD for AVAL."""
     facts = DataFacts()
     spelled: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for meta in variables:
         if meta.name not in frame.columns:
             facts.present[meta.name] = False
             continue
-        spelled[meta.name] = codes, spelling = _spelled(frame[meta.name])
-        # Every distinct value occurs in some row: the spellings are the values of the data.
-        values = {v for v in spelling if v is not None}
-        facts.present[meta.name] = bool(values)
-        if meta.name in coded or meta.name in ("PARAMCD", "STUDYID"):
-            facts.codes[meta.name] = values
+        named = meta.name in coded or meta.name in ("PARAMCD", "PARAM", "STUDYID")
+        if named or (meta.name in VALUE_LEVEL_VARIABLES and meta.type == "Char"):
+            spelled[meta.name] = codes, spelling = _spelled(frame[meta.name])
+            # Every distinct value occurs in some row: the spellings are the values of the data.
+            values = {v for v in spelling if v is not None}
+            facts.present[meta.name] = bool(values)
+            if meta.name in coded or meta.name in ("PARAMCD", "STUDYID"):
+                facts.codes[meta.name] = values
+        else:
+            facts.present[meta.name] = _has_value(frame[meta.name])
         if meta.type == "Num" and not meta.format and not _integer_type(meta.data_type):
             facts.decimals[meta.name] = _decimals(frame[meta.name])
     if "PARAMCD" in spelled:
@@ -256,11 +303,15 @@ def data_facts(
             if code_text[c] is not None
         }
         for name in VALUE_LEVEL_VARIABLES:
-            if name not in spelled:
+            if name in spelled:  # text: its longest value in bytes
+                value_rows, value_text = spelled[name]
+                length = np.array([-1 if v is None else len(v.encode("utf-8")) for v in value_text])
+                length = length[value_rows]
+            elif name in frame.columns:  # a number: only whether there is one (Length is 8)
+                length = np.where(frame[name].isna().to_numpy(), -1, 8)
+            else:
                 continue
-            value_rows, value_text = spelled[name]
-            length = np.array([-1 if v is None else len(v.encode("utf-8")) for v in value_text])
-            rows = pd.DataFrame({"code": code_rows, "length": length[value_rows]})
+            rows = pd.DataFrame({"code": code_rows, "length": length})
             longest = rows[rows["length"] >= 0].groupby("code", sort=False)["length"].max()
             facts.param_values[name] = {
                 code_text[c]: int(n) for c, n in longest.items() if code_text[c] is not None

@@ -1,9 +1,9 @@
 """The submission package as files: read adam.*, take the labels and derivations from the dbt
 manifest, check every SAS transport v5 limit, write each .xpt file whole, the define listing
 and define.xml (Define-XML 2.1, with its stylesheet), validate define.xml against the
-Define-XML 2.1 schema, and read every file back with an independent reader (pyreadstat) in the
-conformance check a reviewer's tool would run (lib/export/conformance.py) before the package
-replaces the previous one (submission.md). No Dagster here: defs/export/submission.py is the
+Define-XML 2.1 schema, and read every file back in the conformance check a reviewer's tool
+would run (lib/export/conformance.py: a reader that knows nothing of our writer) before the
+package replaces the previous one (submission.md). No Dagster here: defs/export/submission.py is the
 asset around it.
 
 Each file is read once: the conformance check's reader hands every file it reads to

@@ -1,7 +1,7 @@
 """A fingerprint of each variable's values as a transport file holds them: how the export
 proves that every file reads back as written while reading it once, in the conformance check
-(whose reader, pyreadstat, is independent of our writer), instead of parsing every value a
-second time (100,000 subjects: ~100 s of CPU; README, Performance).
+(whose reader knows nothing of our writer), instead of parsing every value a second time
+(100,000 subjects: ~100 s of CPU; README, Performance).
 
 The same means what ``xpt.read_back_mismatches`` compares: text without its trailing blanks,
 a missing text value the same as '' (transport v5 has no other); numbers exactly, every

@@ -11,8 +11,9 @@ writes a 201-byte character variable that a v5 reader rejects). So every limit i
 first (``check_v5``) and ``write_xpt`` refuses a dataset that breaks any of them, listing every
 violation, rather than write a file that says less than the warehouse does. The bytes are
 written by ``transport_v5`` (numpy, checked byte for byte against pyreadstat's writer) and
-every file is read back with pyreadstat, an independent reader: in the export, by the
-conformance check's read against digests of what was written (``value_digest``), and value by
+every file is read back: in the export, by the conformance check's read (its header by
+pyreadstat, its rows decoded with numpy and vouched for by pyreadstat at both ends of the
+file) against digests of what was written (``value_digest``), and by pyreadstat value by
 value (``read_back_mismatches``) for a file that differs.
 
 Value mapping (``transport_frame``):
