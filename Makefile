@@ -23,9 +23,16 @@ $(STAMP): requirements.lock pyproject.toml
 	  || $(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
-# The dbt manifest is prepared here, once, not parsed on every code-location load.
-manifest: $(STAMP)
+# The dbt manifest is prepared here, once, not parsed on every code-location load; and parsed
+# again only when a project file is newer (the rule of prepare_manifest in
+# defs/warehouse/project.py), so `make ui` in a test never rewrites it under a run that reads it.
+MANIFEST := $(DBT_DIR)/target/manifest.json
+DBT_SOURCES := $(shell find $(DBT_DIR)/models $(DBT_DIR)/seeds $(DBT_DIR)/macros $(DBT_DIR)/tests \
+  -type f 2>/dev/null) $(DBT_DIR)/dbt_project.yml $(DBT_DIR)/profiles.yml
+manifest: $(MANIFEST)
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
 	cd $(DBT_DIR) && ../$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
+	touch $@
 
 # The command that shows this run in the UI: `make ui`, with DATA when it is not the default.
 UI_COMMAND := make ui$(if $(filter-out data,$(DATA)), DATA=$(DATA))
@@ -37,8 +44,10 @@ demo: manifest
 	  status=$$?; echo; echo "warehouse: $(DATA)/warehouse.duckdb"; echo "report:    $(DATA)/report/"; \
 	  echo "UI:        $(UI_COMMAND)"; test $$status -ne 1
 
+# One pytest worker per core (pytest-xdist); the tests that share a built warehouse run in one
+# worker (tests/conftest.py, xdist_group), so each warehouse is built once.
 test: manifest
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup
 
 # tests/unit alone (the `unit` marker, set by folder in tests/conftest.py): no Dagster run, no dbt.
 test-fast: manifest

@@ -15,13 +15,31 @@ TESTS = Path(__file__).resolve().parent
 FOLDER_MARKERS = ("unit", "integration", "e2e", "dbt")
 
 
+# Session fixtures that build a warehouse: under pytest-xdist (`make test`), every module that
+# uses one runs in the same worker, so it is built once.
+SHARED_WAREHOUSES = ("synthetic_run", "trial_1000")
+# Folders whose modules build their own warehouse or project in module fixtures: a module runs
+# whole in one worker, so they are built once. Unit tests go to whichever worker is free.
+WHOLE_MODULE_FOLDERS = ("integration", "e2e", "dbt")
+
+
 def pytest_collection_modifyitems(config, items) -> None:
+    shared: dict[Path, str] = {}
+    for item in items:
+        for name in SHARED_WAREHOUSES:
+            if name in getattr(item, "fixturenames", ()):
+                shared.setdefault(Path(item.path), name)
     for item in items:
         path = Path(item.path).resolve()
         if path.is_relative_to(TESTS):
             folder = path.relative_to(TESTS).parts[0]
             if folder in FOLDER_MARKERS:
                 item.add_marker(getattr(pytest.mark, folder))
+            group = shared.get(Path(item.path))
+            if group is None and folder in WHOLE_MODULE_FOLDERS:
+                group = str(path.relative_to(TESTS))
+            if group is not None:
+                item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
