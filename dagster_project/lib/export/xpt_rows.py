@@ -203,12 +203,12 @@ def decode_rows(
     to_end: bool = False,
     shape: Layout | None = None,
 ) -> dict[str, np.ndarray]:
-    """Rows ``start`` to ``stop`` (to the end with ``to_end``) as ``read_rows`` reads them:
-    rows blank in every byte at the end of the slice are taken for the padding of the last
-    record and dropped, as pyreadstat drops them at the end of what it reads; but
+    """The rows ``read_rows`` reads (``start`` to ``stop``, or to the end with ``to_end``),
     each variable as one array: numbers as float64 (dates as day numbers, every missing value
-    NaN), text as the fixed-width bytes of the file, NUL-padded to whole 8-byte words
-    (trailing blanks kept; ``text_values`` gives pyreadstat's values)."""
+    NaN), text as the file's fixed-width bytes NUL-padded to whole 8-byte words (trailing
+    blanks kept; ``text_values`` gives pyreadstat's values). As pyreadstat does at the end of
+    what it reads, rows blank in every byte at the end of the slice are taken for the last
+    record's padding and dropped."""
     path = Path(path)
     shape = shape or layout(path)
     end = shape.rows_at_most if to_end else max(stop or 0, start)
