@@ -51,6 +51,7 @@ class _Help(argparse.RawDescriptionHelpFormatter):
 
 def _generate(args: argparse.Namespace) -> int:
     from dagster_project.lib.synthetic import generate_trial
+    from dagster_project.lib.synthetic.cohort import n_sites_for
 
     started = time.perf_counter()
     truth = generate_trial(
@@ -70,8 +71,10 @@ def _generate(args: argparse.Namespace) -> int:
         cases = write_all_faults(Path(args.out)) + write_contract_version_faults(Path(args.out))
         print(f"wrote {len(cases)} faulty deliveries for tests")
     seconds = time.perf_counter() - started
+    # the sites written: --sites, or more when a site would hold over 900 subjects
+    sites = n_sites_for(args.subjects, args.sites)
     print(
-        f"generated {args.subjects} subjects at {args.sites} sites in {seconds:.1f} s -> {args.out}"
+        f"generated {args.subjects} subjects at {sites} sites in {seconds:.1f} s -> {args.out}"
         f" (cut-off {truth.get('cutoff', '?')})"
     )
     return EXIT_OK

@@ -231,3 +231,12 @@ def test_generate_refuses_a_wrong_value(extra, message, tmp_path, capsys):
     assert code == 1
     assert err.startswith(f"isadex generate: {message}")
     assert not (tmp_path / "l").exists()
+
+
+def test_generate_says_how_many_sites_it_wrote(tmp_path, capsys):
+    # 1,000 subjects need two sites of at most 900 (lib/synthetic/cohort.py), whatever --sites
+    out = tmp_path / "l"
+    assert cli.main(["generate", "--out", str(out), "--subjects", "1000", "--sites", "1"]) == 0
+    sites = {p.name.split("_")[0] for p in out.iterdir() if p.is_dir()}
+    assert len(sites) == 2
+    assert "generated 1000 subjects at 2 sites" in capsys.readouterr().out
