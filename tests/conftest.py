@@ -23,6 +23,10 @@ SHARED_WAREHOUSES = ("synthetic_run", "trial_1000")
 WHOLE_MODULE_FOLDERS = ("integration", "e2e", "dbt")
 
 
+# tryfirst: xdist appends each test's group to its node id, and schedules by it, in its own
+# pytest_collection_modifyitems; the marks must be there before it runs
+# (tests/unit/test_test_groups.py).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items) -> None:
     shared: dict[Path, str] = {}
     for item in items:
