@@ -146,7 +146,8 @@ def test_keys_unique_reads_meta_keys_and_checks_the_sequence(built, tmp_path):
     """adam_keys_unique (tests/generic) reads each dataset's key from its meta.keys: a second
     ADTTE row with S-1's PARAMN is a duplicated key (both numbered 1, so one of them is also out
     of sequence); S-2's rows numbered 1, 3 are not 1..n in key order (ASEQ 2 missing); S-3's
-    ASEQ 2, 1 run against PARAMN."""
+    ASEQ 2, 1 run against PARAMN; S-4's two rows without PARAMN share a key (NULL matches NULL,
+    as `group by` groups them), and being both numbered 1, one of them is out of sequence."""
     db, work, result = built
     assert result.returncode == 0, result.stdout[-6000:]
     broken = tmp_path / "keys.duckdb"
@@ -156,12 +157,13 @@ def test_keys_unique_reads_meta_keys_and_checks_the_sequence(built, tmp_path):
         """insert into adam.adtte (STUDYID, USUBJID, ASEQ, PARAMCD, PARAM, PARAMN)
         values ('S', 'S-1', 1, 'PFS', 'p', 1), ('S', 'S-1', 1, 'PFS', 'p', 1),
                ('S', 'S-2', 1, 'PFS', 'p', 1), ('S', 'S-2', 3, 'OS', 'p', 3),
-               ('S', 'S-3', 2, 'PFS', 'p', 1), ('S', 'S-3', 1, 'OS', 'p', 3)
+               ('S', 'S-3', 2, 'PFS', 'p', 1), ('S', 'S-3', 1, 'OS', 'p', 3),
+               ('S', 'S-4', 1, 'PFS', 'p', NULL), ('S', 'S-4', 1, 'PFS', 'p', NULL)
         """
     )
     con.close()
     run = _dbt(["test", "--select", "adtte_keys_unique"], broken, work)
     assert run.returncode == 1, run.stdout[-3000:]
     # S-1: the duplicated key + the row at position 2 numbered 1 -> 2; S-2: ASEQ 3 at
-    # position 2 -> 1; S-3: both rows -> 2
-    assert _test_failures(work) == {"adtte_keys_unique": ("fail", 5)}
+    # position 2 -> 1; S-3: both rows -> 2; S-4: the duplicated key + one row -> 2
+    assert _test_failures(work) == {"adtte_keys_unique": ("fail", 7)}

@@ -490,3 +490,49 @@ def test_numeric_codelists_compare_numbers():
     (finding,) = codelist_value_findings(cnsr, "ADTTE", "CNSR", values)
     assert (finding.rule, finding.variable) == ("CODELIST-VALUE-NOT-IN-LIST", "CNSR")
     assert "'2'" in finding.message
+
+
+def _keyed(keys: list[str], columns: list[str]):
+    """A BDS dataset whose KeySequence is ``keys``, and its define."""
+    from dagster_project.lib.export.define_reader import DatasetDef, Define, ItemDef, ItemRef
+
+    items = {
+        f"IT.{c}": ItemDef(f"IT.{c}", c, "text", None, None, None, None, None, None)
+        for c in columns
+    }
+    refs = tuple(
+        ItemRef(f"IT.{c}", keys.index(c) + 1 if c in keys else None, False) for c in columns
+    )
+    dataset = DatasetDef("IG.ADXX", "ADXX", None, "BASIC DATA STRUCTURE", (), "adxx.xpt", refs)
+    return dataset, Define((dataset,), items, {}, {})
+
+
+def test_key_rule_finds_the_rows_pandas_duplicated_finds():
+    """The key rule reads the rows sorted once by the key (shared with the sequence rule) and
+    compares neighbours. pandas' hash-based ``duplicated`` is the independent reading: the same
+    rows, missing values matching missing values, over text (Categorical, as read), numbers
+    with NaN, and duplicates far apart in file order."""
+    from dagster_project.lib.export.conformance import in_key_order, key_findings
+
+    rng = np.random.default_rng(20261207)
+    keys = ["USUBJID", "PARAMCD", "AVISITN", "ADT"]
+    for trial in range(200):
+        n = int(rng.integers(0, 60))
+        frame = pd.DataFrame(
+            {
+                "USUBJID": pd.Categorical(rng.choice(["S1", "S2", "S3", None], n)),
+                "PARAMCD": pd.Categorical(rng.choice(["M", "FLC", None], n)),
+                "AVISITN": rng.choice([1.0, 2.0, np.nan], n),
+                "ADT": rng.choice([20000.0, 20001.0, np.nan], n),
+                "AVAL": rng.normal(size=n),
+            }
+        )
+        dataset, define = _keyed(keys, list(frame.columns))
+        findings = key_findings(dataset, define, in_key_order(dataset, define, frame))
+        expected = int(frame.duplicated(subset=keys, keep=False).sum())
+        if expected == 0:
+            assert findings == [], (trial, findings)
+        else:
+            [finding] = findings
+            assert finding.rule == "KEY-NOT-UNIQUE"
+            assert finding.message.startswith(f"{expected} rows share a key"), (trial, finding)

@@ -209,3 +209,14 @@ def _same(got: list, want: list) -> bool:
         or (g is None and w is None)
         for g, w in zip(got, want, strict=True)
     )
+
+
+def test_a_layout_whose_types_pyreadstat_reads_otherwise_is_refused(xpt):
+    """The NAMESTRs give the numpy reader each variable's type (``Field.text``) and the
+    conformance reader its numeric columns; pyreadstat must read the same types, as it must
+    the same lengths."""
+    _, meta = pyreadstat.read_xport(str(xpt), metadataonly=True)
+    assert [f.text for f in layout(xpt, meta).fields] == [True, True, False]
+    meta.readstat_variable_types["AVAL"] = "string"
+    with pytest.raises(ValueError, match="AVAL's NAMESTR type differs from pyreadstat's"):
+        layout(xpt, meta)

@@ -102,9 +102,13 @@ def layout(path: str | Path, meta=None) -> Layout:
     declared = int(count) if head[at + 20 : at + 25] == b"OBSV8" and count.isdigit() else None
     columns = tuple(meta.column_names)
     fields = _fields(path, head, columns, width)
+    # The NAMESTRs place and type every value the numpy reader decodes; pyreadstat, which
+    # vouches for that reader, must see the same lengths and types.
     for name, field in zip(columns, fields, strict=True):
         if field.length != int(meta.variable_storage_width[name]):
             raise ValueError(f"{path}: {name}'s NAMESTR length differs from pyreadstat's")
+        if field.text != (meta.readstat_variable_types[name] == "string"):
+            raise ValueError(f"{path}: {name}'s NAMESTR type differs from pyreadstat's")
     return Layout(at + RECORD, width, os.path.getsize(path), columns, declared, fields)
 
 
