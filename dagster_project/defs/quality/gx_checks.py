@@ -184,7 +184,7 @@ def build_dataset_checks(dataset: str) -> dg.AssetChecksDefinition:
         pool=WRITER_POOL,
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
-        from dagster_project.lib.validation.runner import CheckOutcome, validate_check
+        from dagster_project.lib.validation.runner import CheckOutcome, validate_checks
 
         asset = key.to_user_string()
         version = _validated_version(context, dataset)
@@ -229,11 +229,9 @@ def build_dataset_checks(dataset: str) -> dg.AssetChecksDefinition:
             # merges them once.
             batches[ROWS] = rows.copy()
             del rows
-        outcomes = {}
-        for name, kind in CHECK_KINDS.items():
-            # the column catalogue is conformance's alone (plausibility reads rows)
-            given = {b: f for b, f in batches.items() if kind == CONFORMANCE or b == ROWS}
-            outcomes[name] = validate_check(suite, kind, given)
+        # Both checks in one validation per frame (lib/validation/runner.validate_checks).
+        by_kind = validate_checks(suite, list(CHECK_KINDS.values()), batches)
+        outcomes = {name: by_kind[kind] for name, kind in CHECK_KINDS.items()}
         with warehouse.connect() as con:
             results.record(
                 con,
