@@ -1214,3 +1214,12 @@ def test_builders_use_the_cutoff_only_to_stamp_their_rows():
             pd.testing.assert_frame_equal(
                 after.drop(columns="CUTOFFDT"), before[spec.tableid].drop(columns="CUTOFFDT")
             )
+
+
+def test_rows_without_ci_are_the_rows_with_ci_less_the_bounds():
+    """T07's n (%) rows (``ci=False``) skip the exact CI's beta quantiles; n, N and PCT are
+    those of the rows with the CI."""
+    for n, N in ((5, 16), (0, 10), (0, 0), (12, 12)):
+        with_ci = proportion_rows("T07", "GRANY", n, N, "SOC", "PT")
+        without = proportion_rows("T07", "GRANY", n, N, "SOC", "PT", ci=False)
+        assert without == [r for r in with_ci if r.stat not in ("LCL", "UCL")]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dagster_project.lib.stats import proportion_ci
+from dagster_project.lib.stats import proportion, proportion_ci
 from tests.reference.r_values import REF
 
 
@@ -32,3 +32,23 @@ def test_empty_denominator_is_empty_not_an_error():
 def test_invalid_counts_raise(n, N):
     with pytest.raises(ValueError):
         proportion_ci(n, N)
+
+
+@pytest.mark.parametrize("n,N", [(0, 10), (3, 60), (10, 10), (0, 0), (7, 100000)])
+def test_proportion_without_ci_is_the_estimate_of_proportion_ci(n, N):
+    """A table row that shows n (%) only (T07) takes the estimate without the beta quantiles
+    of the exact CI; the estimate is the one proportion_ci gives."""
+    with_ci, without = proportion_ci(n, N), proportion(n, N)
+    assert (without.n, without.N, without.estimate, without.percent) == (
+        with_ci.n,
+        with_ci.N,
+        with_ci.estimate,
+        with_ci.percent,
+    )
+    assert (without.lower, without.upper) == (None, None)
+
+
+@pytest.mark.parametrize("n,N", [(-1, 5), (6, 5), (1, -1)])
+def test_invalid_counts_raise_without_ci_too(n, N):
+    with pytest.raises(ValueError):
+        proportion(n, N)

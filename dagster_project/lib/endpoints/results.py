@@ -27,6 +27,7 @@ from dagster_project.lib.stats import (
     SurvivalAt,
     km_summary,
     km_survival_at,
+    proportion,
     proportion_ci,
 )
 
@@ -126,7 +127,7 @@ def proportion_rows(
     ci: bool = True,
 ) -> list[Row]:
     """n, N, PCT (percent) and, with ``ci``, the exact Clopper-Pearson LCL/UCL (fractions)."""
-    p = proportion_ci(n, N)
+    p = proportion_ci(n, N) if ci else proportion(n, N)
     rows = [
         Row(tableid, paramcd, "n", n, group1, group2),
         Row(tableid, paramcd, "N", N, group1, group2),

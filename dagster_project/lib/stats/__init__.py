@@ -22,7 +22,7 @@ from .km import (
     km_survival_at,
     numbers_at_risk,
 )
-from .proportions import Proportion, proportion_ci
+from .proportions import Proportion, proportion, proportion_ci
 
 __all__ = [
     "CumIncAt",
@@ -43,5 +43,6 @@ __all__ = [
     "km_survival_at",
     "median_followup",
     "numbers_at_risk",
+    "proportion",
     "proportion_ci",
 ]

@@ -31,12 +31,22 @@ def proportion_ci(n: int, N: int, conf_level: float = 0.95) -> Proportion:
     Checked against R ``binom.test(x, n)$conf.int`` (tests/reference/r_reference.json,
     section ``binom``), e.g. x = 3, n = 60: 0.010440 - 0.139160; x = 0, n = 10: 0 - 0.308497.
     """
+    p = proportion(n, N)
+    if p.N == 0:
+        return p
+    from scipy.stats import binomtest  # imported on use: lib/runtime/warm_imports.py
+
+    ci = binomtest(p.n, p.N).proportion_ci(confidence_level=conf_level, method="exact")
+    return Proportion(n=p.n, N=p.N, estimate=p.estimate, lower=float(ci.low), upper=float(ci.high))
+
+
+def proportion(n: int, N: int) -> Proportion:
+    """n / N without a confidence interval (lower and upper None), for a row that shows n (%)
+    only: the exact CI's beta quantiles cost ~7 ms a call, and T07 has a row per SOC, PT and
+    grade. Same checks and estimate as :func:`proportion_ci`."""
     n, N = int(n), int(N)
     if N < 0 or n < 0 or n > N:
         raise ValueError(f"need 0 <= n <= N, got n={n}, N={N}")
     if N == 0:
         return Proportion(n=0, N=0, estimate=None, lower=None, upper=None)
-    from scipy.stats import binomtest  # imported on use: lib/runtime/warm_imports.py
-
-    ci = binomtest(n, N).proportion_ci(confidence_level=conf_level, method="exact")
-    return Proportion(n=n, N=N, estimate=n / N, lower=float(ci.low), upper=float(ci.high))
+    return Proportion(n=n, N=N, estimate=n / N, lower=None, upper=None)
