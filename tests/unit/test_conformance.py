@@ -536,3 +536,35 @@ def test_key_rule_finds_the_rows_pandas_duplicated_finds():
             [finding] = findings
             assert finding.rule == "KEY-NOT-UNIQUE"
             assert finding.message.startswith(f"{expected} rows share a key"), (trial, finding)
+
+
+def test_rows_already_in_key_order_are_not_sorted_again_and_read_the_same():
+    """``in_key_order`` skips the sort when one pass finds the rows in key order (the file as
+    dbt wrote it). Whether it sorts or not, its rows are pandas' stable sort by the key:
+    random frames, unsorted and sorted beforehand, with missing values in every key, text as
+    Categorical (categories in and out of alphabetical order) and numbers with NaN."""
+    from dagster_project.lib.export.conformance import _sorted_by, in_key_order
+
+    rng = np.random.default_rng(20261207)
+    keys = ["USUBJID", "PARAMCD", "AVISITN", "ADT"]
+    skipped = 0
+    for trial in range(400):
+        n = int(rng.integers(0, 60))
+        categories = ["S3", "S1", "S2"] if trial % 3 == 0 else ["S1", "S2", "S3"]
+        frame = pd.DataFrame(
+            {
+                "USUBJID": pd.Categorical(rng.choice(["S1", "S2", "S3", None], n), categories),
+                "PARAMCD": pd.Categorical(rng.choice(["M", "FLC", None], n)),
+                "AVISITN": rng.choice([1.0, 2.0, np.nan], n),
+                "ADT": rng.choice([20000, 20001, 20002], n).astype(float),
+                "ASEQ": rng.integers(1, 9, n).astype(float),
+            }
+        )
+        if trial % 2:
+            frame = frame.sort_values(keys, kind="mergesort")
+        dataset, define = _keyed(keys, list(frame.columns))
+        expected = frame.sort_values(keys, kind="mergesort")
+        pd.testing.assert_frame_equal(in_key_order(dataset, define, frame), expected)
+        assert _sorted_by(frame, keys) == frame.index.equals(expected.index) or n < 2, trial
+        skipped += _sorted_by(frame, keys)
+    assert skipped > 200  # the sorted half, and unsorted frames that happen to be in order

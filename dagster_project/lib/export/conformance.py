@@ -684,7 +684,45 @@ def in_key_order(dataset: DatasetDef, define: Define, frame: pd.DataFrame) -> pd
     sequences = sequence_variables(dataset, list(frame.columns))
     subject = ["USUBJID"] if "USUBJID" in frame.columns else []
     needed = frame[list(dict.fromkeys([*subject, *keys, *sequences]))]
-    return needed.sort_values(keys, kind="mergesort") if keys else needed
+    if not keys or _sorted_by(needed, keys):
+        # A file written in key order (dbt sorts every ADaM table by its key) is checked to be
+        # in that order in one pass and not sorted again: a stable sort would leave it as is.
+        return needed
+    return needed.sort_values(keys, kind="mergesort")
+
+
+def _sorted_by(frame: pd.DataFrame, keys: list[str]) -> bool:
+    """Whether the rows already stand as ``sort_values(keys, kind="mergesort")`` puts them:
+    each row's key not before the previous row's, compared as pandas sorts (Categorical text
+    by its codes, numbers by value, missing values last and equal to each other). False for
+    a column of another type, whose order pandas alone decides."""
+    if len(frame) < 2:
+        return True
+    undecided = np.ones(len(frame) - 1, dtype=bool)  # rows whose key equals the previous one
+    for key in keys:
+        values = frame[key]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            array = values.cat.codes.to_numpy()
+            missing = array == -1
+        elif pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+            values.dtype
+        ):
+            array = values.to_numpy(dtype=float, na_value=np.nan)
+            missing = np.isnan(array)
+        else:
+            return False
+        before, after = array[:-1], array[1:]
+        missing_before, missing_after = missing[:-1], missing[1:]
+        both = ~missing_before & ~missing_after
+        with np.errstate(invalid="ignore"):
+            less = (both & (before < after)) | (~missing_before & missing_after)
+            greater = (both & (before > after)) | (missing_before & ~missing_after)
+        if (undecided & greater).any():
+            return False
+        undecided &= ~less
+        if not undecided.any():
+            return True
+    return True
 
 
 def _equal_to_previous(values: pd.Series) -> np.ndarray:
