@@ -560,11 +560,19 @@ def test_rows_already_in_key_order_are_not_sorted_again_and_read_the_same():
                 "ASEQ": rng.integers(1, 9, n).astype(float),
             }
         )
+        if trial % 4 == 1:  # a numpy integer key (no missing values) and a nullable one
+            frame["AVISITN"] = frame["AVISITN"].fillna(0).astype(int)
+        if trial % 4 == 3:
+            frame["AVISITN"] = frame["AVISITN"].astype("Int64")
         if trial % 2:
             frame = frame.sort_values(keys, kind="mergesort")
         dataset, define = _keyed(keys, list(frame.columns))
         expected = frame.sort_values(keys, kind="mergesort")
         pd.testing.assert_frame_equal(in_key_order(dataset, define, frame), expected)
-        assert _sorted_by(frame, keys) == frame.index.equals(expected.index) or n < 2, trial
+        in_order = frame.index.equals(expected.index)
+        if trial % 4 == 3:  # a nullable integer, when the keys before it leave rows tied:
+            assert in_order or not _sorted_by(frame, keys), trial  # pandas sorts
+        else:
+            assert _sorted_by(frame, keys) == in_order, trial
         skipped += _sorted_by(frame, keys)
-    assert skipped > 200  # the sorted half, and unsorted frames that happen to be in order
+    assert skipped > 100  # the sorted frames of numpy keys, and unsorted ones in order by luck

@@ -694,8 +694,8 @@ def in_key_order(dataset: DatasetDef, define: Define, frame: pd.DataFrame) -> pd
 def _sorted_by(frame: pd.DataFrame, keys: list[str]) -> bool:
     """Whether the rows already stand as ``sort_values(keys, kind="mergesort")`` puts them:
     each row's key not before the previous row's, compared as pandas sorts (Categorical text
-    by its codes, numbers by value, missing values last and equal to each other). False for
-    a column of another type, whose order pandas alone decides."""
+    by its codes, numpy numbers by value, missing values last and equal to each other).
+    False for a column of another type, whose order pandas alone decides."""
     if len(frame) < 2:
         return True
     undecided = np.ones(len(frame) - 1, dtype=bool)  # rows whose key equals the previous one
@@ -704,11 +704,12 @@ def _sorted_by(frame: pd.DataFrame, keys: list[str]) -> bool:
         if isinstance(values.dtype, pd.CategoricalDtype):
             array = values.cat.codes.to_numpy()
             missing = array == -1
-        elif pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
-            values.dtype
-        ):
-            array = values.to_numpy(dtype=float, na_value=np.nan)
+        elif values.dtype.kind == "f":  # numbers as read_xpt gives them
+            array = values.to_numpy()
             missing = np.isnan(array)
+        elif values.dtype.kind in "iu":
+            array = values.to_numpy()
+            missing = np.zeros(len(array), dtype=bool)
         else:
             return False
         before, after = array[:-1], array[1:]

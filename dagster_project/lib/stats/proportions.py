@@ -42,8 +42,8 @@ def proportion_ci(n: int, N: int, conf_level: float = 0.95) -> Proportion:
 
 def proportion(n: int, N: int) -> Proportion:
     """n / N without a confidence interval (lower and upper None), for a row that shows n (%)
-    only: the exact CI's beta quantiles cost ~7 ms a call, and T07 has a row per SOC, PT and
-    grade. Same checks and estimate as :func:`proportion_ci`."""
+    only: T07 has such a row per SOC, PT and grade, and the exact CI's beta quantiles are most
+    of a call's cost (bench/results.md). Same checks and estimate as :func:`proportion_ci`."""
     n, N = int(n), int(N)
     if N < 0 or n < 0 or n > N:
         raise ValueError(f"need 0 <= n <= N, got n={n}, N={N}")
