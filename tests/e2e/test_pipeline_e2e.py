@@ -39,6 +39,32 @@ def test_the_run_is_in_the_warehouses_dagster_instance(synthetic_run):
     assert logs and any("Running with dbt=" in log.read_text() for log in logs)
 
 
+def test_dbt_models_not_waiting_for_fingerprints_are_stored_while_dbt_runs(synthetic_run):
+    """In the dbt step, only the fingerprinted models and those downstream of them
+    (dbt_models.HELD_UNTIL_DBT_ENDS) wait for dbt to end; every other model's materialization
+    is stored while dbt goes on, before dagster-dbt's "Finished dbt command" line."""
+    import dagster as dg
+
+    from dagster_project.defs.warehouse.dbt_models import HELD_UNTIL_DBT_ENDS
+    from dagster_project.lib.runtime.settings import RunSettings
+
+    outcome, warehouse = synthetic_run
+    home = RunSettings(landing=warehouse.parent, warehouse=warehouse).dagster_home
+    with dg.DagsterInstance.local_temp(tempdir=str(home)) as instance:
+        events = [
+            e for e in instance.all_logs(outcome.run_id) if e.step_key == "warehouse_dbt_models"
+        ]
+    finished = [i for i, e in enumerate(events) if "Finished dbt command" in e.user_message]
+    assert len(finished) == 1
+    before, after = set(), set()
+    for i, event in enumerate(events):
+        if event.dagster_event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            key = tuple(event.asset_materialization.asset_key.path)
+            (before if i < finished[0] else after).add(key)
+    assert after == HELD_UNTIL_DBT_ENDS
+    assert len(before) > 40 and not before & HELD_UNTIL_DBT_ENDS
+
+
 def test_every_transfer_loaded_and_nothing_lost(synthetic_landing, synthetic_run):
     """rows in file (the manifest's count) = rows loaded + rows quarantined, for every file."""
     _, warehouse = synthetic_run

@@ -198,17 +198,14 @@ def _build(
     # dbt builds in its own process; this one only relays its events meanwhile, so it imports
     # what the steps after dbt need (lib/runtime/warm_imports.py).
     import_in_background()
-    # From the first fingerprinted model on, events are held until dbt lets go of the file
-    # (their data versions are fingerprints of the tables); Dagster wants a multi-asset's
-    # outputs in topological order, so everything after that one is held too.
+    # The events of HELD_UNTIL_DBT_ENDS wait until dbt lets go of the file; every other
+    # model's and test's are stored while dbt goes on.
     held: list = []
     try:
         for event in _printing_dbt_lines(invocation.stream(), warehouse.dbt_console):
             if isinstance(event, dg.Output):
                 event = event.with_metadata({**event.metadata, **metadata})
-            if held or _event_key(context, event)[:1] in [
-                (layer,) for layer in FINGERPRINTED_LAYERS
-            ]:
+            if _event_key(context, event) in HELD_UNTIL_DBT_ENDS:
                 held.append(event)
             else:
                 yield event
@@ -256,21 +253,43 @@ def _built_nodes() -> dict[str, Mapping[str, Any]]:
     }
 
 
-# {asset key: code version} of the project's models and seeds, as the translator gives them,
-# in the order dbt builds them (Dagster wants a multi-asset's outputs in topological order).
-def _code_versions() -> dict[dg.AssetKey, str | None]:
+def _parents(node: Mapping[str, Any]) -> set[str]:
+    return set(node.get("depends_on", {}).get("nodes", ()))
+
+
+def _in_build_order() -> list[Mapping[str, Any]]:
+    """The project's models and seeds, each after every one it reads (the order dbt builds
+    them in, and the order Dagster wants a multi-asset's outputs in)."""
     nodes = _built_nodes()
-    order = graphlib.TopologicalSorter(
-        {u: set(n.get("depends_on", {}).get("nodes", ())) for u, n in nodes.items()}
-    ).static_order()
-    return {
-        translator.get_asset_key(nodes[u]): translator.get_code_version(nodes[u])
-        for u in order
-        if u in nodes
-    }
+    order = graphlib.TopologicalSorter({u: _parents(n) for u, n in nodes.items()}).static_order()
+    return [nodes[u] for u in order if u in nodes]
 
 
-CODE_VERSIONS = _code_versions()
+# {asset key: code version} of the project's models and seeds, as the translator gives them,
+# in the order dbt builds them.
+CODE_VERSIONS = {
+    translator.get_asset_key(node): translator.get_code_version(node) for node in _in_build_order()
+}
+
+
+def _held_until_dbt_ends() -> frozenset[tuple[str, ...]]:
+    """Asset key paths whose events (output, materialization, test results) wait until dbt lets
+    go of the file: the fingerprinted models, whose data version is the table's fingerprint,
+    read once dbt has closed the file, and every model downstream of one, because Dagster
+    refuses a multi-asset output yielded before one of the models it reads. The other models'
+    and tests' events are stored while dbt goes on: most of a small build's ~780 events, each a
+    SQLite write or more, which held until the end added seconds after dbt."""
+    held_ids: set[str] = set()
+    held: set[tuple[str, ...]] = set()
+    for node in _in_build_order():
+        key = tuple(translator.get_asset_key(node).path)
+        if key[0] in FINGERPRINTED_LAYERS or _parents(node) & held_ids:
+            held_ids.add(node["unique_id"])
+            held.add(key)
+    return frozenset(held)
+
+
+HELD_UNTIL_DBT_ENDS = _held_until_dbt_ends()
 
 
 def _unchanged_build(context, warehouse: Warehouse, dbt_vars: dict[str, str]) -> list | None:
