@@ -163,8 +163,10 @@ def _run(args: argparse.Namespace) -> int:
             print(f"isadex run: {busy}", file=sys.stderr)
             return EXIT_FAILED
         try:
+            # -P: the worker runs this installation's code even when the folder the user is
+            # in holds a dagster_project of its own (`-m` would put that folder first).
             return supervise.run_worker(
-                [sys.executable, "-m", "dagster_project.cli", *args.argv], fd
+                [sys.executable, "-P", "-m", "dagster_project.cli", *args.argv], fd
             )
         finally:
             writer_lock.release(settings.layout.lock)

@@ -47,3 +47,42 @@ def test_generate_exits_0_and_writes_everything(tmp_path):
     assert done.returncode == 0, done.stderr
     manifests = sorted(out.glob("*/manifest.json"))
     assert manifests and all(m.stat().st_size > 0 for m in manifests)
+
+
+def test_the_run_is_this_installation_whatever_folder_it_is_started_from(tmp_path):
+    """The worker process `isadex run` starts runs this installation's code, not a
+    `dagster_project` that happens to sit in the folder the user started it from (another
+    checkout, say): `python -m` would put that folder first on the module path. A decoy package
+    there writes a marker if it is ever imported; the real worker says where it runs, and the
+    run is then stopped."""
+    import signal
+    import time
+
+    decoy = tmp_path / "elsewhere" / "dagster_project"
+    decoy.mkdir(parents=True)
+    marker = tmp_path / "decoy_imported"
+    (decoy / "__init__.py").write_text(f"open({str(marker)!r}, 'w').write('imported')\n")
+    (decoy / "cli.py").write_text("raise SystemExit(0)\n")
+    landing = tmp_path / "landing"
+    subprocess.run(
+        [ISADEX, "generate", "--out", landing, "--subjects", "4", "--sites", "1"],
+        check=True,
+        capture_output=True,
+    )
+    run = subprocess.Popen(
+        [ISADEX, "run", "--landing", landing, "--warehouse", tmp_path / "w" / "w.duckdb"],
+        cwd=decoy.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = run.stdout.readline()  # the worker's first line, or "" when it ended silently
+        deadline = time.monotonic() + 60
+        while run.poll() is None and not first and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        run.send_signal(signal.SIGTERM)
+        run.communicate(timeout=60)
+    assert not marker.exists(), "the worker imported the dagster_project of the current folder"
+    assert first.startswith(f"isadex run: {landing} -> "), first
