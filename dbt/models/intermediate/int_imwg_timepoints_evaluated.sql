@@ -155,16 +155,18 @@ imaging_at_time_point as (
         -- PD: the lowest earlier PLSPD of the subject, baseline included
         min(imaging.plasmacytoma_diameter_products)
             filter (where imaging.imaging_date < time_points_after_consent.adt) as lowest_earlier_plspd,
-        -- CR / PR: the latest imaging since consent (not repeated at every visit)
-        arg_max(imaging.has_plasmacytoma, imaging.imaging_date)
+        -- CR / PR: the latest imaging since consent (not repeated at every visit). That im's
+        -- own values, empty ones included (arg_max_null: arg_max would skip an empty PLASMFL or
+        -- PLSPD and read an older im): a value missing there cannot be checked.
+        arg_max_null(imaging.has_plasmacytoma, imaging.imaging_date)
             filter (where imaging.imaging_date >= time_points_after_consent.icf_date) as latest_has_plasmacytoma,
-        arg_max(imaging.remaining_plasmacytoma_products, imaging.imaging_date)
+        arg_max_null(imaging.remaining_plasmacytoma_products, imaging.imaging_date)
             filter (where imaging.imaging_date >= time_points_after_consent.icf_date) as latest_plspd,
-        -- baseline imaging: the latest on or before REINDSDT
-        arg_max(imaging.has_plasmacytoma, imaging.imaging_date)
+        -- baseline imaging: the latest on or before REINDSDT, its own values likewise
+        arg_max_null(imaging.has_plasmacytoma, imaging.imaging_date)
             filter (where imaging.imaging_date <= time_points_after_consent.reinduction_start_date)
             as baseline_has_plasmacytoma,
-        arg_max(imaging.plasmacytoma_diameter_products, imaging.imaging_date)
+        arg_max_null(imaging.plasmacytoma_diameter_products, imaging.imaging_date)
             filter (where imaging.imaging_date <= time_points_after_consent.reinduction_start_date)
             as baseline_plspd
     from time_points_after_consent
