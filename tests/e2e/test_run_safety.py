@@ -100,11 +100,27 @@ def _worker_group(supervisor: int) -> int | None:
     return next((group for _, _, parent, group in _processes() if parent == supervisor), None)
 
 
-def _wait_for_step(dagster_home: Path, step_key: str, known_runs: set[str], proc, timeout=300):
-    """Wait until a run not in known_runs has started ``step_key``; that run's id."""
+def _wait_for_worker(proc, timeout=60) -> int:
+    """The worker's process group, read as soon as the supervisor has started it: a small
+    trial's last steps take milliseconds, so a worker looked for only once its step has started
+    may have ended already (a clean run of the suite failed that way at "publication")."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert proc.poll() is None, f"the run ended before {step_key}: {proc.stdout.read()}"
+        group = _worker_group(proc.pid)
+        if group is not None:
+            return group
+        assert proc.poll() is None, f"the run ended before a worker: {proc.stdout.read()}"
+        time.sleep(0.05)
+    raise AssertionError(f"no worker within {timeout} s")
+
+
+def _wait_for_step(dagster_home: Path, step_key: str, known_runs: set[str], proc, timeout=300):
+    """Wait until a run not in known_runs has started ``step_key``; that run's id. A run that
+    ended after starting the step counts (the last steps of a small trial can all pass between
+    two looks): whether it ended is read before its events, so they are all there."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ended = proc.poll() is not None
         if (dagster_home / "dagster.yaml").exists():
             with dg.DagsterInstance.local_temp(tempdir=str(dagster_home)) as instance:
                 for run in instance.get_runs(limit=3):
@@ -113,6 +129,7 @@ def _wait_for_step(dagster_home: Path, step_key: str, known_runs: set[str], proc
                     starts = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START)
                     if any(e.step_key == step_key for e in starts):
                         return run.run_id
+        assert not ended, f"the run ended before {step_key}: {proc.stdout.read()}"
         time.sleep(0.2)
     raise AssertionError(f"no step {step_key} within {timeout} s")
 
@@ -163,14 +180,13 @@ def test_a_run_killed_at_any_stage_changes_nothing_published(trial):
         with dg.DagsterInstance.local_temp(tempdir=str(settings.dagster_home)) as instance:
             known = {r.run_id for r in instance.get_runs()}
         run = _isadex("run", "--landing", landing, "--warehouse", warehouse)
+        group = _wait_for_worker(run)
         run_id = _wait_for_step(settings.dagster_home, step, known, run)
-        group = _worker_group(run.pid)
         os.kill(run.pid, signal.SIGKILL)
         run.wait(timeout=30)
         deadline = time.monotonic() + 10
-        while group and _processes_in_group(group) and time.monotonic() < deadline:
+        while _processes_in_group(group) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert group, stage
         assert not _processes_in_group(group), (stage, _processes_in_group(group))
         now = settings.layout.ledger.read_bytes()
         if stage == "publication" and now != ledger:
