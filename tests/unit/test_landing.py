@@ -47,6 +47,32 @@ def test_stream_file_counts_rows_and_hashes(tmp_path: Path) -> None:
     assert stream_file(empty)[1] == 0
 
 
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 1 << 20])
+@pytest.mark.parametrize(
+    ("text", "rows"),
+    [
+        (b"A,B\n1,2\n\n3,4\n", 2),  # a blank line inside
+        (b"A,B\n1,2\n3,4\n\n\n", 2),  # blank lines at the end
+        (b"A,B\r\n1,2\r\n\r\n3,4\r\n", 2),  # CRLF, a blank line
+        (b"A,B\r1,2\r3,4\r", 2),  # CR alone ends a line
+        (b"A,B\r\n1,2\r\n3,4", 2),  # CRLF, no final line end
+        (b"A,B\n1,2\n3,4\n", 2),  # the plain case
+    ],
+)
+def test_blank_lines_are_no_rows_and_any_line_end_ends_a_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: bytes, rows: int, block: int
+) -> None:
+    """Read in blocks as small as one byte: a blank line or a CRLF split between two blocks is
+    still seen (the count is what the csv module and the loader's reader count)."""
+    from dagster_project.lib.ingest import landing
+
+    monkeypatch.setattr(landing, "_BLOCK", block)
+    path = tmp_path / "f.csv"
+    path.write_bytes(text)
+    assert stream_file(path) == (hashlib.sha256(text).hexdigest(), rows)
+    assert count_data_rows(path) == rows
+
+
 def test_valid_delivery_passes(folder: Path) -> None:
     d, reason = open_delivery(folder)
     assert reason is None

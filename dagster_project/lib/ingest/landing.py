@@ -95,39 +95,49 @@ def discover(landing: Path) -> list[Path]:
 def stream_file(path: Path) -> tuple[str, int]:
     """(sha256 hex, data-row count) of a CSV in one streamed pass.
 
-    Row count = CSV records minus the header, as the transfer writer counts them.
-    Without any `"` in the file a record is a line, so counting line breaks is
-    exact; a file with quotes may hold line breaks inside fields, so it is
-    recounted with the csv module (rare, and only that file).
+    Row count = CSV records minus the header, as the transfer writer counts them; a blank line
+    is no record (site_extracts.md counts data rows, and the loader's reader skips it).
+    Where every line ends in LF and none is blank or quoted, a record is a line, so counting
+    line breaks is exact. Otherwise (a `"`, which may hold line breaks inside a field; a blank
+    line; a CR without LF, which ends a line too) the file is recounted with the csv module:
+    rare, and only that file.
     """
     h = hashlib.sha256()
     newlines = 0
-    has_quote = False
-    last = b""
+    plain = True
+    tail = b""  # the previous block's last bytes: a blank line may straddle two blocks
     size = 0
     with open(path, "rb") as f:
         while block := f.read(_BLOCK):
             h.update(block)
             newlines += block.count(b"\n")
-            has_quote = has_quote or b'"' in block
-            last = block[-1:]
+            if plain:
+                seen = tail + block
+                plain = not (
+                    b'"' in block
+                    or b"\n\n" in seen
+                    or b"\n\r\n" in seen
+                    or b"\r" in seen.replace(b"\r\n", b"")
+                )
+            tail = block[-2:]
             size += len(block)
     if size == 0:
         return h.hexdigest(), 0
-    if has_quote:
+    if not plain:
         return h.hexdigest(), count_csv_rows(path)
-    records = newlines + (0 if last == b"\n" else 1)
+    records = newlines + (0 if tail.endswith(b"\n") else 1)
     return h.hexdigest(), max(records - 1, 0)
 
 
 def count_csv_rows(path: Path) -> int:
-    """Data rows of a CSV (header excluded), honouring quoted line breaks.
+    """Data rows of a CSV (header excluded), honouring quoted line breaks; blank lines are no
+    rows.
 
     Undecodable bytes are replaced, not fatal: such a line is still one record, which the
     loader quarantines.
     """
     with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
-        return max(sum(1 for _ in csv.reader(f)) - 1, 0)
+        return max(sum(1 for record in csv.reader(f) if record) - 1, 0)
 
 
 def sha256_bytes(data: bytes) -> str:

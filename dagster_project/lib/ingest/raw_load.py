@@ -18,7 +18,8 @@ check below is SQL generated from it, so no Python touches a data row):
    data-record number in the file.
 3. Any SITEID differing from the manifest's site_id refuses the transfer. The
    records DuckDB saw (good + rejected) must equal the manifest's row count, so
-   nothing can go missing between the two (e.g. a blank line DuckDB skips).
+   nothing can go missing between the two. A blank line is no record for either: DuckDB
+   skips it, and the manifest counts data rows (landing.stream_file).
 4. Each column gets a typed expression and an error expression (empty ->
    NULL, trim, codes upper-cased and checked, strict integers / numbers /
    dates / partial dates, min-max ranges, required keys, SUBJID shape and
@@ -478,7 +479,7 @@ def load_form(
     if n_good + n_rej != manifest_rows:
         raise TransferRefused(
             f"{transfer_id}: {fname} refused: the CSV reader found {n_good + n_rej} records "
-            f"but the manifest lists {manifest_rows} rows (blank lines or unbalanced quotes?)"
+            f"but the manifest lists {manifest_rows} rows (unbalanced quotes?)"
         )
     if n_rej:
         _renumber(con)
