@@ -135,6 +135,10 @@ def test_codes_upper_cased_and_text_trimmed(tmp_path: Path) -> None:
         ("dm", 3, "WEIGHT", "-1", "value '-1' below minimum 0"),
         ("dm", 1, "HEIGHT", "inf", "not a number 'inf'"),
         ("ae", 1, "AETOXGR", "6", "value '6' above maximum 5"),
+        # site_extracts.md, ex: "day within the cycle (1..28); melphalan: -2".
+        ("ex", 1, "DAY", "0", "value '0' not allowed (a cycle's days are 1..28, melphalan's -2)"),
+        ("ex", 1, "DAY", "-1", "value '-1' not allowed (a cycle's days are 1..28, melphalan's -2)"),
+        ("ex", 1, "DAY", "29", "value '29' above maximum 28"),
         ("ae", 1, "AESTDT", "2025-13", "impossible date '2025-13'"),
         ("ae", 1, "AEENDT", "May 2025", "not a date (YYYY, YYYY-MM or YYYY-MM-DD) 'May 2025'"),
         ("dx", 1, "DIAGDT", "2019-02-29", "impossible date '2019-02-29'"),

@@ -58,6 +58,9 @@ class Column:
     required: bool = False
     min_value: float | None = None
     max_value: float | None = None
+    # Values inside [min_value, max_value] that are still not allowed, and why (in the reason).
+    not_values: tuple[int, ...] = ()
+    not_values_why: str = ""
     since: str = "1.0"  # the contract version that added the column
     # (code, version) for codes a later version added to `codes` (which lists them all)
     codes_since: tuple[tuple[str, str], ...] = ()
@@ -180,7 +183,15 @@ _ALL_FORMS: dict[str, Form] = {
             ),
             Column("PHASE", "code", "Study Phase", ("INDUCTION", "ASCT", "MAINTENANCE")),
             Column("CYCLE", "int", "Cycle within Phase", min_value=1),
-            Column("DAY", "int", "Day within Cycle", min_value=-2, max_value=28),
+            Column(
+                "DAY",
+                "int",
+                "Day within Cycle",
+                min_value=-2,
+                max_value=28,
+                not_values=(-1, 0),
+                not_values_why="a cycle's days are 1..28, melphalan's -2",
+            ),
             Column("EXSTDT", "date", "Administration Date"),
             Column("EXDOSE", "num", "Dose Given", min_value=0),
             Column("EXDOSU", "code", "Dose Units", ("MG/KG", "MG", "MG/M2")),

@@ -175,6 +175,14 @@ def _rules(col: Column, v: str, site: str, extract: str | None) -> list[tuple[st
         rules.append(
             (f"{p} <= {col.max_value}", f"'value ' || {q} || ' above maximum {col.max_value:g}'")
         )
+    if col.not_values:
+        listed = ", ".join(str(x) for x in col.not_values)
+        rules.append(
+            (
+                f"{p} NOT IN ({listed})",
+                f"'value ' || {q} || {sql_str(f' not allowed ({col.not_values_why})')}",
+            )
+        )
     if col.codes:
         in_list = ", ".join(sql_str(c) for c in col.codes)
         rules.append(
