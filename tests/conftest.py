@@ -3,6 +3,7 @@ the marker of each test folder."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -80,11 +81,37 @@ def run_isadex(landing: Path, warehouse: Path, **kwargs):
     return run_pipeline(RunSettings(landing=landing, warehouse=warehouse, **kwargs))
 
 
+# Our variables (ISADEX_*) in the environment of the process during the shared run, read when
+# it ended (synthetic_run_environment).
+_SHARED_RUN_ENVIRONMENT: dict[str, list[str]] = {}
+
+
+def _ours() -> list[str]:
+    return sorted(k for k in os.environ if k.startswith("ISADEX_"))
+
+
 @pytest.fixture(scope="session")
 def synthetic_run(synthetic_landing, tmp_path_factory):
+    """The demo-sized trial through run_pipeline into a new warehouse, in a process with no
+    ISADEX_* variable set (as a scheduler or a notebook runs it), so the same run also shows that
+    a run takes its settings as arguments and leaves the environment alone (issue 28,
+    tests/e2e/test_operations.py)."""
     warehouse = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
-    outcome = run_isadex(synthetic_landing, warehouse)
+    before = {k: os.environ.pop(k) for k in _ours()}
+    try:
+        outcome = run_isadex(synthetic_landing, warehouse)
+        _SHARED_RUN_ENVIRONMENT["after"] = _ours()
+    finally:
+        for key in _ours():
+            del os.environ[key]
+        os.environ.update(before)
     return outcome, warehouse
+
+
+@pytest.fixture(scope="session")
+def synthetic_run_environment(synthetic_run) -> dict[str, list[str]]:
+    """The ISADEX_* variables set when the shared run ended (there were none when it started)."""
+    return dict(_SHARED_RUN_ENVIRONMENT)
 
 
 @pytest.fixture(scope="session")

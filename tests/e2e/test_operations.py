@@ -155,23 +155,16 @@ def test_a_process_holding_the_working_file_does_not_turn_a_good_run_into_refuse
 
 
 def test_a_run_takes_its_settings_as_arguments_and_leaves_the_environment_alone(
-    synthetic_landing, tmp_path, monkeypatch
+    synthetic_run, synthetic_run_environment
 ):
     """Issue 28: the definitions read a run's landing and warehouse from ISADEX_* variables that
     `isadex run` exported, and the dbt step exported the working file's path for profiles.yml
     (ISADEX_DBT_DB). In a process with no ISADEX_* set, run_pipeline builds and publishes the
-    warehouse it is given, and the environment afterwards is the one before."""
-    import os
-
-    from dagster_project.lib.runtime.settings import RunSettings
-    from dagster_project.runner import run_pipeline
-
-    for key in [k for k in os.environ if k.startswith("ISADEX_")]:
-        monkeypatch.delenv(key)
-    settings = RunSettings(landing=synthetic_landing, warehouse=tmp_path / "wh" / "w.duckdb")
-    outcome = run_pipeline(settings)
+    warehouse it is given, and the environment afterwards is the one before. The shared run is
+    such a run (tests/conftest.py, synthetic_run)."""
+    outcome, warehouse = synthetic_run
     # Ours only: scikit-learn, imported by the endpoint steps, sets KMP_* on import.
-    assert [k for k in os.environ if k.startswith("ISADEX_")] == []
+    assert synthetic_run_environment == {"after": []}
     assert outcome.exit_code == 0, outcome.summary()
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from adam.adsl").fetchone()[0] > 0
