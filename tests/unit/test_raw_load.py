@@ -410,3 +410,21 @@ def test_read_record_finds_a_quoted_record_from_duckdbs_offset(tmp_path: Path, n
     ).fetchall()
     (offset,) = con.execute("select line_byte_position from reject_errors").fetchone()
     assert read_record(path, offset) == '4,"x ""y""' + newline + 'z",6'
+
+
+def test_a_listed_file_that_is_no_form_is_checked_not_loaded_and_named(tmp_path: Path) -> None:
+    """A manifest may list a file the contract has no form for (site_extracts.md is silent): it
+    is checked like every listed file and not loaded, and the transfer's REASON names it with
+    its rows, so those rows are not gone without a trace (the quality report's transfer list and
+    raw.transfers show it)."""
+
+    def add_notes(folder: Path) -> None:
+        (folder / "notes.csv").write_text("SITEID,NOTE\nIT01,a\nIT01,b\n")
+
+    con, row = _load(tmp_path, edit=add_notes)
+    assert row["status"] == "LOADED", row["reason"]
+    (reason,) = con.execute('select "REASON" from raw.transfers').fetchone()
+    assert reason == (
+        "notes.csv (2 rows) listed but not a form of contract 1.0: checked (sha256, rows), "
+        "not loaded"
+    )

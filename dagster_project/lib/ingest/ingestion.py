@@ -53,7 +53,7 @@ from pathlib import Path
 
 import duckdb
 
-from .contract import RAW_FORMS, forms_of, raw_column_additions, raw_table_ddl
+from .contract import RAW_FORMS, form_files, forms_of, raw_column_additions, raw_table_ddl
 from .landing import Delivery, ManifestError, discover, open_delivery, sha256_bytes, verify_files
 from .raw_load import FormLoad, TransferRefused, UnreadableFile, load_transfer
 from .raw_prescan import FormFile, PrescanFailed, drop_prescan, prescan
@@ -410,7 +410,21 @@ def _ingest_delivery(
     except TransferRefused as exc:
         _discard(con, d.transfer_id)
         return _register(con, d, REFUSED, str(exc), t0)
-    return _register(con, d, LOADED, None, t0, loads)
+    return _register(con, d, LOADED, _not_loaded(d), t0, loads)
+
+
+def _not_loaded(d: Delivery) -> str | None:
+    """The REASON of a LOADED transfer that listed files its contract has no form for: they are
+    checked like every listed file and not loaded (site_extracts.md is silent on them), and named
+    here with their rows, so those rows are not gone without a trace."""
+    other = sorted(set(d.files) - set(form_files(d.contract_version)))
+    if not other:
+        return None
+    listed = ", ".join(f"{name} ({d.files[name].rows} rows)" for name in other)
+    return (
+        f"{listed} listed but not a form of contract {d.contract_version}: checked (sha256, "
+        "rows), not loaded"
+    )
 
 
 def _discard(con: duckdb.DuckDBPyConnection, transfer_id: str) -> None:

@@ -164,7 +164,8 @@ def open_delivery(folder: Path) -> tuple[Delivery, str | None]:
     A form of a later version listed by an earlier-version transfer (im.csv in a 1.0
     transfer) refuses the transfer: read under 1.0 it would be neither loaded nor refused,
     and imaging silently ignored is data lost; the site declares 1.1 or leaves it out. Any
-    other file a manifest lists is checked (checksum, rows) and not loaded, as before.
+    other file a manifest lists is checked (checksum, rows) and not loaded, as before; the
+    LOADED transfer's REASON names it with its rows (ingestion._not_loaded).
     """
     delivery = Delivery(folder=Path(folder))
     try:
