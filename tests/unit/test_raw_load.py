@@ -29,13 +29,18 @@ def _load(
     tmp_path: Path,
     frames: dict[str, pd.DataFrame] | None = None,
     edit: Callable[[Path], None] | None = None,
+    rows: dict[str, int] | None = None,
 ) -> tuple[duckdb.DuckDBPyConnection, dict]:
-    """Write one IT01 transfer, optionally edit its files (manifest recomputed), ingest it."""
+    """Write one IT01 transfer, optionally edit its files (manifest recomputed; `rows`: file ->
+    the data rows the site's manifest gives, as its writer counted them), ingest it."""
     landing = tmp_path / "landing"
     folder = write_transfer(landing, "IT01", WHEN, frames or valid_frames("IT01"))
     if edit is not None:
         edit(folder)
-        write_manifest(folder, build_manifest(folder, "IT01", TID, WHEN))
+        manifest = build_manifest(folder, "IT01", TID, WHEN)
+        for name, n in (rows or {}).items():
+            manifest["files"][name]["rows"] = n
+        write_manifest(folder, manifest)
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     (row,) = ingest_landing(con, landing).registered
     return con, row
@@ -283,16 +288,20 @@ def test_duplicate_header_column_refuses(tmp_path: Path) -> None:
     assert row["reason"] == f"{TID}: mrd.csv refused: duplicate column(s) MRDRES"
 
 
-def _honest_manifest(folder: Path, rows: dict[str, int]) -> None:
-    """The manifest a site writes: each file's data rows as its writer counted them."""
-    manifest = build_manifest(folder, "IT01", TID, WHEN)
-    for name, n in rows.items():
-        manifest["files"][name]["rows"] = n
-    write_manifest(folder, manifest)
+def _rs_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute(
+        'select * exclude ("ROWNUM", "TRANSFER_ID") from raw.rs order by 1'
+    ).fetchall()
 
 
-def _data_rows(con: duckdb.DuckDBPyConnection, form: str) -> list[tuple]:
-    return con.execute(f'select * exclude ("ROWNUM", "TRANSFER_ID") from raw.{form} order by 1')
+def _blank_line(where: str) -> Callable[[Path], None]:
+    def edit(folder: Path) -> None:
+        path = folder / "rs.csv"
+        lines = path.read_text().split("\n")  # ends with "": the last line's break
+        blanked = [*lines[:2], "", *lines[2:]] if where == "inside" else [*lines, "", ""]
+        path.write_text("\n".join(blanked))
+
+    return edit
 
 
 @pytest.mark.parametrize("where", ["inside", "at the end"])
@@ -300,53 +309,38 @@ def test_a_blank_line_is_not_a_data_row(tmp_path: Path, where: str) -> None:
     """site_extracts.md counts data rows, header excluded: a blank line is none. The reader
     skips it, so the site's honest count must match (a clean file loads the same rows)."""
     clean, _ = _load(tmp_path / "clean")
-    landing = tmp_path / "blank" / "landing"
-    folder = write_transfer(landing, "IT01", WHEN, valid_frames("IT01"))
-    path = folder / "rs.csv"
-    lines = path.read_text().split("\n")  # ends with "": the last line's break
-    data_rows = len(lines) - 2
-    blanked = [*lines[:2], "", *lines[2:]] if where == "inside" else [*lines, "", ""]
-    path.write_text("\n".join(blanked))
-    _honest_manifest(folder, {"rs.csv": data_rows})
-    con = duckdb.connect(str(tmp_path / "blank" / "w.duckdb"))
-    (row,) = ingest_landing(con, landing).registered
+    data_rows = len(_rs_rows(clean))
+    con, row = _load(tmp_path / "blank", edit=_blank_line(where), rows={"rs.csv": data_rows})
     assert row["status"] == "LOADED", row["reason"]
     assert row["rows_quarantined"] == 0
-    assert _data_rows(con, "rs").fetchall() == _data_rows(clean, "rs").fetchall()
+    assert _rs_rows(con) == _rs_rows(clean)
 
 
 def test_carriage_return_line_ends_are_line_ends(tmp_path: Path) -> None:
     """A file written with CR alone between lines (classic Mac) holds the same rows."""
+
+    def cr_only(folder: Path) -> None:
+        path = folder / "rs.csv"
+        text = path.read_text()
+        assert '"' not in text  # the counting path without quotes
+        path.write_text(text.replace("\n", "\r"))
+
     clean, _ = _load(tmp_path / "clean")
-    landing = tmp_path / "cr" / "landing"
-    folder = write_transfer(landing, "IT01", WHEN, valid_frames("IT01"))
-    path = folder / "rs.csv"
-    text = path.read_text()
-    assert '"' not in text  # the counting path without quotes
-    data_rows = text.count("\n") - 1
-    path.write_text(text.replace("\n", "\r"))
-    _honest_manifest(folder, {"rs.csv": data_rows})
-    con = duckdb.connect(str(tmp_path / "cr" / "w.duckdb"))
-    (row,) = ingest_landing(con, landing).registered
+    data_rows = len(_rs_rows(clean))
+    con, row = _load(tmp_path / "cr", edit=cr_only, rows={"rs.csv": data_rows})
     assert row["status"] == "LOADED", row["reason"]
-    assert _data_rows(con, "rs").fetchall() == _data_rows(clean, "rs").fetchall()
+    assert _rs_rows(con) == _rs_rows(clean)
 
 
 def test_a_manifest_counting_a_blank_line_as_a_row_is_refused(tmp_path: Path) -> None:
-    def blank_line(folder: Path) -> None:
-        path = folder / "rs.csv"
-        lines = path.read_text().split("\n")
-        path.write_text("\n".join([*lines[:2], "", *lines[2:]]))
-
-    landing = tmp_path / "landing"
-    folder = write_transfer(landing, "IT01", WHEN, valid_frames("IT01"))
-    n = len((folder / "rs.csv").read_text().split("\n")) - 2
-    blank_line(folder)
-    _honest_manifest(folder, {"rs.csv": n + 1})
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    (row,) = ingest_landing(con, landing).registered
+    clean, _ = _load(tmp_path / "clean")
+    n = len(_rs_rows(clean))
+    _, row = _load(tmp_path / "blank", edit=_blank_line("inside"), rows={"rs.csv": n + 1})
     assert row["status"] == "REFUSED"
-    assert "rs.csv" in row["reason"] and "row" in row["reason"], row["reason"]
+    assert (
+        f"rs.csv refused: the CSV reader found {n} records but the manifest lists {n + 1}"
+        in row["reason"]
+    ), row["reason"]
 
 
 def test_quoted_line_break_and_comma_in_text(tmp_path: Path) -> None:
