@@ -19,7 +19,7 @@ check below is SQL generated from it, so no Python touches a data row):
 3. Any SITEID differing from the manifest's site_id refuses the transfer. The
    records DuckDB saw (good + rejected) must equal the manifest's row count, so
    nothing can go missing between the two. A blank line is no record for either: DuckDB
-   skips it, and the manifest counts data rows (landing.stream_file).
+   skips it, and the manifest counts data rows (landing.verify_files, count_csv_rows).
 4. Each column gets a typed expression and an error expression (empty ->
    NULL, trim, codes upper-cased and checked, strict integers / numbers /
    dates / partial dates, min-max ranges, required keys, SUBJID shape and
