@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 
 import dagster as dg
 import duckdb
 
-from dagster_project.lib.runtime import dagster_home
-from dagster_project.lib.runtime.settings import RunSettings
+from dagster_project.lib.runtime import dagster_home, writer_lock
+from dagster_project.lib.runtime.settings import (
+    DBT_PROJECT_DIR,
+    RunSettings,
+    dbt_executable,
+    dbt_file_log_level,
+)
+from dagster_project.lib.warehouse import dbt_parse
 from dagster_project.progress import Progress, progress_logger, step_stages
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
@@ -98,12 +105,40 @@ def run_pipeline(
 ) -> RunOutcome:
     """Run every asset on ``settings``' warehouse; ``progress`` (isadex run) shows the steps as
     they go, in place of Dagster's console logger; ``dbt_console``: whether dbt's own lines
-    reach stdout too (`isadex run --verbose`)."""
+    reach stdout too (`isadex run --verbose`). Refused at once, naming the writer, when another
+    process writes the warehouse."""
     from dagster_project.defs.warehouse.project import prepare_manifest
 
     started = time.perf_counter()
     prepare_manifest()
-    return _execute(settings, started, progress, dbt_console)
+    with contextlib.ExitStack() as held:
+        try:
+            # Held already when `isadex run` started this process (lib/runtime/supervise.py).
+            held.enter_context(
+                writer_lock.holding(settings.layout.lock, command="run_pipeline (isadex run)")
+            )
+        except writer_lock.WarehouseBusy as busy:
+            # As `isadex run` refuses a second writer: at once, naming the first, nothing started.
+            return RunOutcome(
+                success=False,
+                seconds=time.perf_counter() - started,
+                failures=[str(busy)],
+                warehouse=str(settings.warehouse),
+            )
+        # dbt parses the project for this warehouse in its own process while Dagster loads and
+        # ingests; the dbt step reads that parse back (lib/warehouse/dbt_parse.py).
+        dbt_parse.start(
+            dbt=dbt_executable(),
+            project_dir=DBT_PROJECT_DIR,
+            target=settings.dbt_target,
+            cli_vars=settings.dbt_cli_vars(),
+            log_level_file=dbt_file_log_level(),
+        )
+        try:
+            return _execute(settings, started, progress, dbt_console)
+        finally:
+            # A run that ended before its dbt step (or did not need dbt) leaves no parse behind.
+            dbt_parse.wait(settings.dbt_target)
 
 
 def _execute(

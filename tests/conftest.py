@@ -146,6 +146,19 @@ def trial_1000(tmp_path_factory):
     return run, landing, warehouse
 
 
+def dbt_invocations(warehouse: Path) -> list[list[str]]:
+    """The dbt commands in the warehouse's dbt.log, in order: each as its events' names."""
+    import json
+
+    invocations: dict[str, list[str]] = {}
+    log = warehouse.with_name(warehouse.stem + ".dbt") / "dbt.log"
+    for line in log.read_text().splitlines():
+        if line.strip():
+            info = json.loads(line)["info"]
+            invocations.setdefault(info["invocation_id"], []).append(info["name"])
+    return list(invocations.values())
+
+
 def unaccounted_rows(con, landing: Path) -> list[tuple]:
     """The contract's invariant, per LOADED transfer and form file: rows in the file (the
     manifest's count) = rows in raw.<form> + rows in raw.quarantine. Returns the

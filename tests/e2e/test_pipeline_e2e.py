@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 
 from dagster_project.lib.ingest.contract import FORMS
-from tests.conftest import unaccounted_rows
+from tests.conftest import dbt_invocations, unaccounted_rows
 
 
 def test_run_succeeds_and_publishes(synthetic_run):
@@ -63,6 +63,17 @@ def test_dbt_models_not_waiting_for_fingerprints_are_stored_while_dbt_runs(synth
             (before if i < finished[0] else after).add(key)
     assert after == HELD_UNTIL_DBT_ENDS
     assert len(before) > 40 and not before & HELD_UNTIL_DBT_ENDS
+
+
+def test_the_dbt_build_reads_the_parse_the_run_started(synthetic_run):
+    """The run parses the project for its new warehouse while Dagster loads and ingests
+    (lib/warehouse/dbt_parse.py); the build in the dbt step reads that parse back (dbt's
+    partial parsing) instead of parsing the whole project again. Later tests run on this
+    warehouse again, so only the first two dbt commands are read."""
+    _, warehouse = synthetic_run
+    parse, build = dbt_invocations(warehouse)[:2]
+    assert "UnableToPartialParse" in parse and "ConcurrencyLine" not in parse
+    assert "ConcurrencyLine" in build and "UnableToPartialParse" not in build
 
 
 def test_every_transfer_loaded_and_nothing_lost(synthetic_landing, synthetic_run):

@@ -25,6 +25,7 @@ import pytest
 
 from dagster_project.lib.runtime.settings import RunSettings
 from dagster_project.lib.synthetic import generate_trial
+from tests.conftest import dbt_invocations, run_isadex
 
 ISADEX = Path(sys.executable).with_name("isadex")
 # Stage -> the step whose start marks it (the job's step keys).
@@ -143,26 +144,36 @@ def trial(tmp_path_factory):
 
 
 def test_a_second_writer_is_refused_at_once_and_changes_nothing(trial):
+    """A second `isadex run` on a warehouse being written is refused at once, naming the first,
+    and writes nothing; the first is held still (SIGSTOP) meanwhile, so the folder changes only
+    if the second changes it. The Python entry point (a notebook, a scheduler) is refused at
+    once too, and starts no dbt parse in the first run's dbt folder
+    (lib/warehouse/dbt_parse.py)."""
     landing, base = trial
     warehouse = base / "second" / "warehouse.duckdb"
     first = _isadex("run", "--landing", landing, "--warehouse", warehouse)
     try:
-        lock = RunSettings(landing, warehouse).layout.lock
-        deadline = time.monotonic() + 60
-        while not (lock.exists() and lock.read_text()):
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        before = sorted(p.name for p in warehouse.parent.iterdir())
-        started = time.monotonic()
-        second = _run(landing, warehouse)
-        assert time.monotonic() - started < 15
-        assert second.returncode == 1
-        assert f"process id {first.pid}" in second.stderr, second.stderr
-        assert "started" in second.stderr and "nothing was changed" in second.stderr
-        assert sorted(p.name for p in warehouse.parent.iterdir()) == before
+        worker = _wait_for_worker(first)  # the supervisor holds the lock before it starts one
+        os.killpg(worker, signal.SIGSTOP)
+        try:
+            before = sorted(p.name for p in warehouse.parent.iterdir())
+            started = time.monotonic()
+            second = _run(landing, warehouse)
+            assert time.monotonic() - started < 15
+            assert second.returncode == 1
+            assert f"process id {first.pid}" in second.stderr, second.stderr
+            assert "started" in second.stderr and "nothing was changed" in second.stderr
+            assert sorted(p.name for p in warehouse.parent.iterdir()) == before
+        finally:
+            os.killpg(worker, signal.SIGCONT)
+        refused = run_isadex(landing, warehouse)
+        assert refused.exit_code == 1 and refused.seconds < 15
+        assert any(f"process id {first.pid}" in f for f in refused.failures), refused.summary()
     finally:
         out, _ = first.communicate(timeout=600)
     assert first.returncode == 0, out
+    # The first run's parse and build, nothing of the refused runs.
+    assert len(dbt_invocations(warehouse)) == 2
 
 
 def test_a_run_killed_at_any_stage_changes_nothing_published(trial):

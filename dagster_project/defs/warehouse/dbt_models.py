@@ -23,7 +23,7 @@ from dagster_project.defs.warehouse.project import dbt_project
 from dagster_project.lib.runtime.console import colour_allowed
 from dagster_project.lib.runtime.settings import by_subject_min_subjects, dbt_file_log_level
 from dagster_project.lib.runtime.warm_imports import import_in_background
-from dagster_project.lib.warehouse import build_scope
+from dagster_project.lib.warehouse import build_scope, dbt_parse
 from dagster_project.lib.warehouse.fingerprint import table_fingerprint
 
 # What makes a model the same: its own SQL (dbt's checksum) and everything around it that dbt
@@ -136,7 +136,7 @@ def warehouse_dbt_models(
         # run (issue 28). Nor a profiles.yml written per warehouse: a second copy of the
         # profile. Kept out of dbt_vars, which the build-by-subject state compares.
         "--vars",
-        json.dumps({**dbt_vars, "duckdb_path": str(warehouse.settings.work_db)}),
+        warehouse.settings.dbt_cli_vars(),
         "--exclude",
         "resource_type:unit_test",
     ]
@@ -194,6 +194,9 @@ def _build(
 ):
     """dbt's events as they come, each model's with ``metadata``; returns dbt's invocation
     id."""
+    # `isadex run` parsed the project for this warehouse while the run started
+    # (lib/warehouse/dbt_parse.py); dbt reads that parse back once it has ended.
+    dbt_parse.wait(warehouse.settings.dbt_target)
     invocation = dbt.cli(args, context=context, target_path=warehouse.settings.dbt_target)
     # dbt builds in its own process; this one only relays its events meanwhile, so it imports
     # what the steps after dbt need (lib/runtime/warm_imports.py).

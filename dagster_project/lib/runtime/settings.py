@@ -8,6 +8,7 @@ UI's configuration, and written by no module of ours (issue 28).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -86,6 +87,13 @@ class RunSettings:
         (lib/warehouse/build_scope.py). The
         dbt step adds the working file's path for profiles.yml."""
         return {k: v for k, v in {"cutoff": self.cutoff, "as_of": self.as_of}.items() if v}
+
+    def dbt_cli_vars(self) -> str:
+        """The --vars of this warehouse's dbt commands: the data cut and the working file's path
+        for profiles.yml. The build and the parse started ahead of it
+        (lib/warehouse/dbt_parse.py) pass this same text, which dbt's partial parsing
+        compares."""
+        return json.dumps({**self.dbt_vars(), "duckdb_path": str(self.work_db)})
 
     @property
     def dagster_home(self) -> Path:
