@@ -745,6 +745,19 @@ def extra_column(landing: Path, site: str = "FA26") -> FaultCase:
     return _case("extra_column", "an extra column", site, "LOADED", ())
 
 
+def enrolled_without_start_dates(landing: Path, site: str = "FA27") -> FaultCase:
+    """Subject 1 enrolled without ELIGDT, subject 2 without ICFDT: both optional dates in the
+    contract, so the rows load, and a finding asks for each date. Subject 1 stays ITT without a
+    TNT row (TNT starts at ELIGDT); subject 2 is in no dataset (ADSL counts from consent)."""
+    frames = valid_frames(site)
+    frames["enr"].loc[0, "ELIGDT"] = pd.NA
+    frames["enr"].loc[1, "ICFDT"] = pd.NA
+    _write(landing, site, T2, frames)
+    return _case(
+        "enrolled_without_start_dates", "logically inconsistent but parseable", site, "LOADED", ()
+    )
+
+
 FAULTS: tuple[Callable[[Path], FaultCase], ...] = (
     manifest_missing,
     manifest_unreadable,
@@ -772,6 +785,7 @@ FAULTS: tuple[Callable[[Path], FaultCase], ...] = (
     symlinked_file,
     symlinked_folder,
     extra_column,
+    enrolled_without_start_dates,
 )
 
 

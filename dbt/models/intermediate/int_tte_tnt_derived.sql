@@ -15,6 +15,9 @@ itt_subjects as (
         last_complete_assessment_date as last_assessment_date
     from {{ subject_ref('int_subjects_derived') }}
     where is_itt
+        -- no ELIGDT, no STARTDT: the parameter is left out for the subject and
+        -- quality.findings_enrolment asks the site for the date
+        and eligibility_date is not null
 ),
 
 event_next_therapy as (

@@ -9,6 +9,8 @@ findings_by_family as (
     union all
     select * from {{ ref('findings_withdrawal') }}
     union all
+    select * from {{ ref('findings_enrolment') }}
+    union all
     select * from {{ ref('findings_adverse_events') }}
     union all
     select * from {{ ref('findings_dosing') }}
