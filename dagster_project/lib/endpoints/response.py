@@ -2,8 +2,8 @@
 ALGCBOR (endpoints.md T02, response.md section 1).
 
 Each category SCR..NE is n / N with N = ITT (a subject without a best-response row counts
-as NE, adam.md; so ALGCBOR, which no model derives yet, reads NE for everyone until it
-lands); the cumulative rates >= CR, >= VGPR and ORR (>= PR) likewise, and for CBOR and
+as NE, adam.md; ALGCBOR comes from int_best_confirmed_computed_response_derived); the
+cumulative rates >= CR, >= VGPR and ORR (>= PR) likewise, and for CBOR and
 ALGCBOR the MRD-negative CR rate (>= CR and MRDANY = Y). Every proportion carries its exact
 Clopper-Pearson 95% CI (R ``binom.test``).
 """
