@@ -1,10 +1,10 @@
-{#- submission.md, ADaM conformance: the treatment variables of a single-arm study. Every ITT
-    subject is assigned isatuximab-dexamethasone (ARM, TRT01P); a treated one (SAFFL: an
-    administration with EXDOSE > 0) received it (ACTARM, TRT01A). A screen failure (not ITT) has
-    ARM and ACTARM 'Screen Failure' and no planned or actual treatment; an ITT subject without
-    a dose has ACTARM 'Not Treated' and no TRT01A (the SDTMIG 3.1 / ADaMIG conventions for a
-    subject who never reached an arm). TRTDURD = TRTEDT - TRTSDT + 1 days, as adam.md counts
-    every duration; empty without a dose. -#}
+{#- submission.md, ADaM conformance: the treatment variables of a single-arm study. "ARM,
+    ACTARM, TRT01P, TRT01A = ISATUXIMAB-DEXAMETHASONE (screen failures: ARM = Screen Failure,
+    TRT01P/TRT01A empty)": every ITT subject has the arm and the treatment, planned and actual,
+    a subject never dosed included (SAFFL, not TRT01A, says who was treated). A screen failure
+    (not ITT) has ACTARM 'Screen Failure' as its ARM (SDTMIG: the spec names only ARM).
+    TRTDURD = TRTEDT - TRTSDT + 1 days, as adam.md counts every duration; empty without a
+    dose. -#}
 with
 
 populations as (
@@ -24,12 +24,11 @@ arm_by_population as (
             else 'Screen Failure'
         end as planned_arm,
         case
-            when not populations.is_itt then 'Screen Failure'
-            when populations.is_safety then 'ISATUXIMAB-DEXAMETHASONE'
-            else 'Not Treated'
+            when populations.is_itt then 'ISATUXIMAB-DEXAMETHASONE'
+            else 'Screen Failure'
         end as actual_arm,
         case when populations.is_itt then 'ISATUXIMAB-DEXAMETHASONE' end as planned_treatment,
-        case when populations.is_safety then 'ISATUXIMAB-DEXAMETHASONE' end as actual_treatment
+        case when populations.is_itt then 'ISATUXIMAB-DEXAMETHASONE' end as actual_treatment
     from populations
 ),
 
