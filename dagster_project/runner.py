@@ -47,7 +47,9 @@ class RunOutcome:
 
     def summary(self) -> str:
         state = {EXIT_OK: "OK", EXIT_REFUSED: "OK, with refused transfers", EXIT_FAILED: "FAILED"}
-        lines = [f"isadex run {self.run_id[:8]}: {state[self.exit_code]} in {self.seconds:.1f} s"]
+        # No run id when the run was refused before Dagster started one (a second writer).
+        run = f" {self.run_id[:8]}" if self.run_id else ""
+        lines = [f"isadex run{run}: {state[self.exit_code]} in {self.seconds:.1f} s"]
         if self.exit_code == EXIT_FAILED:
             lines.append("  nothing new published; the previous publication stays current")
         lines += [f"  failed: {f}" for f in self.failures]

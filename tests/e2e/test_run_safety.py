@@ -169,6 +169,7 @@ def test_a_second_writer_is_refused_at_once_and_changes_nothing(trial):
         refused = run_isadex(landing, warehouse)
         assert refused.exit_code == 1 and refused.seconds < 15
         assert any(f"process id {first.pid}" in f for f in refused.failures), refused.summary()
+        assert refused.summary().startswith("isadex run: FAILED in ")
     finally:
         out, _ = first.communicate(timeout=600)
     assert first.returncode == 0, out
