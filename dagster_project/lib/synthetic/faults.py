@@ -910,3 +910,42 @@ def write_contract_version_faults(landing: Path) -> list[FaultCase]:
     landing = Path(landing)
     landing.mkdir(parents=True, exist_ok=True)
     return [fault(landing) for fault in CONTRACT_VERSION_FAULTS]
+
+
+# --------------------------------------------------------------------------- missing values
+
+
+def missing_optional_values(landing: Path) -> list[tuple[str, str, str, str]]:
+    """In each site's newest transfer, empty one value of every column that is not a key
+    (site_extracts.md: "Empty field = missing"), each on a subject of its own where the sites
+    allow it, and rewrite the manifests. Returns (form, column, SITEID, SUBJID) of each."""
+    newest: dict[str, Path] = {}
+    for folder in sorted(p for p in Path(landing).iterdir() if p.is_dir()):
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        newest[manifest["site_id"]] = folder  # folder names sort by extract time per site
+    used: set[tuple[str, str]] = set()
+    emptied: list[tuple[str, str, str, str]] = []
+    changed: set[Path] = set()
+    for form in FORMS.values():
+        for column in (c.name for c in form.columns if not c.required):
+            for site, folder in sorted(newest.items()):
+                path = folder / f"{form.name}.csv"
+                if not path.exists():
+                    continue
+                frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+                if column not in frame:
+                    continue
+                taken = {subject for s, subject in used if s == site}
+                free = frame[(frame[column] != "") & ~frame["SUBJID"].isin(taken)]
+                if free.empty:
+                    continue
+                row = free.index[0]
+                frame.loc[row, column] = ""
+                frame.to_csv(path, index=False, lineterminator="\n")
+                used.add((site, frame.loc[row, "SUBJID"]))
+                emptied.append((form.name, column, site, frame.loc[row, "SUBJID"]))
+                changed.add(folder)
+                break
+    for folder in changed:
+        _rewrite_manifest(folder)
+    return emptied

@@ -102,6 +102,10 @@ all_phases as (
 
 phase_and_total_rows as (
     select * from treated_by_phase
+    -- An administration whose PHASE the site left empty (site_extracts.md: empty = missing)
+    -- belongs to no phase: it counts in its drug's ALL row only (quality.findings_dosing names
+    -- it as a dose on an unscheduled day).
+    where phase is not null
     union all
     select * from all_phases
 )
