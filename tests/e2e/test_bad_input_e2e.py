@@ -67,14 +67,16 @@ def test_each_fault_gets_the_documented_outcome(faulty_run):
 
 
 def test_enrolled_subjects_without_a_start_date_are_findings_and_the_run_publishes(faulty_run):
-    """FA27: subject 1 enrolled without ELIGDT, subject 2 without ICFDT. The run publishes (a
+    """FA27: subject 1 enrolled without ELIGDT, subject 2 without ICFDT, subject 3 without an
+    enr record (every other form sent). The run publishes (a
     missing ELIGDT once left TNT without STARTDT, failed adtte's not-null test and with it the
     whole run). A CRITICAL finding asks the site for each date. Subject 1 stays ITT with every
     ADTTE parameter but TNT (adam.md: TNT starts at ELIGDT); subject 2 is in no dataset, as ADSL
-    counts a subject from consent (int_subjects_derived), and the finding says so."""
+    counts a subject from consent (int_subjects_derived), and subject 3 in none; the findings
+    say so."""
     _, cases, con, _, _ = faulty_run
     (case,) = [c for c in cases if c.name == "enrolled_without_start_dates"]
-    no_eligdt, no_icfdt = (f"ISA-DEX-MM-{case.site_id}-00{i}" for i in (1, 2))
+    no_eligdt, no_icfdt, no_enr = (f"ISA-DEX-MM-{case.site_id}-00{i}" for i in (1, 2, 3))
     findings = {
         (usubjid, rule): (severity, detail)
         for usubjid, rule, severity, detail in con.execute(
@@ -85,13 +87,16 @@ def test_enrolled_subjects_without_a_start_date_are_findings_and_the_run_publish
     assert set(findings) == {
         (no_eligdt, "ELIGIBILITY_DATE_MISSING"),
         (no_icfdt, "CONSENT_DATE_MISSING"),
+        (no_enr, "ENROLMENT_RECORD_MISSING"),
     }
     assert {severity for severity, _ in findings.values()} == {"CRITICAL"}
     assert "no TNT" in findings[no_eligdt, "ELIGIBILITY_DATE_MISSING"][1]
     assert "not in ADSL" in findings[no_icfdt, "CONSENT_DATE_MISSING"][1]
+    assert "but no enr record" in findings[no_enr, "ENROLMENT_RECORD_MISSING"][1]
     itt = dict(
         con.execute(
-            "select USUBJID, ITTFL from adam.adsl where USUBJID in (?, ?)", [no_eligdt, no_icfdt]
+            "select USUBJID, ITTFL from adam.adsl where USUBJID in (?, ?, ?)",
+            [no_eligdt, no_icfdt, no_enr],
         ).fetchall()
     )
     assert itt == {no_eligdt: "Y"}

@@ -748,10 +748,12 @@ def extra_column(landing: Path, site: str = "FA26") -> FaultCase:
 def enrolled_without_start_dates(landing: Path, site: str = "FA27") -> FaultCase:
     """Subject 1 enrolled without ELIGDT, subject 2 without ICFDT: both optional dates in the
     contract, so the rows load, and a finding asks for each date. Subject 1 stays ITT without a
-    TNT row (TNT starts at ELIGDT); subject 2 is in no dataset (ADSL counts from consent)."""
+    TNT row (TNT starts at ELIGDT); subject 2 is in no dataset (ADSL counts from consent).
+    Subject 3 has every form but enr: in no dataset, and a finding names the forms."""
     frames = valid_frames(site)
     frames["enr"].loc[0, "ELIGDT"] = pd.NA
     frames["enr"].loc[1, "ICFDT"] = pd.NA
+    frames["enr"] = frames["enr"].iloc[:2]
     _write(landing, site, T2, frames)
     return _case(
         "enrolled_without_start_dates", "logically inconsistent but parseable", site, "LOADED", ()
