@@ -24,13 +24,10 @@
         on raw_rows.SITEID = subjects_of_interest.site_id
         and raw_rows.SUBJID = subjects_of_interest.subject_id
     {%- endif %}
-    where transfers.STATUS = 'LOADED'
+    where {{ is_loaded_transfer('transfers') }}
         and {{ in_build_scope('raw_rows.SUBJID') }}
     {%- if transfers_where %}
         and {{ transfers_where }}
-    {%- endif %}
-    {%- if var('as_of') %}
-        and transfers.EXTRACT_DATETIME <= cast('{{ var("as_of") }}' as timestamp)
     {%- endif %}
     group by all
 {%- endmacro %}

@@ -116,11 +116,8 @@ subject_first_seen as (
 
 loaded_transfers as (
     select SITEID as site_id, TRANSFER_ID as transfer_id, EXTRACT_DATETIME as extract_datetime
-    from {{ source('raw', 'transfers') }}
-    where STATUS = 'LOADED'
-    {%- if var('as_of') %}
-        and EXTRACT_DATETIME <= cast('{{ var("as_of") }}' as timestamp)
-    {%- endif %}
+    from {{ source('raw', 'transfers') }} as transfers
+    where {{ is_loaded_transfer('transfers') }}
 ),
 
 enrolment_last_seen as (
@@ -163,11 +160,10 @@ enrolment_record_missing as (
             as detail,
         -- never an enr record: the first transfer with a record of the subject; an enr record
         -- dropped later: the first transfer without it
-        case
-            when first_transfer_without_enrolment.subject_id is not null
-                then first_transfer_without_enrolment.first_transfer_id
-            else subject_first_seen.first_transfer_id
-        end as first_seen_transfer
+        coalesce(
+            first_transfer_without_enrolment.first_transfer_id,
+            subject_first_seen.first_transfer_id
+        ) as first_seen_transfer
     from records_without_enrolment
     left join subject_first_seen
         on records_without_enrolment.site_id = subject_first_seen.site_id

@@ -13,10 +13,7 @@ loaded_transfers as (
         EXTRACT_DATETIME as extract_datetime,
         CONTRACT_VERSION as contract_version
     from source
-    where STATUS = 'LOADED'
-    {%- if var('as_of') %}
-        and EXTRACT_DATETIME <= cast('{{ var("as_of") }}' as timestamp)
-    {%- endif %}
+    where {{ is_loaded_transfer('source') }}
 ),
 
 newest_transfer_per_site as (
