@@ -921,20 +921,23 @@ def missing_optional_values(landing: Path) -> list[tuple[str, str, str, str]]:
     """In each site's newest transfer, empty one value of every column that is not a key
     (site_extracts.md: "Empty field = missing"), each on a subject of its own where the sites
     allow it, and rewrite the manifests. Returns (form, column, SITEID, SUBJID) of each."""
-    newest: dict[str, Path] = {}
-    for folder in sorted(p for p in Path(landing).iterdir() if p.is_dir()):
+    newest: dict[str, tuple[str, Path]] = {}
+    for folder in (p for p in Path(landing).iterdir() if p.is_dir()):
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        newest[manifest["site_id"]] = folder  # folder names sort by extract time per site
+        extracted = (manifest["extract_datetime"], folder)
+        newest[manifest["site_id"]] = max(newest.get(manifest["site_id"], extracted), extracted)
     used: set[tuple[str, str]] = set()
     emptied: list[tuple[str, str, str, str]] = []
-    changed: set[Path] = set()
     for form in FORMS.values():
+        paths = {site: folder / f"{form.name}.csv" for site, (_, folder) in sorted(newest.items())}
+        frames = {
+            site: pd.read_csv(path, dtype=str, keep_default_na=False)
+            for site, path in paths.items()
+            if path.exists()
+        }
+        edited: set[str] = set()
         for column in (c.name for c in form.columns if not c.required):
-            for site, folder in sorted(newest.items()):
-                path = folder / f"{form.name}.csv"
-                if not path.exists():
-                    continue
-                frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            for site, frame in frames.items():
                 if column not in frame:
                     continue
                 taken = {subject for s, subject in used if s == site}
@@ -943,11 +946,13 @@ def missing_optional_values(landing: Path) -> list[tuple[str, str, str, str]]:
                     continue
                 row = free.index[0]
                 frame.loc[row, column] = ""
-                frame.to_csv(path, index=False, lineterminator="\n")
-                used.add((site, frame.loc[row, "SUBJID"]))
-                emptied.append((form.name, column, site, frame.loc[row, "SUBJID"]))
-                changed.add(folder)
+                subject = frame.loc[row, "SUBJID"]
+                used.add((site, subject))
+                emptied.append((form.name, column, site, subject))
+                edited.add(site)
                 break
-    for folder in changed:
-        _rewrite_manifest(folder)
+        for site in edited:
+            frames[site].to_csv(paths[site], index=False, lineterminator="\n")
+    for site in {site for _, _, site, _ in emptied}:
+        _rewrite_manifest(newest[site][1])
     return emptied
