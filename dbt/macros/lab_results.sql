@@ -25,3 +25,13 @@
             then upper({{ result_text }})
     end
 {%- endmacro %}
+
+{#- IMWG's thresholds are decimals (1.25 x the nadir, + 0.5 g/dL, 0.1 x BASE) and so are the
+    results, as the site wrote them; but in binary floating point 0.7 - 0.2 is
+    0.4999999999999999 and 1.25 x 2.24 is 2.8000000000000003, so a result exactly on a threshold
+    fell on its wrong side. A comparison of lab arithmetic therefore rounds the difference of
+    its two sides to 10 decimals: exact for results written with up to 10 decimals, and unknown
+    (null) when a side is, as the plain comparison. -#}
+{% macro lab_compare(left, operator, right) -%}
+    round(({{ left }}) - ({{ right }}), 10) {{ operator }} 0
+{%- endmacro %}

@@ -15,7 +15,9 @@
     the biochemical PD routes, so is_imaging_pd and algresp_rule agree (imaging made it PD
     whenever its condition holds, which is what confirmation needs); "every measurable component
     is 0" in the immunofixation-only VGPR reads the M-protein components (serum, urine), so it
-    does not apply to MEASDIS = FLC; a result that is not a number is no result. -#}
+    does not apply to MEASDIS = FLC; a result that is not a number is no result. A comparison
+    with arithmetic on the results (1.25 x NADIR, + 0.5 g/dL, 0.1 x BASE) is exact decimal
+    arithmetic (macro lab_compare): a result exactly on a threshold meets it. -#}
 with
 
 subjects as (
@@ -202,20 +204,24 @@ progression_routes as (
     select
         *,
         coalesce(has_new_lesion, false) as is_pd_imaging_new_lesion,
-        coalesce(plspd >= 1.5 * lowest_earlier_plspd, false) as is_pd_imaging_plspd,
+        coalesce({{ lab_compare('plspd', '>=', '1.5 * lowest_earlier_plspd') }}, false) as is_pd_imaging_plspd,
         coalesce(
             is_serum_measurable
-            and smprot >= 1.25 * smprot_nadir
+            and {{ lab_compare('smprot', '>=', '1.25 * smprot_nadir') }}
             -- the absolute increase is 1.0 g/dL when the nadir is 5 g/dL or more
-            and smprot - smprot_nadir >= case when smprot_nadir >= 5 then 1.0 else 0.5 end,
+            and {{ lab_compare('smprot - smprot_nadir', '>=', 'case when smprot_nadir >= 5 then 1.0 else 0.5 end') }},
             false
         ) as is_pd_serum,
         coalesce(
-            is_urine_measurable and umprot >= 1.25 * umprot_nadir and umprot - umprot_nadir >= 200,
+            is_urine_measurable
+            and {{ lab_compare('umprot', '>=', '1.25 * umprot_nadir') }}
+            and {{ lab_compare('umprot - umprot_nadir', '>=', '200') }},
             false
         ) as is_pd_urine,
         coalesce(
-            is_flc_measurable and dflc >= 1.25 * dflc_nadir and dflc - dflc_nadir > 100,
+            is_flc_measurable
+            and {{ lab_compare('dflc', '>=', '1.25 * dflc_nadir') }}
+            and {{ lab_compare('dflc - dflc_nadir', '>', '100') }},
             false
         ) as is_pd_flc
     from current_values
@@ -241,7 +247,7 @@ plasmacytoma_requirements as (
         end as is_cr_plasmacytoma_gone,
         case
             when coalesce(baseline_has_plasmacytoma, false) = false then true
-            else latest_plspd <= 0.5 * baseline_plspd
+            else {{ lab_compare('latest_plspd', '<=', '0.5 * baseline_plspd') }}
         end as is_pr_plasmacytoma_reduced
     from not_evaluable
 ),
@@ -260,17 +266,28 @@ category_conditions as (
         and (not is_serum_measurable or smprot = 0)
         and (not is_urine_measurable or umprot = 0)
         and (serum_ife = 'POS' or urine_ife = 'POS') as is_vgpr_ife_only,
-        is_serum_measurable and smprot <= 0.1 * smprot_base
+        is_serum_measurable and {{ lab_compare('smprot', '<=', '0.1 * smprot_base') }}
         and (not is_urine_measurable or umprot < 100) as is_vgpr_serum,
         is_urine_measurable and not is_serum_measurable and umprot < 100 as is_vgpr_urine,
-        is_flc_measurable and dflc <= 0.1 * dflc_base as is_vgpr_flc,
-        (not is_serum_measurable or smprot <= 0.5 * smprot_base)
-        and (not is_urine_measurable or umprot <= 0.1 * umprot_base or umprot < 200)
-        and (not is_flc_measurable or dflc <= 0.5 * dflc_base)
+        is_flc_measurable and {{ lab_compare('dflc', '<=', '0.1 * dflc_base') }} as is_vgpr_flc,
+        (not is_serum_measurable or {{ lab_compare('smprot', '<=', '0.5 * smprot_base') }})
+        and (
+            not is_urine_measurable
+            or {{ lab_compare('umprot', '<=', '0.1 * umprot_base') }}
+            or umprot < 200
+        )
+        and (not is_flc_measurable or {{ lab_compare('dflc', '<=', '0.5 * dflc_base') }})
         and is_pr_plasmacytoma_reduced as is_pr,
         is_serum_measurable
-        and smprot > 0.5 * smprot_base and smprot <= 0.75 * smprot_base
-        and (not is_urine_measurable or (umprot > 0.1 * umprot_base and umprot <= 0.5 * umprot_base)) as is_mr
+        and {{ lab_compare('smprot', '>', '0.5 * smprot_base') }}
+        and {{ lab_compare('smprot', '<=', '0.75 * smprot_base') }}
+        and (
+            not is_urine_measurable
+            or (
+                {{ lab_compare('umprot', '>', '0.1 * umprot_base') }}
+                and {{ lab_compare('umprot', '<=', '0.5 * umprot_base') }}
+            )
+        ) as is_mr
     from plasmacytoma_requirements
 ),
 

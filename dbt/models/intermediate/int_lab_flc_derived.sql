@@ -1,7 +1,8 @@
 {#- response.md section 2 (ADLB): the derived free light chain parameters, from the KAPPA and
     LAMBDA of the same sample date. IFLC is the chain of the subject's LCTYPE (dx), UFLC the
     other one, DFLC = IFLC - UFLC; FLCR = KAPPA / LAMBDA. A subject without LCTYPE has FLCR
-    only (which chain is involved is unknown); a LAMBDA of 0 gives no FLCR (no ratio). -#}
+    only (which chain is involved is unknown); a LAMBDA of 0 gives no FLCR (no ratio). DFLC and
+    FLCR are rounded to 10 decimals, so they are the decimal results of the sites' values. -#}
 with
 
 lab_results as (
@@ -52,10 +53,13 @@ derived_parameters as (
     select usubjid, sample_date, 'UFLC', uninvolved
     from involved_chain_by_lctype
     union all
-    select usubjid, sample_date, 'DFLC', involved - uninvolved
+    -- rounded to 10 decimals: the decimal result (in binary floating point 151.2 - 51.2 is
+    -- 99.99999999999999 and 67.6 / 260 is 0.25999999999999995, which missed IMWG's
+    -- DFLC + 100 and FLCR 0.26 exactly on the threshold)
+    select usubjid, sample_date, 'DFLC', round(involved - uninvolved, 10)
     from involved_chain_by_lctype
     union all
-    select usubjid, sample_date, 'FLCR', kappa_value / nullif(lambda_value, 0)
+    select usubjid, sample_date, 'FLCR', round(kappa_value / nullif(lambda_value, 0), 10)
     from involved_chain_by_lctype
 )
 
