@@ -11,6 +11,7 @@ from dagster_project.lib.endpoints.concordance import (
     discordant_subjects,
     display_t15,
     display_t15_agreement,
+    display_t15_dichotomies,
     display_t15_pfs,
 )
 from dagster_project.lib.endpoints.results import Lookup
@@ -116,6 +117,18 @@ def test_displays(results):
     agreement = display_t15_agreement(results)
     assert agreement.loc[0, "Agreement n (%)"] == "6 (66.7%)"
     assert agreement.loc[0, "Cohen's kappa (95% CI)"].startswith("0.620 (")
+    # the 2 x 2 tables of test_responder_and_cr_dichotomies, investigator rows
+    dichotomies = display_t15_dichotomies(results)
+    assert dichotomies.to_dict("records") == [
+        {"Comparison": "Responder (>= PR)", "Investigator": "Yes", "Computed Yes": "4",
+         "Computed No": "1", "Total": "5"},
+        {"Comparison": "Responder (>= PR)", "Investigator": "No", "Computed Yes": "0",
+         "Computed No": "4", "Total": "4"},
+        {"Comparison": ">= CR", "Investigator": "Yes", "Computed Yes": "2", "Computed No": "0",
+         "Total": "2"},
+        {"Comparison": ">= CR", "Investigator": "No", "Computed Yes": "0", "Computed No": "7",
+         "Total": "7"},
+    ]  # fmt: skip
     pfs = display_t15_pfs(results)
     assert pfs["Value"].tolist() == ["9", "2", "1", "1", "5", "-5"]
 

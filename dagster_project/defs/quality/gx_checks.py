@@ -108,6 +108,7 @@ def refresh_quality_page(warehouse: Warehouse) -> str:
         expectations = results.quality_table(con, "expectation_results")
         findings = results.quality_table(con, "findings", PAGE_FINDINGS_LIMIT)
         sites = results.quality_table(con, FINDINGS_BY_SITE)
+        discordant = results.quality_table(con, "response_discordance")
     html = render_quality_page(
         checks.sort_values(["ASSET", "CHECK_NAME"]) if checks is not None else None,
         expectations,
@@ -115,6 +116,7 @@ def refresh_quality_page(warehouse: Warehouse) -> str:
         sites,
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         gx_version=gx.__version__,
+        discordant=None if discordant is None else discordant.sort_values(["SITEID", "USUBJID"]),
     )
     return str(write_quality_page(html, warehouse.settings.work_report))
 

@@ -33,6 +33,7 @@ from .concordance import (
     build_t15,
     display_t15,
     display_t15_agreement,
+    display_t15_dichotomies,
     display_t15_pfs,
     footnote_t15,
 )
@@ -320,6 +321,7 @@ TABLES: tuple[TableSpec, ...] = (
         {
             "t15": display_t15,
             "t15_agreement": display_t15_agreement,
+            "t15_dichotomies": display_t15_dichotomies,
             "t15_pfs": display_t15_pfs,
         },
         {"adrs": concordance.ADRS_PARAMS, "adtte": concordance.ADTTE_PARAMS},

@@ -156,6 +156,23 @@ def display_t15(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def display_t15_dichotomies(results: pd.DataFrame) -> pd.DataFrame:
+    """The 2 x 2 cross-tables of responder status (>= PR) and of >= CR ("the same for
+    responder status and for >= CR", response.md section 4): investigator rows, computed
+    columns, with row totals."""
+    lk = Lookup(results, TABLEID)
+    answers = {"Y": "Yes", "N": "No"}
+    out = []
+    for paramcd, (label, _) in DICHOTOMIES.items():
+        for a in YES_NO:
+            row = {"Comparison": label, "Investigator": answers[a]}
+            for b in YES_NO:
+                row[f"Computed {answers[b]}"] = fmt_int(lk.get(paramcd, "n", a, b))
+            row["Total"] = fmt_int(sum(lk.get(paramcd, "n", a, b) or 0 for b in YES_NO))
+            out.append(row)
+    return pd.DataFrame(out)
+
+
 def display_t15_agreement(results: pd.DataFrame) -> pd.DataFrame:
     """Agreement and kappa for the best response (8 categories), responders and >= CR."""
     lk = Lookup(results, TABLEID)

@@ -1,4 +1,6 @@
-"""The quality page (our equivalent of GX Data Docs): checks, every expectation, findings.
+"""The quality page (our equivalent of GX Data Docs): checks, every expectation, findings, and
+the subjects whose investigator and computed responses differ (response.md section 4: "listed
+... for medical review in the quality report").
 
 Rendered with Jinja2 from plain frames, so it costs milliseconds and needs no GX stores; GX's
 own Data Docs builder would need a file context with validation-result stores written on every
@@ -38,6 +40,16 @@ data-management findings are warnings.</p>
 {% if sites %}<table><tr>{% for c in site_columns %}<th>{{ c }}</th>{% endfor %}</tr>
 {% for row in sites %}<tr>{% for c in site_columns %}<td>{{ row[c] }}</td>{% endfor %}</tr>
 {% endfor %}</table>{% else %}<p class="note">No finding.</p>{% endif %}
+<h2>Investigator and computed response differ (for medical review)</h2>
+<p class="note">ITT subjects whose best confirmed investigator response (CBOR) and best
+confirmed response computed from the labs and imaging (ALGCBOR) differ (response.md section 4,
+quality.response_discordance): for the medical monitor, not queries to the sites.</p>
+{% if discordant %}<table><tr>{% for c in discordant_columns %}<th>{{ c }}</th>{% endfor %}</tr>
+{% for row in discordant %}<tr>{% for c in discordant_columns %}<td>{{ row[c] }}</td>
+{%- endfor %}</tr>
+{% endfor %}</table>{% elif discordance_built %}
+<p class="note">None: every subject's responses agree.</p>
+{% else %}<p class="note">Not built in this run.</p>{% endif %}
 <h2>Findings (queries to raise with the sites)</h2>
 {% if findings %}<table><tr>{% for c in finding_columns %}<th>{{ c }}</th>{% endfor %}</tr>
 {% for row in findings %}<tr>{% for c in finding_columns %}<td>{{ row[c] }}</td>{% endfor %}</tr>
@@ -62,12 +74,15 @@ def render_quality_page(
     generated_at: str,
     gx_version: str = "",
     title: str = "ISA-DEX-MM data quality",
+    discordant: pd.DataFrame | None = None,
 ) -> str:
-    """One self-contained HTML page from the four quality tables (any may be None or empty)."""
+    """One self-contained HTML page from the quality tables (any may be None, not built, or
+    empty)."""
     check_columns, check_rows = _records(checks)
     expectation_columns, expectation_rows = _records(expectations)
     finding_columns, finding_rows = _records(findings)
     site_columns, site_rows = _records(sites)
+    discordant_columns, discordant_rows = _records(discordant)
     return _TEMPLATE.render(
         title=title,
         generated_at=generated_at,
@@ -80,6 +95,9 @@ def render_quality_page(
         findings=finding_rows,
         site_columns=site_columns,
         sites=site_rows,
+        discordant_columns=discordant_columns,
+        discordant=discordant_rows,
+        discordance_built=discordant is not None,
     )
 
 

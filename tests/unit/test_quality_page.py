@@ -1,0 +1,38 @@
+"""quality.html lists the subjects whose investigator and computed responses differ
+(response.md section 4: "listed (USUBJID, both categories) for medical review in the quality
+report"), and says so when there are none or when the list was not built."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dagster_project.lib.validation.quality_page import render_quality_page
+
+HEADING = "Investigator and computed response differ (for medical review)"
+
+
+def _page(discordant: pd.DataFrame | None) -> str:
+    page = render_quality_page(None, None, None, None, "2026-12-07", discordant=discordant)
+    return page.split(HEADING, 1)[1].split("<h2>", 1)[0]
+
+
+def test_each_discordant_subject_is_listed_with_both_categories():
+    listed = pd.DataFrame(
+        {
+            "SITEID": ["DE01", "IT02"],
+            "USUBJID": ["ISA-DEX-MM-DE01-003", "ISA-DEX-MM-IT02-005"],
+            "CBOR": ["CR", "VGPR"],
+            "ALGCBOR": ["VGPR", "CR"],
+        }
+    )
+    section = _page(listed)
+    for column in ("USUBJID", "CBOR", "ALGCBOR"):
+        assert f"<th>{column}</th>" in section
+    assert "<td>ISA-DEX-MM-DE01-003</td><td>CR</td><td>VGPR</td>" in section
+    assert "<td>ISA-DEX-MM-IT02-005</td><td>VGPR</td><td>CR</td>" in section
+
+
+def test_none_discordant_and_not_built_are_told_apart():
+    empty = pd.DataFrame(columns=["SITEID", "USUBJID", "CBOR", "ALGCBOR"])
+    assert "None: every subject's responses agree." in _page(empty)
+    assert "Not built in this run." in _page(None)
