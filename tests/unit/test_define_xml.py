@@ -95,10 +95,16 @@ def test_document_attributes_and_standard(doc):
     assert root.get(f"{DEF}Context") == "Submission"
     mdv = _one(doc, "//odm:MetaDataVersion")
     assert mdv.get(f"{DEF}DefineVersion") == "2.1.0"
-    standard = _one(doc, "//def:Standards/def:Standard")
-    assert (standard.get("Name"), standard.get("Type"), standard.get("Version")) == (
-        "ADaMIG", "IG", "1.3",
-    )  # fmt: skip
+    # ADaMIG 1.3, and the OCCDS implementation guide ADAE follows (its meta.standard)
+    standards = doc.xpath("//def:Standards/def:Standard", namespaces=NS)
+    assert [(s.get("OID"), s.get("Name"), s.get("Type"), s.get("Version")) for s in standards] == [
+        ("STD.ADaMIG.1.3", "ADaMIG", "IG", "1.3"),
+        ("STD.ADaM-OCCDSIG.1.1", "ADaM-OCCDSIG", "IG", "1.1"),
+    ]
+    groups = doc.xpath("//odm:ItemGroupDef", namespaces=NS)
+    assert {g.get("Name"): g.get(f"{DEF}StandardOID") for g in groups} == {
+        name: "STD.ADaM-OCCDSIG.1.1" if name == "ADAE" else "STD.ADaMIG.1.3" for name in DATASETS
+    }
     assert _one(doc, "//odm:StudyName").text == "ISA-DEX-MM"
 
 
@@ -110,6 +116,14 @@ def test_every_dataset_with_class_structure_keys_and_location(doc):
     assert adsl.xpath("string(def:Class/@Name)", namespaces=NS) == "SUBJECT LEVEL ANALYSIS DATASET"
     assert adsl.get(f"{DEF}Structure") == "One record per subject"
     assert adsl.get("Repeating") == "No" and adex.get("Repeating") == "Yes"
+    # def:SubClass from the model's meta.subclass: ADTTE's and ADAE's; none on the others
+    subclasses = {
+        g.get("Name"): g.xpath("def:Class/def:SubClass/@Name", namespaces=NS) for g in groups
+    }
+    assert subclasses == {
+        name: {"ADTTE": ["TIME-TO-EVENT"], "ADAE": ["ADVERSE EVENT"]}.get(name, [])
+        for name in DATASETS
+    }
     for group in groups:
         assert group.get("Purpose") == "Analysis"
         leaf = _one(group, "def:leaf")
@@ -164,6 +178,12 @@ def test_methods_hold_the_derivation_text(doc):
     assert (dthdt.get("Type"), _text(dthdt)) == (
         "Imputation", "dth.DTHDT imputed: missing day 1st of month.",
     )  # fmt: skip
+    # The type follows meta.method_type, not words in the text: TRTSDT's says nothing of an
+    # imputation, and a computation that mentions an imputed date (ADSL DURDIS: "DIAGDT as
+    # imputed") stays a Computation.
+    assert [
+        m.get("OID") for m in doc.xpath("//odm:MethodDef[@Type='Imputation']", namespaces=NS)
+    ] == ["MT.ADSL.DTHDT"]
     # Predecessor and Assigned variables have no method.
     assert not doc.xpath(
         "//odm:MethodDef[@OID='MT.ADSL.SEX' or @OID='MT.ADSL.AGEU']", namespaces=NS
@@ -204,6 +224,12 @@ def test_codelists_from_the_dbt_tests_and_the_data(doc):
         ("CUMDOSE", "Cumulative Dose (mg/kg)"), ("RDI", "Relative Dose Intensity"),
     ]  # fmt: skip
     assert _codes(doc, "CL.ADRS.AVALC") == [("CR", ""), ("VGPR", ""), ("Y", ""), ("N", "")]
+    # A value-level AVALC lists only what its parameter takes: BOR the responses, MRD12 Y/N.
+    assert _codes(doc, "CL.ADRS.AVALC.BOR") == [("CR", ""), ("VGPR", "")]
+    assert _codes(doc, "CL.ADRS.AVALC.MRD12") == [("Y", ""), ("N", "")]
+    for code in ("BOR", "MRD12"):
+        ref = _one(doc, f"//odm:ItemDef[@OID='IT.ADRS.AVALC.{code}']/odm:CodeListRef")
+        assert ref.get("CodeListOID") == f"CL.ADRS.AVALC.{code}"
     ref = _one(doc, "//odm:ItemDef[@OID='IT.ADTTE.CNSR']/odm:CodeListRef")
     assert ref.get("CodeListOID") == "CL.ADTTE.CNSR"
     # Not coded: no codelist.
@@ -237,6 +263,22 @@ def test_value_level_metadata_one_where_clause_per_paramcd(doc):
     assert len(where) == len(set(where)) == 8  # 2 parameters x ADRS, ADTTE, ADEX, ADLB
     aval = _one(doc, "//odm:ItemDef[@OID='IT.ADRS.AVAL']/def:ValueListRef")
     assert aval.get("ValueListOID") == "VL.ADRS.AVAL"
+    # A parameter whose rule a model states (ADRS meta.parameter_methods: MRD12) has that
+    # model's description as its value-level method; the others the variable's method.
+    methods = {
+        r.xpath("string(def:WhereClauseRef/@WhereClauseOID)", namespaces=NS): r.get("MethodOID")
+        for r in doc.xpath("//def:ValueListDef[@OID='VL.ADRS.AVALC']/odm:ItemRef", namespaces=NS)
+    }
+    assert methods == {
+        "WC.ADRS.PARAMCD.BOR": "MT.ADRS.AVALC",
+        "WC.ADRS.PARAMCD.MRD12": "MT.ADRS.int_mrd_windows_evaluated",
+    }
+    mrd12 = _one(doc, "//odm:MethodDef[@OID='MT.ADRS.int_mrd_windows_evaluated']")
+    assert (mrd12.get("Name"), mrd12.get("Type"), _text(mrd12)) == (
+        "Algorithm to derive ADRS MRD12", "Computation",
+        "MRD Negativity by Window. MRD12: a negative result within 365 days after ASCT. "
+        "(dbt model int_mrd_windows_evaluated)",
+    )  # fmt: skip
     # No PARAMCD, no value-level metadata (ADSL, ADAE; ADEX before its BDS reshaping).
     assert not doc.xpath("//def:ValueListDef[contains(@OID, 'ADAE')]", namespaces=NS)
 

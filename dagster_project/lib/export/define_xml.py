@@ -4,10 +4,15 @@
 One source of metadata (submission.md): everything a reviewer reads comes from the dbt
 manifest, the same place the transport files take their labels from (``xpt.VariableMeta``):
 
-- per dataset, the model's ``meta``: label, class, structure, keys (KeySequence, in order);
+- per dataset, the model's ``meta``: label, class, sub-class (def:SubClass, ADTTE
+  TIME-TO-EVENT, ADAE ADVERSE EVENT), structure, keys (KeySequence, in order), the standard
+  when not ADaMIG 1.3 (ADAE: ADaM-OCCDSIG 1.1), and ``parameter_methods``: per PARAMCD the
+  intermediate model whose description states that parameter's rule, the MethodDef of its
+  value-level AVAL / AVALC;
 - per variable, the contract data_type (DataType), meta.label (Description), the rest of the
   column description (the derivation: MethodDef text, or the source of a Predecessor /
-  Assigned origin, ``xpt.origin``), meta.empty_reason (the CommentDef of an empty variable);
+  Assigned origin, ``xpt.origin``), meta.empty_reason (the CommentDef of an empty variable),
+  meta.method_type (Imputation for the imputed dates and their flags; Computation otherwise);
 - codelists: the ``columns_accepted_values`` / ``accepted_values`` tests that enforce them;
   a numeric code whose derivation lists "0 event; 1 ...; 8 ..." (CNSR) gets those meanings as
   decodes; Mandatory: the columns its ``columns_not_null`` / ``not_null`` tests cover (a key
@@ -15,7 +20,9 @@ manifest, the same place the transport files take their labels from (``xpt.Varia
 
 The data says only what the data alone knows (``DataFacts``): text lengths (``VariableMeta``),
 the PARAMCD/PARAM pairs, which parameters carry AVAL or AVALC (value-level metadata), the
-codes that occur, and the variables with no value at all.
+codes that occur (per PARAMCD too: a value-level AVALC or AVAL has a codelist of the codes its
+parameter takes, so MRD12's lists Y and N and BOR's the response categories), and the
+variables with no value at all.
 
 Decisions where the Define-XML 2.1 specification leaves room:
 
@@ -51,7 +58,6 @@ DEFINE_XML = "define.xml"
 STYLESHEET = "define2-1.xsl"
 STYLESHEET_SOURCE = Path(__file__).with_name(STYLESHEET)
 ADAMIG = ("ADaMIG", "1.3")
-STANDARD_OID = "STD.ADaMIG.1.3"
 # Which variables carry value-level metadata, one WhereClause per PARAMCD (submission.md).
 VALUE_LEVEL_VARIABLES = ("AVAL", "AVALC")
 EMPTY_COMMENT = "No records with a value at this data cut-off."
@@ -83,6 +89,8 @@ class DataFacts:
     codes: dict[str, set[str]] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)  # PARAMCD -> PARAM, in data order
     param_values: dict[str, dict[str, int]] = field(default_factory=dict)  # var -> {PARAMCD: len}
+    # coded AVAL / AVALC -> {PARAMCD: the codes that occur on that parameter's rows}
+    param_codes: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     decimals: dict[str, int] = field(default_factory=dict)
 
 
@@ -163,6 +171,46 @@ class DatasetDefinition:
     mandatory: frozenset[str]
     empty_reasons: Mapping[str, str]
     facts: DataFacts
+    subclass: str = ""
+    standard: tuple[str, str] = ADAMIG
+    imputations: frozenset[str] = frozenset()
+    # PARAMCD -> (the model whose description states the parameter's rule, that description)
+    parameter_methods: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def standard_oid(self) -> str:
+        return standard_oid(*self.standard)
+
+
+def standard_oid(name: str, version: str) -> str:
+    return f"STD.{name}.{version}"
+
+
+def _standard(meta: dict) -> tuple[str, str]:
+    """meta.standard "NAME VERSION" (e.g. "ADaM-OCCDSIG 1.1"); ADaMIG 1.3 when absent."""
+    text = str(meta.get("standard") or "").strip()
+    if not text:
+        return ADAMIG
+    name, _, version = text.rpartition(" ")
+    if not name or not version:
+        raise ValueError(f"meta.standard {text!r}: expected 'NAME VERSION'")
+    return name, version
+
+
+def _parameter_methods(manifest: dict, dataset: str, meta: dict) -> dict[str, tuple[str, str]]:
+    """meta.parameter_methods {PARAMCD: model} -> {PARAMCD: (model, its description)}; a model
+    the manifest lacks, or one without a description, raises (a MethodDef needs the rule)."""
+    found = {}
+    for code, model in (meta.get("parameter_methods") or {}).items():
+        node = model_node(manifest, str(model))
+        text = " ".join(str(node.get("description") or "").split())
+        if not text:
+            raise ValueError(
+                f"{dataset.upper()}: meta.parameter_methods names {model} for {code}, which "
+                "has no description to be the parameter's MethodDef"
+            )
+        found[str(code)] = (str(model), text)
+    return found
 
 
 def dataset_definition(
@@ -201,6 +249,12 @@ def dataset_definition(
             if node_meta(col).get("empty_reason")
         },
         facts=facts,
+        subclass=str(meta.get("subclass") or ""),
+        standard=_standard(meta),
+        imputations=frozenset(
+            c for c, col in columns.items() if node_meta(col).get("method_type") == "Imputation"
+        ),
+        parameter_methods=_parameter_methods(manifest, dataset, meta),
     )
 
 
@@ -316,6 +370,14 @@ def data_facts(
             facts.param_values[name] = {
                 code_text[c]: int(n) for c, n in longest.items() if code_text[c] is not None
             }
+            if name in coded and name in spelled:
+                value_rows, value_text = spelled[name]
+                pairs = pd.DataFrame({"code": code_rows, "value": value_rows}).drop_duplicates()
+                per_param: dict[str, set[str]] = {}
+                for c, v in pairs.itertuples(index=False):
+                    if code_text[c] is not None and value_text[v] is not None:
+                        per_param.setdefault(code_text[c], set()).add(value_text[v])
+                facts.param_codes[name] = per_param
     return facts
 
 
@@ -378,7 +440,7 @@ def _item_def(
 
 def _method(ds: DatasetDefinition, meta: VariableMeta) -> DEFINE.MethodDef:
     text = meta.derivation or meta.label
-    kind = "Imputation" if "imput" in text.lower() else "Computation"
+    kind = "Imputation" if meta.name in ds.imputations else "Computation"
     return DEFINE.MethodDef(
         OID=_oid("MT", ds.name, meta.name),
         Name=f"Algorithm to derive {ds.name}.{meta.name}",
@@ -391,6 +453,18 @@ def _codelist(ds: DatasetDefinition, meta: VariableMeta) -> DEFINE.CodeList | No
     """The codelist of a coded variable: its accepted values that occur in the data (PARAMCD:
     every code of the data, decoded by PARAM; a numeric code decoded by the meanings its
     derivation lists, when it lists one for each); None when none occurs."""
+    terms = _codelist_terms(ds, meta)
+    if terms is None:
+        return None
+    order, decodes = terms
+    oid, name = _oid("CL", ds.name, meta.name), f"{ds.name} {meta.name}"
+    return _codelist_of(oid, name, meta, order, decodes)
+
+
+def _codelist_terms(
+    ds: DatasetDefinition, meta: VariableMeta
+) -> tuple[list[str], dict[str, str]] | None:
+    """(the codes in order, their decodes or {}) of a coded variable; None when none occurs."""
     occurring = ds.facts.codes.get(meta.name, set())
     allowed = ds.accepted.get(meta.name)
     decodes: dict[str, str] = {}
@@ -408,11 +482,13 @@ def _codelist(ds: DatasetDefinition, meta: VariableMeta) -> DEFINE.CodeList | No
         return None
     if not order:
         return None
-    codelist = DEFINE.CodeList(
-        OID=_oid("CL", ds.name, meta.name),
-        Name=f"{ds.name} {meta.name}",
-        DataType=define_data_type(meta),
-    )
+    return order, decodes
+
+
+def _codelist_of(
+    oid: str, name: str, meta: VariableMeta, order: Sequence[str], decodes: Mapping[str, str]
+) -> DEFINE.CodeList:
+    codelist = DEFINE.CodeList(OID=oid, Name=name, DataType=define_data_type(meta))
     if decodes:
         codelist.CodeListItem = [
             DEFINE.CodeListItem(
@@ -443,6 +519,46 @@ class _Parts:
     comments: list = field(default_factory=list)
     value_lists: list = field(default_factory=list)
     where_clauses: list = field(default_factory=list)
+
+
+def _parameter_codelist(
+    ds: DatasetDefinition, meta: VariableMeta, code: str
+) -> DEFINE.CodeList | None:
+    """The codelist of a coded variable on one parameter's rows: the terms of the variable's
+    codelist that parameter takes (MRD12's AVALC: Y, N), with their decodes; None when the
+    variable has no codelist or no code on those rows."""
+    terms = _codelist_terms(ds, meta)
+    taken = ds.facts.param_codes.get(meta.name, {}).get(code, set())
+    if terms is None or not taken:
+        return None
+    order, decodes = terms
+    return _codelist_of(
+        _oid("CL", ds.name, meta.name, code),
+        f"{ds.name} {meta.name} for {code}",
+        meta,
+        [c for c in order if c in taken],
+        decodes,
+    )
+
+
+def _parameter_method(ds: DatasetDefinition, parts: _Parts, code: str) -> str | None:
+    """The OID of the MethodDef holding ``code``'s rule (meta.parameter_methods: the model's
+    description), added once per model; None when the dataset names none for it."""
+    if code not in ds.parameter_methods:
+        return None
+    model, text = ds.parameter_methods[code]
+    oid = _oid("MT", ds.name, model)
+    if all(m.OID != oid for m in parts.methods):
+        codes = [c for c, (m, _) in ds.parameter_methods.items() if m == model]
+        parts.methods.append(
+            DEFINE.MethodDef(
+                OID=oid,
+                Name=f"Algorithm to derive {ds.name} {', '.join(codes)}",
+                Type="Computation",
+                Description=_description(f"{text} (dbt model {model})"),
+            )
+        )
+    return oid
 
 
 def _value_level(
@@ -478,9 +594,10 @@ def _value_level(
                 length=length,
                 description=f"{meta.label} for {ds.facts.params[code]}",
             )
-            parent_codelist = _oid("CL", ds.name, name)
-            if any(c.OID == parent_codelist for c in parts.codelists):
-                item.CodeListRef = DEFINE.CodeListRef(CodeListOID=parent_codelist)
+            codelist = _parameter_codelist(ds, meta, code)
+            if codelist is not None:
+                parts.codelists.append(codelist)
+                item.CodeListRef = DEFINE.CodeListRef(CodeListOID=codelist.OID)
             value_items.append(item)
             ref = DEFINE.ItemRef(
                 ItemOID=oid,
@@ -489,7 +606,7 @@ def _value_level(
                 WhereClauseRef=[DEFINE.WhereClauseRef(WhereClauseOID=where)],
             )
             if meta.origin == "Derived":
-                ref.MethodOID = _oid("MT", ds.name, name)
+                ref.MethodOID = _parameter_method(ds, parts, code) or _oid("MT", ds.name, name)
             refs[name].append(ref)
     for where in used:
         code = where.split(".", 3)[3]
@@ -526,9 +643,11 @@ def _dataset(ds: DatasetDefinition, parts: _Parts) -> None:
         Purpose="Analysis",
         Structure=ds.structure,
         ArchiveLocationID=_oid("LF", ds.name),
-        StandardOID=STANDARD_OID,
+        StandardOID=ds.standard_oid,
         Description=_description(ds.label),
-        Class=DEFINE.Class(Name=ds.cls),
+        Class=DEFINE.Class(
+            Name=ds.cls, SubClass=[DEFINE.SubClass(Name=ds.subclass)] if ds.subclass else []
+        ),
         leaf=DEFINE.leaf(
             ID=_oid("LF", ds.name),
             href=f"{ds.name.lower()}.xpt",
@@ -589,17 +708,23 @@ def build_define(
         _dataset(ds, parts)
     # Each dataset's def:leaf (its .xpt) lives in its ItemGroupDef; MetaDataVersion-level
     # leaves are for documents, which this package has none of.
-    name, version = ADAMIG
+    standards = list(dict.fromkeys([ADAMIG, *(ds.standard for ds in datasets)]))
+    named = ", ".join(f"{name} {version}" for name, version in standards)
     mdv = DEFINE.MetaDataVersion(
         OID=_oid("MDV", study, "ADaM"),
         Name=f"{study} ADaM datasets",
-        Description=f"{study} analysis datasets ({name} {version})",
+        Description=f"{study} analysis datasets ({named})",
         DefineVersion="2.1.0",
         Standards=DEFINE.Standards(
             Standard=[
                 DEFINE.Standard(
-                    OID=STANDARD_OID, Name=name, Type="IG", Version=version, Status="Final"
+                    OID=standard_oid(name, version),
+                    Name=name,
+                    Type="IG",
+                    Version=version,
+                    Status="Final",
                 )
+                for name, version in standards
             ]
         ),
     )
