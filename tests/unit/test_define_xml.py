@@ -528,3 +528,21 @@ def test_decimals_are_those_repr_spells_for_every_value(kind):
         assert define_xml._decimals(pd.Series(part)) == _decimals_by_repr(
             pd.Series(part).dropna().unique()
         ), part
+
+
+@pytest.mark.parametrize("dataset", ["adrs", "adtte", "adlb", "adex"])
+def test_the_projects_parameters_each_name_the_model_stating_their_rule(dataset):
+    """Every PARAMCD of the project's BDS datasets but ADRS OVRLRESP (the investigator's own
+    response, rs.RSORRES: no derivation) has a MethodDef: a model of the project with a
+    description (meta.parameter_methods), read from dbt's manifest as the export reads it."""
+    from dagster_project.defs.warehouse.project import dbt_project
+    from dagster_project.lib.export.xpt import model_node, node_meta
+
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    methods = dict(node_meta(model_node(manifest, dataset))["parameter_methods"])
+    codes = accepted_values(manifest, dataset)["PARAMCD"]
+    assert sorted(methods) == sorted(c for c in codes if c != "OVRLRESP")
+    for code, (name, text) in define_xml._parameter_methods(
+        manifest, dataset, {"parameter_methods": methods}
+    ).items():
+        assert name.startswith("int_") and len(text) > 80, (code, name)
