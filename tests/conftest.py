@@ -18,7 +18,7 @@ FOLDER_MARKERS = ("unit", "integration", "e2e", "dbt")
 
 # Session fixtures that build a warehouse: under pytest-xdist (`make test`), every module that
 # uses one runs in the same worker, so it is built once.
-SHARED_WAREHOUSES = ("synthetic_run", "trial_1000")
+SHARED_WAREHOUSES = ("synthetic_run", "trial_1000", "small_cli_run")
 # Folders whose modules build their own warehouse or project in module fixtures: a module runs
 # whole in one worker, so they are built once. Unit tests go to whichever worker is free.
 WHOLE_MODULE_FOLDERS = ("integration", "e2e", "dbt")
@@ -144,6 +144,34 @@ def trial_1000(tmp_path_factory):
         text=True,
     )
     return run, landing, warehouse
+
+
+@pytest.fixture(scope="session")
+def small_cli_run(tmp_path_factory):
+    """A 12-subject, 2-site trial through `isadex run` as cron or CI starts it: the console
+    script, its output (stdout and stderr) to a file, no NO_COLOR or ISADEX_DBT_CONSOLE set.
+    What tests/e2e/test_cli_output.py reads, and the uninterrupted first run of
+    tests/e2e/test_run_safety.py, which runs (and kills) later runs on its warehouse: one run
+    for both. (code, output, landing, warehouse)."""
+    import os
+    import subprocess
+    import sys
+
+    from dagster_project.lib.synthetic import generate_trial
+
+    isadex = Path(sys.executable).with_name("isadex")
+    base = tmp_path_factory.mktemp("small_cli")
+    landing, warehouse, output = base / "landing", base / "w" / "warehouse.duckdb", base / "out.txt"
+    generate_trial(landing, subjects=12, sites=2, seed=7)
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "ISADEX_DBT_CONSOLE")}
+    with output.open("w") as out:
+        done = subprocess.run(
+            [isadex, "run", "--landing", landing, "--warehouse", warehouse],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    return done.returncode, output.read_text(), landing, warehouse
 
 
 def dbt_invocations(warehouse: Path) -> list[list[str]]:

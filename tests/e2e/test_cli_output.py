@@ -4,36 +4,15 @@ path of everything published."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from dagster_project.progress import STAGES
 
-ISADEX = Path(sys.executable).with_name("isadex")
-
 
 @pytest.fixture(scope="module")
-def run_to_file(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("cli")
-    landing, warehouse, output = tmp / "landing", tmp / "w" / "warehouse.duckdb", tmp / "out.txt"
-    subprocess.run(
-        [ISADEX, "generate", "--out", landing, "--subjects", "20", "--sites", "2"],
-        check=True,
-        capture_output=True,
-    )
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "ISADEX_DBT_CONSOLE")}
-    with output.open("w") as out:
-        done = subprocess.run(
-            [ISADEX, "run", "--landing", landing, "--warehouse", warehouse],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    return done.returncode, output.read_text(), landing, warehouse
+def run_to_file(small_cli_run):
+    """`isadex run` on a small trial, its output written to a file (tests/conftest.py)."""
+    return small_cli_run
 
 
 def test_no_escape_codes_and_no_dbt_lines(run_to_file):

@@ -24,7 +24,6 @@ import duckdb
 import pytest
 
 from dagster_project.lib.runtime.settings import RunSettings
-from dagster_project.lib.synthetic import generate_trial
 from tests.conftest import dbt_invocations, run_isadex
 
 ISADEX = Path(sys.executable).with_name("isadex")
@@ -136,11 +135,11 @@ def _wait_for_step(dagster_home: Path, step_key: str, known_runs: set[str], proc
 
 
 @pytest.fixture(scope="module")
-def trial(tmp_path_factory):
-    base = tmp_path_factory.mktemp("safety")
-    landing = base / "landing"
-    generate_trial(landing, subjects=12, sites=2, seed=7)
-    return landing, base
+def trial(small_cli_run, tmp_path_factory):
+    """The small trial of tests/conftest.py (12 subjects, 2 sites), already run once into its
+    own warehouse uninterrupted (small_cli_run)."""
+    _, _, landing, _ = small_cli_run
+    return landing, tmp_path_factory.mktemp("safety")
 
 
 def test_a_second_writer_is_refused_at_once_and_changes_nothing(trial):
@@ -177,13 +176,11 @@ def test_a_second_writer_is_refused_at_once_and_changes_nothing(trial):
     assert len(dbt_invocations(warehouse)) == 2
 
 
-def test_a_run_killed_at_any_stage_changes_nothing_published(trial):
-    landing, base = trial
-    warehouse = base / "killed" / "warehouse.duckdb"
+def test_a_run_killed_at_any_stage_changes_nothing_published(small_cli_run):
+    # The first run was uninterrupted: its tables are the ones every later run must give.
+    code, output, landing, warehouse = small_cli_run
+    assert code == 0, output
     settings = RunSettings(landing, warehouse)
-    # The first run is uninterrupted: its tables are the ones every later run must give.
-    first = _run(landing, warehouse)
-    assert first.returncode == 0, first.stdout + first.stderr
     reference = _tables(warehouse)
     published = _published(warehouse)
     ledger = settings.layout.ledger.read_bytes()
