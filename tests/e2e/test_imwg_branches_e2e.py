@@ -6,6 +6,8 @@ confirmed computed response."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -94,3 +96,22 @@ def test_every_itt_subject_has_a_computed_best_response(demo):
     assert missing == []
     (itt,) = _rows(con, "select count(*) from adam.adsl where ITTFL = 'Y'")[0]
     assert itt > 0
+
+
+def test_discordant_responses_are_on_the_quality_page_and_t15_prints_the_2x2_tables(demo):
+    """response.md section 4: the discordant subjects "listed ... for medical review in the
+    quality report", and T15's cross-table "the same for responder status (>= PR) and for
+    >= CR"."""
+    outcome, con = demo
+    report = Path(dict(outcome.published)["report"]).parent
+    listed = _rows(con, "select USUBJID, CBOR, ALGCBOR from quality.response_discordance")
+    cells = con.execute("select * from endpoints.t15_dichotomies").df()
+    # the demo's investigator calls are noisy on purpose (response.md section 5)
+    assert listed
+    section = (report / "quality.html").read_text().split("for medical review", 1)[1]
+    rows = section.split("</table>", 1)[0].split("<tr>")
+    for usubjid, cbor, algcbor in listed:
+        (row,) = [r for r in rows if f"<td>{usubjid}</td>" in r]
+        assert f"<td>{usubjid}</td><td>{cbor}</td>" in row and f"<td>{algcbor}</td>" in row
+    assert cells["Comparison"].tolist() == ["Responder (>= PR)"] * 2 + [">= CR"] * 2
+    assert "T15 dichotomies" in (report / "index.html").read_text()

@@ -204,26 +204,3 @@ def test_every_model_and_documented_column_carries_its_description(synthetic_run
             if columns.get((*where, name)) != column["description"]:
                 wrong.append(f"{where}.{name}: {columns.get((*where, name))!r}")
     assert not wrong, wrong[:10]
-
-
-def test_discordant_responses_are_on_the_quality_page_and_t15_prints_the_2x2_tables(
-    synthetic_run,
-):
-    """response.md section 4: the discordant subjects "listed ... for medical review in the
-    quality report", and T15's cross-table "the same for responder status (>= PR) and for
-    >= CR"."""
-    from dagster_project.lib.runtime.settings import RunSettings
-
-    _, warehouse = synthetic_run
-    report = RunSettings(landing=warehouse.parent, warehouse=warehouse).report_path
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        listed = con.execute("select USUBJID, CBOR, ALGCBOR from quality.response_discordance")
-        listed = listed.fetchall()
-        cells = con.execute("select * from endpoints.t15_dichotomies").df()
-    # the demo's investigator calls are noisy on purpose (response.md section 5)
-    assert listed
-    section = (report / "quality.html").read_text().split("for medical review", 1)[1]
-    for usubjid, cbor, algcbor in listed:
-        assert f"<td>{usubjid}</td><td>{cbor}</td><td>{algcbor}</td>" in section
-    assert cells["Comparison"].tolist() == ["Responder (>= PR)"] * 2 + [">= CR"] * 2
-    assert "T15 dichotomies" in (report / "index.html").read_text()
