@@ -227,6 +227,10 @@ def test_codelists_from_the_dbt_tests_and_the_data(doc):
     # A value-level AVALC lists only what its parameter takes: BOR the responses, MRD12 Y/N.
     assert _codes(doc, "CL.ADRS.AVALC.BOR") == [("CR", ""), ("VGPR", "")]
     assert _codes(doc, "CL.ADRS.AVALC.MRD12") == [("Y", ""), ("N", "")]
+    # A coded AVAL is decoded, parameter by parameter, by the AVALC it pairs with (MRD12:
+    # 1 Y, 0 N); the variable's codelist, over every parameter, lists the codes only.
+    assert _codes(doc, "CL.ADRS.AVAL.MRD12") == [("0", "N"), ("1", "Y")]
+    assert _codes(doc, "CL.ADRS.AVAL") == [("0", ""), ("1", "")]
     for code in ("BOR", "MRD12"):
         ref = _one(doc, f"//odm:ItemDef[@OID='IT.ADRS.AVALC.{code}']/odm:CodeListRef")
         assert ref.get("CodeListOID") == f"CL.ADRS.AVALC.{code}"

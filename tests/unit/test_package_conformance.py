@@ -83,14 +83,15 @@ def test_a_value_its_accepted_values_test_does_not_list_refuses_the_package(publ
 
 def test_a_response_outside_the_codelist_is_named_with_its_parameter(published):
     """BOR 'SD' (stable disease) where AVALC accepts CR, VGPR, PR, Y, N: reported on AVALC
-    and on AVALC's value-level metadata for BOR, the rows it selects."""
+    and on AVALC's value-level metadata for BOR, the rows it selects, whose codelist lists
+    BOR's own responses."""
     con = _tables("update adam.adrs set AVALC = 'SD' where USUBJID = 'S-002' and PARAMCD = 'BOR'")
     refused = _refused(con, define_package.manifest(), published)
     assert refused.violations == [
         "ADRS.AVALC [CODELIST-VALUE-NOT-IN-LIST] AVALC: value(s) 'SD' not in codelist "
         "CL.ADRS.AVALC (ADRS AVALC)",
         "ADRS.AVALC [CODELIST-VALUE-NOT-IN-LIST] AVALC (PARAMCD EQ BOR): value(s) 'SD' not in "
-        "codelist CL.ADRS.AVALC (ADRS AVALC)",
+        "codelist CL.ADRS.AVALC.BOR (ADRS AVALC for BOR)",
     ]
 
 

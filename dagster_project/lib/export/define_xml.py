@@ -91,6 +91,9 @@ class DataFacts:
     param_values: dict[str, dict[str, int]] = field(default_factory=dict)  # var -> {PARAMCD: len}
     # coded AVAL / AVALC -> {PARAMCD: the codes that occur on that parameter's rows}
     param_codes: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    # {PARAMCD: {AVAL code: AVALC}} where, on that parameter's rows, each coded AVAL has one
+    # AVALC (ADRS: 1 SCR ... 8 NE, MRD12 1 Y / 0 N): the decodes of its AVAL codelist
+    aval_decodes: dict[str, dict[str, str]] = field(default_factory=dict)
     decimals: dict[str, int] = field(default_factory=dict)
 
 
@@ -378,7 +381,28 @@ def data_facts(
                     if code_text[c] is not None and value_text[v] is not None:
                         per_param.setdefault(code_text[c], set()).add(value_text[v])
                 facts.param_codes[name] = per_param
+        if "AVAL" in coded and "AVAL" in spelled and "AVALC" in spelled:
+            facts.aval_decodes = _aval_decodes(code_rows, code_text, spelled)
     return facts
+
+
+def _aval_decodes(
+    code_rows: np.ndarray, code_text: np.ndarray, spelled: Mapping[str, tuple]
+) -> dict[str, dict[str, str]]:
+    """Per PARAMCD, AVAL -> AVALC when that parameter's rows pair each AVAL with one AVALC."""
+    (aval_rows, aval_text), (avalc_rows, avalc_text) = spelled["AVAL"], spelled["AVALC"]
+    pairs = pd.DataFrame({"code": code_rows, "aval": aval_rows, "avalc": avalc_rows})
+    decodes: dict[str, dict[str, str]] = {}
+    for c, rows in pairs.drop_duplicates().groupby("code", sort=False):
+        named = [
+            (aval_text[a], avalc_text[t])
+            for a, t in zip(rows["aval"], rows["avalc"], strict=True)
+            if aval_text[a] is not None and avalc_text[t] is not None
+        ]
+        values = [a for a, _ in named]
+        if code_text[c] is not None and named and len(values) == len(set(values)):
+            decodes[code_text[c]] = dict(named)
+    return decodes
 
 
 # --- define.xml ---------------------------------------------------------------------------------
@@ -525,13 +549,18 @@ def _parameter_codelist(
     ds: DatasetDefinition, meta: VariableMeta, code: str
 ) -> DEFINE.CodeList | None:
     """The codelist of a coded variable on one parameter's rows: the terms of the variable's
-    codelist that parameter takes (MRD12's AVALC: Y, N), with their decodes; None when the
+    codelist that parameter takes (MRD12's AVALC: Y, N), with their decodes (a numeric AVAL
+    without any: the AVALC each code has on those rows, MRD12's 1 Y, 0 N); None when the
     variable has no codelist or no code on those rows."""
     terms = _codelist_terms(ds, meta)
     taken = ds.facts.param_codes.get(meta.name, {}).get(code, set())
     if terms is None or not taken:
         return None
     order, decodes = terms
+    if not decodes and meta.name == "AVAL":
+        decodes = ds.facts.aval_decodes.get(code, {})
+        if not all(c in decodes for c in order if c in taken):
+            decodes = {}
     return _codelist_of(
         _oid("CL", ds.name, meta.name, code),
         f"{ds.name} {meta.name} for {code}",
