@@ -22,31 +22,33 @@ lab_parameters as (
 ),
 
 parameters as (
-    select 1 as paramn, 'SMPROT' as paramcd, 'Serum M-protein (g/dL)' as param
+    -- response.md section 2: "units as in the contract (g/dL, mg/24h, mg/L, mg/L, %)"; the
+    -- derived chains in mg/L, the ratio and the POS / NEG tests without a unit
+    select 1 as paramn, 'SMPROT' as paramcd, 'Serum M-protein (g/dL)' as param, 'g/dL' as avalu
     union all
-    select 2, 'UMPROT', 'Urine M-protein (mg/24h)'
+    select 2, 'UMPROT', 'Urine M-protein (mg/24h)', 'mg/24h'
     union all
-    select 3, 'SIFE', 'Serum Immunofixation'
+    select 3, 'SIFE', 'Serum Immunofixation', null
     union all
-    select 4, 'SIFEADJ', 'Serum Immunofixation, Adjudicated'
+    select 4, 'SIFEADJ', 'Serum Immunofixation, Adjudicated', null
     union all
-    select 5, 'UIFE', 'Urine Immunofixation'
+    select 5, 'UIFE', 'Urine Immunofixation', null
     union all
-    select 6, 'KAPPA', 'Serum Free Kappa Light Chain (mg/L)'
+    select 6, 'KAPPA', 'Serum Free Kappa Light Chain (mg/L)', 'mg/L'
     union all
-    select 7, 'LAMBDA', 'Serum Free Lambda Light Chain (mg/L)'
+    select 7, 'LAMBDA', 'Serum Free Lambda Light Chain (mg/L)', 'mg/L'
     union all
-    select 8, 'IFLC', 'Involved Free Light Chain (mg/L)'
+    select 8, 'IFLC', 'Involved Free Light Chain (mg/L)', 'mg/L'
     union all
-    select 9, 'UFLC', 'Uninvolved Free Light Chain (mg/L)'
+    select 9, 'UFLC', 'Uninvolved Free Light Chain (mg/L)', 'mg/L'
     union all
-    select 10, 'DFLC', 'Difference Involved - Uninvolved FLC (mg/L)'
+    select 10, 'DFLC', 'Difference Involved - Uninvolved FLC (mg/L)', 'mg/L'
     union all
-    select 11, 'FLCR', 'Free Light Chain Ratio Kappa/Lambda'
+    select 11, 'FLCR', 'Free Light Chain Ratio Kappa/Lambda', null
     union all
-    select 12, 'BMPC', 'Bone Marrow Plasma Cells (%)'
+    select 12, 'BMPC', 'Bone Marrow Plasma Cells (%)', '%'
     union all
-    select 13, 'BMCLON', 'Clonal Plasma Cells in Bone Marrow'
+    select 13, 'BMCLON', 'Clonal Plasma Cells in Bone Marrow', null
 ),
 
 study_day_from_first_dose as (
@@ -76,6 +78,8 @@ select
         study_day_from_first_dose.result_flag,
         case when study_day_from_first_dose.is_result_unparseable then study_day_from_first_dose.result_text end
     ) as AVALC,
+    -- the unit of AVAL, on a row with one
+    case when study_day_from_first_dose.result_value is not null then parameters.avalu end as AVALU,
     study_day_from_first_dose.sample_date as ADT,
     cast(study_day_from_first_dose.ady as integer) as ADY,
     case when study_day_from_first_dose.is_baseline then 'Y' end as ABLFL,
