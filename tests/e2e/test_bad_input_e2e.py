@@ -11,7 +11,12 @@ import pytest
 
 from dagster_project.lib.runtime.settings import RunSettings
 from dagster_project.lib.synthetic import generate_trial
-from dagster_project.lib.synthetic.faults import EXTRA_COLUMN_VALUE, write_all_faults
+from dagster_project.lib.synthetic.faults import (
+    EXTRA_COLUMN_VALUE,
+    LONG_AETERM,
+    NON_ASCII_AETERM,
+    write_all_faults,
+)
 from dagster_project.lib.warehouse.raw_scrub import scrub_extra_columns
 from tests.conftest import run_isadex, text_hits, unaccounted_rows
 
@@ -206,3 +211,32 @@ def test_scrub_of_a_copy_of_the_working_file_leaves_no_extra_value(faulty_run, t
     assert text_hits(scrubbed, "EXTRAMARKER") == []
     assert unaccounted_rows(scrubbed, landing) == []
     scrubbed.close()
+
+
+def test_ae_text_a_transport_file_cannot_hold_is_written_for_it_and_queried(faulty_run):
+    """FA28: an AETERM in French and one over 200 bytes, UTF-8 text the contract accepts. The
+    run publishes (either once failed the export, and with it every site's publication); the
+    warehouse keeps each term as sent, the .xpt holds it as SAS v5 can (ASCII, 200 bytes), and a
+    finding asks the site for each."""
+    import pyreadstat
+
+    _, cases, con, _, report = faulty_run
+    (case,) = [c for c in cases if c.name == "ae_text_not_transportable"]
+    usubjid = f"ISA-DEX-MM-{case.site_id}-002"
+    sent = dict(
+        con.execute("select AESPID, AETERM from adam.adae where USUBJID = ?", [usubjid]).fetchall()
+    )
+    assert sent == {1: NON_ASCII_AETERM, 2: LONG_AETERM}
+    adae, _ = pyreadstat.read_xport(str(report / "submission" / "adae.xpt"))
+    written = dict(adae.loc[adae["USUBJID"].eq(usubjid), ["AESPID", "AETERM"]].to_numpy())
+    assert written == {1: "Fievre neutropenique", 2: LONG_AETERM[:200]}
+    findings = con.execute(
+        "select RULE, SEVERITY, DETAIL from quality.findings where SITEID = ? order by DETAIL",
+        [case.site_id],
+    ).fetchall()
+    assert findings == [
+        ("AE_TEXT_NOT_TRANSPORTABLE", "MAJOR", f"AESPID 1: AETERM {NON_ASCII_AETERM} is not "
+         "ASCII: the transport file holds it transliterated"),
+        ("AE_TEXT_NOT_TRANSPORTABLE", "MAJOR", f"AESPID 2: AETERM is {len(LONG_AETERM)} bytes: "
+         "the transport file holds its first 200"),
+    ]  # fmt: skip

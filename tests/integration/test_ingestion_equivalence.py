@@ -95,4 +95,4 @@ def test_two_lanes_load_exactly_what_one_lane_loads(tmp_path: Path) -> None:
         outcomes.append((tables, registered))
         con.close()
     assert outcomes[0] == outcomes[1]
-    assert len(outcomes[0][1]) == 42 and outcomes[0][0]["deletions"]
+    assert len(outcomes[0][1]) == 43 and outcomes[0][0]["deletions"]

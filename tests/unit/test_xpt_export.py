@@ -29,6 +29,7 @@ from dagster_project.lib.export.xpt import (
     sas_type,
     split_description,
     transport_frame,
+    transport_text,
     variable_metadata,
     write_define,
     write_xpt,
@@ -303,11 +304,18 @@ def test_categorical_text_writes_the_same_bytes(tmp_path, fixed_clock):
 
 
 def test_categorical_text_is_checked_like_object_text(tmp_path):
-    """The v5 value checks see the same values through categories: too long, not ASCII,
-    booleans as Y/N, a number where text belongs."""
-    df = pd.DataFrame({"A": ["x", "y" * 201, "Müller", None]})
-    found = check_v5(_as_categories(df, ["A"]), _one_var(length=201), "L", "T")
-    assert found == check_v5(df, _one_var(length=201), "L", "T") != []
+    """The v5 value checks see the same values through categories: text rendered for v5 (too
+    long, not ASCII; two categories that render alike become one), booleans as Y/N, a number
+    where text belongs."""
+    df = pd.DataFrame({"A": ["x", "y" * 201, None, "Müller", "Muller"]})
+    found = check_v5(_as_categories(df, ["A"]), _one_var(length=7), "L", "T")
+    assert found == check_v5(df, _one_var(length=7), "L", "T") != []
+    metas = _one_var(length=200)
+    assert check_v5(_as_categories(df, ["A"]), metas, "L", "T") == []
+    path = write_xpt(_as_categories(df, ["A"]), tmp_path / "c.xpt", metas, "T", "L")
+    assert pyreadstat.read_xport(str(path))[0]["A"].tolist() == [
+        "x", "y" * 200, "", "Muller", "Muller",
+    ]  # fmt: skip
     meta = [VariableMeta("T", "FL", "A flag", "Char", 1, "", "Derived", "", "boolean")]
     flags = pd.DataFrame({"FL": pd.Categorical([True, None, False, True])})
     path = write_xpt(flags, tmp_path / "t.xpt", meta, "T", "L")
@@ -414,20 +422,38 @@ def test_refuses_a_non_ascii_label(tmp_path):
     assert found == ["T.A: label is not printable ASCII: 'Dose (µg/kg)'"]
 
 
-def test_refuses_a_201_byte_value_and_accepts_200(tmp_path):
-    found = _refused(tmp_path, pd.DataFrame({"A": ["x", "y" * 201]}), _one_var(length=201))
-    assert found == ["T.A: 1 value(s) longer than 200 bytes (longest 201, row 2)"]
-    path = write_xpt(
-        pd.DataFrame({"A": ["y" * 200]}), tmp_path / "ok.xpt", _one_var(length=200), "T", "L"
-    )
+def test_a_value_over_200_bytes_keeps_its_first_200_and_the_file_says_200(tmp_path):
+    """A site's verbatim text over v5's 200 bytes refused the whole publication (fuzzing,
+    2026-12-07); the file now holds its first 200 characters, the warehouse all of it, and the
+    metadata's length is the 200 the file holds (a 201 in the metadata is refused)."""
+    df = pd.DataFrame({"A": ["x", "y" * 201]})
+    found = _refused(tmp_path, df, _one_var(length=201))
+    assert found == ["T.A: length 201 in the metadata, the data need 200"]
+    path = write_xpt(df, tmp_path / "ok.xpt", _one_var(length=200), "T", "L")
     back, info = pyreadstat.read_xport(str(path))
-    assert back["A"].iloc[0] == "y" * 200
+    assert back["A"].tolist() == ["x", "y" * 200]
     assert info.variable_storage_width["A"] == 200
+    assert read_back_mismatches(path, df, _one_var(length=200), "T", "L") == []
 
 
-def test_refuses_non_ascii_values(tmp_path):
-    found = _refused(tmp_path, pd.DataFrame({"A": ["Müller"]}), _one_var(length=7))
-    assert found == ["T.A: 1 value(s) not ASCII (first row 1: 'Müller')"]
+def test_text_outside_ascii_is_written_transliterated(tmp_path):
+    """A verbatim AE term in a site's language ('Fièvre', 'Müdigkeit') refused the whole
+    publication; v5 declares no encoding, so the file holds it in ASCII (anyascii), with the
+    length of what it holds, and reads back as written."""
+    assert [transport_text(v) for v in ("Fièvre", "Straße", "Œdème", "plain")] == [
+        "Fievre", "Strasse", "Oedeme", "plain",
+    ]  # fmt: skip
+    assert transport_text("é" * 150) == "e" * 150 and len(transport_text("ü" * 250)) == 200
+    df = pd.DataFrame({"A": ["Müdigkeit", None, "Fièvre"]})
+    metas = variable_metadata(
+        {"nodes": model("t", [column("A", "varchar", "A label. ae.AETERM.", "A label")], "T.")},
+        "t",
+        df,
+    )
+    assert metas[0].length == len("Mudigkeit")
+    path = write_xpt(df, tmp_path / "t.xpt", metas, "T", "L")
+    assert pyreadstat.read_xport(str(path))[0]["A"].tolist() == ["Mudigkeit", "", "Fievre"]
+    assert read_back_mismatches(path, df, metas, "T", "L") == []
 
 
 def test_refuses_numbers_transport_v5_cannot_hold(tmp_path):
@@ -461,14 +487,13 @@ def test_lists_every_violation_at_once(tmp_path):
         VariableMeta("T", "LONGNAME9", "L" * 41, "Char", 1, "", "Derived", "", "varchar"),
         VariableMeta("T", "B", "", "Char", 1, "", "Derived", "", "varchar"),
     ]
-    df = pd.DataFrame({"LONGNAME9": ["x"], "B": ["é"]})
+    df = pd.DataFrame({"LONGNAME9": ["x"], "B": ["éa"]})
     found = _refused(tmp_path, df, metas, label="")
     assert found == [
         "dataset T: label is empty",
         "T.LONGNAME9: name 'LONGNAME9' is 9 characters (max 8)",
         f"T.LONGNAME9: label is 41 characters (max 40): {'L' * 41!r}",
         "T.B: label is empty",
-        "T.B: 1 value(s) not ASCII (first row 1: 'é')",
         "T.B: length 1 in the metadata, the data need 2",
     ]
 

@@ -20,7 +20,11 @@ Value mapping (``transport_frame``):
 
 - Char: text as is; NULL becomes '' (SAS has no missing character value); a boolean becomes
   'Y' / 'N'. SAS pads character values with blanks, so trailing blanks do not survive a round
-  trip (readers strip them); ``read_back_mismatches`` compares without them.
+  trip (readers strip them); ``read_back_mismatches`` compares without them. A value v5 cannot
+  hold as it is (a site's verbatim AE term in its own language, or one over 200 bytes) is
+  written as ``transport_text`` renders it: ASCII, at most 200 bytes. site_extracts.md accepts
+  any UTF-8 text, and one such term refused every site's publication; the warehouse keeps the
+  text as sent, and quality.findings_adverse_events (AE_TEXT_NOT_TRANSPORTABLE) asks the site.
 - Num: 8-byte numbers, NULL becomes the SAS missing value '.'. Dates are SAS dates: days since
   1960-01-01, with the DATE9. format so readers show them as dates (DuckDB hands DATE columns
   to pandas as datetime64, which a generic writer would store as a DATETIME in seconds).
@@ -40,6 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyreadstat
+from anyascii import anyascii
 
 from .transport_v5 import Field, transport_chunks
 from .xpt_rows import read_rows, slice_plan
@@ -233,6 +238,28 @@ def origin(derivation: str) -> str:
     return "Derived"
 
 
+def transport_text(value: str) -> str:
+    """A text value as transport v5 holds it: ASCII (v5 declares no encoding, so only ASCII
+    reads the same everywhere, FDA Technical Conformance Guide) and at most 200 bytes. Other
+    characters are transliterated by anyascii ('Fièvre' -> 'Fievre', 'Straße' -> 'Strasse'),
+    a longer value keeps its first 200 characters; a value v5 holds is returned as it is."""
+    if value.isascii() and len(value) <= MAX_CHAR_BYTES:
+        return value
+    return anyascii(value)[:MAX_CHAR_BYTES]
+
+
+def _transport_texts(values: np.ndarray) -> np.ndarray:
+    """``transport_text`` of each str in an object array (a copy where any value changes)."""
+    renders = np.fromiter(
+        (not (v.isascii() and len(v) <= MAX_CHAR_BYTES) for v in values), bool, len(values)
+    )
+    if not renders.any():
+        return values
+    out = values.copy()
+    out[renders] = [transport_text(v) for v in values[renders]]
+    return out
+
+
 def _transport_char(series: pd.Series, data_type: str) -> pd.Series:
     """Char values as written: NULL -> '', booleans -> Y/N; anything not text raises.
 
@@ -258,17 +285,21 @@ def _transport_char(series: pd.Series, data_type: str) -> pd.Series:
     out = np.full(len(series), "", dtype=object)
     if len(present):
         values = present.to_numpy(dtype=bool if boolean else object)
-        out[~missing] = np.where(values, "Y", "N") if boolean else values
+        out[~missing] = np.where(values, "Y", "N") if boolean else _transport_texts(values)
     return pd.Series(out, index=series.index, dtype=object)
 
 
 def _transport_char_categories(series: pd.Series, data_type: str) -> pd.Series:
     """``_transport_char`` of a Categorical column: every category mapped (and checked) as a
-    value, missing values coded as ''. Text and booleans map one to one, so the mapped
-    categories stay distinct."""
+    value, missing values coded as ''. Two categories may map to one value ('Fièvre' and
+    'Fievre' in ASCII): they become one category."""
     categories = pd.Series(series.cat.categories, dtype=object)
     mapped = _transport_char(categories, data_type).to_numpy(dtype=object)
     codes = series.cat.codes.to_numpy()
+    merged, distinct = pd.factorize(mapped)
+    if len(distinct) < len(mapped):
+        codes = np.where(codes >= 0, merged[np.maximum(codes, 0)], -1)
+        mapped = np.asarray(distinct, dtype=object)
     missing = codes < 0
     if missing.any():
         blank = np.flatnonzero(mapped == "")

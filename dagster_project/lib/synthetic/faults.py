@@ -760,6 +760,28 @@ def enrolled_without_start_dates(landing: Path, site: str = "FA27") -> FaultCase
     )
 
 
+# A verbatim AE term in a site's language, and one over SAS v5's 200 bytes: UTF-8 text the
+# contract accepts, which a transport file cannot hold as sent.
+NON_ASCII_AETERM = "Fièvre neutropénique"
+LONG_AETERM = " ".join(["Neutropenia, febrile,", *["with a long verbatim description"] * 6])
+
+
+def ae_text_not_transportable(landing: Path, site: str = "FA28") -> FaultCase:
+    """ae.csv sends AESPID 1's AETERM in French and AESPID 2's at over 200 bytes: the rows load
+    as sent, the .xpt holds them transliterated / cut to 200 bytes, and a finding asks the
+    site for each (AE_TEXT_NOT_TRANSPORTABLE). Either once refused every site's publication."""
+    frames = valid_frames(site)
+    first = frames["ae"].iloc[[0]]
+    frames["ae"] = pd.concat(
+        [first.assign(AETERM=NON_ASCII_AETERM), first.assign(AESPID="2", AETERM=LONG_AETERM)],
+        ignore_index=True,
+    )
+    _write(landing, site, T2, frames)
+    return _case(
+        "ae_text_not_transportable", "a text value over SAS v5's limits", site, "LOADED", ()
+    )
+
+
 FAULTS: tuple[Callable[[Path], FaultCase], ...] = (
     manifest_missing,
     manifest_unreadable,
@@ -788,6 +810,7 @@ FAULTS: tuple[Callable[[Path], FaultCase], ...] = (
     symlinked_folder,
     extra_column,
     enrolled_without_start_dates,
+    ae_text_not_transportable,
 )
 
 
