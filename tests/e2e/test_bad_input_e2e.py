@@ -240,3 +240,14 @@ def test_ae_text_a_transport_file_cannot_hold_is_written_for_it_and_queried(faul
         ("AE_TEXT_NOT_TRANSPORTABLE", "MAJOR", f"AESPID 2: AETERM is {len(LONG_AETERM)} bytes: "
          "the transport file holds its first 200"),
     ]  # fmt: skip
+
+
+def test_records_deleted_at_the_sites_are_on_the_quality_page(faulty_run):
+    """site_extracts.md: a record that disappears in a newer transfer is a deletion at the site
+    and "must be visible as such": raw.deletions, and the quality page the data manager reads."""
+    _, _, con, _, report = faulty_run
+    deleted = con.execute("select SITEID, FORM, RECORD_KEY from raw.deletions").fetchall()
+    assert deleted
+    section = (report / "quality.html").read_text().split("Records deleted at the sites", 1)[1]
+    for site, form, key in deleted:
+        assert f"<td>{site}</td><td>{form}</td><td>{key}</td>" in section, (site, form, key)

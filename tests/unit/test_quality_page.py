@@ -36,3 +36,30 @@ def test_none_discordant_and_not_built_are_told_apart():
     empty = pd.DataFrame(columns=["SITEID", "USUBJID", "CBOR", "ALGCBOR"])
     assert "None: every subject's responses agree." in _page(empty)
     assert "Not built in this run." in _page(None)
+
+
+def _deletions_section(deletions: pd.DataFrame, limit: int | None = None) -> str:
+    page = render_quality_page(
+        None, None, None, None, "2026-12-07", deletions=deletions, deletions_limit=limit
+    )
+    return page.split("Records deleted at the sites", 1)[1]
+
+
+def test_records_deleted_at_the_sites_are_listed():
+    """site_extracts.md: a record that disappears in a newer transfer "must be visible as such"
+    (raw.deletions), on the page the data manager reads."""
+    deleted = pd.DataFrame(
+        {
+            "SITEID": ["ES01", "ES01"],
+            "FORM": ["ae", "dm"],
+            "RECORD_KEY": ["ES01-009|3", "ES01-009"],
+            "PREV_TRANSFER_ID": ["ES01_20260305T0730"] * 2,
+            "TRANSFER_ID": ["ES01_20260629T0700"] * 2,
+        }
+    )
+    section = _deletions_section(deleted)
+    assert "<td>ES01</td><td>dm</td><td>ES01-009</td>" in section
+    assert "<td>ES01</td><td>ae</td><td>ES01-009|3</td>" in section
+    assert "the first" not in section
+    assert "the first 2" in _deletions_section(deleted, limit=2)
+    assert "None." in _deletions_section(deleted.iloc[:0])

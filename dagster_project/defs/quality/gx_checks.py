@@ -109,6 +109,10 @@ def refresh_quality_page(warehouse: Warehouse) -> str:
         findings = results.quality_table(con, "findings", PAGE_FINDINGS_LIMIT)
         sites = results.quality_table(con, FINDINGS_BY_SITE)
         discordant = results.quality_table(con, "response_discordance")
+        deletions = con.execute(
+            "select SITEID, FORM, RECORD_KEY, PREV_TRANSFER_ID, TRANSFER_ID from raw.deletions "
+            f"order by all limit {PAGE_FINDINGS_LIMIT}"
+        ).df()
     html = render_quality_page(
         checks.sort_values(["ASSET", "CHECK_NAME"]) if checks is not None else None,
         expectations,
@@ -117,6 +121,8 @@ def refresh_quality_page(warehouse: Warehouse) -> str:
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         gx_version=gx.__version__,
         discordant=None if discordant is None else discordant.sort_values(["SITEID", "USUBJID"]),
+        deletions=deletions,
+        deletions_limit=PAGE_FINDINGS_LIMIT,
     )
     return str(write_quality_page(html, warehouse.settings.work_report))
 

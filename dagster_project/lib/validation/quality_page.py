@@ -1,6 +1,7 @@
 """The quality page (our equivalent of GX Data Docs): checks, every expectation, findings, and
 the subjects whose investigator and computed responses differ (response.md section 4: "listed
-... for medical review in the quality report").
+... for medical review in the quality report"), and the records deleted at the sites
+(raw.deletions; site_extracts.md: a deletion "must be visible as such").
 
 Rendered with Jinja2 from plain frames, so it costs milliseconds and needs no GX stores; GX's
 own Data Docs builder would need a file context with validation-result stores written on every
@@ -54,6 +55,14 @@ quality.response_discordance): for the medical monitor, not queries to the sites
 {% if findings %}<table><tr>{% for c in finding_columns %}<th>{{ c }}</th>{% endfor %}</tr>
 {% for row in findings %}<tr>{% for c in finding_columns %}<td>{{ row[c] }}</td>{% endfor %}</tr>
 {% endfor %}</table>{% else %}<p class="note">No finding.</p>{% endif %}
+<h2>Records deleted at the sites</h2>
+<p class="note">Records a site's previous transfer held and its next one did not (raw.deletions,
+site_extracts.md: "a deletion at the site and must be visible as such"){% if deletions_limit
+and deletions | length >= deletions_limit %}; the first {{ deletions_limit }}{% endif %}.</p>
+{% if deletions %}<table><tr>{% for c in deletion_columns %}<th>{{ c }}</th>{% endfor %}</tr>
+{% for row in deletions %}<tr>{% for c in deletion_columns %}<td>{{ row[c] }}</td>
+{%- endfor %}</tr>
+{% endfor %}</table>{% else %}<p class="note">None.</p>{% endif %}
 </body></html>
 """
 )
@@ -75,6 +84,8 @@ def render_quality_page(
     gx_version: str = "",
     title: str = "ISA-DEX-MM data quality",
     discordant: pd.DataFrame | None = None,
+    deletions: pd.DataFrame | None = None,
+    deletions_limit: int | None = None,
 ) -> str:
     """One self-contained HTML page from the quality tables (any may be None, not built, or
     empty)."""
@@ -83,6 +94,7 @@ def render_quality_page(
     finding_columns, finding_rows = _records(findings)
     site_columns, site_rows = _records(sites)
     discordant_columns, discordant_rows = _records(discordant)
+    deletion_columns, deletion_rows = _records(deletions)
     return _TEMPLATE.render(
         title=title,
         generated_at=generated_at,
@@ -98,6 +110,9 @@ def render_quality_page(
         discordant_columns=discordant_columns,
         discordant=discordant_rows,
         discordance_built=discordant is not None,
+        deletion_columns=deletion_columns,
+        deletions=deletion_rows,
+        deletions_limit=deletions_limit,
     )
 
 
