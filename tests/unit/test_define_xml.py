@@ -468,7 +468,8 @@ def test_r_haven_read_what_define_xml_declares(doc):
 
 def test_data_facts_spell_codes_as_the_transport_file_does():
     """Booleans Y/N, whole floats without '.0', '' and NULL as no value; PARAM per PARAMCD
-    from its first row; per PARAMCD the longest AVALC in bytes ('NÉ' is 3)."""
+    from its first row; per PARAMCD the longest AVALC in bytes as the .xpt holds it ('NÉ' is
+    'NE' there, 2 bytes; xpt.transport_text)."""
     import pandas as pd
 
     frame = pd.DataFrame(
@@ -490,7 +491,7 @@ def test_data_facts_spell_codes_as_the_transport_file_does():
     facts = define_xml.data_facts(frame, metas, coded=["FL", "CNSR"])
     assert facts.codes["FL"] == {"Y", "N"} and facts.codes["CNSR"] == {"1", "0"}
     assert facts.params == {"A": "Alpha", "B": "Beta"}
-    assert facts.param_values == {"AVALC": {"A": 3}}
+    assert facts.param_values == {"AVALC": {"A": 2}}
     assert facts.present == {
         "FL": True, "CNSR": True, "PARAMCD": True, "PARAM": True, "AVALC": True, "EMPTY": False,
     }  # fmt: skip

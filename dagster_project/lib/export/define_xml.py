@@ -52,7 +52,15 @@ import xmlschema
 from lxml import etree
 from odmlib import ns_registry
 
-from .xpt import DATE_FORMAT, INTEGER_TYPES, MAX_LABEL, VariableMeta, model_node, node_meta
+from .xpt import (
+    DATE_FORMAT,
+    INTEGER_TYPES,
+    MAX_LABEL,
+    VariableMeta,
+    model_node,
+    node_meta,
+    transport_text,
+)
 
 DEFINE_XML = "define.xml"
 STYLESHEET = "define2-1.xsl"
@@ -360,9 +368,9 @@ def data_facts(
             if code_text[c] is not None
         }
         for name in VALUE_LEVEL_VARIABLES:
-            if name in spelled:  # text: its longest value in bytes
+            if name in spelled:  # text: its longest value in bytes, as the .xpt holds it
                 value_rows, value_text = spelled[name]
-                length = np.array([-1 if v is None else len(v.encode("utf-8")) for v in value_text])
+                length = np.array([-1 if v is None else len(transport_text(v)) for v in value_text])
                 length = length[value_rows]
             elif name in frame.columns:  # a number: only whether there is one (Length is 8)
                 length = np.where(frame[name].isna().to_numpy(), -1, 8)
