@@ -1051,6 +1051,14 @@ def test_hr_and_p_that_cannot_be_estimated_say_why():
     frame = _comparison((2, 2), (1, 1), cmp.hr, cmp.logrank_p, (cmp.lower, cmp.upper))
     hr_text, p_text = texts(frame)
     assert p_text == "1.000" and hr_text.startswith("1.00 (")
+    # each group has a death, but N's only one comes when no Y is left (Y: deaths at 1 and
+    # 2 while N is at risk): an infinite HR, once printed as 15495105470.22 (0.00, inf); the
+    # log-rank p is a test all the same
+    cmp = compare_groups([1, 2, 3, 5], [1, 1, 0, 1], ["Y", "Y", "N", "N"])
+    assert cmp.hr is None
+    hr_text, p_text = texts(_comparison((2, 2), (2, 1), p=cmp.logrank_p))
+    assert hr_text == "NE (no event in each group while both were at risk)"
+    assert p_text == fmt_p(cmp.logrank_p) != "1.000"
     # no event at all; an empty group (the display shows an analysis only when its Y row
     # exists, which an empty MRD-negative group still has: N = 0)
     assert texts(_comparison((3, 3), (0, 0))) == ("NE (no event)", "NE (no event)")

@@ -55,3 +55,13 @@ def test_other_labels_are_ignored():
         np.append(time, 5.0), np.append(event, 1), np.append(np.asarray(group), "UNKNOWN")
     )
     assert extra.hr == pytest.approx(base.hr, abs=1e-9)
+
+
+def test_an_infinite_hr_is_not_estimable_and_the_log_rank_stays():
+    """Y dies at 1 and 2 while N is at risk; N's only death (5) comes when no Y is left: every
+    event while both groups are at risk is in Y, so the partial likelihood rises for ever (R
+    coxph: "coefficient may be infinite", HR ~1e10, CI (0, Inf); this gave HR 1.55e10 (0,
+    inf)). No HR; the log-rank test is a test all the same."""
+    c = compare_groups([1, 2, 3, 5], [1, 1, 0, 1], ["Y", "Y", "N", "N"])
+    assert c.hr is None and c.lower is None and c.upper is None
+    assert c.logrank_p is not None and 0 < c.logrank_p < 1

@@ -100,3 +100,20 @@ def test_no_event_in_one_state_is_not_estimable():
     fit = cox_time_dependent(rows["tstart"], rows["tstop"], rows["event"], rows["x"])
     assert (fit.events_x1, fit.events_x0) == (0, 2)
     assert (fit.hr, fit.lower, fit.upper, fit.wald_p) == (None, None, None, None)
+
+
+def test_no_event_while_both_states_are_at_risk_is_not_estimable():
+    """A 3-subject trial failed the run (numpy LinAlgError, "Singular matrix", from PHReg):
+    x = 0 dies at 39 while no x = 1 row is at risk, x = 1 dies at 484 while no x = 0 row is;
+    each state has an event but none tells the states apart, so the likelihood is flat."""
+    fit = cox_time_dependent([0, 0, 477], [39, 477, 484], [1, 0, 1], [0, 0, 1])
+    assert (fit.events_x1, fit.events_x0) == (1, 1)
+    assert fit.hr is None and fit.wald_p is None
+
+
+def test_every_event_in_one_state_while_both_are_at_risk_is_not_estimable():
+    """The demo-shaped case published HR 1.7e11 (0.00, inf): the only death while both states
+    are at risk is in x = 1 (x = 0's death comes when no x = 1 row is left)."""
+    fit = cox_time_dependent([0, 0, 0, 100], [50, 701, 800, 701], [1, 0, 1, 1], [0, 0, 0, 1])
+    assert (fit.events_x1, fit.events_x0) == (1, 2)
+    assert fit.hr is None and fit.lower is None and fit.wald_p is None

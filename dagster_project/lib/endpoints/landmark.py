@@ -262,7 +262,9 @@ def _not_estimable(lk: Lookup, paramcd: str, g1: str, time_dependent: bool) -> s
     for level, label in STATUS.items():
         if events[level] == 0:
             return not_estimable(f"no event {'while' if time_dependent else 'among'} {label}")
-    return not_estimable("model not estimable")
+    # each group has events, but none while both were at risk tells them apart: the Cox
+    # estimate is infinite or the likelihood flat (stats.cox.events_tell_groups_apart)
+    return not_estimable("no event in each group while both were at risk")
 
 
 def display_t06(results: pd.DataFrame) -> pd.DataFrame:

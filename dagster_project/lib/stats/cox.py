@@ -49,7 +49,9 @@ def compare_groups(
     exp(b +- z se): lifelines ``CoxPHFitter`` (Efron is its only tie method). Log-rank:
     lifelines ``logrank_test`` (chi-square, 1 df, no continuity correction). Rows whose
     group is neither label are ignored. Returns None when either group is empty (no
-    comparison, as the endpoint tables require).
+    comparison, as the endpoint tables require); the HR is None when a group has no event, or
+    when every event while both groups are at risk is in one group (``events_tell_groups_apart``:
+    the estimate is infinite), and the log-rank test is kept.
 
     Reproduces R ``coxph(Surv(time, event) ~ factor(group, c("N", "Y")), ties = "efron")``
     and ``survdiff``; checked on survival::lung by sex (HR female vs male 0.588003, CI
@@ -76,8 +78,11 @@ def compare_groups(
         chisq, p = float(lr.test_statistic), float(lr.p_value)
 
     hr = lower = upper = log_hr = se = None
-    if ev_y > 0 and ev_n > 0:
-        keep = is_y | is_n
+    keep = is_y | is_n
+    told_apart = events_tell_groups_apart(
+        np.full(int(keep.sum()), -np.inf), t[keep], e[keep], is_y[keep].astype(float)
+    )
+    if ev_y > 0 and ev_n > 0 and told_apart:
         frame = pd.DataFrame({"time": t[keep], "event": e[keep], "x": is_y[keep].astype(float)})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence chatter; the fit is checked below
@@ -93,14 +98,37 @@ def compare_groups(
     return GroupComparison(n_y, n_n, ev_y, ev_n, hr, lower, upper, log_hr, se, chisq, p)
 
 
+def events_tell_groups_apart(
+    start: np.ndarray, stop: np.ndarray, event: np.ndarray, x: np.ndarray
+) -> bool:
+    """Whether the Cox partial likelihood of a 0/1 covariate has a finite maximum: some event
+    at a time when rows of both groups are at risk (start < t <= stop) is in x = 1 and some
+    in x = 0. Each such event adds x_i - E[x] to the score, positive for x = 1 and negative
+    for x = 0 whatever the coefficient; events while only one group is at risk add 0. So when
+    every one of them is in one group the likelihood rises for ever, towards HR 0 or infinity
+    (R coxph warns that the "coefficient may be infinite" and prints a huge HR with the CI (0,
+    Inf)), and with none it is flat (statsmodels' PHReg raised "Singular matrix"): no HR."""
+    times = np.unique(stop[event == 1])
+
+    def at_risk(group: np.ndarray) -> np.ndarray:
+        # rows with start < t, less those that already stopped (stop < t)
+        starts, stops = np.sort(start[group]), np.sort(stop[group])
+        return np.searchsorted(starts, times, "left") - np.searchsorted(stops, times, "left")
+
+    both = times[(at_risk(x == 1) > 0) & (at_risk(x == 0) > 0)]
+    telling = (event == 1) & np.isin(stop, both)
+    return bool((x[telling] == 1).any() and (x[telling] == 0).any())
+
+
 @dataclass(frozen=True)
 class TimeDependentCox:
     """Hazard ratio of a 0/1 time-dependent covariate (x = 1 versus x = 0).
 
     ``events_x1``/``events_x0`` count the events that happened while x was 1 / 0.
     ``hr``/``lower``/``upper``/``log_hr``/``se``/``wald_z``/``wald_p`` are None when the model
-    is not estimable: no event in one state (the partial-likelihood maximum is at HR = 0 or
-    infinity), or a partial likelihood flat in the coefficient.
+    is not estimable: no event in one state, or no event in one state while both are at risk
+    (the partial-likelihood maximum is at HR = 0 or infinity), or none in either (a flat
+    partial likelihood; ``events_tell_groups_apart``).
     """
 
     events_x1: int
@@ -205,7 +233,7 @@ def cox_time_dependent(
         raise ValueError("every row needs stop > start")
     ev_1, ev_0 = int(e[xv == 1].sum()), int(e[xv == 0].sum())
     none = TimeDependentCox(ev_1, ev_0, None, None, None, None, None, None, None)
-    if ev_1 == 0 or ev_0 == 0:
+    if ev_1 == 0 or ev_0 == 0 or not events_tell_groups_apart(t0, t1, e, xv):
         return none
 
     times = np.unique(np.concatenate([t0, t1]))
