@@ -1231,3 +1231,23 @@ def test_rows_without_ci_are_the_rows_with_ci_less_the_bounds():
         with_ci = proportion_rows("T07", "GRANY", n, N, "SOC", "PT")
         without = proportion_rows("T07", "GRANY", n, N, "SOC", "PT", ci=False)
         assert without == [r for r in with_ci if r.stat not in ("LCL", "UCL")]
+
+
+def test_an_empty_population_is_not_estimable_not_not_reached():
+    """A cut-off before anyone is in ITT (fuzzing: --cutoff five days after the first
+    consent): T03's medians and the median follow-up printed NR (not reached) and T15's kappa
+    gave the reason for a table of one category. With no subject every estimate says so."""
+    from dagster_project.lib.endpoints import build_t15, display_t15_agreement
+
+    nobody = adsl().assign(ITTFL=None)
+    shown = display_t03(build_t03(nobody, t03_adtte(), CUTOFF)).set_index("Endpoint")
+    assert shown.loc["Progression-free survival", "N"] == "0"
+    assert shown.loc["Progression-free survival", "Median, months (95% CI)"] == "NE (no subject)"
+    follow_up = shown.loc["Median follow-up (reverse Kaplan-Meier)", "Median, months (95% CI)"]
+    assert follow_up == "NE (no subject)"
+    adrs = pd.DataFrame(
+        [("S01", "CBOR", "CR"), ("S01", "ALGCBOR", "PR")], columns=["USUBJID", "PARAMCD", "AVALC"]
+    )
+    agreement = display_t15_agreement(build_t15(nobody, adrs, t03_adtte(), CUTOFF))
+    assert agreement.loc[0, "Cohen's kappa (95% CI)"] == "NE (no subject)"
+    assert agreement.loc[0, "Agreement n (%)"] == "0"

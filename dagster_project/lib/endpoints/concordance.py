@@ -25,7 +25,17 @@ from dagster_project.lib.stats.agreement import Agreement, cohens_kappa
 
 from ._adrs import avalc_by_subject
 from .response import CATEGORIES, CATEGORY_LABELS
-from .results import Lookup, Row, as_dates, fmt_int, fmt_num, footnote, population, to_frame
+from .results import (
+    Lookup,
+    Row,
+    as_dates,
+    fmt_int,
+    fmt_num,
+    footnote,
+    not_estimable,
+    population,
+    to_frame,
+)
 
 TABLEID = "T15"
 INVESTIGATOR = "CBOR"
@@ -126,6 +136,8 @@ def build_t15(
 
 
 def _kappa_text(lk: Lookup, paramcd: str) -> str:
+    if not lk.get(paramcd, "N"):
+        return not_estimable("no subject")
     kappa = lk.get(paramcd, "KAPPA")
     if kappa is None:
         return "NE (chance agreement is 1: both gave every subject one category)"
@@ -138,7 +150,7 @@ def _summary_row(lk: Lookup, paramcd: str, label: str) -> dict[str, str]:
     return {
         "Comparison": label,
         "N": fmt_int(n),
-        "Agreement n (%)": f"{fmt_int(agree)} ({fmt_num(pct, 1, 'NE')}%)",
+        "Agreement n (%)": f"{fmt_int(agree)} ({fmt_num(pct, 1, 'NE')}%)" if n else fmt_int(agree),
         "Cohen's kappa (95% CI)": _kappa_text(lk, paramcd),
     }
 

@@ -354,7 +354,9 @@ _SUMMARY = ("n", "Mean (SD)", "Median", "Min-max")
 # Under every table printing a log(-log) interval (T03, T04, T09): why some estimates have
 # none.
 BOUNDARY_NOTE = (
-    "A rate of 0% or 100% is shown without a CI: the log(-log) interval is not defined there."
+    "An estimate of 0% or 100% is shown without a CI, the log(-log) interval not being defined "
+    "there, except before a Kaplan-Meier curve's first event, where R gives the one-point "
+    "interval 100.0 (100.0, 100.0) (T04: 0.0 (0.0, 0.0))."
 )
 
 

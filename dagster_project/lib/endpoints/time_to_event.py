@@ -29,6 +29,7 @@ from .results import (
     fmt_int,
     footnote,
     km,
+    not_estimable,
     population,
     quantile_rows,
     survival_at,
@@ -110,6 +111,9 @@ def build_t04(adsl: pd.DataFrame, adtte: pd.DataFrame, cutoff: date) -> pd.DataF
 
 
 def _est(lk: Lookup, paramcd: str, stat: str, scale: float = 1.0, missing: str = "NR") -> str:
+    if lk.get(paramcd, "N") == 0:
+        # an empty population (a cut-off before anyone qualified): nothing is "not reached"
+        return not_estimable("no subject")
     return fmt_est_ci(
         lk.get(paramcd, stat),
         lk.get(paramcd, f"{stat}_LCL"),
