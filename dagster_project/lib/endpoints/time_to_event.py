@@ -111,8 +111,9 @@ def build_t04(adsl: pd.DataFrame, adtte: pd.DataFrame, cutoff: date) -> pd.DataF
 
 
 def _est(lk: Lookup, paramcd: str, stat: str, scale: float = 1.0, missing: str = "NR") -> str:
-    if lk.get(paramcd, "N") == 0:
-        # an empty population (a cut-off before anyone qualified): nothing is "not reached"
+    if lk.get(paramcd, "N") == 0 and missing != NE:
+        # an empty population (a cut-off before anyone qualified): a median is not "not
+        # reached" (a rate is NE, as in any other row where it is not estimable)
         return not_estimable("no subject")
     return fmt_est_ci(
         lk.get(paramcd, stat),
