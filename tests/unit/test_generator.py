@@ -344,3 +344,11 @@ def test_ten_thousand_subjects_generate_quickly(tmp_path):
     truth = generate_trial(tmp_path / "t", subjects=10_000)
     assert time.perf_counter() - start < 20.0
     assert truth["sites"] == 12
+
+
+@pytest.mark.parametrize(("seed", "version"), [(4, "1.0"), (4, "1.1"), (3, "1.1"), (5, "1.1")])
+def test_a_one_subject_trial_generates(tmp_path, seed, version):
+    """`isadex generate --subjects 1 --sites 1` crashed (IndexError) for these seeds: a subject
+    without any response assessment left an empty array the code indexed."""
+    generate_trial(tmp_path / "landing", subjects=1, sites=1, seed=seed, contract_version=version)
+    assert any((tmp_path / "landing").glob("*/manifest.json"))

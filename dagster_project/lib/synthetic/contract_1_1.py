@@ -394,6 +394,8 @@ def _latest_since_consent(
 ) -> np.ndarray:
     """Per `at` (subject * 10**6 + day): the value of the latest `keys` on or before it and on
     or after the subject's consent `icf`; NaN when none."""
+    if not keys.size:  # no value at all (a 1-subject trial without that test)
+        return np.full(np.shape(at), np.nan)
     o = np.argsort(keys, kind="stable")
     keys, values = keys[o], values[o].astype(np.float64)
     i = np.searchsorted(keys, at, side="right") - 1

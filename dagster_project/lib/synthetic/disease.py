@@ -158,7 +158,8 @@ def rs_table(
     )
     o = np.lexsort((kind, date, subj))
     subj, date, phase, kind = subj[o], date[o], phase[o], kind[o]
-    dup = np.r_[False, (subj[1:] == subj[:-1]) & (date[1:] == date[:-1])]
+    dup = np.zeros(subj.size, bool)  # (np.r_[False, ...] is one long when there is no row)
+    dup[1:] = (subj[1:] == subj[:-1]) & (date[1:] == date[:-1])
     subj, date, phase, kind = subj[~dup], date[~dup], phase[~dup], kind[~dup]
     m = subj.size
 
