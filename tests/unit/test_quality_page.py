@@ -63,3 +63,10 @@ def test_records_deleted_at_the_sites_are_listed():
     assert "the first" not in section
     assert "the first 2" in _deletions_section(deleted, limit=2)
     assert "None." in _deletions_section(deleted.iloc[:0])
+
+
+def test_a_warehouse_without_ingestion_says_deletions_are_not_recorded():
+    """A warehouse of ADaM tables only (the integration tests', a UI run of some assets) has
+    no raw.deletions: the page says so rather than "None." (or failing, as it did)."""
+    page = render_quality_page(None, None, None, None, "2026-12-07")
+    assert "Not recorded: nothing was ingested" in page.split("Records deleted at the sites")[1]

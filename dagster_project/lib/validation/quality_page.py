@@ -62,7 +62,8 @@ and deletions | length >= deletions_limit %}; the first {{ deletions_limit }}{% 
 {% if deletions %}<table><tr>{% for c in deletion_columns %}<th>{{ c }}</th>{% endfor %}</tr>
 {% for row in deletions %}<tr>{% for c in deletion_columns %}<td>{{ row[c] }}</td>
 {%- endfor %}</tr>
-{% endfor %}</table>{% else %}<p class="note">None.</p>{% endif %}
+{% endfor %}</table>{% elif deletions_recorded %}<p class="note">None.</p>
+{% else %}<p class="note">Not recorded: nothing was ingested into this warehouse.</p>{% endif %}
 </body></html>
 """
 )
@@ -112,6 +113,7 @@ def render_quality_page(
         discordance_built=discordant is not None,
         deletion_columns=deletion_columns,
         deletions=deletion_rows,
+        deletions_recorded=deletions is not None,
         deletions_limit=deletions_limit,
     )
 
