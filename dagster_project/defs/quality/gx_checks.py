@@ -110,16 +110,12 @@ def refresh_quality_page(warehouse: Warehouse) -> str:
         sites = results.quality_table(con, FINDINGS_BY_SITE)
         discordant = results.quality_table(con, "response_discordance")
         # raw.deletions exists once a run has ingested (not in a warehouse of ADaM tables only)
-        ingested = con.execute(
-            "select count(*) from duckdb_tables() "
-            "where schema_name = 'raw' and table_name = 'deletions'"
-        ).fetchone()[0]
         deletions = (
             con.execute(
                 "select SITEID, FORM, RECORD_KEY, PREV_TRANSFER_ID, TRANSFER_ID from raw.deletions "
                 f"order by all limit {PAGE_FINDINGS_LIMIT}"
             ).df()
-            if ingested
+            if results.relation_exists(con, "raw", "deletions")
             else None
         )
     html = render_quality_page(

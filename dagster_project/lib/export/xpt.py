@@ -238,21 +238,22 @@ def origin(derivation: str) -> str:
     return "Derived"
 
 
+def _v5_holds(value: str) -> bool:
+    """Whether transport v5 holds the text as it is: ASCII and at most 200 bytes."""
+    return value.isascii() and len(value) <= MAX_CHAR_BYTES
+
+
 def transport_text(value: str) -> str:
     """A text value as transport v5 holds it: ASCII (v5 declares no encoding, so only ASCII
     reads the same everywhere, FDA Technical Conformance Guide) and at most 200 bytes. Other
     characters are transliterated by anyascii ('Fièvre' -> 'Fievre', 'Straße' -> 'Strasse'),
     a longer value keeps its first 200 characters; a value v5 holds is returned as it is."""
-    if value.isascii() and len(value) <= MAX_CHAR_BYTES:
-        return value
-    return anyascii(value)[:MAX_CHAR_BYTES]
+    return value if _v5_holds(value) else anyascii(value)[:MAX_CHAR_BYTES]
 
 
 def _transport_texts(values: np.ndarray) -> np.ndarray:
     """``transport_text`` of each str in an object array (a copy where any value changes)."""
-    renders = np.fromiter(
-        (not (v.isascii() and len(v) <= MAX_CHAR_BYTES) for v in values), bool, len(values)
-    )
+    renders = np.fromiter((not _v5_holds(v) for v in values), bool, len(values))
     if not renders.any():
         return values
     out = values.copy()

@@ -79,11 +79,10 @@ def compare_groups(
 
     hr = lower = upper = log_hr = se = None
     keep = is_y | is_n
-    told_apart = events_tell_groups_apart(
-        np.full(int(keep.sum()), -np.inf), t[keep], e[keep], is_y[keep].astype(float)
-    )
-    if ev_y > 0 and ev_n > 0 and told_apart:
-        frame = pd.DataFrame({"time": t[keep], "event": e[keep], "x": is_y[keep].astype(float)})
+    time_kept, event_kept, x_kept = t[keep], e[keep], is_y[keep].astype(float)
+    # (false too when a group has no event at all)
+    if events_tell_groups_apart(np.full(time_kept.size, -np.inf), time_kept, event_kept, x_kept):
+        frame = pd.DataFrame({"time": time_kept, "event": event_kept, "x": x_kept})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence chatter; the fit is checked below
             cph = CoxPHFitter().fit(
@@ -233,7 +232,7 @@ def cox_time_dependent(
         raise ValueError("every row needs stop > start")
     ev_1, ev_0 = int(e[xv == 1].sum()), int(e[xv == 0].sum())
     none = TimeDependentCox(ev_1, ev_0, None, None, None, None, None, None, None)
-    if ev_1 == 0 or ev_0 == 0 or not events_tell_groups_apart(t0, t1, e, xv):
+    if not events_tell_groups_apart(t0, t1, e, xv):  # (as when a state has no event at all)
         return none
 
     times = np.unique(np.concatenate([t0, t1]))

@@ -97,21 +97,25 @@ def record(
     con.execute("commit")
 
 
+def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    """Whether ``schema.name`` is a table or a view of the warehouse."""
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+        or con.execute(
+            "select count(*) from duckdb_views() where schema_name = ? and view_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+    )
+
+
 def quality_table(
     con: duckdb.DuckDBPyConnection, name: str, limit: int | None = None
 ) -> pd.DataFrame | None:
     """quality.<name> (a table or a view) as a frame, the first ``limit`` rows; None if absent."""
-    exists = (
-        con.execute(
-            "select count(*) from duckdb_tables() where schema_name = 'quality' and table_name = ?",
-            [name],
-        ).fetchone()[0]
-        or con.execute(
-            "select count(*) from duckdb_views() where schema_name = 'quality' and view_name = ?",
-            [name],
-        ).fetchone()[0]
-    )
-    if not exists:
+    if not relation_exists(con, "quality", name):
         return None
     suffix = f" limit {limit}" if limit else ""
     return con.execute(f"select * from quality.{name}{suffix}").df()

@@ -76,7 +76,7 @@ ae_text_not_transportable as (
 ),
 
 ae_text_first_seen as (
-    {{ record_first_seen('ae', {'AESPID': 'ae_sequence', 'AETERM': 'reported_term', 'AEDECOD': 'preferred_term', 'AEBODSYS': 'system_organ_class'}, subjects='ae_text_not_transportable') }}
+    {{ record_first_seen('ae', dict(AESPID='ae_sequence', **ae_text_columns), subjects='ae_text_not_transportable') }}
 ),
 
 ae_text_not_transportable_found as (
@@ -94,9 +94,9 @@ ae_text_not_transportable_found as (
         on ae_text_not_transportable.site_id = ae_text_first_seen.site_id
         and ae_text_not_transportable.subject_id = ae_text_first_seen.subject_id
         and ae_text_not_transportable.ae_sequence = ae_text_first_seen.ae_sequence
-        and ae_text_not_transportable.reported_term is not distinct from ae_text_first_seen.reported_term
-        and ae_text_not_transportable.preferred_term is not distinct from ae_text_first_seen.preferred_term
-        and ae_text_not_transportable.system_organ_class is not distinct from ae_text_first_seen.system_organ_class
+        {%- for column in ae_text_columns.values() %}
+        and ae_text_not_transportable.{{ column }} is not distinct from ae_text_first_seen.{{ column }}
+        {%- endfor %}
 )
 
 select * from ae_end_before_start
