@@ -18,7 +18,9 @@ from dagster_project.lib.ingest.ingestion import ensure_raw_schema
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 
 
-def _dbt(args: list[str], db: Path, work: Path) -> subprocess.CompletedProcess:
+def _dbt(
+    args: list[str], db: Path, work: Path, cutoff: str = "2026-10-31"
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),
@@ -32,7 +34,7 @@ def _dbt(args: list[str], db: Path, work: Path) -> subprocess.CompletedProcess:
             "--log-path",
             str(work / "logs"),
             "--vars",
-            '{"cutoff": "2026-10-31"}',
+            json.dumps({"cutoff": cutoff}),
         ],
         cwd=DBT_DIR,
         env={**os.environ, "ISADEX_DBT_DB": str(db)},
@@ -167,3 +169,46 @@ def test_keys_unique_reads_meta_keys_and_checks_the_sequence(built, tmp_path):
     # S-1: the duplicated key + the row at position 2 numbered 1 -> 2; S-2: ASEQ 3 at
     # position 2 -> 1; S-3: both rows -> 2; S-4: the duplicated key + one row -> 2
     assert _test_failures(work) == {"adtte_keys_unique": ("fail", 7)}
+
+
+def test_a_cutoff_after_the_newest_extract_in_force_warns(built, tmp_path):
+    """adam.md, Data cut-off: an alive subject is censored at CUTOFFDT, so a cut-off given after
+    the newest extract in force counts follow-up no transfer shows. The singular test
+    cutoff_on_or_before_the_newest_extract warns (severity warn: dbt exits 0, the run's summary
+    lists it); the newest extract's own date, the default, passes. Transfers in force extracted
+    2026-06-23 08:00 (DE01) and 2026-10-31 08:00 (FR02, newest); FR02's earlier transfer and a
+    REFUSED one are not in force."""
+    db, work, result = built
+    assert result.returncode == 0, result.stdout[-6000:]
+    late = tmp_path / "late.duckdb"
+    shutil.copy(db, late)
+    con = duckdb.connect(str(late))
+    con.execute(
+        """insert into raw.transfers
+            (TRANSFER_ID, DELIVERY, SITEID, EXTRACT_DATETIME, STATUS, REGISTERED_AT)
+        select t, t, left(t, 4), strptime(right(t, 13), '%Y%m%dT%H%M'), s, now()
+        from (values ('DE01_20260623T0800', 'LOADED'), ('FR02_20260301T0800', 'LOADED'),
+                     ('FR02_20261031T0800', 'LOADED'), ('FR02_20261201T0800', 'REFUSED')) v(t, s)
+        """
+    )
+    con.close()
+
+    def outcome(cutoff: str) -> tuple[int, tuple[str, int]]:
+        run = _dbt(
+            [
+                "build",
+                "--select",
+                "stg_transfers_in_force",
+                "stg_data_cut",
+                "--exclude",
+                "resource_type:unit_test",
+            ],
+            late,
+            work,
+            cutoff,
+        )
+        return run.returncode, _test_failures(work)["cutoff_on_or_before_the_newest_extract"]
+
+    assert outcome("2026-11-01") == (0, ("warn", 1))
+    assert outcome("2026-10-31") == (0, ("pass", 0))
+    assert outcome("2026-01-01") == (0, ("pass", 0))
