@@ -24,6 +24,7 @@ from dagster_project.lib.reporting.report import (
     transfers_from_frames,
     write_report,
 )
+from dagster_project.lib.validation.results import relation_exists
 from dagster_project.lib.warehouse.fingerprint import sha256_file
 from dagster_project.lib.warehouse.provenance import code_version, source_version
 
@@ -46,21 +47,11 @@ DEPS = [
 CHECK_RESULTS = ("quality", "check_results")
 
 
-def _table_exists(con, schema: str, name: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
-    )
-
-
 def _results(con, tableid: str) -> pd.DataFrame:
     """The table's tidy rows (endpoints.tNN_results), which its footnote reads (the N, the
     cut-off); no rows when the table was not written."""
     name = f"{tableid.lower()}_results"
-    if not _table_exists(con, "endpoints", name):
+    if not relation_exists(con, "endpoints", name):
         return pd.DataFrame(columns=COLUMNS)
     return con.execute(f"select * from endpoints.{name}").df()
 
@@ -78,7 +69,7 @@ def _display_tables(con) -> tuple[list[Table], list[str]]:
             part = name[len(spec.tableid) :].lstrip("_").replace("_", " ")
             title = spec.title + (f": {part}" if part else "")
             label = spec.tableid + (f" {part}" if part else "")
-            if not _table_exists(con, "endpoints", name):
+            if not relation_exists(con, "endpoints", name):
                 tables.append(Table(label, title, missing=f"endpoints.{name} does not exist"))
                 missing.append(label)
                 continue
@@ -94,7 +85,7 @@ def _display_tables(con) -> tuple[list[Table], list[str]]:
 
 
 def _checks(con):
-    if not _table_exists(con, *CHECK_RESULTS):
+    if not relation_exists(con, *CHECK_RESULTS):
         return None
     return checks_from_frame(con.execute("select * from quality.check_results").df())
 
@@ -104,7 +95,7 @@ MAX_FINDINGS_LISTED = 500
 
 def _findings(con) -> tuple[Table | None, Table | None]:
     """Findings per site and the findings themselves (most severe first), when recorded."""
-    if not _table_exists(con, "quality", "findings_by_site"):
+    if not relation_exists(con, "quality", "findings_by_site"):
         return None, None
     by_site = con.execute("select * from quality.findings_by_site order by SITEID").df()
     listed = con.execute(
@@ -125,7 +116,7 @@ def _findings(con) -> tuple[Table | None, Table | None]:
 
 def _response_discordance(con) -> Table | None:
     """The discordant subjects for medical review (quality.response_discordance), when built."""
-    if not _table_exists(con, "quality", "response_discordance"):
+    if not relation_exists(con, "quality", "response_discordance"):
         return None
     listed = con.execute("select * from quality.response_discordance order by SITEID, USUBJID").df()
     return Table.from_frame(
