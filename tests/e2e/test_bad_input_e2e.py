@@ -148,6 +148,50 @@ def test_inconsistent_subject_loads_and_is_reported(faulty_run):
     assert "DEATH_BEFORE_CONSENT" in html
 
 
+def test_a_response_and_an_mrd_sample_before_consent_count_in_no_parameter(faulty_run):
+    """FA14's subject 3 (ICFDT 2025-01-13) has an SCR on 2025-01-05 and an NGF 10^-5 negative
+    on 2025-01-06, before consent; on study it has VGPR 2025-03-13, CR 2025-06-13, PD
+    2025-09-13 and a negative on 2025-06-13 (ASCT 2025-04-15, MELDT 2025-04-13). RESPFL, BOR and
+    DOR count on-study responses (adam.md), so the SCR once made BORIND and BOR an SCR and TTPR
+    an event 8 days before its start (AVAL -7), and the early negative dated MRDANY. Now the
+    records stay as sent (OVRLRESP) and a finding asks the site for each date."""
+    _, cases, con, _, _ = faulty_run
+    (case,) = [c for c in cases if c.name == "logically_inconsistent"]
+    usubjid = f"ISA-DEX-MM-{case.site_id}-003"
+    findings = con.execute(
+        "select RULE, FORM from quality.findings where USUBJID = ? order by RULE", [usubjid]
+    ).fetchall()
+    assert findings == [("MRD_BEFORE_CONSENT", "mrd"), ("RESPONSE_BEFORE_CONSENT", "rs")]
+    adrs = {
+        paramcd: (avalc, str(adt))
+        for paramcd, avalc, adt in con.execute(
+            "select PARAMCD, AVALC, ADT from adam.adrs where USUBJID = ? and PARAMCD in "
+            "('BORIND', 'BOR', 'MRDANY', 'MRD12')",
+            [usubjid],
+        ).fetchall()
+    }
+    assert adrs == {
+        "BORIND": ("VGPR", "2025-03-13"),
+        "BOR": ("CR", "2025-06-13"),
+        "MRDANY": ("Y", "2025-06-13"),
+        "MRD12": ("Y", "2025-06-13"),
+    }
+    assert con.execute(
+        "select AVALC from adam.adrs where USUBJID = ? and PARAMCD = 'OVRLRESP' "
+        "and ADT = date '2025-01-05'",
+        [usubjid],
+    ).fetchall() == [("SCR",)]
+    ttpr = con.execute(
+        "select ADT::varchar, AVAL, CNSR from adam.adtte where USUBJID = ? and PARAMCD = 'TTPR'",
+        [usubjid],
+    ).fetchone()
+    assert ttpr == ("2025-03-13", 60, 0)
+    assert (
+        con.execute("select min(AVAL) from adam.adtte where USUBJID = ?", [usubjid]).fetchone()[0]
+        >= 1
+    )
+
+
 def test_other_sites_load_whatever_one_transfer_sends(faulty_run):
     """Issue 27: one malformed field, an unparseable file or a link never stops the others."""
     _, cases, con, _, _ = faulty_run

@@ -483,10 +483,33 @@ def malformed_csv_row(landing: Path, site: str = "FA13") -> FaultCase:
     )
 
 
+# logically_inconsistent's subject 3: a response and an MRD result dated before its consent
+RESPONSE_BEFORE_CONSENT = {
+    "RSDT": "2025-01-05",
+    "PHASE": "INDUCTION",
+    "RSORRES": "SCR",
+    "RSCOMPL": "Y",
+}
+MRD_BEFORE_CONSENT = {
+    "MRDDT": "2025-01-06",
+    "MRDMETH": "NGF",
+    "MRDSENS": "1E-5",
+    "MRDRES": "NEGATIVE",
+}
+
+
+def _with_row(frame: pd.DataFrame, row: dict[str, str]) -> pd.DataFrame:
+    """``frame`` with one more row (the columns it lacks empty, as a site sends them)."""
+    added = pd.DataFrame([row], dtype="string").reindex(columns=frame.columns)
+    return pd.concat([frame, added], ignore_index=True)
+
+
 def logically_inconsistent(landing: Path, site: str = "FA14") -> FaultCase:
-    """Death before consent, response after death, ASCT before consent: all load."""
+    """Death before consent, response after death, ASCT before consent, and a response and an
+    MRD sample dated before consent (subject 3: an SCR and a negative no on-study parameter may
+    count): all load."""
     frames = valid_frames(site)
-    s1, s2 = f"{site}-001", f"{site}-002"
+    s1, s2, s3 = f"{site}-001", f"{site}-002", f"{site}-003"
     icf1 = frames["enr"].loc[0, "ICFDT"]  # 2025-01-11
     frames["dth"] = pd.DataFrame(
         [{"SITEID": site, "SUBJID": s1, "DTHDT": "2025-01-02", "DTHCAUS": "OTHER"}],
@@ -498,6 +521,11 @@ def logically_inconsistent(landing: Path, site: str = "FA14") -> FaultCase:
         "2024-12-01",
         "2024-12-03",
     ]
+    assert RESPONSE_BEFORE_CONSENT["RSDT"] < frames["enr"].loc[2, "ICFDT"]  # 2025-01-13
+    frames["rs"] = _with_row(
+        frames["rs"], {"SITEID": site, "SUBJID": s3, **RESPONSE_BEFORE_CONSENT}
+    )
+    frames["mrd"] = _with_row(frames["mrd"], {"SITEID": site, "SUBJID": s3, **MRD_BEFORE_CONSENT})
     _write(landing, site, T2, frames)
     return _case(
         "logically_inconsistent", "logically inconsistent but parseable", site, "LOADED", ()

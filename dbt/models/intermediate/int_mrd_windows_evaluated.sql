@@ -1,12 +1,16 @@
 {{ config(post_hook="{{ restamp_mrd_windows_complete_at_cutoff() }}") }}
 {#- adam.md, ADRS MRD12, MRD24, MRDSUS, MRDANY. One row per ITT subject x parameter: whether the
     rule is met and the date of the NGF 10^-5 negative result that met it (empty when not met);
-    for MRD12 and MRD24 also whether the window is complete at the cut-off (WINCMPFL). -#}
+    for MRD12 and MRD24 also whether the window is complete at the cut-off (WINCMPFL). Only
+    results on study count, dated on or after ICFDT ("any negative result on study"): a sample
+    dated before consent (a finding, MRD_BEFORE_CONSENT) is none of the study's, neither a
+    negative nor a positive that breaks sustained negativity. -#}
 with
 
 itt_subjects as (
     select
         usubjid,
+        icf_date,
         asct_date,
         end_of_study_date,
         death_date,
@@ -15,11 +19,23 @@ itt_subjects as (
     where is_itt
 ),
 
+on_study_results as (
+    select
+        results.usubjid,
+        results.sample_date,
+        results.is_negative_at_1e5,
+        results.is_positive
+    from {{ subject_ref('int_mrd_results_classified') }} as results
+    inner join itt_subjects
+        on results.usubjid = itt_subjects.usubjid
+    where results.sample_date >= itt_subjects.icf_date
+),
+
 negatives as (
     select
         usubjid,
         sample_date
-    from {{ subject_ref('int_mrd_results_classified') }}
+    from on_study_results
     where is_negative_at_1e5
 ),
 
@@ -27,7 +43,7 @@ positives as (
     select
         usubjid,
         sample_date
-    from {{ subject_ref('int_mrd_results_classified') }}
+    from on_study_results
     where is_positive
 ),
 

@@ -1,10 +1,25 @@
 {#- adam.md, ADSL: LSTASDT = latest RSDT with RSCOMPL = Y and RSORRES not NE (last complete
-    disease assessment); PDDT = first RSDT with RSORRES = PD. Only assessments up to the
-    cut-off exist (staging drops later ones). -#}
+    disease assessment); PDDT = first RSDT with RSORRES = PD. Both among the on-study assessments,
+    dated on or after ICFDT (as RESPFL and the best responses count them,
+    int_responses_before_progression_filtered): a record dated before consent is no assessment of
+    the study's treatment, and would put PFS's event or censoring before its start (a finding,
+    RESPONSE_BEFORE_CONSENT, asks the site). Only assessments up to the cut-off exist (staging
+    drops later ones). -#}
 with
 
-responses as (
-    select * from {{ ref('stg_rs') }}
+enrolment as (
+    select
+        usubjid,
+        icf_date
+    from {{ ref('stg_enr') }}
+),
+
+on_study_assessments as (
+    select rs.*
+    from {{ ref('stg_rs') }} as rs
+    inner join enrolment
+        on rs.usubjid = enrolment.usubjid
+    where rs.assessment_date >= enrolment.icf_date
 ),
 
 complete_assessments as (
@@ -12,7 +27,7 @@ complete_assessments as (
     select
         usubjid,
         assessment_date
-    from responses
+    from on_study_assessments
     where is_complete
         and response <> 'NE'
         and assessment_date is not null
@@ -30,13 +45,13 @@ first_progression as (
     select
         usubjid,
         min(assessment_date) as first_progression_date
-    from responses
+    from on_study_assessments
     where response = 'PD'
     group by usubjid
 ),
 
 subjects_assessed as (
-    select distinct usubjid from responses
+    select distinct usubjid from on_study_assessments
 ),
 
 disease_dates as (
