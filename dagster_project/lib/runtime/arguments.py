@@ -33,7 +33,10 @@ def calendar_date(text: str) -> str:
 
 
 def utc_datetime(text: str) -> str:
-    """An ISO 8601 date-time (or date) in UTC, as the manifests' extract_datetime is.
+    """An ISO 8601 date-time (or date) in UTC, as the manifests' extract_datetime is, written
+    the one way DuckDB's cast to timestamp reads (``2026-07-01T00:00:00``): Python reads the
+    basic and week forms too (``20260701T000000Z``, ``2026-W27-1``), which the cast in the dbt
+    models refused only after the run had started.
 
     An offset other than UTC is refused rather than converted: DuckDB's cast to timestamp,
     which the dbt models apply to this value, drops the offset without converting, so
@@ -48,7 +51,7 @@ def utc_datetime(text: str) -> str:
     offset = moment.utcoffset()
     if offset is not None and offset != timedelta(0):
         raise ArgumentTypeError(f"give the time in UTC (Z or no offset), as manifests do: {text!r}")
-    return text
+    return moment.replace(tzinfo=None).isoformat()
 
 
 def positive_int(text: str) -> int:
