@@ -18,7 +18,11 @@ from dagster_project.lib.ingest.contract import FORMS
 from dagster_project.lib.ingest.ingestion import ingest_landing
 from dagster_project.lib.ingest.landing import open_delivery
 from dagster_project.lib.synthetic.faults import FaultCase, valid_frames, write_all_faults
-from dagster_project.lib.synthetic.transfer_writer import write_transfer
+from dagster_project.lib.synthetic.transfer_writer import (
+    build_manifest,
+    write_manifest,
+    write_transfer,
+)
 from tests.conftest import frames_without
 
 FAULT_NAMES = [
@@ -378,6 +382,33 @@ def test_quarantined_record_is_not_a_deletion(tmp_path: Path) -> None:
     assert con.execute("select count(*) from raw.deletions").fetchone()[0] == 0
     assert con.execute('select "REASON" from raw.quarantine').fetchall() == [
         ("IT01_20260331T0800 dm.csv row 1 SEX: unknown code 'X' (expected one of M, F)",)
+    ]
+
+
+def test_a_record_quarantined_as_malformed_is_not_a_deletion(tmp_path: Path) -> None:
+    """The reader sets aside a record it cannot split or decode (quarantined whole, as malformed
+    CSV); the site still sends it, so it is no deletion at the site: its key is read from the
+    record's text. Found by fuzzing: an AETERM with bytes that are not UTF-8, or a record with
+    one field too many, was quarantined and also listed in raw.deletions (and on the quality
+    page) as deleted. A record the later transfer really drops still is a deletion."""
+    landing = tmp_path / "landing"
+    first = valid_frames("IT01")
+    write_transfer(landing, "IT01", "2026-01-31T08:00:00Z", first)
+    later = write_transfer(landing, "IT01", "2026-03-31T08:00:00Z", first)
+    ae, dm = later / "ae.csv", later / "dm.csv"
+    ae.write_bytes(ae.read_bytes().replace(b"Neutropenia", b"Neutro\xff\xfepenia", 1))
+    lines = dm.read_bytes().split(b"\n")
+    lines[1] += b",one field too many"  # IT01-001
+    del lines[3]  # IT01-003: deleted at the site
+    dm.write_bytes(b"\n".join(lines))
+    manifest = build_manifest(later, "IT01", later.name, "2026-03-31T08:00:00Z")
+    write_manifest(later, manifest)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ingest_landing(con, landing)
+    quarantined = con.execute('select "FORM", "ROWNUM" from raw.quarantine order by all').fetchall()
+    assert quarantined == [("ae", 1), ("dm", 1)]
+    assert con.execute('select "FORM", "RECORD_KEY" from raw.deletions').fetchall() == [
+        ("dm", "IT01-003")
     ]
 
 

@@ -41,6 +41,7 @@ path above, so each refusal and quarantine message has one implementation.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -76,6 +77,8 @@ _NUL = "chr(0)"
 # Temp tables one form load uses; dropped after each form.
 _REJ, _REJSCAN = "_ingest_rej", "_ingest_rejscan"
 _BADREC, _GAP, _Q = "_ingest_badrec", "_ingest_gap", "_ingest_q"
+# Keys (raw text, contract key order) of the records the reader set aside as malformed.
+_BADKEY = "_ingest_badkey"
 _BAD, _DUP, _TYPED = "_ingest_bad", "_ingest_dup", "_ingest_typed"
 _RENUM = "_ingest_renum"
 
@@ -344,7 +347,7 @@ def _read_csv_sql(path: Path, n_cols: int) -> str:
 
 
 def _drop_temps(con: duckdb.DuckDBPyConnection) -> None:
-    for t in (_REJ, _REJSCAN, _BADREC, _GAP, _BAD, _DUP, _Q, _TYPED, _RENUM):
+    for t in (_REJ, _REJSCAN, _BADREC, _BADKEY, _GAP, _BAD, _DUP, _Q, _TYPED, _RENUM):
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
@@ -570,8 +573,17 @@ def load_form(
     record_extra_columns(con, transfer_id, form.name, q.extras)
     deletions = 0
     if prev_transfer_id is not None:
+        malformed = n_rej > 0 and _malformed_record_keys(con, form, names)
         deletions = _record_deletions(
-            con, form, transfer_id, prev_transfer_id, site_id, key_typed, key_nn, n_bad > 0
+            con,
+            form,
+            transfer_id,
+            prev_transfer_id,
+            site_id,
+            key_typed,
+            key_nn,
+            n_bad > 0,
+            malformed,
         )
     _drop_temps(con)
     return FormLoad(
@@ -756,6 +768,28 @@ def record_key_sql(key_exprs: list[str]) -> str:
     return "concat_ws('|', " + ", ".join(f"({e})::VARCHAR" for e in key_exprs) + ")"
 
 
+def _malformed_record_keys(con: duckdb.DuckDBPyConnection, form: Form, names: list[str]) -> bool:
+    """Fill _BADKEY with the key fields of each record the reader set aside as malformed (too
+    many or too few fields, bytes that are not UTF-8, ...), split as Python's csv module
+    splits the record's text; False when none has them. Such a record is quarantined whole,
+    but the site still sends it: without its key it read as a deletion at the site."""
+    positions = [names.index(k) for k in form.key]
+    keys = []
+    for (text,) in con.execute(f"SELECT coalesce(whole_line, csv_line) FROM {_BADREC}").fetchall():
+        try:
+            fields = next(csv.reader(io.StringIO(text or "")), [])
+        except csv.Error:
+            continue
+        if len(fields) > max(positions):
+            keys.append([fields[i] for i in positions])
+    if not keys:
+        return False
+    cols = ", ".join(f"c{i} VARCHAR" for i in range(len(positions)))
+    con.execute(f"CREATE TEMP TABLE {_BADKEY} ({cols})")
+    con.executemany(f"INSERT INTO {_BADKEY} VALUES ({', '.join('?' for _ in positions)})", keys)
+    return True
+
+
 def _record_deletions(
     con: duckdb.DuckDBPyConnection,
     form: Form,
@@ -765,16 +799,24 @@ def _record_deletions(
     key_typed: list[str],
     key_nn: str,
     quarantined: bool = True,
+    malformed: bool = False,
 ) -> int:
     """Keys of the previous LOADED transfer absent from this file (loaded or quarantined).
 
     A record quarantined now is not a deletion at the site: its parsed key counts
-    as present. Only a record whose key no longer appears at all is reported.
-    `quarantined` False: this file quarantined nothing (no _Q table to subtract).
+    as present, and so does the key of a record quarantined as malformed (`malformed`:
+    _BADKEY holds them, parsed as the key columns are). Only a record whose key no longer
+    appears at all is reported. `quarantined` False: this file quarantined nothing (no _Q
+    table to subtract).
     """
     in_quarantine = (
         f"EXCEPT SELECT {', '.join(key_typed)} FROM {_Q} s WHERE {key_nn}" if quarantined else ""
     )
+    if malformed:
+        parsed = [
+            parse_expr(form.column(k), f"nullif(trim(b.c{i}), '')") for i, k in enumerate(form.key)
+        ]
+        in_quarantine += f" EXCEPT SELECT {', '.join(parsed)} FROM {_BADKEY} b"
     keys = ", ".join(ident(k) for k in form.key)
     k_alias = ", ".join(f"k{i}" for i in range(len(form.key)))
     inserted = con.execute(
