@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from dagster_project.lib.ingest import raw_load
@@ -383,6 +384,50 @@ def test_quarantined_record_is_not_a_deletion(tmp_path: Path) -> None:
     assert con.execute('select "REASON" from raw.quarantine').fetchall() == [
         ("IT01_20260331T0800 dm.csv row 1 SEX: unknown code 'X' (expected one of M, F)",)
     ]
+
+
+def test_a_transfer_arriving_after_a_newer_one_gives_the_deletions_of_extract_order(
+    tmp_path: Path,
+) -> None:
+    """site_extracts.md: a record that disappears in a newer transfer is a deletion there. The
+    site's February extract arrives after its March one was loaded (found by fuzzing: its
+    records the March one no longer holds were never listed, and the January-to-March
+    deletions stayed as they were). raw.deletions now equals what one ingest of the three in
+    extract order records: January -> February dm IT01-003; February -> March the AE that
+    only February held and IT01-002's KAPPA. IT01-001's dm record, quarantined in March, is
+    still sent: no deletion."""
+    first = valid_frames("IT01")
+    february = frames_without(first, "dm", lambda f: f["SUBJID"] == "IT01-003")
+    february["ae"] = pd.concat(
+        [february["ae"], february["ae"].iloc[[0]].assign(AESPID="99")], ignore_index=True
+    )
+    march = frames_without(first, "dm", lambda f: f["SUBJID"] == "IT01-003")
+    march = frames_without(
+        march, "lb", lambda f: (f["SUBJID"] == "IT01-002") & (f["LBTESTCD"] == "KAPPA")
+    )
+    march["dm"].loc[march["dm"]["SUBJID"] == "IT01-001", "SEX"] = "X"
+    transfers = [
+        ("2026-01-31T08:00:00Z", first),
+        ("2026-03-31T08:00:00Z", march),
+        ("2026-02-28T08:00:00Z", february),
+    ]
+
+    def deletions(arrivals: list[list[int]]) -> list[tuple]:
+        landing = tmp_path / f"landing{len(arrivals)}"
+        con = duckdb.connect(str(tmp_path / f"w{len(arrivals)}.duckdb"))
+        for batch in arrivals:
+            for i in batch:
+                write_transfer(landing, "IT01", *transfers[i])
+            ingest_landing(con, landing)
+        return con.execute('select * exclude ("SITEID") from raw.deletions order by all').fetchall()
+
+    in_extract_order = deletions([[0, 1, 2]])
+    assert in_extract_order == [
+        ("ae", "IT01-002|99", "IT01_20260228T0800", "IT01_20260331T0800"),
+        ("dm", "IT01-003", "IT01_20260131T0800", "IT01_20260228T0800"),
+        ("lb", "IT01-002|KAPPA|2025-03-12", "IT01_20260228T0800", "IT01_20260331T0800"),
+    ]
+    assert deletions([[0, 1], [2]]) == in_extract_order
 
 
 def test_a_record_quarantined_as_malformed_is_not_a_deletion(tmp_path: Path) -> None:

@@ -55,7 +55,13 @@ import duckdb
 
 from .contract import RAW_FORMS, form_files, forms_of, raw_column_additions, raw_table_ddl
 from .landing import Delivery, ManifestError, discover, open_delivery, sha256_bytes, verify_files
-from .raw_load import FormLoad, TransferRefused, UnreadableFile, load_transfer
+from .raw_load import (
+    FormLoad,
+    TransferRefused,
+    UnreadableFile,
+    load_transfer,
+    rechain_deletions,
+)
 from .raw_prescan import FormFile, PrescanFailed, drop_prescan, prescan
 from .reader_links import ReaderLinks
 
@@ -410,6 +416,11 @@ def _ingest_delivery(
     except TransferRefused as exc:
         _discard(con, d.transfer_id)
         return _register(con, d, REFUSED, str(exc), t0)
+    newer = _next_loaded(con, d)
+    if newer is not None:
+        # Arrived after a newer transfer of its site: what vanished between the two is now a
+        # deletion of the newer one against this one, as in extract order.
+        rechain_deletions(con, d.site_id, d.transfer_id, newer)
     return _register(con, d, LOADED, _not_loaded(d), t0, loads)
 
 
@@ -469,6 +480,18 @@ def _previous_loaded(con: duckdb.DuckDBPyConnection, d: Delivery) -> str | None:
         'select "TRANSFER_ID" from raw.transfers where "SITEID" = ? and "STATUS" = ? '
         'and ("EXTRACT_DATETIME" < ? or ("EXTRACT_DATETIME" = ? and "TRANSFER_ID" < ?)) '
         'order by "EXTRACT_DATETIME" desc, "TRANSFER_ID" desc limit 1',
+        [d.site_id, LOADED, d.extract_datetime, d.extract_datetime, d.transfer_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _next_loaded(con: duckdb.DuckDBPyConnection, d: Delivery) -> str | None:
+    """The site's earliest LOADED transfer after d by (EXTRACT_DATETIME, TRANSFER_ID): one that
+    was loaded before d arrived, since deliveries load in extract order."""
+    row = con.execute(
+        'select "TRANSFER_ID" from raw.transfers where "SITEID" = ? and "STATUS" = ? '
+        'and ("EXTRACT_DATETIME" > ? or ("EXTRACT_DATETIME" = ? and "TRANSFER_ID" > ?)) '
+        'order by "EXTRACT_DATETIME", "TRANSFER_ID" limit 1',
         [d.site_id, LOADED, d.extract_datetime, d.extract_datetime, d.transfer_id],
     ).fetchone()
     return row[0] if row else None

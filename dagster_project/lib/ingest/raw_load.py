@@ -835,6 +835,47 @@ def _record_deletions(
     return int(inserted)
 
 
+def rechain_deletions(
+    con: duckdb.DuckDBPyConnection, site_id: str, late_id: str, next_id: str
+) -> int:
+    """Deletions as if a late transfer had come in extract order: ``late_id`` was loaded after
+    the site's newer transfer ``next_id``, whose deletions were found against their common
+    predecessor. A record that disappears in a newer transfer is a deletion there
+    (site_extracts.md) whatever order they arrived in, so those rows go, the late transfer's own
+    load has recorded what vanished by it, and this records what the late transfer held and
+    ``next_id`` does not: loaded there nor quarantined there (value-level quarantine, its key
+    read from RECORD). Returns the rows recorded against ``next_id``."""
+    con.execute(
+        'DELETE FROM raw.deletions WHERE "SITEID" = ? AND "TRANSFER_ID" = ?', [site_id, next_id]
+    )
+    recorded = 0
+    for name, form in RAW_FORMS.items():
+        keys = ", ".join(ident(k) for k in form.key)
+        k_alias = ", ".join(f"k{i}" for i in range(len(form.key)))
+        quarantined = [
+            parse_expr(
+                form.column(k), f"nullif(trim(json_extract_string(q.RECORD, '$.\"{k}\"')), '')"
+            )
+            for k in form.key
+        ]
+        recorded += con.execute(
+            f"""
+            INSERT INTO raw.deletions
+            SELECT ?, ?, {record_key_sql([f"k{i}" for i in range(len(form.key))])}, ?, ?
+            FROM (
+                SELECT {keys} FROM raw.{name} WHERE TRANSFER_ID = ?
+                EXCEPT
+                SELECT {keys} FROM raw.{name} WHERE TRANSFER_ID = ?
+                EXCEPT
+                SELECT {", ".join(quarantined)} FROM raw.quarantine q
+                WHERE q.TRANSFER_ID = ? AND q.FORM = ?
+            ) AS gone({k_alias})
+            """,
+            [site_id, name, late_id, next_id, late_id, next_id, next_id, name],
+        ).fetchone()[0]
+    return int(recorded)
+
+
 def load_prescanned(
     con: duckdb.DuckDBPyConnection,
     form: Form,
