@@ -430,6 +430,35 @@ def test_a_transfer_arriving_after_a_newer_one_gives_the_deletions_of_extract_or
     assert deletions([[0, 1], [2]]) == in_extract_order
 
 
+def test_a_file_whose_records_end_in_more_than_one_way_loads(tmp_path: Path) -> None:
+    """One CRLF line in an LF file stops DuckDB's reader, which refused the whole transfer
+    (found by fuzzing: "cannot be parsed as CSV ... state machine reached an invalid state"),
+    though Python's csv module splits every record. site_extracts.md refuses a transfer only
+    for a file that cannot be parsed at all: the transfer loads every record with the values
+    as sent (a CRLF inside a quoted AETERM stays in it), and its REASON says how it was read."""
+    landing = tmp_path / "landing"
+    folder = write_transfer(landing, "IT01", "2026-01-31T08:00:00Z", valid_frames("IT01"))
+    fu, ae = folder / "fu.csv", folder / "ae.csv"
+    lines = fu.read_bytes().split(b"\n")
+    lines[2] += b"\r"  # the second record ends in CRLF
+    fu.write_bytes(b"\n".join(lines))
+    ae.write_bytes(
+        ae.read_bytes().replace(b"Neutropenia, febrile", b"Neutropenia,\r\nfebrile", 1)
+    )
+    write_manifest(folder, build_manifest(folder, "IT01", folder.name, "2026-01-31T08:00:00Z"))
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    (row,) = ingest_landing(con, landing).registered
+    assert row["status"] == "LOADED", row["reason"]
+    assert row["reason"] == (
+        "fu.csv: its records end in LF and CRLF; read as Python's csv module splits them "
+        "(the values as sent)"
+    )
+    assert row["forms"]["fu"]["rows_loaded"] == row["forms"]["fu"]["rows_in"] == 3
+    assert con.execute('select "FUSTAT" from raw.fu').fetchall() == [("ALIVE",)] * 3
+    assert con.execute('select "AETERM" from raw.ae').fetchall() == [("Neutropenia,\r\nfebrile",)]
+    assert con.execute("select count(*) from raw.quarantine").fetchone()[0] == 0
+
+
 def test_a_record_quarantined_as_malformed_is_not_a_deletion(tmp_path: Path) -> None:
     """The reader sets aside a record it cannot split or decode (quarantined whole, as malformed
     CSV); the site still sends it, so it is no deletion at the site: its key is read from the

@@ -55,6 +55,7 @@ import duckdb
 
 from .contract import RAW_FORMS, form_files, forms_of, raw_column_additions, raw_table_ddl
 from .landing import Delivery, ManifestError, discover, open_delivery, sha256_bytes, verify_files
+from .line_endings import write_with_lf_endings
 from .raw_load import (
     FormLoad,
     TransferRefused,
@@ -300,8 +301,10 @@ def _load_lane(
     A file DuckDB cannot parse at all aborts the open transaction (DuckDB has no savepoints,
     and the error comes from inside the read), which would lose every delivery of the batch
     and stop the run. So the batch is rolled back and loaded again from its first delivery:
-    with that delivery refused (UnreadableFile), or, when the failed read was the prescan's,
-    with the prescanned deliveries loaded file by file, where the failing file is named.
+    with that delivery refused (UnreadableFile), or reading a copy of the file with one line
+    ending when its records end in more than one way (line_endings.py), or, when the failed
+    read was the prescan's, with the prescanned deliveries loaded file by file, where the
+    failing file is named.
     Each retry settles one delivery or group, so this ends; a clean lane never retries.
     `on_registered` hears of the batch's deliveries again after a retry (progress only; the
     rolled-back registrations are gone from raw.transfers).
@@ -325,7 +328,7 @@ def _load_lane(
                 row = _ingest_delivery(con, delivery, reason, prescanned)
             except (UnreadableFile, PrescanFailed) as exc:
                 con.execute("rollback")
-                if isinstance(exc, UnreadableFile):
+                if isinstance(exc, UnreadableFile) and not _read_with_lf_endings(delivery, exc):
                     lane[i] = (delivery, str(exc))
                 else:
                     plain.update(range(i, span))
@@ -421,7 +424,44 @@ def _ingest_delivery(
         # Arrived after a newer transfer of its site: what vanished between the two is now a
         # deletion of the newer one against this one, as in extract order.
         rechain_deletions(con, d.site_id, d.transfer_id, newer)
-    return _register(con, d, LOADED, _not_loaded(d), t0, loads)
+    return _register(con, d, LOADED, _loaded_reason(d), t0, loads)
+
+
+def _read_with_lf_endings(d: Delivery, exc: UnreadableFile) -> bool:
+    """Whether the delivery now reads a copy of the file the reader failed on with one line
+    ending (line_endings.py), because its records end in more than one way: the reader's
+    folder for it becomes a real folder of links beside its link, with that file a copy. False
+    when the file ends its records one way, or is a copy already: it cannot be parsed."""
+    if exc.path is None or d.reader_folder is None or exc.path.name not in d.files:
+        return False
+    name = exc.path.name
+    if name in d.lf_copies:
+        return False
+    if not d.lf_copies:
+        folder = d.reader_folder.with_name(f"{d.reader_folder.name}-lf")
+        folder.mkdir()
+        for listed, entry in d.files.items():
+            (folder / listed).symlink_to(Path(entry.path).absolute())
+        d.reader_folder = folder
+    copy = d.reader_folder / f"{name}.lf"
+    endings = write_with_lf_endings(d.files[name].path, copy)
+    if endings is None:
+        return False
+    copy.replace(d.reader_folder / name)
+    d.lf_copies[name] = endings
+    return True
+
+
+def _loaded_reason(d: Delivery) -> str | None:
+    """The REASON of a LOADED transfer: the files read with one line ending and the listed
+    files not loaded, when there are any."""
+    notes = [
+        f"{name}: its records end in {' and '.join(endings)}; read as Python's csv module "
+        "splits them (the values as sent)"
+        for name, endings in sorted(d.lf_copies.items())
+    ]
+    not_loaded = _not_loaded(d)
+    return "; ".join([*notes, *([not_loaded] if not_loaded else [])]) or None
 
 
 def _not_loaded(d: Delivery) -> str | None:

@@ -65,6 +65,8 @@ class Delivery:
     files: dict[str, FileEntry] = field(default_factory=dict)
     # The same folder under a plain name for the CSV reader (reader_links.py); None: folder.
     reader_folder: Path | None = None
+    # Listed files read from a copy with one line ending (line_endings.py) -> the endings mixed
+    lf_copies: dict[str, list[str]] = field(default_factory=dict)
 
     def reader_path(self, name: str) -> Path:
         """Where the CSV reader reads listed file `name` (never a path it could take as a glob)."""

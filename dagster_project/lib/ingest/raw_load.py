@@ -91,14 +91,23 @@ class UnreadableFile(TransferRefused):
     """DuckDB's reader cannot parse the file at all (not one bad record: the whole read failed).
 
     Unlike other refusals, DuckDB has aborted the caller's open transaction (it has no
-    savepoints), so the caller must roll back before it can record the refusal.
+    savepoints), so the caller must roll back before it can record the refusal. ``path``: the
+    file the reader failed on, when known.
     """
 
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
 
-def unreadable(transfer_id: str, fname: str, exc: duckdb.Error) -> UnreadableFile:
+
+def unreadable(
+    transfer_id: str, fname: str, exc: duckdb.Error, path: Path | None = None
+) -> UnreadableFile:
     """The refusal for a file whose read failed, with the first line of DuckDB's message."""
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return UnreadableFile(f"{transfer_id}: {fname} refused: it cannot be parsed as CSV ({detail})")
+    return UnreadableFile(
+        f"{transfer_id}: {fname} refused: it cannot be parsed as CSV ({detail})", path
+    )
 
 
 @dataclass(frozen=True)
@@ -474,7 +483,7 @@ def load_form(
     try:
         q = _materialise(con, form, _build_sql(form, path, names, site_id, extract_date))
     except duckdb.InvalidInputException as exc:
-        raise unreadable(transfer_id, fname, exc) from exc
+        raise unreadable(transfer_id, fname, exc, path) from exc
     n_good = con.execute(f"SELECT count(*) FROM {_TYPED}").fetchone()[0]
     # One row per malformed record (the reader may report several errors for one).
     con.execute(
