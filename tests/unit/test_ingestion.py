@@ -442,9 +442,7 @@ def test_a_file_whose_records_end_in_more_than_one_way_loads(tmp_path: Path) -> 
     lines = fu.read_bytes().split(b"\n")
     lines[2] += b"\r"  # the second record ends in CRLF
     fu.write_bytes(b"\n".join(lines))
-    ae.write_bytes(
-        ae.read_bytes().replace(b"Neutropenia, febrile", b"Neutropenia,\r\nfebrile", 1)
-    )
+    ae.write_bytes(ae.read_bytes().replace(b"Neutropenia, febrile", b"Neutropenia,\r\nfebrile", 1))
     write_manifest(folder, build_manifest(folder, "IT01", folder.name, "2026-01-31T08:00:00Z"))
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     (row,) = ingest_landing(con, landing).registered
