@@ -6,25 +6,14 @@
     the site's error (quality.findings_assessments, RESPONSE_BEFORE_CONSENT), not a response. -#}
 with
 
-enrolment as (
-    select
-        usubjid,
-        icf_date
-    from {{ ref('stg_enr') }}
-),
-
 on_study_assessments as (
     select
-        rs.usubjid,
-        rs.assessment_date,
-        rs.phase,
-        rs.response,
-        rs.is_complete
-    from {{ ref('stg_rs') }} as rs
-    inner join enrolment
-        on rs.usubjid = enrolment.usubjid
-    -- on study (an undated assessment, placed in no window, fails this too)
-    where rs.assessment_date >= enrolment.icf_date
+        usubjid,
+        assessment_date,
+        phase,
+        response,
+        is_complete
+    from ({{ on_study(ref('stg_rs'), 'assessment_date') }})
 ),
 
 first_progression as (

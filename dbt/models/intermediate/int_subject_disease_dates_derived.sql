@@ -7,19 +7,8 @@
     drops later ones). -#}
 with
 
-enrolment as (
-    select
-        usubjid,
-        icf_date
-    from {{ ref('stg_enr') }}
-),
-
 on_study_assessments as (
-    select rs.*
-    from {{ ref('stg_rs') }} as rs
-    inner join enrolment
-        on rs.usubjid = enrolment.usubjid
-    where rs.assessment_date >= enrolment.icf_date
+    {{ on_study(ref('stg_rs'), 'assessment_date') }}
 ),
 
 complete_assessments as (
