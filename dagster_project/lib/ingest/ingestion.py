@@ -516,22 +516,22 @@ def _redelivery(con: duckdb.DuckDBPyConnection, d: Delivery) -> tuple[str | None
 
 def _previous_loaded(con: duckdb.DuckDBPyConnection, d: Delivery) -> str | None:
     """The site's latest LOADED transfer before d by (EXTRACT_DATETIME, TRANSFER_ID)."""
-    row = con.execute(
-        'select "TRANSFER_ID" from raw.transfers where "SITEID" = ? and "STATUS" = ? '
-        'and ("EXTRACT_DATETIME" < ? or ("EXTRACT_DATETIME" = ? and "TRANSFER_ID" < ?)) '
-        'order by "EXTRACT_DATETIME" desc, "TRANSFER_ID" desc limit 1',
-        [d.site_id, LOADED, d.extract_datetime, d.extract_datetime, d.transfer_id],
-    ).fetchone()
-    return row[0] if row else None
+    return _loaded_neighbour(con, d, newer=False)
 
 
 def _next_loaded(con: duckdb.DuckDBPyConnection, d: Delivery) -> str | None:
     """The site's earliest LOADED transfer after d by (EXTRACT_DATETIME, TRANSFER_ID): one that
     was loaded before d arrived, since deliveries load in extract order."""
+    return _loaded_neighbour(con, d, newer=True)
+
+
+def _loaded_neighbour(con: duckdb.DuckDBPyConnection, d: Delivery, newer: bool) -> str | None:
+    after, order = (">", "asc") if newer else ("<", "desc")
     row = con.execute(
         'select "TRANSFER_ID" from raw.transfers where "SITEID" = ? and "STATUS" = ? '
-        'and ("EXTRACT_DATETIME" > ? or ("EXTRACT_DATETIME" = ? and "TRANSFER_ID" > ?)) '
-        'order by "EXTRACT_DATETIME", "TRANSFER_ID" limit 1',
+        f'and ("EXTRACT_DATETIME" {after} ? '
+        f'or ("EXTRACT_DATETIME" = ? and "TRANSFER_ID" {after} ?)) '
+        f'order by "EXTRACT_DATETIME" {order}, "TRANSFER_ID" {order} limit 1',
         [d.site_id, LOADED, d.extract_datetime, d.extract_datetime, d.transfer_id],
     ).fetchone()
     return row[0] if row else None
