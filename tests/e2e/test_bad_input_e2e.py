@@ -148,6 +148,29 @@ def test_inconsistent_subject_loads_and_is_reported(faulty_run):
     assert "DEATH_BEFORE_CONSENT" in html
 
 
+def test_a_dose_in_another_unit_is_counted_in_its_drugs_unit_and_queried(faulty_run):
+    """FA14's subject 3 has its first isatuximab dose as 720 MG (72 kg), the other two as 10
+    MG/KG: ADEX counts 30 MG/KG of the 40 cycle 1 plans (D22 was not given; it summed 740 as
+    MG/KG, RDI 18.5), and a finding names the record."""
+    _, cases, con, _, _ = faulty_run
+    (case,) = [c for c in cases if c.name == "logically_inconsistent"]
+    usubjid = f"ISA-DEX-MM-{case.site_id}-003"
+    adex = dict(
+        con.execute(
+            "select PARAMCD, AVAL from adam.adex where USUBJID = ? and PARCAT1 = 'ISATUXIMAB' "
+            "and APHASE = 'INDUCTION' and PARAMCD in ('CUMDOSE', 'RDI', 'NADM', 'NRED')",
+            [usubjid],
+        ).fetchall()
+    )
+    assert adex == {"CUMDOSE": 30.0, "RDI": 0.75, "NADM": 3.0, "NRED": 0.0}
+    (detail,) = con.execute(
+        "select DETAIL from quality.findings where USUBJID = ? "
+        "and RULE = 'DOSE_UNIT_NOT_THE_SCHEDULES'",
+        [usubjid],
+    ).fetchone()
+    assert "EXDOSE 720.0 MG" in detail and "counted as 10.0 MG/KG" in detail
+
+
 def test_a_response_and_an_mrd_sample_before_consent_count_in_no_parameter(faulty_run):
     """FA14's subject 3 (ICFDT 2025-01-13) has an SCR on 2025-01-05 and an NGF 10^-5 negative
     on 2025-01-06, before consent; on study it has VGPR 2025-03-13, CR 2025-06-13, PD
@@ -161,7 +184,11 @@ def test_a_response_and_an_mrd_sample_before_consent_count_in_no_parameter(fault
     findings = con.execute(
         "select RULE, FORM from quality.findings where USUBJID = ? order by RULE", [usubjid]
     ).fetchall()
-    assert findings == [("MRD_BEFORE_CONSENT", "mrd"), ("RESPONSE_BEFORE_CONSENT", "rs")]
+    assert findings == [
+        ("DOSE_UNIT_NOT_THE_SCHEDULES", "ex"),
+        ("MRD_BEFORE_CONSENT", "mrd"),
+        ("RESPONSE_BEFORE_CONSENT", "rs"),
+    ]
     adrs = {
         paramcd: (avalc, str(adt))
         for paramcd, avalc, adt in con.execute(

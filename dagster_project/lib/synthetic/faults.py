@@ -505,9 +505,10 @@ def _with_row(frame: pd.DataFrame, row: dict[str, str]) -> pd.DataFrame:
 
 
 def logically_inconsistent(landing: Path, site: str = "FA14") -> FaultCase:
-    """Death before consent, response after death, ASCT before consent, and a response and an
-    MRD sample dated before consent (subject 3: an SCR and a negative no on-study parameter may
-    count): all load."""
+    """Death before consent, response after death, ASCT before consent, a response and an MRD
+    sample dated before consent (subject 3: an SCR and a negative no on-study parameter may
+    count), and subject 3's first isatuximab dose recorded in MG (720 MG at 72 kg: 10 MG/KG):
+    all load."""
     frames = valid_frames(site)
     s1, s2, s3 = f"{site}-001", f"{site}-002", f"{site}-003"
     icf1 = frames["enr"].loc[0, "ICFDT"]  # 2025-01-11
@@ -526,6 +527,10 @@ def logically_inconsistent(landing: Path, site: str = "FA14") -> FaultCase:
         frames["rs"], {"SITEID": site, "SUBJID": s3, **RESPONSE_BEFORE_CONSENT}
     )
     frames["mrd"] = _with_row(frames["mrd"], {"SITEID": site, "SUBJID": s3, **MRD_BEFORE_CONSENT})
+    ex = frames["ex"]
+    first_isatuximab = ex.index[(ex["SUBJID"] == s3) & (ex["EXTRT"] == "ISATUXIMAB")][0]
+    assert frames["dm"].loc[2, "WEIGHT"] == "72"
+    ex.loc[first_isatuximab, ["EXDOSE", "EXDOSU"]] = ["720", "MG"]
     _write(landing, site, T2, frames)
     return _case(
         "logically_inconsistent", "logically inconsistent but parseable", site, "LOADED", ()

@@ -1,7 +1,10 @@
 {#- Dosing records a data manager queries: an administration on a (phase, cycle, day) the
-    protocol schedule (seed protocol_schedule, adam.md ADEX) has none for that drug, and the
-    same scheduled administration (subject, drug, phase, cycle, day) recorded more than once.
-    Skipped doses (EXDOSE = 0) count: a skipped dose is recorded on a scheduled day too. -#}
+    protocol schedule (seed protocol_schedule, adam.md ADEX) has none for that drug, the
+    same scheduled administration (subject, drug, phase, cycle, day) recorded more than once, and
+    a dose recorded in another unit than the one the schedule doses its drug in (site_extracts.md
+    EXDOSU: MG/KG isatuximab, MG dexamethasone, MG/M2 melphalan; ADEX converts it with the
+    baseline weight or BSA, int_administrations_compared_to_plan, or cannot). Skipped doses
+    (EXDOSE = 0) count: a skipped dose is recorded on a scheduled day too. -#}
 with
 
 administrations as (
@@ -77,6 +80,26 @@ duplicated_administrations as (
         and administrations.cycle_day = repeated_administration_keys.cycle_day
 ),
 
+doses_in_another_unit as (
+    select
+        converted.usubjid,
+        subjects.site_id,
+        subjects.subject_id,
+        converted.treatment,
+        converted.phase,
+        converted.cycle,
+        converted.cycle_day,
+        converted.administration_date,
+        converted.recorded_dose,
+        converted.recorded_dose_unit,
+        converted.dose,
+        converted.dose_unit
+    from {{ ref('int_administrations_compared_to_plan') }} as converted
+    inner join (select distinct usubjid, site_id, subject_id from administrations) as subjects
+        on converted.usubjid = subjects.usubjid
+    where converted.recorded_dose_unit <> converted.dose_unit
+),
+
 -- First-seen transfers are looked up for the few subjects with a finding only: over every
 -- raw transfer of every subject, the lookup needed more than the 2 GB DuckDB limit at
 -- 100,000 subjects (21 million raw ex rows).
@@ -84,6 +107,8 @@ subjects_with_findings as (
     select site_id, subject_id from unscheduled_administrations
     union
     select site_id, subject_id from duplicated_administrations
+    union
+    select site_id, subject_id from doses_in_another_unit
 ),
 
 ex_first_seen as (
@@ -134,8 +159,35 @@ duplicated_administration as (
         duplicated_administrations.phase,
         duplicated_administrations.cycle,
         duplicated_administrations.cycle_day
+),
+
+dose_unit_not_the_schedules as (
+    select
+        doses_in_another_unit.usubjid,
+        doses_in_another_unit.site_id,
+        'ex' as form,
+        'DOSE_UNIT_NOT_THE_SCHEDULES' as rule,
+        'MAJOR' as severity,
+        doses_in_another_unit.treatment || ' ' || doses_in_another_unit.phase
+        || ' cycle ' || cast(doses_in_another_unit.cycle as varchar)
+        || ' day ' || cast(doses_in_another_unit.cycle_day as varchar)
+        || ' (EXSTDT ' || cast(doses_in_another_unit.administration_date as varchar) || '): EXDOSE '
+        || cast(doses_in_another_unit.recorded_dose as varchar) || ' '
+        || doses_in_another_unit.recorded_dose_unit || ', but the schedule doses '
+        || doses_in_another_unit.treatment || ' in ' || doses_in_another_unit.dose_unit || ': '
+        || coalesce(
+            'counted as ' || cast(doses_in_another_unit.dose as varchar) || ' '
+            || doses_in_another_unit.dose_unit || ' with the baseline weight or BSA',
+            'not counted, without the baseline weight or BSA to convert it'
+        ) as detail,
+        ex_first_seen.first_transfer_id as first_seen_transfer
+    from doses_in_another_unit
+    left join ex_first_seen
+        {{ same_administration('doses_in_another_unit', 'ex_first_seen') }}
 )
 
 select * from dose_on_unscheduled_day
 union all
 select * from duplicated_administration
+union all
+select * from dose_unit_not_the_schedules
