@@ -83,6 +83,17 @@ def test_matches_r_psych_cohen_kappa(case):
     assert result.upper == pytest.approx(case["upper"], abs=1e-6)
 
 
+@pytest.mark.parametrize("table", [[[7, 0], [4, 0]], [[57, 0], [3, 0]], [[10, 0], [1, 0]]])
+def test_one_rater_with_one_category_gives_kappa_0_with_se_0(table):
+    """One rater (the computed response) calls every subject a responder: po = pe, kappa 0, and
+    the FCE variance is exactly 0 ([[7, 0], [4, 0]]: A = 343/1331, B = 196/1331, C = 539/1331,
+    worked by hand). Binary rounding left it at about -1e-16, whose square root statsmodels
+    gives as NaN: T15 printed no SE or CI (found by fuzzing); or at +2e-15, an SE of 5e-8."""
+    first, second = _ratings(table, ["Y", "N"])
+    result = cohens_kappa(first, second, ["Y", "N"])
+    assert (result.kappa, result.se, result.lower, result.upper) == (0.0, 0.0, 0.0, 0.0)
+
+
 def test_unused_categories_change_nothing():
     first, second = _ratings([[20, 5], [10, 15]], ["Y", "N"])
     wide = cohens_kappa(first, second, ["Y", "N", "NE"])

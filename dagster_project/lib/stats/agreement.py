@@ -97,7 +97,12 @@ def cohens_kappa(
             "both raters gave every subject the same one category (chance agreement 1)",
         )
     result = sm_cohens_kappa(table)
-    kappa, se = float(result.kappa), float(result.std_kappa)
+    # The FCE variance is a difference of terms of order 1: where it is exactly 0 (one rater used
+    # a single category, so kappa is 0 whatever the table) binary rounding leaves about +/-1e-16,
+    # and statsmodels' square root of a negative one is NaN (found by fuzzing: T15 printed no
+    # SE or CI). Rounded at 12 decimals, far below any SE a table of subjects gives.
+    kappa = float(result.kappa)
+    se = float(np.sqrt(max(round(float(result.var_kappa), 12), 0.0)))
     z = float(norm.ppf(0.5 + conf_level / 2))
     return Agreement(
         categories, table, n, agree, observed, expected, kappa, se, kappa - z * se, kappa + z * se
