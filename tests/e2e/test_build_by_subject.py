@@ -244,6 +244,33 @@ def test_what_makes_a_build_full(next_transfer, tmp_path):
         assert "vars" in decide(dbt_vars={"cutoff": "2026-10-01"}).reason
         assert "missing" in decide(relations=[*relations, ("adam", "adxx")]).reason
         assert "a full build costs less" in decide(min_subjects=1_000).reason
+        # An earlier extract of a site that arrives late is not in force, but the findings'
+        # first-seen transfers look back over it: its subjects are rebuilt (a differential
+        # test found them stale). Here a copy of a transfer in force, extracted a day before.
+        (in_force,) = con.execute(
+            "select transfer_id from staging.stg_transfers_in_force order by 1 limit 1"
+        ).fetchone()
+        late_copy = "select * replace ('LATE_' || TRANSFER_ID as TRANSFER_ID{}) from raw.{} "
+        con.execute(
+            "insert into raw.transfers "
+            + late_copy.format(
+                ", EXTRACT_DATETIME - interval 1 day as EXTRACT_DATETIME", "transfers"
+            )
+            + "where TRANSFER_ID = ?",
+            [in_force],
+        )
+        con.execute(
+            "insert into raw.dm " + late_copy.format("", "dm") + "where TRANSFER_ID = ?", [in_force]
+        )
+        sent = con.execute("select SUBJID from raw.dm where TRANSFER_ID = ?", [in_force]).fetchall()
+        late = decide()
+        assert late.by_subject and set(late.scope) == {subjid for (subjid,) in sent}
+        assert (
+            late.reason
+            == "0 site(s) with a new transfer in force, 1 earlier extract(s) arrived late"
+        )
+        con.execute("update quality.build_state set LOADED = null")  # a build before LOADED
+        assert decide().reason == "the last build did not record the transfers it had loaded"
         build_scope.start(con, same)  # as a build that then failed
         assert decide().reason.startswith("the last build did not finish")
         con.execute("drop table quality.build_state")

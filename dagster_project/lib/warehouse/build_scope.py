@@ -5,6 +5,9 @@ When one site sends its next transfer, the subjects whose derived rows can chang
 
 - every subject of a site whose transfer in force changed, in the old transfer or the new one
   (so a subject deleted by the site goes too);
+- every subject of a transfer loaded since the last build that is not in force (an earlier
+  extract that arrived late): the findings' first-seen transfers look back over every loaded
+  transfer, so its records can move them earlier (found by a differential test);
 - when the default cut-off moves from C0 to a later C1, every subject with a date after C0 in
   its records in force (a partial date at the last day it can mean, a date that does not
   parse counted as after). Anyone else only has the cut-off's own value restamped
@@ -142,20 +145,36 @@ def _in_force(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], date]:
     return in_force, cutoff
 
 
+def _loaded(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every LOADED transfer of the raw layer, in force or not."""
+    rows = con.execute("select TRANSFER_ID from raw.transfers where STATUS = 'LOADED'").fetchall()
+    return sorted(r[0] for r in rows)
+
+
 def _previous_state(con: duckdb.DuckDBPyConnection) -> dict | None:
     if tuple(STATE.split(".")) not in _existing_relations(con):
         return None
-    row = con.execute(f"select DONE, PROJECT, VARS, IN_FORCE, CUTOFF from {STATE}").fetchone()
+    _add_loaded_column(con)
+    row = con.execute(
+        f"select DONE, PROJECT, VARS, IN_FORCE, CUTOFF, LOADED from {STATE}"
+    ).fetchone()
     if row is None:
         return None
-    done, project, dbt_vars, in_force, cutoff = row
+    done, project, dbt_vars, in_force, cutoff, loaded = row
     return {
         "done": done,
         "project": project,
         "vars": dbt_vars,
         "in_force": json.loads(in_force),
         "cutoff": cutoff,
+        "loaded": json.loads(loaded) if loaded is not None else None,
     }
+
+
+def _add_loaded_column(con: duckdb.DuckDBPyConnection) -> None:
+    """The state of a warehouse built before LOADED was recorded gains the column (empty: its
+    next build is full)."""
+    con.execute(f"alter table {STATE} add column if not exists LOADED varchar")
 
 
 def last_build_done(con: duckdb.DuckDBPyConnection, relations: Iterable[tuple[str, str]]) -> bool:
@@ -197,14 +216,19 @@ def decide(
     previous_cutoff = previous["cutoff"]
     if cutoff < previous_cutoff:
         return Decision(False, f"the cut-off moved earlier ({previous_cutoff} -> {cutoff})")
+    if previous["loaded"] is None:
+        return Decision(False, "the last build did not record the transfers it had loaded")
     old = previous["in_force"]
     sites = sorted(s for s in set(old) | set(in_force) if old.get(s) != in_force.get(s))
     transfers = [t for s in sites for t in (old.get(s), in_force.get(s)) if t]
-    scope = _subjects_of_transfers(con, transfers)
+    late = sorted(set(_loaded(con)) - set(previous["loaded"]) - set(in_force.values()))
+    scope = _subjects_of_transfers(con, transfers + late)
     if cutoff > previous_cutoff:
         scope |= _subjects_dated_after(con, previous_cutoff)
-    reason = f"{len(sites)} site(s) with a new transfer in force" + (
-        f", cut-off {previous_cutoff} -> {cutoff}" if cutoff != previous_cutoff else ""
+    reason = (
+        f"{len(sites)} site(s) with a new transfer in force"
+        + (f", {len(late)} earlier extract(s) arrived late" if late else "")
+        + (f", cut-off {previous_cutoff} -> {cutoff}" if cutoff != previous_cutoff else "")
     )
     return Decision(True, reason, tuple(sorted(scope)))
 
@@ -215,8 +239,9 @@ def start(con: duckdb.DuckDBPyConnection, decision: Decision) -> None:
     con.execute(
         f"create table if not exists {STATE} (DONE boolean, PROJECT varchar, VARS varchar, "
         "IN_FORCE varchar, CUTOFF date, BY_SUBJECT boolean, REASON varchar, SCOPE_SUBJECTS "
-        "integer, FINISHED_AT timestamp)"
+        "integer, FINISHED_AT timestamp, LOADED varchar)"
     )
+    _add_loaded_column(con)
     con.execute(f"update {STATE} set DONE = false")
     con.execute(f"create table if not exists {MODE} (BY_SUBJECT boolean not null)")
     con.execute(
@@ -250,7 +275,8 @@ def finish(
     in_force, cutoff = _in_force(con)
     con.execute(f"delete from {STATE}")
     con.execute(
-        f"insert into {STATE} values (?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
+        f"insert into {STATE} (DONE, PROJECT, VARS, IN_FORCE, CUTOFF, BY_SUBJECT, REASON, "
+        "SCOPE_SUBJECTS, FINISHED_AT, LOADED) values (?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp, ?)",
         [
             done,
             project,
@@ -260,5 +286,6 @@ def finish(
             decision.by_subject,
             decision.reason,
             len(decision.scope),
+            json.dumps(_loaded(con)),
         ],
     )

@@ -37,8 +37,9 @@ administrations_given as (
         cycle,
         cycle_day,
         administration_date,
-        dose,
-        dose_unit,
+        -- EXDOSE and EXDOSU as the site recorded them (the finding quotes them)
+        recorded_dose as dose,
+        recorded_dose_unit as dose_unit,
         coalesce(is_reduced and reduction_reason = 'ADVERSE EVENT', false) as is_reduced_for_adverse_event
     from {{ subject_ref('int_administrations_compared_to_plan') }}
     where is_given
@@ -129,7 +130,9 @@ ae_first_seen as (
 ),
 
 ex_first_seen as (
-    {{ record_first_seen('ex', {'EXTRT': 'treatment', 'EXSTDT': 'administration_date', 'PHASE': 'phase', 'CYCLE': 'cycle', 'DAY': 'cycle_day'}, subjects='reductions_without_adverse_event_at_site') }}
+    -- the administration's key and what the rule judges: its dose and EXADJ (a dose first sent
+    -- in full and reduced for an AE in a later transfer is a finding from that transfer on)
+    {{ record_first_seen('ex', {'EXTRT': 'treatment', 'EXSTDT': 'administration_date', 'PHASE': 'phase', 'CYCLE': 'cycle', 'DAY': 'cycle_day', 'EXDOSE': 'dose', 'EXADJ': 'adjustment_reason'}, subjects='reductions_without_adverse_event_at_site') }}
 ),
 
 ae_dose_reduced_without_reduction as (
@@ -175,6 +178,8 @@ reduction_for_ae_without_ae as (
     from reductions_without_adverse_event_at_site
     left join ex_first_seen
         {{ same_administration('reductions_without_adverse_event_at_site', 'ex_first_seen') }}
+        and reductions_without_adverse_event_at_site.dose = ex_first_seen.dose
+        and ex_first_seen.adjustment_reason = 'ADVERSE EVENT'
 )
 
 select * from ae_dose_reduced_without_reduction
