@@ -154,6 +154,12 @@ def _run(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         report_dir=stable_path(args.report_dir) if args.report_dir else None,
     )
+    overlap = arguments.separate_from_landing(
+        settings.landing, settings.warehouse, settings.report_path
+    )
+    if overlap:
+        print(f"isadex run: {overlap} (see isadex run --help)", file=sys.stderr)
+        return EXIT_FAILED
     if not supervise.is_worker():
         # One writer: refused at once, before anything starts; the run itself goes to a worker
         # process whose whole process group ends with this one (lib/runtime/supervise.py).
@@ -161,6 +167,13 @@ def _run(args: argparse.Namespace) -> int:
             fd = writer_lock.acquire(settings.layout.lock)
         except writer_lock.WarehouseBusy as busy:
             print(f"isadex run: {busy}", file=sys.stderr)
+            return EXIT_FAILED
+        except OSError as exc:
+            # a folder the checks found writable that still takes no file (/proc, say)
+            print(
+                f"isadex run: --warehouse: cannot write {exc.filename}: {exc.strerror}",
+                file=sys.stderr,
+            )
             return EXIT_FAILED
         try:
             # -P: the worker runs this installation's code even when the folder the user is
@@ -299,6 +312,10 @@ def _prune(args: argparse.Namespace) -> int:
     from dagster_project.lib.warehouse.layout import Layout
 
     warehouse = stable_path(args.warehouse)
+    if not Layout(warehouse, warehouse).ledger.exists():
+        # before the lock, which would create a file beside a warehouse that is not there
+        print(f"isadex prune: no publication of {warehouse} (no ledger beside it)", file=sys.stderr)
+        return EXIT_FAILED
     try:
         with writer_lock.holding(Layout(warehouse, warehouse).lock):
             removed = audit.prune(warehouse, args.keep)

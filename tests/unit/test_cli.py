@@ -177,6 +177,67 @@ def test_run_refuses_paths(landing, tmp_path, capsys):
         assert message in err and err.count("\n") == 1, err
 
 
+def _returned(argv, capsys):
+    """(exit status, stdout, stderr) of `isadex ARGV` refused after its arguments parsed."""
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_run_refuses_paths_that_overlap_the_landing_folder(landing, tmp_path, capsys):
+    """Publishing replaces the report folder's name by a link (a real folder there is moved
+    aside) and the warehouse's files go beside it: a --report-dir that was the landing folder
+    moved the landing folder aside, and a warehouse inside it gave it folders read as transfers
+    (found by testing the operations contract). Refused at once; nothing is created."""
+    before = sorted(tmp_path.rglob("*"))
+    warehouse = str(tmp_path / "w.duckdb")
+    for extra, message in [
+        (["--warehouse", warehouse, "--report-dir", str(landing)], "overlaps the landing folder"),
+        (
+            ["--warehouse", warehouse, "--report-dir", str(landing / "report")],
+            "overlaps the landing folder",
+        ),
+        (["--warehouse", warehouse, "--report-dir", str(tmp_path)], "overlaps the landing folder"),
+        (
+            ["--warehouse", str(landing / "w.duckdb")],
+            f"--warehouse {landing / 'w.duckdb'} is inside the landing folder",
+        ),
+        (
+            [
+                "--warehouse",
+                str(tmp_path / "out" / "w.duckdb"),
+                "--report-dir",
+                str(tmp_path / "out"),
+            ],
+            "holds the warehouse",
+        ),
+    ]:
+        code, out, err = _returned(["run", "--landing", str(landing), *extra], capsys)
+        assert code == 1 and out == "", extra
+        assert message in err and err.count("\n") == 1, err
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_run_says_in_one_line_when_the_warehouse_folder_takes_no_file(landing, capsys):
+    """/proc passes a writability check and takes no file: the lock's creation failed with a
+    traceback (found by testing the operations contract)."""
+    code, out, err = _returned(
+        ["run", "--landing", str(landing), "--warehouse", "/proc/w.duckdb"], capsys
+    )
+    assert code == 1 and out == ""
+    assert err.startswith("isadex run: ") and err.count("\n") == 1, err
+
+
+def test_prune_refuses_a_warehouse_without_publications(tmp_path, capsys):
+    """prune on a warehouse that was never published created its folder and lock and said it
+    kept the newest 1 (found by testing the operations contract)."""
+    warehouse = tmp_path / "nowhere" / "w.duckdb"
+    code, out, err = _returned(["prune", "--warehouse", str(warehouse), "--keep", "1"], capsys)
+    assert code == 1 and out == ""
+    assert err == f"isadex prune: no publication of {warehouse} (no ledger beside it)\n"
+    assert not (tmp_path / "nowhere").exists()
+
+
 @pytest.mark.parametrize("shown", [[], ["--verbose"]])
 def test_run_gives_the_pipeline_its_settings_as_arguments_not_in_the_environment(
     shown, landing, tmp_path, monkeypatch, capsys

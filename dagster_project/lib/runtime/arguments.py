@@ -128,3 +128,23 @@ def output_folder(text: str) -> Path:
     if why:
         raise ArgumentTypeError(why)
     return path
+
+
+def separate_from_landing(landing: Path, warehouse: Path, report: Path) -> str | None:
+    """Why the run's paths overlap, or None. Publishing replaces the report folder's name by a
+    link (a real folder there is moved aside), and the warehouse's files (its working file,
+    Dagster instance, dbt folder) go beside it: a report folder that is, holds or sits in the
+    landing folder, or holds the warehouse, and a warehouse inside the landing folder, moved
+    the landing folder aside or gave it folders read as transfers (found by testing the
+    operations contract). All absolute (``landing`` resolved)."""
+
+    def within(path: Path, folder: Path) -> bool:
+        return path == folder or folder in path.parents
+
+    if within(warehouse.parent, landing):
+        return f"--warehouse {warehouse} is inside the landing folder {landing}"
+    if within(report, landing) or within(landing, report):
+        return f"--report-dir {report} overlaps the landing folder {landing}"
+    if within(warehouse.parent, report):
+        return f"--report-dir {report} holds the warehouse {warehouse}"
+    return None
