@@ -179,7 +179,9 @@ def _run(args: argparse.Namespace) -> int:
             # -P: the worker runs this installation's code even when the folder the user is
             # in holds a dagster_project of its own (`-m` would put that folder first).
             return supervise.run_worker(
-                [sys.executable, "-P", "-m", "dagster_project.cli", *args.argv], fd
+                [sys.executable, "-P", "-m", "dagster_project.cli", *args.argv],
+                fd,
+                settle=partial(_complete_recorded_publication, settings),
             )
         finally:
             writer_lock.release(settings.layout.lock)
@@ -198,6 +200,14 @@ def _run(args: argparse.Namespace) -> int:
         progress.close()
     print(outcome.summary())
     return outcome.exit_code
+
+
+def _complete_recorded_publication(settings) -> str | None:
+    """After a stopped worker: the publication it recorded but did not switch to, switched to
+    now (lib/warehouse/publish.py: the ledger record is the commit point), or None."""
+    from dagster_project.lib.warehouse import publish
+
+    return publish.complete_interrupted(settings.layout)
 
 
 def _add_run(add_parser: AddParser) -> argparse.ArgumentParser:

@@ -122,3 +122,37 @@ def test_a_second_writer_is_refused_naming_the_first(tmp_path: Path):
             pass
         assert writer_lock.held_here(lock)
     assert not writer_lock.held_here(lock)
+
+
+SETTLING_SUPERVISOR = textwrap.dedent(
+    """
+    import os, sys
+    from pathlib import Path
+    from dagster_project.lib.runtime import supervise, writer_lock
+    fd = writer_lock.acquire(Path(sys.argv[1]), command="test supervisor")
+    killed = "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"
+    settled = os.environ.get("SETTLED") or None
+    sys.exit(supervise.run_worker([sys.executable, "-c", killed], fd, settle=lambda: settled))
+    """
+)
+
+
+@pytest.mark.parametrize(("settled", "code"), [("cut_20261031_ab12cd34", 0), ("", 1)])
+def test_a_killed_worker_is_settled_by_the_supervisor(tmp_path, settled, code):
+    """A worker killed after it recorded a publication and before it switched to it: the
+    supervisor, still holding the lock, completes the switch (settle) and says so, exit 0;
+    said 'nothing new was published' and left `isadex verify` failing until the next run. With
+    nothing to settle, the run failed as before."""
+    run = subprocess.run(
+        [sys.executable, "-c", SETTLING_SUPERVISOR, str(tmp_path / "w.lock")],
+        env={**os.environ, "SETTLED": settled},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == code, run.stderr
+    if settled:
+        assert "the run was killed (signal SIGKILL) after it had recorded publication" in run.stderr
+        assert f"its switch is completed: {settled} is published" in run.stderr
+    else:
+        assert "nothing new was published, the previous publication stays current" in run.stderr

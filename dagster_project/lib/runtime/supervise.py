@@ -9,7 +9,11 @@ Ctrl-C or SIGTERM to the supervisor kills the group the same way; after a worker
 by itself, the supervisor ends whatever of the group is left. Only then does the lock go.
 
 Killing is safe here: the worker writes the working files only, and a publication switches
-with one rename (lib/warehouse/publish.py).
+with one rename (lib/warehouse/publish.py). A worker ended after it recorded a publication in
+the ledger (the commit point) and before it switched to it is settled by the supervisor, which
+still holds the lock: it completes the switch (``settle``), so the run is published whole and
+`isadex verify` holds at once; it said "nothing new was published" and left verify failing
+until the next run (found by killing the worker at its first symlink call).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 
 from dagster_project.lib.runtime.writer_lock import INHERITED_FD
 
@@ -33,9 +38,13 @@ def _end_group(pgid: int) -> None:
         pass
 
 
-def run_worker(command: list[str], lock_fd: int) -> int:
+def run_worker(
+    command: list[str], lock_fd: int, settle: Callable[[], str | None] | None = None
+) -> int:
     """Run ``command`` (`isadex run`'s own command line, as the worker) and wait for it; its
-    exit status, or 1 when it was interrupted or killed."""
+    exit status, or 1 when it was interrupted or killed. ``settle``: called when the worker was
+    stopped, under the lock; the publication it completed (then the exit status is 0), or
+    None."""
     read_end, write_end = os.pipe()
     env = {**os.environ, SUPERVISOR_PIPE: str(read_end), INHERITED_FD: str(lock_fd)}
     worker = subprocess.Popen(
@@ -60,20 +69,24 @@ def run_worker(command: list[str], lock_fd: int) -> int:
         for s, handler in previous.items():
             signal.signal(s, handler)
     if interrupted:
+        how = f"stopped by signal {signal.Signals(interrupted[0]).name}"
+    elif code < 0:
+        how = f"the run was killed (signal {signal.Signals(-code).name})"
+    else:
+        return code
+    settled = settle() if settle is not None else None
+    if settled:
         print(
-            f"isadex run: stopped by signal {signal.Signals(interrupted[0]).name}; nothing new "
-            "was published, the previous publication stays current",
+            f"isadex run: {how} after it had recorded publication {settled} in the ledger; "
+            f"its switch is completed: {settled} is published",
             file=sys.stderr,
         )
-        return INTERRUPTED
-    if code < 0:
-        print(
-            f"isadex run: the run was killed (signal {signal.Signals(-code).name}); nothing new "
-            "was published, the previous publication stays current",
-            file=sys.stderr,
-        )
-        return INTERRUPTED
-    return code
+        return 0
+    print(
+        f"isadex run: {how}; nothing new was published, the previous publication stays current",
+        file=sys.stderr,
+    )
+    return INTERRUPTED
 
 
 def is_worker() -> bool:

@@ -12,8 +12,10 @@ The order is what makes a publication all-or-nothing:
    every stable name at once.
 
 A run killed before 3 leaves only working names behind (the next publication clears them);
-killed between 3 and 4 (a few system calls), the recorded publication is switched to by the
-next publication or run (:func:`complete_interrupted`) and `isadex verify` says so meanwhile.
+killed between 3 and 4 (a few system calls), the recorded publication is switched to at once by
+`isadex run`'s supervisor, which outlives its worker (:func:`complete_interrupted`,
+lib/runtime/supervise.py); only when the supervisor was killed too is that left to the next
+publication or run, and `isadex verify` says so meanwhile.
 """
 
 from __future__ import annotations
