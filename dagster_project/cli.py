@@ -178,10 +178,13 @@ def _run(args: argparse.Namespace) -> int:
         try:
             # -P: the worker runs this installation's code even when the folder the user is
             # in holds a dagster_project of its own (`-m` would put that folder first).
+            from dagster_project.lib.warehouse import publish
+
+            published_before = publish.last_recorded(settings.layout)
             return supervise.run_worker(
                 [sys.executable, "-P", "-m", "dagster_project.cli", *args.argv],
                 fd,
-                settle=partial(_complete_recorded_publication, settings),
+                settle=partial(_complete_recorded_publication, settings, published_before),
             )
         finally:
             writer_lock.release(settings.layout.lock)
@@ -202,12 +205,15 @@ def _run(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
-def _complete_recorded_publication(settings) -> str | None:
-    """After a stopped worker: the publication it recorded but did not switch to, switched to
-    now (lib/warehouse/publish.py: the ledger record is the commit point), or None."""
+def _complete_recorded_publication(settings, published_before: str | None) -> str | None:
+    """After a stopped worker: the publication it recorded (lib/warehouse/publish.py: the
+    ledger record is the commit point), switched to now if it was not yet; None when it
+    recorded none."""
     from dagster_project.lib.warehouse import publish
 
-    return publish.complete_interrupted(settings.layout)
+    publish.complete_interrupted(settings.layout)
+    last = publish.last_recorded(settings.layout)
+    return last if last != published_before else None
 
 
 def _add_run(add_parser: AddParser) -> argparse.ArgumentParser:

@@ -153,6 +153,6 @@ def test_a_killed_worker_is_settled_by_the_supervisor(tmp_path, settled, code):
     assert run.returncode == code, run.stderr
     if settled:
         assert "the run was killed (signal SIGKILL) after it had recorded publication" in run.stderr
-        assert f"its switch is completed: {settled} is published" in run.stderr
+        assert f"{settled} is published (its switch completed)" in run.stderr
     else:
         assert "nothing new was published, the previous publication stays current" in run.stderr

@@ -78,7 +78,7 @@ def run_worker(
     if settled:
         print(
             f"isadex run: {how} after it had recorded publication {settled} in the ledger; "
-            f"its switch is completed: {settled} is published",
+            f"{settled} is published (its switch completed)",
             file=sys.stderr,
         )
         return 0

@@ -174,18 +174,24 @@ def current_cut(layout: Layout) -> str | None:
     return Path(os.readlink(layout.current)).name
 
 
-def complete_interrupted(layout: Layout) -> str | None:
-    """Switch to the ledger's last publication when a run was killed between recording it and
-    switching to it; the cut switched to, or None when there was nothing to complete."""
+def last_recorded(layout: Layout) -> str | None:
+    """The cut of the ledger's last publication not pruned, or None."""
     entries = ledger.records(layout.ledger) if layout.ledger.exists() else []
     pruned = ledger.pruned(entries)
     last = [r for r in ledger.publications(entries) if r["cut"] not in pruned]
-    if not last or current_cut(layout) == last[-1]["cut"]:
+    return last[-1]["cut"] if last else None
+
+
+def complete_interrupted(layout: Layout) -> str | None:
+    """Switch to the ledger's last publication when a run was killed between recording it and
+    switching to it; the cut switched to, or None when there was nothing to complete."""
+    last = last_recorded(layout)
+    if last is None or current_cut(layout) == last:
         return None
-    if not layout.publication(last[-1]["cut"]).is_dir():
+    if not layout.publication(last).is_dir():
         return None
-    switch(layout, last[-1]["cut"])
-    return last[-1]["cut"]
+    switch(layout, last)
+    return last
 
 
 def publish(
