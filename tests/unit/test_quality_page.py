@@ -4,9 +4,12 @@ report"), and says so when there are none or when the list was not built."""
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 
+from dagster_project.lib.ingest.ingestion import ensure_raw_schema
 from dagster_project.lib.validation.quality_page import render_quality_page
+from dagster_project.lib.validation.results import cut_deletions
 
 HEADING = "Investigator and computed response differ (for medical review)"
 
@@ -70,3 +73,33 @@ def test_a_warehouse_without_ingestion_says_deletions_are_not_recorded():
     no raw.deletions: the page says so rather than "None." (or failing, as it did)."""
     page = render_quality_page(None, None, None, None, "2026-12-07")
     assert "Not recorded: nothing was ingested" in page.split("Records deleted at the sites")[1]
+
+
+def test_the_cut_shows_the_deletions_of_the_transfers_it_may_use():
+    """adam.md: as_of reproduces an earlier analysis. A deletion found by a transfer extracted
+    after as_of (IT01's October one) was listed although the cut still analyses the record
+    (found by testing as_of); a REFUSED transfer finds none it may use. Without as_of, every
+    LOADED transfer's; without raw.deletions, None."""
+    con = duckdb.connect()
+    assert cut_deletions(con, None) is None
+    ensure_raw_schema(con)
+    con.execute(
+        """insert into raw.transfers (TRANSFER_ID, DELIVERY, SITEID, EXTRACT_DATETIME, STATUS,
+                                      REGISTERED_AT)
+        select t, t, left(t, 4), strptime(right(t, 13), '%Y%m%dT%H%M'), s, now()
+        from (values ('IT01_20260627T0700', 'LOADED'), ('IT01_20261031T0800', 'LOADED'),
+                     ('FR02_20260301T0800', 'LOADED'), ('FR02_20260601T0800', 'REFUSED')) v(t, s)"""
+    )
+    con.execute(
+        """insert into raw.deletions values
+        ('IT01', 'ae', 'IT01-001|10', 'IT01_20260627T0700', 'IT01_20261031T0800'),
+        ('FR02', 'dm', 'FR02-002', 'FR02_20260101T0800', 'FR02_20260301T0800'),
+        ('FR02', 'dm', 'FR02-003', 'FR02_20260301T0800', 'FR02_20260601T0800')"""
+    )
+
+    def keys(as_of):
+        return cut_deletions(con, as_of)["RECORD_KEY"].tolist()
+
+    assert keys(None) == ["FR02-002", "IT01-001|10"]
+    assert keys("2026-07-01T00:00:00") == ["FR02-002"]
+    assert keys("2026-01-01T00:00:00") == []

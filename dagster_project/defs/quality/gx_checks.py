@@ -109,15 +109,7 @@ def refresh_quality_page(warehouse: Warehouse) -> str:
         findings = results.quality_table(con, "findings", PAGE_FINDINGS_LIMIT)
         sites = results.quality_table(con, FINDINGS_BY_SITE)
         discordant = results.quality_table(con, "response_discordance")
-        # raw.deletions exists once a run has ingested (not in a warehouse of ADaM tables only)
-        deletions = (
-            con.execute(
-                "select SITEID, FORM, RECORD_KEY, PREV_TRANSFER_ID, TRANSFER_ID from raw.deletions "
-                f"order by all limit {PAGE_FINDINGS_LIMIT}"
-            ).df()
-            if results.relation_exists(con, "raw", "deletions")
-            else None
-        )
+        deletions = results.cut_deletions(con, warehouse.as_of or None, PAGE_FINDINGS_LIMIT)
     html = render_quality_page(
         checks.sort_values(["ASSET", "CHECK_NAME"]) if checks is not None else None,
         expectations,
@@ -287,7 +279,13 @@ def build_findings_check() -> dg.AssetChecksDefinition:
                 "select RULE, count(*) from quality.findings group by RULE order by RULE"
             ).fetchall()
             findings = reuse.latest_data_version(context.instance, FINDINGS_KEY)
-            version = None if findings is None else fingerprint_of([findings, VALIDATION_CODE])
+            # The page also lists the cut's deletions: a new one alone (a site dropped a record
+            # nothing derived carried) re-renders it; the page stayed the previous run's.
+            deletions = results.cut_deletions(con, warehouse.as_of or None)
+            shown = None if deletions is None else deletions.to_csv(index=False)
+            version = (
+                None if findings is None else fingerprint_of([findings, VALIDATION_CODE, shown])
+            )
             stored = results.stored_outcomes(
                 con, FINDINGS_KEY.to_user_string(), version, ["no_open_findings"]
             )

@@ -121,6 +121,27 @@ def quality_table(
     return con.execute(f"select * from quality.{name}{suffix}").df()
 
 
+def cut_deletions(
+    con: duckdb.DuckDBPyConnection, as_of: str | None, limit: int | None = None
+) -> pd.DataFrame | None:
+    """The records deleted at the sites as the cut sees them (raw.deletions; site_extracts.md:
+    a deletion "must be visible as such"): those found by a transfer the analysis may use,
+    LOADED and, when the run pins ``as_of``, extracted at or before it (adam.md: as_of
+    reproduces an earlier analysis; a deletion made by a later transfer listed a record the
+    cut still analyses as deleted, found by testing as_of). In key order, the first ``limit``;
+    None in a warehouse that never ingested (no raw.deletions)."""
+    if not relation_exists(con, "raw", "deletions"):
+        return None
+    suffix = f" limit {int(limit)}" if limit else ""
+    return con.execute(
+        "select SITEID, FORM, RECORD_KEY, PREV_TRANSFER_ID, TRANSFER_ID from raw.deletions "
+        "where TRANSFER_ID in (select TRANSFER_ID from raw.transfers where STATUS = 'LOADED' "
+        "and (cast(? as timestamp) is null or EXTRACT_DATETIME <= cast(? as timestamp))) "
+        f"order by all{suffix}",
+        [as_of, as_of],
+    ).df()
+
+
 def stored_outcomes(
     con: duckdb.DuckDBPyConnection, asset: str, version: str | None, checks: Sequence[str]
 ) -> tuple[dict[str, list], str] | None:
