@@ -177,6 +177,7 @@ def _forge_first_record(layout: Layout, rehash: bool) -> None:
         first["hash"] = ledger.record_hash(first)
     lines[0] = ledger.canonical(first)
     layout.ledger.write_text("\n".join(lines) + "\n")
+    os.chmod(layout.ledger, 0o444)  # and read-only again, as it was
 
 
 def test_verify_names_an_edited_ledger_record(layout: Layout):
@@ -266,7 +267,38 @@ def test_isadex_verify_and_prune_exit_codes(layout: Layout, capsys):
     assert main(["verify", "--warehouse", str(layout.warehouse)]) == 1
     out = capsys.readouterr().out
     assert f"NOT OK {db}: SHA-256 differs" in out and f"NOT OK {db}: writable" in out
-    assert "2 problem(s)" in out
+    assert f"NOT OK {db.parent}: writable folder (mode 755)" in out
+    assert "3 problem(s)" in out
+
+
+def test_verify_names_a_folder_no_record_names_and_writable_folders_and_ledger(layout: Layout):
+    """Found by testing the operations contract: the last record deleted with the stable name
+    pointed back, or a cut folder added, passed verify; so did a cut folder or the ledger made
+    writable (a file could be added or replaced under read-only ones)."""
+    _publish(layout, 1, "r1")
+    _publish(layout, 2, "r2")
+    os.chmod(layout.ledger, 0o644)
+    layout.ledger.write_text(layout.ledger.read_text().splitlines()[0] + "\n")
+    switch(layout, "cut_r1")
+    os.chmod(layout.publication("cut_r1"), 0o755)
+    problems = audit.verify(layout.warehouse)
+    assert f"{layout.publication('cut_r2')}: a publication folder no ledger record names" in (
+        problems
+    )
+    assert f"{layout.ledger}: writable (mode 644); the ledger is read-only" in problems
+    assert f"{layout.publication('cut_r1')}: writable folder (mode 755)" in problems
+
+
+def test_a_cut_folder_left_unrecorded_by_a_killed_run_is_removed(layout: Layout):
+    """Killed after the staged cut was renamed into place and before its record: no reader
+    ever opened it, and verify would name it, so the supervisor (or the next run) removes it."""
+    _publish(layout, 1, "r1")
+    orphan = layout.publication("cut_r9")
+    orphan.mkdir()
+    (orphan / "warehouse.duckdb").write_bytes(b"x")
+    assert any("cut_r9" in p for p in audit.verify(layout.warehouse))
+    assert complete_interrupted(layout) is None
+    assert not orphan.exists() and audit.verify(layout.warehouse) == []
 
 
 def test_run_records_of_runs_that_never_published_are_forgotten(tmp_path: Path):

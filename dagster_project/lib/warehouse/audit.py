@@ -34,6 +34,10 @@ def _file_problems(folder: Path, files: dict[str, str], cut: str) -> list[str]:
         relative = path.relative_to(folder).as_posix()
         if (path.is_file() or path.is_symlink()) and relative not in listed:
             problems.append(f"{path}: not in the ledger record of publication {cut}")
+    for path in [folder, *sorted(p for p in folder.rglob("*") if p.is_dir())]:
+        # a writable folder lets a file be added or replaced under its read-only siblings
+        if not path.is_symlink() and path.stat().st_mode & 0o222:
+            problems.append(f"{path}: writable folder (mode {path.stat().st_mode & 0o777:o})")
     return problems
 
 
@@ -51,6 +55,9 @@ def verify(warehouse: Path) -> list[str]:
         return [f"{layout.ledger}: no ledger (nothing has been published for {warehouse})"]
     entries = ledger.read(layout.ledger)
     problems = ledger.chain_problems(entries)
+    if layout.ledger.stat().st_mode & 0o222:
+        mode = layout.ledger.stat().st_mode & 0o777
+        problems.append(f"{layout.ledger}: writable (mode {mode:o}); the ledger is read-only")
     records = [e.fields for e in entries if e.fields is not None]
     pruned = ledger.pruned(records)
     parent = warehouse.parent
@@ -65,10 +72,21 @@ def verify(warehouse: Path) -> list[str]:
             continue
         problems += _file_problems(folder, record.get("files", {}), cut)
         kept.append(record)
+    # A folder of publications no record names: a record removed, or a folder added (a run
+    # killed before recording its cut has it removed by its supervisor or the next run).
+    recorded = {r.get("cut") for r in ledger.publications(records)}
+    if layout.cuts.is_dir():
+        for folder in sorted(layout.cuts.iterdir()):
+            if folder.name not in recorded:
+                problems.append(f"{folder}: a publication folder no ledger record names")
     if not kept:
         return problems + [f"{layout.ledger}: no publication left to read"]
     last = kept[-1]
-    if current_cut(layout) != last["cut"]:
+    if current_cut(layout) not in recorded:
+        problems.append(
+            f"{layout.current}: points at {current_cut(layout)!r}, which no ledger record names"
+        )
+    elif current_cut(layout) != last["cut"]:
         problems.append(
             f"{layout.current}: points at {current_cut(layout)!r}, not at the last recorded "
             f"publication {last['cut']!r} (a run was stopped while switching; the next run "

@@ -183,8 +183,19 @@ def last_recorded(layout: Layout) -> str | None:
 
 
 def complete_interrupted(layout: Layout) -> str | None:
-    """Switch to the ledger's last publication when a run was killed between recording it and
-    switching to it; the cut switched to, or None when there was nothing to complete."""
+    """Settle what a run killed while publishing left: a cut folder it renamed into place but
+    did not record (killed between steps 2 and 3) is removed, as no reader ever opened it and
+    `isadex verify` names an unrecorded folder; and when it was killed between recording its
+    publication and switching to it, the switch is made. The cut switched to, or None."""
+    recorded = (
+        {r["cut"] for r in ledger.publications(ledger.records(layout.ledger))}
+        if layout.ledger.exists()
+        else set()
+    )
+    if layout.cuts.is_dir():
+        for folder in layout.cuts.iterdir():
+            if folder.name not in recorded and folder.name != current_cut(layout):
+                remove_tree(folder)
     last = last_recorded(layout)
     if last is None or current_cut(layout) == last:
         return None
