@@ -375,6 +375,21 @@ def test_report_is_deterministic_and_written_with_index(tmp_path):
     assert path.read_text() == html == (tmp_path / "report" / "index.html").read_text()
 
 
+def test_a_cuts_report_folder_holds_its_own_dated_report_only(tmp_path):
+    """The report folder is published whole with its cut: a cut of 2026-10-21 carried
+    report_20261031.html from an earlier run of another cut-off (found by testing the
+    operations contract)."""
+    folder = tmp_path / "report"
+    write_report("<p>31 Oct</p>", folder, date(2026, 10, 31))
+    (folder / "quality.html").write_text("kept")
+    write_report("<p>21 Oct</p>", folder, date(2026, 10, 21))
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "index.html",
+        "quality.html",
+        "report_20261021.html",
+    ]
+
+
 def test_checks_from_frame_maps_outcomes_and_never_passes_unknown():
     frame = pd.DataFrame(
         {

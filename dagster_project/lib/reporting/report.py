@@ -237,7 +237,10 @@ def report_filename(cutoff: date) -> str:
 
 
 def write_report(html: str, report_dir: str | Path, cutoff: date) -> Path:
-    """Write ``report_<YYYYMMDD>.html`` and a copy ``index.html`` (the latest) in report_dir.
+    """Write ``report_<YYYYMMDD>.html`` and a copy ``index.html`` (the latest) in report_dir,
+    and remove the dated reports of other cut-offs: the folder is published whole with the
+    cut, and a cut of 2026-10-21 carried report_20261031.html from an earlier run (found by
+    testing the operations contract); each cut's own report stays in its publication.
 
     Each file is written under a temporary name and renamed, so a browser or a mail job
     never reads half a report. Returns the path of the dated file.
@@ -249,6 +252,9 @@ def write_report(html: str, report_dir: str | Path, cutoff: date) -> Path:
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(html, encoding="utf-8")
         tmp.replace(path)
+    for other in report_dir.glob("report_*.html"):
+        if other != target and re.fullmatch(r"report_\d{8}\.html", other.name):
+            other.unlink()
     return target
 
 
