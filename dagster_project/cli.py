@@ -154,11 +154,14 @@ def _run(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         report_dir=stable_path(args.report_dir) if args.report_dir else None,
     )
-    overlap = arguments.separate_from_landing(
+    refusal = arguments.separate_from_landing(
         settings.landing, settings.warehouse, settings.report_path
     )
-    if overlap:
-        print(f"isadex run: {overlap} (see isadex run --help)", file=sys.stderr)
+    refusal = refusal or (
+        arguments.transfers_by(settings.landing, settings.as_of) if settings.as_of else None
+    )
+    if refusal:
+        print(f"isadex run: {refusal} (see isadex run --help)", file=sys.stderr)
         return EXIT_FAILED
     if not supervise.is_worker():
         # One writer: refused at once, before anything starts; the run itself goes to a worker

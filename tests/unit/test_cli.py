@@ -228,6 +228,27 @@ def test_run_says_in_one_line_when_the_warehouse_folder_takes_no_file(landing, c
     assert err.startswith("isadex run: ") and err.count("\n") == 1, err
 
 
+def test_run_refuses_an_as_of_before_every_transfer(tmp_path, capsys):
+    """Found by testing as_of: --as-of before the first extract failed the run 47 s in, on a
+    dbt test of an empty cut-off. Refused at once from the manifests; an as_of at or after an
+    extract is no refusal."""
+    from dagster_project.lib.runtime.arguments import transfers_by
+    from dagster_project.lib.synthetic.faults import valid_frames
+    from dagster_project.lib.synthetic.transfer_writer import write_transfer
+
+    landing = tmp_path / "landing"
+    write_transfer(landing, "IT01", "2026-03-01T08:00:00Z", valid_frames("IT01"))
+    argv = ["run", "--landing", str(landing), "--warehouse", str(tmp_path / "w.duckdb")]
+    code, out, err = _returned([*argv, "--as-of", "2026-02-28T00:00:00"], capsys)
+    assert code == 1 and out == ""
+    assert err == (
+        f"isadex run: no transfer in {landing} was extracted at or before --as-of "
+        "2026-02-28T00:00:00 (the first: 2026-03-01T08:00:00) (see isadex run --help)\n"
+    )
+    assert not (tmp_path / "w.duckdb").exists()
+    assert transfers_by(landing, "2026-03-01T08:00:00") is None
+
+
 def test_prune_refuses_a_warehouse_without_publications(tmp_path, capsys):
     """prune on a warehouse that was never published created its folder and lock and said it
     kept the newest 1 (found by testing the operations contract)."""
