@@ -154,9 +154,17 @@ def _loaded(con: duckdb.DuckDBPyConnection) -> list[str]:
 def _previous_state(con: duckdb.DuckDBPyConnection) -> dict | None:
     if tuple(STATE.split(".")) not in _existing_relations(con):
         return None
-    _add_loaded_column(con)
+    # A state written before LOADED was recorded has no such column (read-only here: the
+    # column is added when a build starts).
+    schema, table = STATE.split(".")
+    (has_loaded,) = con.execute(
+        "select count(*) from duckdb_columns() where schema_name = ? and table_name = ? "
+        "and column_name = 'LOADED'",
+        [schema, table],
+    ).fetchone()
+    loaded_column = "LOADED" if has_loaded else "null"
     row = con.execute(
-        f"select DONE, PROJECT, VARS, IN_FORCE, CUTOFF, LOADED from {STATE}"
+        f"select DONE, PROJECT, VARS, IN_FORCE, CUTOFF, {loaded_column} from {STATE}"
     ).fetchone()
     if row is None:
         return None
@@ -172,8 +180,8 @@ def _previous_state(con: duckdb.DuckDBPyConnection) -> dict | None:
 
 
 def _add_loaded_column(con: duckdb.DuckDBPyConnection) -> None:
-    """The state of a warehouse built before LOADED was recorded gains the column (empty: its
-    next build is full)."""
+    """The state of a warehouse built before LOADED was recorded gains the column when a build
+    starts (empty: that build's decision was full, as the state could not say)."""
     con.execute(f"alter table {STATE} add column if not exists LOADED varchar")
 
 
