@@ -174,12 +174,19 @@ def current_cut(layout: Layout) -> str | None:
     return Path(os.readlink(layout.current)).name
 
 
+def _records(layout: Layout) -> list[dict]:
+    return ledger.records(layout.ledger) if layout.ledger.exists() else []
+
+
+def _last_of(records: list[dict]) -> str | None:
+    pruned = ledger.pruned(records)
+    alive = [r for r in ledger.publications(records) if r["cut"] not in pruned]
+    return alive[-1]["cut"] if alive else None
+
+
 def last_recorded(layout: Layout) -> str | None:
     """The cut of the ledger's last publication not pruned, or None."""
-    entries = ledger.records(layout.ledger) if layout.ledger.exists() else []
-    pruned = ledger.pruned(entries)
-    last = [r for r in ledger.publications(entries) if r["cut"] not in pruned]
-    return last[-1]["cut"] if last else None
+    return _last_of(_records(layout))
 
 
 def complete_interrupted(layout: Layout) -> str | None:
@@ -187,17 +194,15 @@ def complete_interrupted(layout: Layout) -> str | None:
     did not record (killed between steps 2 and 3) is removed, as no reader ever opened it and
     `isadex verify` names an unrecorded folder; and when it was killed between recording its
     publication and switching to it, the switch is made. The cut switched to, or None."""
-    recorded = (
-        {r["cut"] for r in ledger.publications(ledger.records(layout.ledger))}
-        if layout.ledger.exists()
-        else set()
-    )
+    records = _records(layout)
+    recorded = {r["cut"] for r in ledger.publications(records)}
+    current = current_cut(layout)
     if layout.cuts.is_dir():
         for folder in layout.cuts.iterdir():
-            if folder.name not in recorded and folder.name != current_cut(layout):
+            if folder.name not in recorded and folder.name != current:
                 remove_tree(folder)
-    last = last_recorded(layout)
-    if last is None or current_cut(layout) == last:
+    last = _last_of(records)
+    if last is None or current == last:
         return None
     if not layout.publication(last).is_dir():
         return None
