@@ -1,16 +1,15 @@
 """A build by subject equals a full build (docs/incremental_by_subject.md, How to show it is right).
 
-Each case runs `isadex run` on a warehouse built before, which builds by subject (asserted from
+The case runs `isadex run` on a warehouse built before, which builds by subject (asserted from
 quality.build_state), and a fresh `isadex run` of the same landing zone into a new warehouse,
-which builds in full. Every dbt relation and every endpoint table must then hold the same rows,
-and the tables written in an order (the ADaM datasets, findings) the same order: the export and
-the fingerprints read them by row position.
+which builds in full; every dbt relation and endpoint table must then hold the same rows
+(tests/same_build.py).
 
-The cases: a site's real next transfer with the cut-off moving (some subjects outside the scope
-then only have the cut-off restamped), sent with another site's transfer that deletes a
-subject; and a correction under a pinned cut-off. (tests/e2e/test_incremental_reuse.py's second
-run is a build by subject too: a correction, the default cut-off unchanged.) The decision
-itself (what makes a build full) is checked on the warehouse the first case leaves.
+Here: a site's real next transfer with the cut-off moving (some subjects outside the scope then
+only have the cut-off restamped), sent with another site's transfer that deletes a subject.
+The other case, a correction with the cut-off unchanged, is tests/e2e/test_incremental_reuse.py,
+whose runs are that sequence already. The decision itself (what makes a build full) is checked
+on the warehouse the first case leaves.
 """
 
 from __future__ import annotations
@@ -29,10 +28,11 @@ import pytest
 
 from dagster_project.defs.warehouse.dbt_models import _built_relations
 from dagster_project.defs.warehouse.project import dbt_project
-from dagster_project.lib.synthetic.redelivery import hold_back, redeliver, send_held_back
+from dagster_project.lib.synthetic.redelivery import hold_back, send_held_back
 from dagster_project.lib.synthetic.transfer_writer import transfer_id_for, write_transfer_chunks
 from dagster_project.lib.warehouse import build_scope
 from tests.conftest import run_isadex
+from tests.same_build import assert_same_build, build_state
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -44,61 +44,15 @@ def by_subject_at_any_size():
     del os.environ["ISADEX_BY_SUBJECT_MIN_SUBJECTS"]
 
 
-# Written in the order of their model (ORDER BY): compared row by row, not as sets.
-ORDERED = {"adsl", "adae", "adex", "adrs", "adtte", "findings", "findings_by_site"}
-
-
-def _rows(path: Path) -> dict[tuple[str, str], list[tuple]]:
-    """Every dbt relation's and endpoint table's rows, tables in row order."""
-    out = {}
-    with duckdb.connect(str(path), read_only=True) as con:
-        endpoints = con.execute(
-            "select schema_name, table_name from duckdb_tables() where schema_name = 'endpoints'"
-        ).fetchall()
-        tables = {
-            (s, n)
-            for s, n in con.execute(
-                "select schema_name, table_name from duckdb_tables()"
-            ).fetchall()
-        }
-        for schema, name in sorted(_built_relations()) + sorted(endpoints):
-            order = " order by rowid" if (schema, name) in tables else ""
-            out[(schema, name)] = con.execute(f'select * from {schema}."{name}"{order}').fetchall()
-    return out
-
-
-def _assert_same_build(built: Path, fresh: Path) -> None:
-    mine, theirs = _rows(built), _rows(fresh)
-    assert mine.keys() == theirs.keys()
-    assert len(mine) > 60  # every model, seed and endpoint table
-    for key in sorted(mine):
-        a, b = mine[key], theirs[key]
-        if key == ("intermediate", "int_dose_plan_by_age"):
-            # A lookup by AGE, phase and cycle: by subject it keeps keys no subject has any
-            # more (macros/build_by_subject.sql, new_keys); each of the full build's is there.
-            assert set(b) <= set(a), key
-        elif key[1] in ORDERED:
-            assert a == b, key
-        else:
-            assert sorted(a, key=repr) == sorted(b, key=repr), key
-
-
 def _run(landing: Path, warehouse: Path, **settings) -> None:
     outcome = run_isadex(landing, warehouse, **settings)
     assert outcome.success, outcome.summary()
 
 
-def _state(warehouse: Path) -> tuple:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(
-            "select DONE, BY_SUBJECT, REASON, SCOPE_SUBJECTS from quality.build_state"
-        ).fetchone()
-
-
 def _fresh(landing: Path, tmp: Path, name: str, **settings) -> Path:
     warehouse = tmp / name / "warehouse.duckdb"
     _run(landing, warehouse, **settings)
-    assert _state(warehouse)[1] is False
+    assert build_state(warehouse)[1] is False
     return warehouse
 
 
@@ -139,7 +93,7 @@ def next_transfer(synthetic_landing, tmp_path_factory):
     hold = hold_back(landing, tmp / "held")
     warehouse = tmp / "incremental" / "warehouse.duckdb"
     _run(landing, warehouse)
-    assert _state(warehouse)[:2] == (True, False)
+    assert build_state(warehouse)[:2] == (True, False)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         other_site = con.execute(
             "select min(SITEID) from adam.adsl where SITEID <> ?", [hold["site_id"]]
@@ -167,7 +121,7 @@ def next_transfer(synthetic_landing, tmp_path_factory):
 
 def test_a_sites_next_transfer_built_by_subject_equals_a_full_build(next_transfer):
     tmp, landing, warehouse, sent, metadata = next_transfer
-    done, by_subject, reason, scope = _state(warehouse)
+    done, by_subject, reason, scope = build_state(warehouse)
     assert (done, by_subject) == (True, True), reason
     assert "2 site(s)" in reason and "cut-off" in reason, reason
     # The Dagster UI says so on each model's materialization.
@@ -194,7 +148,7 @@ def test_a_sites_next_transfer_built_by_subject_equals_a_full_build(next_transfe
     # Every subject at the new cut-off: the day after the sent transfer's, the deletion's.
     assert len(cutoffs) == 1 and str(cutoffs[0]) > sent["extract_datetime"][:10]
     fresh = _fresh(landing, tmp, "fresh_next")
-    _assert_same_build(warehouse, fresh)
+    assert_same_build(warehouse, fresh)
     # The .xpt files of the build by subject are those the fresh run wrote, byte for byte
     # but for the header's time stamps (its first eight records, see transport_v5).
     for name in ("adsl", "adrs", "adtte", "adae", "adex"):
@@ -202,25 +156,6 @@ def test_a_sites_next_transfer_built_by_subject_equals_a_full_build(next_transfe
         theirs = (fresh.with_name("report") / "submission" / f"{name}.xpt").read_bytes()
         assert len(mine) == len(theirs) and mine[8 * 80 :] == theirs[8 * 80 :], name
         assert mine[:80] == theirs[:80] and mine[3 * 80 : 5 * 80] == theirs[3 * 80 : 5 * 80]
-
-
-def test_a_correction_under_a_pinned_cutoff_built_by_subject_equals_a_full_build(
-    synthetic_landing, tmp_path
-):
-    landing = tmp_path / "landing"
-    shutil.copytree(synthetic_landing, landing)
-    warehouse = tmp_path / "incremental" / "warehouse.duckdb"
-    pinned = "2026-09-30"
-    _run(landing, warehouse, cutoff=pinned)
-    written = redeliver(landing, change="ae")
-    _run(landing, warehouse, cutoff=pinned)
-    done, by_subject, reason, scope = _state(warehouse)
-    assert (done, by_subject) == (True, True) and "cut-off" not in reason, reason
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        sites = con.execute("select distinct split_part(SUBJID, '-', 1) from quality.build_scope")
-        assert sites.fetchall() == [(written["site_id"],)]
-    assert 0 < scope < 60
-    _assert_same_build(warehouse, _fresh(landing, tmp_path, "fresh", cutoff=pinned))
 
 
 def test_what_makes_a_build_full(next_transfer, tmp_path):

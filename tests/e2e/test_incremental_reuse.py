@@ -8,10 +8,16 @@ trial:
   none;
 - what was kept equals a fresh computation: a warehouse built from scratch on the same landing
   zone, table for table, check for check, file for file.
+
+The correction is built by subject (ISADEX_BY_SUBJECT_MIN_SUBJECTS=0 here: a 60-subject trial
+builds in full by default, and the code path is the same at every size), so the same runs also
+show that a build by subject of a correction, the cut-off unchanged, equals a full build
+(docs/incremental_by_subject.md; the other case is tests/e2e/test_build_by_subject.py).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -24,6 +30,7 @@ from dagster_project.lib.runtime.settings import RunSettings
 from dagster_project.lib.synthetic.redelivery import redeliver
 from dagster_project.lib.warehouse import ledger
 from tests.conftest import run_isadex
+from tests.same_build import assert_same_build, build_state
 
 CHECK_COLUMNS = "ASSET, CHECK_NAME, PASSED, OUTCOME, OBSERVED, DETAILS"
 EXPECTATION_COLUMNS = (
@@ -84,8 +91,15 @@ def _publications(warehouse: Path) -> list[dict]:
     return list(ledger.publications(ledger.records(layout.ledger)))
 
 
+@pytest.fixture(autouse=True, scope="module")
+def by_subject_at_any_size():
+    os.environ["ISADEX_BY_SUBJECT_MIN_SUBJECTS"] = "0"
+    yield
+    del os.environ["ISADEX_BY_SUBJECT_MIN_SUBJECTS"]
+
+
 @pytest.fixture(scope="module")
-def runs(synthetic_landing, tmp_path_factory):
+def runs(synthetic_landing, tmp_path_factory, by_subject_at_any_size):
     base = tmp_path_factory.mktemp("reuse")
     landing = base / "landing"
     shutil.copytree(synthetic_landing, landing)
@@ -185,6 +199,18 @@ def test_a_new_transfer_recomputes_what_depends_on_it_and_nothing_else(runs):
         )
     assert runs_by_asset["adam/adae"] == runs["third"].run_id
     assert runs_by_asset["adam/adtte"] == runs["first"].run_id
+
+
+def test_a_correction_built_by_subject_equals_a_full_build(runs):
+    (kept_wh, _), (fresh_wh, _) = runs["kept"], runs["fresh"]
+    done, by_subject, reason, scope = build_state(kept_wh)
+    assert (done, by_subject) == (True, True) and "cut-off" not in reason, reason
+    with duckdb.connect(str(kept_wh), read_only=True) as con:
+        sites = con.execute("select distinct split_part(SUBJID, '-', 1) from quality.build_scope")
+        assert sites.fetchall() == [(runs["redelivery"]["site_id"],)]
+    assert 0 < scope < 60
+    assert build_state(fresh_wh)[1] is False
+    assert_same_build(kept_wh, fresh_wh)
 
 
 def test_kept_warehouse_equals_a_fresh_one(runs):
