@@ -1,18 +1,18 @@
 """The Dagster UI in a real browser: the asset graph and an asset's page render our definitions.
 
-Method: `dagster-webserver -w workspace.yaml` is started on a free loopback port, with the
-ISADEX_* settings pointed into a temporary folder and a throwaway DAGSTER_HOME. Once its GraphQL
-API reports the `isadex` code location LOADED, Debian's Chromium is started headless with a
-DevTools port, and the test speaks the Chrome DevTools Protocol to it (tests/devtools.py, shared
-with the report print test) over the `websockets`
+Method: a 20-subject trial is run by the `isadex` command, twice (the second time with nothing
+new), and the UI is started the documented way, `make ui DATA=<its folder>` from a shell
+without the virtual environment on PATH (`dagster dev` on the warehouse's own instance, on a
+free loopback port). Once its GraphQL API reports the `isadex` code location LOADED, Debian's
+Chromium is started headless with a DevTools port, and the test speaks the Chrome DevTools
+Protocol to it (tests/devtools.py, shared with the report print test) over the `websockets`
 client already in the lock file (no Selenium, no browser download): navigate, poll the page's
 DOM until the expected text is there, then capture a PNG. Screenshots go to tmp_path and, when
 ISADEX_SCREENSHOT_DIR is set, are copied there too.
 
-After `isadex run` (the last tests): a 20-subject trial is run by the `isadex` command, and
-the UI is started the documented way, `make ui DATA=<its folder>` from a shell without the
-virtual environment on PATH (`dagster dev` on the warehouse's own instance); the browser then
-finds the run on the Runs page, its materialization of adam/adsl and a passed check of it.
+The browser draws the lineage and the asset pages of our definitions, then finds the run on
+the Runs page, its materialization of adam/adsl and a passed check of it. (One server for all:
+a second, bare `dagster-webserver` on an empty instance cost a start of its own.)
 
 Expected values are read off the sources, not off the UI: the lineage from raw/dm to adam/adsl
 follows the dbt refs (adsl.sql refs int_subjects_derived, which refs stg_dm and
@@ -135,50 +135,6 @@ def _wait_for_webserver(base_url: str, proc: subprocess.Popen, log: Path) -> Non
 def chromium() -> str:
     """The system Chromium (tests/devtools.py): skipped on a workstation without it, never in CI."""
     return chromium_binary()
-
-
-@pytest.fixture(scope="module")
-def webserver(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """dagster-webserver on 127.0.0.1:<free port>, settings and instance in a temporary folder."""
-    work = tmp_path_factory.mktemp("dagster_ui")
-    home = work / "dagster_home"
-    home.mkdir()
-    # No telemetry: nothing is written about this run, nothing is sent.
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    (work / "landing").mkdir()
-    # Run settings from the caller's shell must not leak in; DAGSTER_IS_DEV_CLI would make the
-    # code location re-parse the dbt project (prepare_if_dev) instead of using `make manifest`'s.
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"ISADEX_CUTOFF", "ISADEX_AS_OF", "ISADEX_REPORT_DIR", "DAGSTER_IS_DEV_CLI"}
-    }
-    env.update(
-        DAGSTER_HOME=str(home),
-        ISADEX_LANDING=str(work / "landing"),
-        ISADEX_WAREHOUSE=str(work / "warehouse.duckdb"),
-        PYTHONUNBUFFERED="1",
-    )
-    executable = Path(sys.executable).with_name("dagster-webserver")
-    port = _free_port()
-    log = work / "webserver.log"
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(
-            [str(executable), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group, with the code server it spawns
-            preexec_fn=die_with_parent,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_webserver(base_url, proc, log)
-        yield base_url
-    finally:
-        stop_group(proc, grace_s=3)
 
 
 def _fresh_clone_env() -> dict[str, str]:
@@ -315,6 +271,12 @@ def _lineage_url(base_url: str, selection: str, expanded_groups: list[str]) -> s
 
 
 # ----------------------------------------------------------------------------- tests
+
+
+@pytest.fixture(scope="module")
+def webserver(ui_after_run: UiAfterRun) -> str:
+    """The UI's address (`make ui` after the runs): the definitions' pages are the same on it."""
+    return ui_after_run.base_url
 
 
 def test_global_lineage_draws_the_warehouse_layers(page, webserver, shoot):
