@@ -18,7 +18,7 @@ FOLDER_MARKERS = ("unit", "integration", "e2e", "dbt")
 
 # Session fixtures that build a warehouse: under pytest-xdist (`make test`), every module that
 # uses one runs in the same worker, so it is built once.
-SHARED_WAREHOUSES = ("synthetic_run", "trial_1000", "small_cli_run")
+SHARED_WAREHOUSES = ("synthetic_run", "trial_1000", "small_cli_run", "contract_runs")
 # Folders whose modules build their own warehouse or project in module fixtures: a module runs
 # whole in one worker, so they are built once. Unit tests go to whichever worker is free.
 WHOLE_MODULE_FOLDERS = ("integration", "e2e", "dbt")
@@ -172,6 +172,32 @@ def small_cli_run(tmp_path_factory):
             env=env,
         )
     return done.returncode, output.read_text(), landing, warehouse
+
+
+# The trial of `make demo` (Makefile): 60 subjects, 6 sites, this seed.
+DEMO_TRIAL = {"subjects": 60, "sites": 6, "seed": 20261125}
+
+
+@pytest.fixture(scope="session")
+def contract_runs(tmp_path_factory):
+    """The `make demo` trial written as contract 1.0 and as 1.1, each beside the
+    contract-version faults (each on a site of its own, FB*), through run_pipeline: the pair
+    tests/e2e/test_contract_1_1_e2e.py compares, and the 1.1 run is the demo
+    tests/e2e/test_imwg_branches_e2e.py reads (one run fewer than a demo of its own).
+    version -> (outcome, warehouse, fault cases)."""
+    from dagster_project.lib.synthetic import generate_trial
+    from dagster_project.lib.synthetic.faults import write_contract_version_faults
+
+    out = {}
+    for version in ("1.0", "1.1"):
+        root = tmp_path_factory.mktemp(f"v{version}")
+        landing = root / "landing"
+        generate_trial(landing, **DEMO_TRIAL, contract_version=version)
+        cases = write_contract_version_faults(landing)
+        warehouse = root / "warehouse.duckdb"
+        outcome = run_isadex(landing, warehouse, report_dir=root / "report")
+        out[version] = (outcome, warehouse, cases)
+    return out
 
 
 def dbt_invocations(warehouse: Path) -> list[list[str]]:

@@ -1,5 +1,5 @@
-"""Contract 1.1 through `isadex run` (issue 29, first part): the same synthetic trial written
-as 1.0 and as 1.1, each beside the contract-version faults, run end to end.
+"""Contract 1.1 through `isadex run` (issue 29, first part): the same synthetic trial (the
+demo's) written as 1.0 and as 1.1, each beside the contract-version faults, run end to end.
 
 A 1.1 trial's labs and investigator calls follow the disease kinetics; what they do not drive
 (adverse events, exposure, MRD) is the same for both; the 1.1 columns and form reach staging,
@@ -12,24 +12,16 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from dagster_project.lib.synthetic import generate_trial
-from dagster_project.lib.synthetic.faults import write_contract_version_faults
-from tests.conftest import run_isadex
-
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    out = {}
-    for version in ("1.0", "1.1"):
-        root = tmp_path_factory.mktemp(f"v{version}")
-        landing = root / "landing"
-        generate_trial(landing, subjects=40, sites=3, seed=11, contract_version=version)
-        cases = write_contract_version_faults(landing)
-        warehouse = root / "warehouse.duckdb"
-        outcome = run_isadex(landing, warehouse, report_dir=root / "report")
-        out[version] = (outcome, duckdb.connect(str(warehouse), read_only=True), cases)
+def runs(contract_runs):
+    """The demo trial as 1.0 and as 1.1, each beside the faults (tests/conftest.py)."""
+    out = {
+        version: (outcome, duckdb.connect(str(warehouse), read_only=True), cases)
+        for version, (outcome, warehouse, cases) in contract_runs.items()
+    }
     yield out
     for _, con, _ in out.values():
         con.close()

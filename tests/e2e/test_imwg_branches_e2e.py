@@ -1,8 +1,9 @@
 """The demo trial exercises the computed IMWG response (response.md sections 3-5): the
-60-subject trial of `make demo` (contract 1.1, seed 20261125, 6 sites) through `isadex run`
-gives every branch of section 3 at some time point, the investigator and the algorithm
-disagree now and then (T15, quality.response_discordance), and every ITT subject has a best
-confirmed computed response."""
+60-subject trial of `make demo` (contract 1.1, seed 20261125, 6 sites; tests/conftest.py
+DEMO_TRIAL, run beside the contract-version faults' own sites) through `isadex run` gives every
+branch of section 3 at some time point, the investigator and the algorithm disagree now and
+then (T15, quality.response_discordance), and every ITT subject has a best confirmed computed
+response."""
 
 from __future__ import annotations
 
@@ -11,12 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.lib.synthetic import generate_trial
-from tests.conftest import run_isadex
-
 pytestmark = pytest.mark.e2e
 
-SEED, SUBJECTS, SITES = 20261125, 60, 6  # Makefile `demo`
 
 # response.md section 3: the five PD routes, both NE reasons, the categories with each of
 # VGPR's four routes, and the missing-critical-value downgrades of CR and sCR
@@ -43,12 +40,10 @@ SECTION_3_BRANCHES = {
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo")
-    landing = root / "landing"
-    generate_trial(landing, subjects=SUBJECTS, sites=SITES, seed=SEED, contract_version="1.1")
-    warehouse = root / "warehouse.duckdb"
-    outcome = run_isadex(landing, warehouse, report_dir=root / "report")
+def demo(contract_runs):
+    """The demo trial's 1.1 run, beside the contract-version faults on sites of their own
+    (tests/conftest.py, shared with tests/e2e/test_contract_1_1_e2e.py)."""
+    outcome, warehouse, _ = contract_runs["1.1"]
     con = duckdb.connect(str(warehouse), read_only=True)
     yield outcome, con
     con.close()
