@@ -20,7 +20,8 @@ FOLDER_MARKERS = ("unit", "integration", "e2e", "dbt")
 # uses one runs in the same worker, so it is built once.
 SHARED_WAREHOUSES = ("synthetic_run", "trial_1000", "small_cli_run", "contract_runs")
 # Folders whose modules build their own warehouse or project in module fixtures: a module runs
-# whole in one worker, so they are built once. Unit tests go to whichever worker is free.
+# whole in one worker, so they are built once. Unit tests go to whichever worker is free, but
+# for a module marked whole_module (a module fixture that costs seconds, built once).
 WHOLE_MODULE_FOLDERS = ("integration", "e2e", "dbt")
 
 
@@ -41,7 +42,8 @@ def pytest_collection_modifyitems(config, items) -> None:
             if folder in FOLDER_MARKERS:
                 item.add_marker(getattr(pytest.mark, folder))
             group = shared.get(Path(item.path))
-            if group is None and folder in WHOLE_MODULE_FOLDERS:
+            whole = folder in WHOLE_MODULE_FOLDERS or item.get_closest_marker("whole_module")
+            if group is None and whole:
                 group = str(path.relative_to(TESTS))
             if group is not None:
                 item.add_marker(pytest.mark.xdist_group(group))

@@ -26,6 +26,9 @@ from dagster_project.lib.synthetic.transfer_writer import (
 )
 from tests.conftest import frames_without
 
+# The faults landing ingested once (its module fixture takes ~11 s): one worker runs it all.
+pytestmark = pytest.mark.whole_module
+
 FAULT_NAMES = [
     "manifest_missing",
     "manifest_unreadable",

@@ -48,6 +48,17 @@ def test_a_unit_test_goes_to_any_worker(request):
     assert "@" not in request.node.nodeid, request.node.nodeid
 """
 
+# A unit module whose module fixture is expensive asks to run whole (tests/unit/test_ingestion.py).
+WHOLE_PROBE = """
+import pytest
+
+pytestmark = pytest.mark.whole_module
+
+
+def test_a_marked_unit_module_is_one_group(request):
+    assert request.node.nodeid.endswith("@unit/test_whole.py"), request.node.nodeid
+"""
+
 
 def test_every_grouped_test_is_scheduled_by_its_group(tmp_path):
     tests = tmp_path / "tests"
@@ -57,10 +68,11 @@ def test_every_grouped_test_is_scheduled_by_its_group(tmp_path):
     (tests / "e2e" / "test_module.py").write_text(MODULE_PROBE)
     (tests / "e2e" / "test_shared.py").write_text(SHARED_PROBE)
     (tests / "unit" / "test_probe_unit.py").write_text(UNIT_PROBE)
+    (tests / "unit" / "test_whole.py").write_text(WHOLE_PROBE)
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-n", "2", "--dist", "loadgroup",
          "-p", "no:cacheprovider", "--rootdir", str(tmp_path), "-c", "/dev/null", str(tests)],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    assert "4 passed" in run.stdout, run.stdout[-2000:]
+    assert "5 passed" in run.stdout, run.stdout[-2000:]
