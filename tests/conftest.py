@@ -152,9 +152,12 @@ def trial_1000(tmp_path_factory):
 def small_cli_run(tmp_path_factory):
     """A 12-subject, 2-site trial through `isadex run` as cron or CI starts it: the console
     script, its output (stdout and stderr) to a file, no NO_COLOR or ISADEX_DBT_CONSOLE set.
-    What tests/e2e/test_cli_output.py reads, and the uninterrupted first run of
+    What tests/e2e/test_cli_output.py reads; the first run of tests/e2e/test_dagster_ui.py,
+    which runs it again and opens the UI on it; and the uninterrupted first run of
     tests/e2e/test_run_safety.py, which runs (and kills) later runs on its warehouse: one run
-    for both. (code, output, landing, warehouse)."""
+    for the three (they run in this order, in one worker). The layout of `make demo`'s data
+    folder (landing/, warehouse.duckdb), so `make ui DATA=<folder>` opens it.
+    (code, output, landing, warehouse)."""
     import os
     import subprocess
     import sys
@@ -163,7 +166,7 @@ def small_cli_run(tmp_path_factory):
 
     isadex = Path(sys.executable).with_name("isadex")
     base = tmp_path_factory.mktemp("small_cli")
-    landing, warehouse, output = base / "landing", base / "w" / "warehouse.duckdb", base / "out.txt"
+    landing, warehouse, output = base / "landing", base / "warehouse.duckdb", base / "out.txt"
     generate_trial(landing, subjects=12, sites=2, seed=7)
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "ISADEX_DBT_CONSOLE")}
     with output.open("w") as out:

@@ -29,7 +29,7 @@ def test_no_escape_codes_and_no_dbt_lines(run_to_file):
 def test_progress_per_stage_and_per_transfer(run_to_file):
     _, text, landing, _ = run_to_file
     lines = text.splitlines()
-    assert lines[0] == f"isadex run: {landing} -> {landing.parent / 'w' / 'warehouse.duckdb'}"
+    assert lines[0] == f"isadex run: {landing} -> {landing.parent / 'warehouse.duckdb'}"
     for stage in STAGES:
         assert any(line.startswith(f"{stage}: ") for line in lines), stage
         assert any(f"] {stage}: " in line and " ok in " in line for line in lines), stage

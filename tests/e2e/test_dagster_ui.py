@@ -1,9 +1,10 @@
 """The Dagster UI in a real browser: the asset graph and an asset's page render our definitions.
 
-Method: a 20-subject trial is run by the `isadex` command, twice (the second time with nothing
-new), and the UI is started the documented way, `make ui DATA=<its folder>` from a shell
-without the virtual environment on PATH (`dagster dev` on the warehouse's own instance, on a
-free loopback port). Once its GraphQL API reports the `isadex` code location LOADED, Debian's
+Method: a small trial is run by the `isadex` command, twice (the second time with nothing new;
+the first is tests/conftest.py's small_cli_run, shared with two other modules), and the UI is
+started the documented way, `make ui DATA=<its folder>` from a shell without the virtual
+environment on PATH (`dagster dev` on the warehouse's own instance, on a free loopback port).
+Once its GraphQL API reports the `isadex` code location LOADED, Debian's
 Chromium is started headless with a DevTools port, and the test speaks the Chrome DevTools
 Protocol to it (tests/devtools.py, shared with the report print test) over the `websockets`
 client already in the lock file (no Selenium, no browser download): navigate, poll the page's
@@ -157,38 +158,30 @@ class UiAfterRun:
     base_url: str
     run_id: str  # the first run, which computed everything
     log: Path
+    dagster_home: Path  # the warehouse's instance, which `make ui` opens
     rerun_id: str = ""  # the second, with nothing new: everything after ingestion kept
 
 
 @pytest.fixture(scope="module")
-def ui_after_run(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiAfterRun]:
-    """A 20-subject trial through `isadex run`, run a second time with nothing new, then the UI
-    started the documented way: `make ui DATA=<that data folder>` from a shell without the
-    virtual environment."""
-    data = tmp_path_factory.mktemp("ui_after_run") / "data"
+def ui_after_run(
+    chromium: str, small_cli_run, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[UiAfterRun]:
+    """The small trial's `isadex run` (tests/conftest.py, small_cli_run: the console script,
+    as cron starts it), run a second time with nothing new from a shell without the virtual
+    environment, then the UI started the documented way from that shell: `make ui
+    DATA=<that data folder>`."""
+    code, output, landing, warehouse = small_cli_run
+    assert code == 0, output
+    data = warehouse.parent
     env = _fresh_clone_env()
     isadex = Path(sys.executable).with_name("isadex")
-    subprocess.run(
-        [isadex, "generate", "--out", data / "landing", "--subjects", "20", "--sites", "2"],
+    run = subprocess.run(
+        [isadex, "run", "--landing", landing, "--warehouse", warehouse],
         env=env,
-        check=True,
         capture_output=True,
+        text=True,
     )
-    for _ in range(2):
-        run = subprocess.run(
-            [
-                isadex,
-                "run",
-                "--landing",
-                data / "landing",
-                "--warehouse",
-                data / "warehouse.duckdb",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        assert run.returncode == 0, f"{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+    assert run.returncode == 0, f"{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
     home = data / "warehouse.dagster"  # beside the warehouse, named after it
     assert f"Dagster instance: {home}" in run.stdout
     with dg.DagsterInstance.local_temp(tempdir=str(home)) as instance:
@@ -196,7 +189,7 @@ def ui_after_run(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     assert len(run_ids) == 2, run_ids
 
     port = _free_port()
-    log = data.parent / "make_ui.log"
+    log = tmp_path_factory.mktemp("ui_after_run") / "make_ui.log"
     with log.open("wb") as sink:
         proc = subprocess.Popen(
             ["make", "ui", f"DATA={data}", f"UI_ARGS=-h 127.0.0.1 -p {port}"],
@@ -211,7 +204,7 @@ def ui_after_run(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_webserver(base_url, proc, log)
-        yield UiAfterRun(base_url, run_ids[1], log, rerun_id=run_ids[0])
+        yield UiAfterRun(base_url, run_ids[1], log, home, rerun_id=run_ids[0])
     finally:
         stop_group(proc, grace_s=15)
 
@@ -368,7 +361,7 @@ def test_make_ui_loads_the_code_location_quietly(ui_after_run):
     """`make ui` from a shell without the virtual environment: the code location loaded (the
     fixture waited for it), dbt was found, and the location name matches the project's."""
     said = ui_after_run.log.read_text(errors="replace")
-    assert f"Dagster instance: {ui_after_run.log.parent / 'data' / 'warehouse.dagster'}" in said
+    assert f"Dagster instance: {ui_after_run.dagster_home}" in said
     assert "not found on PATH" not in said
     assert "does not match the name" not in said
 
@@ -411,7 +404,7 @@ def _rows_linking_to_run(run_id: str) -> str:
 
 def test_adsl_check_passed_in_that_run(page, ui_after_run, shoot):
     """dbt names a generic test <test>_<model>_<column>: `unique` on USUBJID in _adsl.yml is
-    the asset check unique_adsl_USUBJID; the 20-subject trial has one row per subject, so its
+    the asset check unique_adsl_USUBJID; the small trial has one row per subject, so its
     execution history shows a passed evaluation linked to the run."""
     check = "unique_adsl_USUBJID"
     page.navigate(f"{ui_after_run.base_url}/assets/adam/adsl?view=checks&checkDetail={check}")
