@@ -4,6 +4,7 @@ the marker of each test folder."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,13 @@ FOLDER_MARKERS = ("unit", "integration", "e2e", "dbt")
 
 # Session fixtures that build a warehouse: under pytest-xdist (`make test`), every module that
 # uses one runs in the same worker, so it is built once.
-SHARED_WAREHOUSES = ("synthetic_run", "trial_1000", "small_cli_run", "contract_runs")
+SHARED_WAREHOUSES = (
+    "synthetic_run",
+    "trial_1000",
+    "small_cli_run",
+    "contract_runs",
+    "incremental_runs",
+)
 # Folders whose modules build their own warehouse or project in module fixtures: a module runs
 # whole in one worker, so they are built once. Unit tests go to whichever worker is free, but
 # for a module marked whole_module (a module fixture that costs seconds, built once).
@@ -203,6 +210,102 @@ def contract_runs(tmp_path_factory):
         outcome = run_isadex(landing, warehouse, report_dir=root / "report")
         out[version] = (outcome, warehouse, cases)
     return out
+
+
+@pytest.fixture(scope="session")
+def incremental_runs(synthetic_landing, tmp_path_factory):
+    """One warehouse taken through the changes a trial's warehouse sees, by `isadex run`, each
+    compared with a fresh run of the same landing zone; built by subject wherever it can be
+    (ISADEX_BY_SUBJECT_MIN_SUBJECTS=0: a 60-subject trial builds in full by default, and the
+    code path is the same at every size). One sequence serves both
+    tests/e2e/test_incremental_reuse.py and tests/e2e/test_build_by_subject.py (a run fewer
+    than one sequence each):
+
+    1. ``first``: the demo-sized trial with one site's newest transfer held back (full build);
+    2. ``again``: nothing new;
+    3. ``third``: a site's correction (an AE grade), the cut-off unchanged; the published
+       warehouse and report are copied then (``after_correction``), and compared with
+       ``fresh``, a new warehouse built from the same landing zone;
+    4. ``next``: the held-back transfer sent, with another site's transfer that deletes a
+       subject (the cut-off moves); its materialization metadata as the UI shows it.
+    """
+    import dagster as dg
+    import duckdb
+
+    from dagster_project.lib.runtime.settings import RunSettings
+    from dagster_project.lib.synthetic.redelivery import hold_back, redeliver, send_held_back
+    from dagster_project.lib.warehouse import ledger
+    from tests.same_build import delete_subject
+
+    def run(warehouse: Path, report: Path | None = None):
+        outcome = run_isadex(landing, warehouse, report_dir=report)
+        assert outcome.exit_code in (0, 2), outcome.summary()
+        return outcome
+
+    def publications(warehouse: Path) -> list[dict]:
+        layout = RunSettings(landing=warehouse.parent, warehouse=warehouse).layout
+        return list(ledger.publications(ledger.records(layout.ledger)))
+
+    base = tmp_path_factory.mktemp("incremental")
+    landing = base / "landing"
+    shutil.copytree(synthetic_landing, landing)
+    hold = hold_back(landing, base / "held")
+    # The kept warehouse's report where a run puts it by default (beside the warehouse).
+    kept_wh = base / "kept" / "warehouse.duckdb"
+    kept_report = kept_wh.with_name("report")
+    before = os.environ.get("ISADEX_BY_SUBJECT_MIN_SUBJECTS")
+    os.environ["ISADEX_BY_SUBJECT_MIN_SUBJECTS"] = "0"
+    try:
+        first = run(kept_wh)
+        published_after_first = publications(kept_wh)
+        again = run(kept_wh)
+        published_after_again = publications(kept_wh)
+        redelivery = redeliver(landing, change="ae")
+        third = run(kept_wh)
+        snapshot = base / "after_correction"
+        snapshot.mkdir()
+        shutil.copyfile(kept_wh, snapshot / "warehouse.duckdb")
+        shutil.copytree(kept_report, snapshot / "report")
+        fresh_wh, fresh_report = base / "fresh" / "warehouse.duckdb", base / "fresh_report"
+        run(fresh_wh, fresh_report)
+
+        with duckdb.connect(str(kept_wh), read_only=True) as con:
+            other_site = con.execute(
+                "select min(SITEID) from adam.adsl where SITEID <> ?", [hold["site_id"]]
+            ).fetchone()[0]
+        sent = send_held_back(landing, base / "held", hold)
+        gone, _ = delete_subject(landing, other_site)
+        fourth = run(kept_wh)
+    finally:
+        if before is None:
+            del os.environ["ISADEX_BY_SUBJECT_MIN_SUBJECTS"]
+        else:
+            os.environ["ISADEX_BY_SUBJECT_MIN_SUBJECTS"] = before
+    home = RunSettings(landing=landing, warehouse=kept_wh).dagster_home
+    with dg.DagsterInstance.local_temp(tempdir=str(home)) as instance:
+        metadata = {}
+        for key, into in ((("adam", "adsl"), None), (("export", "adam_xpt"), "export")):
+            event = instance.get_latest_materialization_event(dg.AssetKey(list(key)))
+            assert event.run_id == fourth.run_id, key
+            values = {k: v.value for k, v in event.asset_materialization.metadata.items()}
+            metadata.update(values if into is None else {into: values})
+    return {
+        "base": base,
+        "landing": landing,
+        "first": first,
+        "again": again,
+        "third": third,
+        "redelivery": redelivery,
+        "published": (published_after_first, published_after_again),
+        "kept": (kept_wh, kept_report),
+        "after_correction": (snapshot / "warehouse.duckdb", snapshot / "report"),
+        "fresh": (fresh_wh, fresh_report),
+        "next": {
+            "outcome": fourth,
+            "sent": sent | {"deleted": gone, "other_site": other_site},
+            "metadata": metadata,
+        },
+    }
 
 
 def dbt_invocations(warehouse: Path) -> list[list[str]]:

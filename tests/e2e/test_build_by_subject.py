@@ -6,20 +6,16 @@ which builds in full; every dbt relation and endpoint table must then hold the s
 (tests/same_build.py).
 
 Here: a site's real next transfer with the cut-off moving (some subjects outside the scope then
-only have the cut-off restamped), sent with another site's transfer that deletes a subject.
-The other case, a correction with the cut-off unchanged, is tests/e2e/test_incremental_reuse.py,
-whose runs are that sequence already. The decision itself (what makes a build full) is checked
-on the warehouse the first case leaves.
+only have the cut-off restamped), sent with another site's transfer that deletes a subject. It
+is the last step of tests/conftest.py's incremental_runs, whose earlier steps (a correction with
+the cut-off unchanged, built by subject too) tests/e2e/test_incremental_reuse.py reads. The
+decision itself (what makes a build full) is checked on the warehouse the sequence leaves.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 import shutil
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -28,8 +24,6 @@ import pytest
 
 from dagster_project.defs.warehouse.dbt_models import _built_relations
 from dagster_project.defs.warehouse.project import dbt_project
-from dagster_project.lib.synthetic.redelivery import hold_back, send_held_back
-from dagster_project.lib.synthetic.transfer_writer import transfer_id_for, write_transfer_chunks
 from dagster_project.lib.warehouse import build_scope
 from tests.conftest import run_isadex
 from tests.same_build import assert_same_build, build_state
@@ -56,67 +50,15 @@ def _fresh(landing: Path, tmp: Path, name: str, **settings) -> Path:
     return warehouse
 
 
-def _delete_subject(landing: Path, site: str, after_days: int = 1) -> tuple[str, str]:
-    """The site's newest transfer sent again a day after the newest extract, without one
-    subject (its rows gone from every form, as a site deleting a subject sends it)."""
-    manifests = [
-        json.loads(m.read_text()) | {"dir": m.parent} for m in landing.glob("*/manifest.json")
-    ]
-    newest = max(m["extract_datetime"] for m in manifests)
-    latest = max(
-        (m for m in manifests if m["site_id"] == site), key=lambda m: m["extract_datetime"]
-    )
-    when = datetime.fromisoformat(newest.replace("Z", "+00:00")) + timedelta(days=after_days)
-    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-    dm = list(csv.DictReader(io.StringIO((latest["dir"] / "dm.csv").read_text())))
-    gone = dm[0]["SUBJID"]
-    files = {}
-    for name in latest["files"]:
-        text = (latest["dir"] / name).read_text()
-        lines = text.splitlines(keepends=True)
-        header = next(csv.reader([lines[0]]))
-        at = header.index("SUBJID")
-        kept = [lines[0]] + [ln for ln in lines[1:] if next(csv.reader([ln]))[at] != gone]
-        files[name] = (["".join(kept).encode()], len(kept) - 1)
-    tid = transfer_id_for(site, stamp)
-    write_transfer_chunks(landing, site, stamp, files, tid)
-    return gone, tid
-
-
 @pytest.fixture(scope="module")
-def next_transfer(synthetic_landing, tmp_path_factory):
-    """A warehouse built with one site's newest transfer held back; then, by subject, once it
-    is sent together with another site's transfer that deletes a subject."""
-    tmp = tmp_path_factory.mktemp("by_subject")
-    landing = tmp / "landing"
-    shutil.copytree(synthetic_landing, landing)
-    hold = hold_back(landing, tmp / "held")
-    warehouse = tmp / "incremental" / "warehouse.duckdb"
-    _run(landing, warehouse)
-    assert build_state(warehouse)[:2] == (True, False)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        other_site = con.execute(
-            "select min(SITEID) from adam.adsl where SITEID <> ?", [hold["site_id"]]
-        ).fetchone()[0]
-    sent = send_held_back(landing, tmp / "held", hold)
-    gone, _ = _delete_subject(landing, other_site)
-    # Recorded in an instance of its own, so the test can read what the UI shows.
-    home = tmp / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    os.environ["DAGSTER_HOME"] = str(home)
-    try:
-        _run(landing, warehouse)
-        with dg.DagsterInstance.get() as instance:
-            event = instance.get_latest_materialization_event(dg.AssetKey(["adam", "adsl"]))
-            metadata = {k: v.value for k, v in event.asset_materialization.metadata.items()}
-            export = instance.get_latest_materialization_event(dg.AssetKey(["export", "adam_xpt"]))
-            metadata["export"] = {
-                k: v.value for k, v in export.asset_materialization.metadata.items()
-            }
-    finally:
-        del os.environ["DAGSTER_HOME"]
-    return tmp, landing, warehouse, sent | {"deleted": gone, "other_site": other_site}, metadata
+def next_transfer(incremental_runs):
+    """The warehouse of tests/conftest.py's incremental_runs, built with one site's newest
+    transfer held back, then corrected; then, by subject, once that transfer is sent together
+    with another site's transfer that deletes a subject."""
+    runs = incremental_runs
+    nxt = runs["next"]
+    warehouse, _ = runs["kept"]
+    return runs["base"], runs["landing"], warehouse, nxt["sent"], nxt["metadata"]
 
 
 def test_a_sites_next_transfer_built_by_subject_equals_a_full_build(next_transfer):

@@ -9,16 +9,14 @@ trial:
 - what was kept equals a fresh computation: a warehouse built from scratch on the same landing
   zone, table for table, check for check, file for file.
 
-The correction is built by subject (ISADEX_BY_SUBJECT_MIN_SUBJECTS=0 here: a 60-subject trial
-builds in full by default, and the code path is the same at every size), so the same runs also
-show that a build by subject of a correction, the cut-off unchanged, equals a full build
-(docs/incremental_by_subject.md; the other case is tests/e2e/test_build_by_subject.py).
+The runs are tests/conftest.py's incremental_runs. The correction is built by subject
+(ISADEX_BY_SUBJECT_MIN_SUBJECTS=0 there), so the same runs also show that a build by subject of
+a correction, the cut-off unchanged, equals a full build (docs/incremental_by_subject.md; the
+other case, a site's next transfer, is tests/e2e/test_build_by_subject.py).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -27,9 +25,6 @@ import pyreadstat
 import pytest
 
 from dagster_project.lib.runtime.settings import RunSettings
-from dagster_project.lib.synthetic.redelivery import redeliver
-from dagster_project.lib.warehouse import ledger
-from tests.conftest import run_isadex
 from tests.same_build import assert_same_build, build_state
 
 CHECK_COLUMNS = "ASSET, CHECK_NAME, PASSED, OUTCOME, OBSERVED, DETAILS"
@@ -57,12 +52,6 @@ def _quality(con: duckdb.DuckDBPyConnection) -> tuple[list, list]:
     return checks.fetchall(), expectations.fetchall()
 
 
-def _run(landing: Path, warehouse: Path, report: Path):
-    outcome = run_isadex(landing, warehouse, report_dir=report)
-    assert outcome.exit_code in (0, 2), outcome.summary()
-    return outcome
-
-
 def _materializations(warehouse: Path, run_id: str) -> dict[dg.AssetKey, dg.AssetMaterialization]:
     """Every asset materialization of one run, from the warehouse's Dagster instance."""
     from dagster_project.definitions import defs
@@ -86,41 +75,12 @@ def _inputs(materialization: dg.AssetMaterialization) -> dict[str, str]:
     }
 
 
-def _publications(warehouse: Path) -> list[dict]:
-    layout = RunSettings(landing=warehouse.parent, warehouse=warehouse).layout
-    return list(ledger.publications(ledger.records(layout.ledger)))
-
-
-@pytest.fixture(autouse=True, scope="module")
-def by_subject_at_any_size():
-    os.environ["ISADEX_BY_SUBJECT_MIN_SUBJECTS"] = "0"
-    yield
-    del os.environ["ISADEX_BY_SUBJECT_MIN_SUBJECTS"]
-
-
 @pytest.fixture(scope="module")
-def runs(synthetic_landing, tmp_path_factory, by_subject_at_any_size):
-    base = tmp_path_factory.mktemp("reuse")
-    landing = base / "landing"
-    shutil.copytree(synthetic_landing, landing)
-    kept_wh, kept_report = base / "kept" / "warehouse.duckdb", base / "kept_report"
-    first = _run(landing, kept_wh, kept_report)
-    published_after_first = _publications(kept_wh)
-    again = _run(landing, kept_wh, kept_report)
-    published_after_again = _publications(kept_wh)
-    redelivery = redeliver(landing, change="ae")
-    third = _run(landing, kept_wh, kept_report)
-    fresh_wh, fresh_report = base / "fresh" / "warehouse.duckdb", base / "fresh_report"
-    _run(landing, fresh_wh, fresh_report)
-    return {
-        "first": first,
-        "again": again,
-        "third": third,
-        "redelivery": redelivery,
-        "published": (published_after_first, published_after_again),
-        "kept": (kept_wh, kept_report),
-        "fresh": (fresh_wh, fresh_report),
-    }
+def runs(incremental_runs):
+    """First run, the same again, a correction, a fresh run (tests/conftest.py). The published
+    files are read as they were after the correction (``after_correction``): the sequence goes
+    on to a site's next transfer, which tests/e2e/test_build_by_subject.py reads."""
+    return incremental_runs
 
 
 def test_a_rerun_with_nothing_new_recomputes_nothing_after_ingestion(runs):
@@ -139,7 +99,7 @@ def test_a_rerun_with_nothing_new_recomputes_nothing_after_ingestion(runs):
     assert adsl["reused_from_run"].value == first.run_id
     assert "input data versions" in adsl["not_recomputed"].value
     # dbt did not run, and nothing new was published
-    with duckdb.connect(str(kept_wh), read_only=True) as con:
+    with duckdb.connect(str(runs["after_correction"][0]), read_only=True) as con:
         invocations = con.execute(
             "select count(*) from quality.dbt_invocations where RUN_ID = ?", [again.run_id]
         ).fetchone()[0]
@@ -190,7 +150,7 @@ def test_a_new_transfer_recomputes_what_depends_on_it_and_nothing_else(runs):
     # what reads ADAE was computed again; what does not was kept
     assert {"endpoints/t07", "endpoints/report", "published/warehouse"} <= recomputed
     assert not {"endpoints/t01", "endpoints/t03", "endpoints/f01_km_pfs"} & recomputed
-    with duckdb.connect(str(kept_wh), read_only=True) as con:
+    with duckdb.connect(str(runs["after_correction"][0]), read_only=True) as con:
         runs_by_asset = dict(
             con.execute(
                 "select ASSET, any_value(RUN_ID) from quality.check_results "
@@ -202,7 +162,7 @@ def test_a_new_transfer_recomputes_what_depends_on_it_and_nothing_else(runs):
 
 
 def test_a_correction_built_by_subject_equals_a_full_build(runs):
-    (kept_wh, _), (fresh_wh, _) = runs["kept"], runs["fresh"]
+    (kept_wh, _), (fresh_wh, _) = runs["after_correction"], runs["fresh"]
     done, by_subject, reason, scope = build_state(kept_wh)
     assert (done, by_subject) == (True, True) and "cut-off" not in reason, reason
     with duckdb.connect(str(kept_wh), read_only=True) as con:
@@ -214,7 +174,7 @@ def test_a_correction_built_by_subject_equals_a_full_build(runs):
 
 
 def test_kept_warehouse_equals_a_fresh_one(runs):
-    (kept_wh, _), (fresh_wh, _) = runs["kept"], runs["fresh"]
+    (kept_wh, _), (fresh_wh, _) = runs["after_correction"], runs["fresh"]
     with (
         duckdb.connect(str(kept_wh), read_only=True) as kept,
         duckdb.connect(str(fresh_wh), read_only=True) as fresh,
@@ -228,7 +188,7 @@ def test_kept_warehouse_equals_a_fresh_one(runs):
 
 
 def test_kept_files_equal_fresh_ones(runs):
-    (_, kept_report), (_, fresh_report) = runs["kept"], runs["fresh"]
+    (_, kept_report), (_, fresh_report) = runs["after_correction"], runs["fresh"]
     for name in ("adsl", "adrs", "adtte", "adae", "adex"):
         kept, kept_meta = pyreadstat.read_xport(str(kept_report / "submission" / f"{name}.xpt"))
         fresh, fresh_meta = pyreadstat.read_xport(str(fresh_report / "submission" / f"{name}.xpt"))
