@@ -235,7 +235,7 @@ def incremental_runs(synthetic_landing, tmp_path_factory):
     from dagster_project.lib.runtime.settings import RunSettings
     from dagster_project.lib.synthetic.redelivery import hold_back, redeliver, send_held_back
     from dagster_project.lib.warehouse import ledger
-    from tests.same_build import delete_subject
+    from tests.same_build import build_state, delete_subject
 
     def run(warehouse: Path, report: Path | None = None):
         outcome = run_isadex(landing, warehouse, report_dir=report)
@@ -257,6 +257,7 @@ def incremental_runs(synthetic_landing, tmp_path_factory):
     os.environ["ISADEX_BY_SUBJECT_MIN_SUBJECTS"] = "0"
     try:
         first = run(kept_wh)
+        assert build_state(kept_wh)[:2] == (True, False)  # done, in full: no earlier build
         published_after_first = publications(kept_wh)
         again = run(kept_wh)
         published_after_again = publications(kept_wh)
