@@ -27,17 +27,22 @@ def _file_problems(folder: Path, files: dict[str, str], cut: str) -> list[str]:
             continue
         if sha256_file(path) != expected:
             problems.append(f"{path}: SHA-256 differs from the ledger (publication {cut})")
-        if path.stat().st_mode & 0o222:
-            problems.append(f"{path}: writable (mode {path.stat().st_mode & 0o777:o})")
+        mode = path.stat().st_mode
+        if mode & 0o222:
+            problems.append(f"{path}: writable (mode {mode & 0o777:o})")
     listed = set(files)
-    for path in sorted(folder.rglob("*")):
+    inside = sorted(folder.rglob("*"))
+    for path in inside:
         relative = path.relative_to(folder).as_posix()
         if (path.is_file() or path.is_symlink()) and relative not in listed:
             problems.append(f"{path}: not in the ledger record of publication {cut}")
-    for path in [folder, *sorted(p for p in folder.rglob("*") if p.is_dir())]:
+    for path in [folder, *(p for p in inside if p.is_dir())]:
         # a writable folder lets a file be added or replaced under its read-only siblings
-        if not path.is_symlink() and path.stat().st_mode & 0o222:
-            problems.append(f"{path}: writable folder (mode {path.stat().st_mode & 0o777:o})")
+        if path.is_symlink():
+            continue
+        mode = path.stat().st_mode
+        if mode & 0o222:
+            problems.append(f"{path}: writable folder (mode {mode & 0o777:o})")
     return problems
 
 
@@ -55,9 +60,11 @@ def verify(warehouse: Path) -> list[str]:
         return [f"{layout.ledger}: no ledger (nothing has been published for {warehouse})"]
     entries = ledger.read(layout.ledger)
     problems = ledger.chain_problems(entries)
-    if layout.ledger.stat().st_mode & 0o222:
-        mode = layout.ledger.stat().st_mode & 0o777
-        problems.append(f"{layout.ledger}: writable (mode {mode:o}); the ledger is read-only")
+    mode = layout.ledger.stat().st_mode
+    if mode & 0o222:
+        problems.append(
+            f"{layout.ledger}: writable (mode {mode & 0o777:o}); the ledger is read-only"
+        )
     records = [e.fields for e in entries if e.fields is not None]
     pruned = ledger.pruned(records)
     parent = warehouse.parent
@@ -82,13 +89,12 @@ def verify(warehouse: Path) -> list[str]:
     if not kept:
         return problems + [f"{layout.ledger}: no publication left to read"]
     last = kept[-1]
-    if current_cut(layout) not in recorded:
+    pointed = current_cut(layout)
+    if pointed not in recorded:
+        problems.append(f"{layout.current}: points at {pointed!r}, which no ledger record names")
+    elif pointed != last["cut"]:
         problems.append(
-            f"{layout.current}: points at {current_cut(layout)!r}, which no ledger record names"
-        )
-    elif current_cut(layout) != last["cut"]:
-        problems.append(
-            f"{layout.current}: points at {current_cut(layout)!r}, not at the last recorded "
+            f"{layout.current}: points at {pointed!r}, not at the last recorded "
             f"publication {last['cut']!r} (a run was stopped while switching; the next run "
             "completes it)"
         )
