@@ -302,7 +302,6 @@ def incremental_runs(synthetic_landing, tmp_path_factory):
         "after_correction": (snapshot / "warehouse.duckdb", snapshot / "report"),
         "fresh": (fresh_wh, fresh_report),
         "next": {
-            "outcome": fourth,
             "sent": sent | {"deleted": gone, "other_site": other_site},
             "metadata": metadata,
         },

@@ -14,7 +14,6 @@ decision itself (what makes a build full) is checked on the warehouse the sequen
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -27,15 +26,6 @@ from dagster_project.defs.warehouse.project import dbt_project
 from dagster_project.lib.warehouse import build_scope
 from tests.conftest import run_isadex
 from tests.same_build import assert_same_build, build_state
-
-
-@pytest.fixture(autouse=True, scope="module")
-def by_subject_at_any_size():
-    """A 60-subject trial builds in full by default (settings.by_subject_min_subjects); the
-    code path is the same at every size."""
-    os.environ["ISADEX_BY_SUBJECT_MIN_SUBJECTS"] = "0"
-    yield
-    del os.environ["ISADEX_BY_SUBJECT_MIN_SUBJECTS"]
 
 
 def _run(landing: Path, warehouse: Path, **settings) -> None:
